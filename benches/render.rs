@@ -1,0 +1,84 @@
+//! Frame time of every view for a large estate: 5,000 Phoenix instances and 40 DB instances,
+//! at 120x40, with the selection deep in the table. Target: under 2 ms a frame.
+//!
+//! cargo bench --bench render
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use qpconsole::app::{App, View};
+use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::source::demo::{DemoEstate, DemoOptions};
+use qpconsole::source::{SourceKind, Update};
+use qpconsole::ui::keymap::Keymap;
+use qpconsole::ui::theme::Theme;
+
+fn large_app() -> App {
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let mut app = App::new(
+        config.clone(),
+        "qualitypost",
+        SourceKind::Demo,
+        Keymap::load("default", dir.path()).unwrap().value,
+        Theme::load("default", dir.path()).unwrap().value,
+        start,
+    );
+    let demo = DemoEstate::scaled(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &DemoOptions::default(),
+        start,
+        5_000,
+        40,
+    );
+    app.apply(Update::Estate(Box::new(demo.estate())));
+    app.resize(120, 40);
+    app
+}
+
+fn render_views(c: &mut Criterion) {
+    let mut app = large_app();
+    let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
+    for view in View::ALL {
+        app.views = vec![View::Overview, view];
+        // Deep in the table, so windowing (not the first rows) is what is measured.
+        app.dispatch(qpconsole::app::Action::Bottom);
+        c.bench_function(&format!("render/{}", view.name()), |b| {
+            b.iter(|| {
+                terminal.draw(|f| qpconsole::ui::render(&app, f)).unwrap();
+            });
+        });
+    }
+    app.views = vec![View::Overview, View::Phoenix];
+    app.tables.entry(View::Phoenix).or_default().filter = "1b".into();
+    c.bench_function("render/phoenix-filtered", |b| {
+        b.iter(|| {
+            terminal.draw(|f| qpconsole::ui::render(&app, f)).unwrap();
+        });
+    });
+}
+
+fn apply_update(c: &mut Criterion) {
+    let mut app = large_app();
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let estate = DemoEstate::scaled(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &DemoOptions::default(),
+        start,
+        5_000,
+        40,
+    )
+    .estate();
+    c.bench_function("apply/estate-5000", |b| {
+        b.iter(|| app.apply(Update::Estate(Box::new(estate.clone()))));
+    });
+}
+
+criterion_group!(benches, render_views, apply_update);
+criterion_main!(benches);

@@ -1,0 +1,72 @@
+//! The `:` palette's suggestions: command words first, then the words each command takes
+//! (views, estates, members, instance classes), all from the state on screen.
+
+use crate::estate::cluster::AURORA_CLASSES;
+
+use super::App;
+use super::action::{COMMANDS, view_names};
+
+/// Full command lines that complete what has been typed, in a stable order.
+pub fn candidates(app: &App) -> Vec<String> {
+    let input = app.palette.input.trim_start();
+    let words: Vec<&str> = input.split_whitespace().collect();
+    let typing_new_word = input.is_empty() || input.ends_with(' ');
+    let (done, partial) = if typing_new_word {
+        (words.as_slice(), "")
+    } else {
+        let (last, done) = words.split_last().expect("input is not empty");
+        (done, *last)
+    };
+    let options: Vec<String> = match done {
+        [] => COMMANDS
+            .iter()
+            .filter(|c| c.in_palette && !(app.readonly && c.mutating))
+            .map(|c| c.word.to_string())
+            .chain(view_names().into_iter().map(str::to_string))
+            .collect(),
+        ["view"] => view_names().into_iter().map(str::to_string).collect(),
+        ["estate"] => app.config.estates.keys().cloned().collect(),
+        ["failover"] if !app.readonly => member_ids(app, true),
+        ["resize"] if !app.readonly => member_ids(app, false),
+        ["resize", _] if !app.readonly => {
+            AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    options
+        .into_iter()
+        .filter(|o| o.starts_with(partial) && seen.insert(o.clone()))
+        .map(|o| {
+            let mut line = done.join(" ");
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line + &o
+        })
+        .collect()
+}
+
+fn member_ids(app: &App, readers_only: bool) -> Vec<String> {
+    app.estate
+        .cluster
+        .data
+        .iter()
+        .flat_map(|c| &c.members)
+        .filter(|m| !readers_only || m.role == crate::estate::Role::Reader)
+        .map(|m| m.id.clone())
+        .collect()
+}
+
+/// The longest text every candidate starts with.
+pub fn common_prefix(candidates: &[String]) -> Option<String> {
+    let first = candidates.first()?;
+    let len = candidates.iter().skip(1).fold(first.len(), |len, c| {
+        first
+            .char_indices()
+            .zip(c.chars())
+            .take_while(|((i, a), b)| *i < len && a == b)
+            .count()
+    });
+    Some(first.chars().take(len).collect())
+}

@@ -1,0 +1,184 @@
+//! The app state: one value holding everything the screen shows. Only `update` changes it; the
+//! UI only reads it.
+
+use std::collections::HashMap;
+
+use crate::config::{Config, EstateConfig};
+use crate::estate::{Estate, Rules, Timestamp};
+use crate::source::SourceKind;
+use crate::ui::keymap::{Chord, Keymap, Mode};
+use crate::ui::theme::Theme;
+
+use super::{Action, View};
+
+/// Scroll and filter state of a view's main table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableState {
+    pub selected: usize,
+    /// First row shown; kept by `update` so scrolling is stable.
+    pub offset: usize,
+    /// Case-insensitive substring filter; empty shows every row.
+    pub filter: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Palette {
+    pub input: String,
+    /// The highlighted suggestion, if the user moved into the list.
+    pub selected: Option<usize>,
+}
+
+/// A question before a mutating action: starts on Cancel, names the target and the change, and
+/// on production estates wants the resource id typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Confirm {
+    pub title: String,
+    pub lines: Vec<String>,
+    pub action: Action,
+    /// Whether the Confirm button (rather than Cancel) has the focus.
+    pub on_confirm: bool,
+    /// The text the user must type before Confirm works (a resource id), if any.
+    pub require_typed: Option<String>,
+    pub typed: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub level: Level,
+    pub text: String,
+}
+
+/// Work the event loop must do for the app; `update` never performs it itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Source(crate::source::Request),
+    SwitchEstate(String),
+    Quit,
+}
+
+#[derive(Debug, Clone)]
+pub struct App {
+    pub config: Config,
+    /// The estate on screen, by name, and its latest picture.
+    pub estate_name: String,
+    pub estate: Estate,
+    pub source: SourceKind,
+    pub rules: Rules,
+    /// The clock the screen is drawn at: set by events, never read inside render.
+    pub now: Timestamp,
+    /// Terminal size, from resize events; scrolling needs to know how many rows fit.
+    pub viewport: (u16, u16),
+    pub readonly: bool,
+    /// `--readonly`: every estate opens read-only, whatever its config says.
+    pub readonly_on_entry: bool,
+    pub production: bool,
+    /// Breadcrumbs: the views opened, the current one last. Never empty.
+    pub views: Vec<View>,
+    pub mode: Mode,
+    pub tables: HashMap<View, TableState>,
+    pub overview_tile: usize,
+    pub palette: Palette,
+    pub confirm: Option<Confirm>,
+    pub help_scroll: usize,
+    pub message: Option<Message>,
+    /// Keys of a sequence typed so far (`g` of `g g`).
+    pub pending_keys: Vec<Chord>,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub quit: bool,
+}
+
+impl App {
+    /// A new app showing `estate_name` (which must be in `config`), with nothing received yet.
+    pub fn new(
+        config: Config,
+        estate_name: &str,
+        source: SourceKind,
+        keymap: Keymap,
+        theme: Theme,
+        now: Timestamp,
+    ) -> Self {
+        let mut app = Self {
+            config,
+            estate_name: String::new(),
+            estate: Estate::empty("", ""),
+            source,
+            rules: Rules::default(),
+            now,
+            viewport: (120, 40),
+            readonly: false,
+            readonly_on_entry: false,
+            production: false,
+            views: vec![View::Overview],
+            mode: Mode::Normal,
+            tables: HashMap::new(),
+            overview_tile: 0,
+            palette: Palette::default(),
+            confirm: None,
+            help_scroll: 0,
+            message: None,
+            pending_keys: Vec::new(),
+            keymap,
+            theme,
+            quit: false,
+        };
+        app.enter_estate(estate_name);
+        app
+    }
+
+    /// Shows another configured estate from scratch: its own flags, rules and an empty picture
+    /// until its source reports.
+    pub fn enter_estate(&mut self, name: &str) {
+        let cfg = self.estate_config(name).cloned();
+        let (region, readonly, production, max_age) = cfg
+            .as_ref()
+            .map(|c| {
+                (
+                    c.region.clone(),
+                    c.readonly,
+                    c.production,
+                    c.backup_max_age_hours,
+                )
+            })
+            .unwrap_or_default();
+        self.estate_name = name.to_string();
+        self.estate = Estate::empty(name, region);
+        self.readonly = self.readonly_on_entry || readonly;
+        self.production = production;
+        self.rules = Rules {
+            backup_max_age_hours: max_age,
+            ..Rules::default()
+        };
+        self.tables.clear();
+        self.overview_tile = 0;
+        self.views = vec![View::Overview];
+    }
+
+    /// Makes this and every estate opened later start read-only.
+    pub fn force_readonly(&mut self) {
+        self.readonly_on_entry = true;
+        self.readonly = true;
+    }
+
+    pub fn estate_config(&self, name: &str) -> Option<&EstateConfig> {
+        self.config.estates.get(name)
+    }
+
+    pub fn view(&self) -> View {
+        *self.views.last().expect("the view stack is never empty")
+    }
+
+    pub fn table(&self, view: View) -> TableState {
+        self.tables.get(&view).cloned().unwrap_or_default()
+    }
+
+    pub fn filter(&self, view: View) -> &str {
+        self.tables.get(&view).map_or("", |t| t.filter.as_str())
+    }
+}

@@ -1,0 +1,500 @@
+//! `update`: the only place the app state changes. Keys become actions through the keymap;
+//! actions change the state and may return `Effect`s for the event loop to carry out.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::estate::AreaKind;
+use crate::source::{Request, Update};
+use crate::ui;
+use crate::ui::keymap::{Chord, Lookup, Mode};
+
+use super::{Action, App, Effect, Level, Message, View, confirm, palette, rows};
+
+impl App {
+    /// Applies a source's report.
+    pub fn apply(&mut self, update: Update) {
+        match update {
+            Update::Estate(estate) => {
+                let mut estate = *estate;
+                // Grouped by zone on screen; sorting once here keeps each frame cheap.
+                if let Some(p) = estate.phoenix.data.as_mut() {
+                    p.instances
+                        .sort_by(|a, b| (&a.az, &a.name, &a.id).cmp(&(&b.az, &b.name, &b.id)));
+                }
+                self.estate = estate;
+                for view in View::ALL {
+                    self.clamp_selection(view);
+                }
+            }
+            Update::Notice { ok, message } => {
+                self.message = Some(Message {
+                    level: if ok { Level::Info } else { Level::Error },
+                    text: message,
+                });
+            }
+        }
+    }
+
+    pub fn resize(&mut self, width: u16, height: u16) {
+        self.viewport = (width, height);
+        for view in View::ALL {
+            self.clamp_selection(view);
+        }
+    }
+
+    /// A key press: looked up in the active mode's keymap, with multi-key sequences and text
+    /// entry in the palette, the filter and typed confirmations.
+    pub fn handle_key(&mut self, event: KeyEvent) -> Vec<Effect> {
+        let Some(chord) = Chord::from_event(&event) else {
+            return Vec::new();
+        };
+        if self.pending_keys.is_empty() {
+            self.message = None;
+        }
+        // While a resource id is being typed, characters are text even where the confirm
+        // keymap binds them (an id may well contain the `y` of "yes").
+        if let (Some(c), Some(_)) = (
+            typed_char(&chord),
+            self.confirm.as_ref().and_then(|c| c.require_typed.as_ref()),
+        ) {
+            self.type_char(c);
+            return Vec::new();
+        }
+        self.pending_keys.push(chord);
+        match self.keymap.lookup(self.mode, &self.pending_keys) {
+            Lookup::Action(action) => {
+                let action = action.clone();
+                self.pending_keys.clear();
+                self.dispatch(action)
+            }
+            Lookup::Prefix => Vec::new(),
+            Lookup::None => {
+                let keys = std::mem::take(&mut self.pending_keys);
+                if let ([only], Some(c)) = (keys.as_slice(), typed_char(&chord)) {
+                    debug_assert_eq!(*only, chord);
+                    self.type_char(c);
+                }
+                Vec::new()
+            }
+        }
+    }
+
+    /// Runs an action in the current mode.
+    pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
+        match self.mode {
+            Mode::Normal => self.normal(action),
+            Mode::Palette => self.in_palette(action),
+            Mode::Filter => self.in_filter(action),
+            Mode::Confirm => self.in_confirm(action),
+            Mode::Help => self.in_help(action),
+        }
+    }
+
+    fn normal(&mut self, action: Action) -> Vec<Effect> {
+        match action {
+            Action::Quit => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
+            Action::Back => self.back(),
+            Action::Help => {
+                self.mode = Mode::Help;
+                self.help_scroll = 0;
+            }
+            Action::Palette => {
+                self.mode = Mode::Palette;
+                self.palette = Default::default();
+            }
+            Action::Filter => {
+                if self.view() == View::Overview {
+                    self.error("the overview has no table to filter: open a view first");
+                } else {
+                    self.mode = Mode::Filter;
+                }
+            }
+            Action::Up | Action::Down | Action::Left | Action::Right => self.step(&action),
+            Action::Top => self.select(0),
+            Action::Bottom => self.select(usize::MAX),
+            Action::PageUp | Action::PageDown => {
+                let page = self.page_rows().max(1);
+                let sel = self.table(self.view()).selected;
+                self.select(if action == Action::PageUp {
+                    sel.saturating_sub(page)
+                } else {
+                    sel.saturating_add(page)
+                });
+            }
+            Action::Select => {
+                if self.view() == View::Overview {
+                    let area = AreaKind::ALL[self.overview_tile.min(AreaKind::ALL.len() - 1)];
+                    self.views.push(view_of(area));
+                }
+            }
+            Action::NextView | Action::PrevView => {
+                let i = View::ALL
+                    .iter()
+                    .position(|v| *v == self.view())
+                    .unwrap_or(0);
+                let n = View::ALL.len();
+                let next = if action == Action::NextView {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.go_to(View::ALL[next]);
+            }
+            Action::View(v) => self.go_to(v),
+            Action::Refresh => {
+                self.info("refreshing every area");
+                return vec![Effect::Source(Request::Refresh)];
+            }
+            Action::Estate(name) => {
+                if name == self.estate_name {
+                    self.info(format!("already on estate {name}"));
+                } else if self.config.estates.contains_key(&name) {
+                    return vec![Effect::SwitchEstate(name)];
+                } else {
+                    let known: Vec<_> = self.config.estates.keys().cloned().collect();
+                    self.error(format!(
+                        "no estate '{name}'; configured: {}",
+                        known.join(", ")
+                    ));
+                }
+            }
+            Action::ToggleReadonly => {
+                if self.readonly {
+                    self.ask(confirm::leave_readonly(self));
+                } else {
+                    self.readonly = true;
+                    self.info("read-only: failover and resize are disabled");
+                }
+            }
+            Action::Failover(_) | Action::Resize { .. } if self.readonly => {
+                let how = self
+                    .keymap
+                    .key_for(Mode::Normal, &Action::ToggleReadonly)
+                    .map(|k| format!("{k} or "))
+                    .unwrap_or_default();
+                self.error(format!(
+                    "read-only: {} is disabled ({how}:readonly to leave read-only)",
+                    action.command().word
+                ));
+            }
+            Action::Failover(target) => match confirm::failover(self, target.as_deref()) {
+                Ok(c) => self.ask(c),
+                Err(e) => self.error(e),
+            },
+            Action::Resize { member, class } => match confirm::resize(self, &member, &class) {
+                Ok(c) => self.ask(c),
+                Err(e) => self.error(e),
+            },
+            // Text and dialog actions mean nothing outside their modes.
+            Action::Submit
+            | Action::Cancel
+            | Action::Complete
+            | Action::NextItem
+            | Action::PrevItem
+            | Action::DeleteChar
+            | Action::ClearInput
+            | Action::Yes
+            | Action::ToggleChoice => {}
+        }
+        Vec::new()
+    }
+
+    fn in_palette(&mut self, action: Action) -> Vec<Effect> {
+        let candidates = palette::candidates(self);
+        match action {
+            Action::Submit => {
+                let line = self
+                    .palette
+                    .selected
+                    .and_then(|i| candidates.get(i).cloned())
+                    .unwrap_or_else(|| self.palette.input.clone());
+                self.mode = Mode::Normal;
+                if line.trim().is_empty() {
+                    return Vec::new();
+                }
+                match Action::parse(&line) {
+                    Ok(action) => return self.normal(action),
+                    Err(e) => self.error(e),
+                }
+            }
+            Action::Cancel | Action::Back => self.mode = Mode::Normal,
+            Action::Complete => {
+                let chosen = match self.palette.selected {
+                    Some(i) => candidates.get(i).cloned(),
+                    None if candidates.len() == 1 => candidates.first().cloned(),
+                    None => palette::common_prefix(&candidates),
+                };
+                if let Some(text) = chosen {
+                    let whole = candidates.contains(&text);
+                    self.palette.input = if whole { format!("{text} ") } else { text };
+                    self.palette.selected = None;
+                }
+            }
+            Action::NextItem | Action::PrevItem if !candidates.is_empty() => {
+                let n = candidates.len();
+                self.palette.selected = Some(match (self.palette.selected, &action) {
+                    (None, Action::NextItem) => 0,
+                    (None, _) => n - 1,
+                    (Some(i), Action::NextItem) => (i + 1) % n,
+                    (Some(i), _) => (i + n - 1) % n,
+                });
+            }
+            Action::DeleteChar => {
+                self.palette.input.pop();
+                self.palette.selected = None;
+            }
+            Action::ClearInput => self.palette = Default::default(),
+            Action::Quit => return self.normal(Action::Quit),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn in_filter(&mut self, action: Action) -> Vec<Effect> {
+        let view = self.view();
+        match action {
+            Action::Submit => self.mode = Mode::Normal,
+            Action::Cancel | Action::Back => {
+                self.set_filter(view, String::new());
+                self.mode = Mode::Normal;
+            }
+            Action::DeleteChar => {
+                let mut f = self.filter(view).to_string();
+                f.pop();
+                self.set_filter(view, f);
+            }
+            Action::ClearInput => self.set_filter(view, String::new()),
+            Action::Quit => return self.normal(Action::Quit),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn in_confirm(&mut self, action: Action) -> Vec<Effect> {
+        let Some(confirm) = self.confirm.as_mut() else {
+            self.mode = Mode::Normal;
+            return Vec::new();
+        };
+        match action {
+            Action::Yes => return self.accept(),
+            Action::Submit if confirm.on_confirm => return self.accept(),
+            Action::Submit | Action::Cancel | Action::Back => self.close_confirm("cancelled"),
+            Action::ToggleChoice => confirm.on_confirm = !confirm.on_confirm,
+            Action::DeleteChar => {
+                confirm.typed.pop();
+                confirm.on_confirm = false;
+            }
+            Action::Quit => return self.normal(Action::Quit),
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn in_help(&mut self, action: Action) -> Vec<Effect> {
+        let last = ui::help_len(self).saturating_sub(1);
+        let page = usize::from(self.viewport.1.saturating_sub(6)).max(1);
+        self.help_scroll = match action {
+            Action::Back | Action::Help | Action::Cancel => {
+                self.mode = Mode::Normal;
+                0
+            }
+            Action::Quit => return self.normal(Action::Quit),
+            Action::Up => self.help_scroll.saturating_sub(1),
+            Action::Down => self.help_scroll + 1,
+            Action::PageUp => self.help_scroll.saturating_sub(page),
+            Action::PageDown => self.help_scroll + page,
+            Action::Top => 0,
+            Action::Bottom => last,
+            _ => self.help_scroll,
+        }
+        .min(last);
+        Vec::new()
+    }
+
+    fn accept(&mut self) -> Vec<Effect> {
+        let Some(confirm) = self.confirm.clone() else {
+            return Vec::new();
+        };
+        if let Some(expected) = &confirm.require_typed
+            && confirm.typed != *expected
+        {
+            self.error(format!("type {expected} to confirm, or Esc to cancel"));
+            return Vec::new();
+        }
+        self.confirm = None;
+        self.mode = Mode::Normal;
+        match confirm.action {
+            Action::ToggleReadonly => {
+                self.readonly = false;
+                self.info("read-only left: mutating actions still ask before they run");
+                Vec::new()
+            }
+            Action::Failover(target) => {
+                self.info("failover requested");
+                vec![Effect::Source(Request::Failover { target })]
+            }
+            Action::Resize { member, class } => {
+                self.info(format!("resize of {member} to {class} requested"));
+                vec![Effect::Source(Request::Resize { member, class })]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    fn type_char(&mut self, c: char) {
+        match self.mode {
+            Mode::Palette => {
+                self.palette.input.push(c);
+                self.palette.selected = None;
+            }
+            Mode::Filter => {
+                let view = self.view();
+                let f = format!("{}{c}", self.filter(view));
+                self.set_filter(view, f);
+            }
+            Mode::Confirm => {
+                if let Some(confirm) = self.confirm.as_mut() {
+                    confirm.typed.push(c);
+                    // Typing the id in full is the deliberate act: it moves the focus to Confirm.
+                    confirm.on_confirm = confirm.require_typed.as_ref() == Some(&confirm.typed);
+                }
+            }
+            Mode::Normal | Mode::Help => {}
+        }
+    }
+
+    fn ask(&mut self, confirm: super::Confirm) {
+        self.confirm = Some(confirm);
+        self.mode = Mode::Confirm;
+    }
+
+    fn close_confirm(&mut self, why: &str) {
+        if let Some(c) = self.confirm.take() {
+            self.info(format!("{}: {why}", c.title.trim_end_matches('?')));
+        }
+        self.mode = Mode::Normal;
+    }
+
+    /// Esc: clear the view's filter first, then go back one breadcrumb.
+    fn back(&mut self) {
+        let view = self.view();
+        if !self.filter(view).is_empty() {
+            self.set_filter(view, String::new());
+        } else if self.views.len() > 1 {
+            self.views.pop();
+        }
+    }
+
+    fn go_to(&mut self, view: View) {
+        self.views = if view == View::Overview {
+            vec![View::Overview]
+        } else {
+            vec![View::Overview, view]
+        };
+    }
+
+    fn step(&mut self, action: &Action) {
+        let view = self.view();
+        if view == View::Overview {
+            let n = AreaKind::ALL.len();
+            let cols = ui::overview_columns(self.viewport.0).max(1);
+            let i = self.overview_tile;
+            self.overview_tile = match action {
+                Action::Left => i.saturating_sub(1),
+                Action::Right => (i + 1).min(n - 1),
+                Action::Up => i.checked_sub(cols).unwrap_or(i),
+                _ => {
+                    if i + cols < n {
+                        i + cols
+                    } else {
+                        i
+                    }
+                }
+            };
+            return;
+        }
+        let sel = self.table(view).selected;
+        match action {
+            Action::Up => self.select(sel.saturating_sub(1)),
+            Action::Down => self.select(sel + 1),
+            _ => {}
+        }
+    }
+
+    /// Moves the current view's selection, keeping it on screen.
+    fn select(&mut self, row: usize) {
+        let view = self.view();
+        if view == View::Overview {
+            self.overview_tile = row.min(AreaKind::ALL.len() - 1);
+            return;
+        }
+        self.tables.entry(view).or_default().selected = row;
+        self.clamp_selection(view);
+    }
+
+    fn clamp_selection(&mut self, view: View) {
+        let n = rows::count(self, view);
+        let page = ui::visible_rows(view, self.viewport).max(1);
+        let t = self.tables.entry(view).or_default();
+        t.selected = t.selected.min(n.saturating_sub(1));
+        if t.selected < t.offset {
+            t.offset = t.selected;
+        } else if t.selected >= t.offset + page {
+            t.offset = t.selected + 1 - page;
+        }
+        t.offset = t.offset.min(n.saturating_sub(page));
+    }
+
+    fn page_rows(&self) -> usize {
+        ui::visible_rows(self.view(), self.viewport)
+    }
+
+    fn set_filter(&mut self, view: View, filter: String) {
+        let t = self.tables.entry(view).or_default();
+        t.filter = filter;
+        t.selected = 0;
+        t.offset = 0;
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            level: Level::Info,
+            text: text.into(),
+        });
+    }
+
+    fn error(&mut self, text: impl Into<String>) {
+        self.message = Some(Message {
+            level: Level::Error,
+            text: text.into(),
+        });
+    }
+}
+
+/// The character a key types into a text field, if it is a plain character.
+fn typed_char(chord: &Chord) -> Option<char> {
+    match chord.code {
+        KeyCode::Char(c)
+            if !chord
+                .mods
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) =>
+        {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+fn view_of(area: AreaKind) -> View {
+    match area {
+        AreaKind::Cluster => View::Cluster,
+        AreaKind::Phoenix => View::Phoenix,
+        AreaKind::Waf => View::Waf,
+        AreaKind::Vpn => View::Vpn,
+        AreaKind::Backups => View::Backups,
+        AreaKind::Bastion => View::Bastion,
+    }
+}

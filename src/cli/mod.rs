@@ -1,0 +1,78 @@
+//! The command line: the interactive console by default, and headless commands for scripts.
+
+pub mod check_config;
+pub mod setup;
+pub mod status;
+pub mod tui;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::source::demo::Scenario;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "qpconsole",
+    version,
+    about = "Terminal operations console for QualityPost's AWS estate"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Global {
+    /// Use the simulated DEMO estate instead of AWS.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// The config file (default: qpconsole.toml in the user's config directory).
+    #[arg(long, global = true, env = "QPCONSOLE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The estate to open (default: the config's default_estate).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub estate: Option<String>,
+    /// Start read-only: no failover or resize, whatever the config says.
+    #[arg(long, global = true)]
+    pub readonly: bool,
+    /// Override the config's theme.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Override the config's keymap.
+    #[arg(long, global = true, value_name = "NAME")]
+    pub keymap: Option<String>,
+    /// Seed of the demo estate: the same seed plays the same course.
+    #[arg(long, global = true, default_value_t = 1, value_name = "N")]
+    pub demo_seed: u64,
+    /// Start the demo estate in a given condition.
+    #[arg(long, global = true, default_value = "steady", value_parser = parse_scenario, value_name = "SCENARIO")]
+    pub demo_scenario: Scenario,
+}
+
+fn parse_scenario(s: &str) -> Result<Scenario, String> {
+    s.parse()
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Take one snapshot, print it, exit 0 ok, 1 degraded, 2 critical, 3 unknown.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Validate the config, theme and keymap, and say which files were loaded from where.
+    CheckConfig {
+        /// Print the commented example configuration instead.
+        #[arg(long)]
+        example: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+}

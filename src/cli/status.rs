@@ -1,0 +1,304 @@
+//! `qpconsole status`: one snapshot of the estate for scripts, cron and monitoring, as a table
+//! or as JSON with a documented schema, and the monitoring-plugin exit code.
+
+use serde::Serialize;
+
+use crate::estate::health::{self, backup_health};
+use crate::estate::{AreaKind, Estate, Health, Rules, Timestamp};
+use crate::source::SourceKind;
+
+use super::Format;
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub estate: String,
+    pub source: &'static str,
+    pub taken_at: Timestamp,
+    pub health: &'static str,
+    pub areas: Vec<AreaReport>,
+    pub cluster: Option<ClusterReport>,
+    pub instances: Vec<InstanceReport>,
+    pub waf: Vec<WafReport>,
+    pub vpn: Vec<VpnReport>,
+    pub backups: Vec<BackupReport>,
+    pub bastion: BastionReport,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AreaReport {
+    pub area: &'static str,
+    pub health: &'static str,
+    pub reason: String,
+    pub taken_at: Option<Timestamp>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ClusterReport {
+    pub id: String,
+    pub engine: String,
+    pub engine_version: String,
+    pub status: String,
+    pub writer_endpoint: String,
+    pub reader_endpoint: String,
+    pub members: Vec<MemberReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MemberReport {
+    pub id: String,
+    pub role: &'static str,
+    pub az: String,
+    pub class: String,
+    pub status: String,
+    pub pending: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct InstanceReport {
+    pub id: String,
+    pub name: String,
+    pub az: String,
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    pub state: String,
+    pub system_status: &'static str,
+    pub instance_status: &'static str,
+    pub target_health: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WafReport {
+    pub web_acl: String,
+    pub blocked_last_hour: u64,
+    pub rules: Vec<WafRuleReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WafRuleReport {
+    pub name: String,
+    pub blocked_last_hour: u64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct VpnReport {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub tunnels: Vec<TunnelReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TunnelReport {
+    pub outside_ip: String,
+    pub status: &'static str,
+    pub since: Option<Timestamp>,
+    pub accepted_routes: u32,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BackupReport {
+    pub resource: String,
+    pub kind: String,
+    pub last_success: Option<Timestamp>,
+    pub age_hours: Option<f64>,
+    pub status: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct BastionReport {
+    pub target: Option<String>,
+    pub state: &'static str,
+    pub rtt_ms: Option<f64>,
+}
+
+impl Report {
+    pub fn new(estate: &Estate, source: SourceKind, rules: &Rules, now: Timestamp) -> Report {
+        let hour_ago = now - chrono::Duration::hours(1);
+        Report {
+            estate: estate.name.clone(),
+            source: source.as_str(),
+            taken_at: now,
+            health: health::overall(estate, rules, now).as_str(),
+            areas: AreaKind::ALL
+                .iter()
+                .map(|&k| {
+                    let v = health::assess(estate, k, rules, now);
+                    let (taken_at, error) = area_meta(estate, k);
+                    AreaReport {
+                        area: area_key(k),
+                        health: v.health.as_str(),
+                        reason: v.reason,
+                        taken_at,
+                        error,
+                    }
+                })
+                .collect(),
+            cluster: estate.cluster.data.as_ref().map(|c| ClusterReport {
+                id: c.id.clone(),
+                engine: c.engine.clone(),
+                engine_version: c.engine_version.clone(),
+                status: c.status.clone(),
+                writer_endpoint: c.writer_endpoint.clone(),
+                reader_endpoint: c.reader_endpoint.clone(),
+                members: c
+                    .members
+                    .iter()
+                    .map(|m| MemberReport {
+                        id: m.id.clone(),
+                        role: m.role.as_str(),
+                        az: m.az.clone(),
+                        class: m.class.clone(),
+                        status: m.status.clone(),
+                        pending: m
+                            .pending
+                            .iter()
+                            .map(|p| format!("{}={}", p.field, p.value))
+                            .collect(),
+                    })
+                    .collect(),
+            }),
+            instances: estate
+                .phoenix
+                .data
+                .iter()
+                .flat_map(|p| &p.instances)
+                .map(|i| InstanceReport {
+                    id: i.id.clone(),
+                    name: i.name.clone(),
+                    az: i.az.clone(),
+                    instance_type: i.instance_type.clone(),
+                    state: i.state.clone(),
+                    system_status: i.system_status.as_str(),
+                    instance_status: i.instance_status.as_str(),
+                    target_health: i.target_health.as_str().to_string(),
+                })
+                .collect(),
+            waf: estate
+                .waf
+                .data
+                .iter()
+                .flatten()
+                .map(|acl| WafReport {
+                    web_acl: acl.name.clone(),
+                    blocked_last_hour: acl.blocked_since(hour_ago),
+                    rules: acl
+                        .top_blocking(hour_ago)
+                        .into_iter()
+                        .map(|(r, n)| WafRuleReport {
+                            name: r.name.clone(),
+                            blocked_last_hour: n,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            vpn: estate
+                .vpn
+                .data
+                .iter()
+                .flatten()
+                .map(|c| VpnReport {
+                    id: c.id.clone(),
+                    name: c.name.clone(),
+                    state: c.state.clone(),
+                    tunnels: c
+                        .tunnels
+                        .iter()
+                        .map(|t| TunnelReport {
+                            outside_ip: t.outside_ip.clone(),
+                            status: t.status.as_str(),
+                            since: t.since,
+                            accepted_routes: t.accepted_routes,
+                        })
+                        .collect(),
+                })
+                .collect(),
+            backups: estate
+                .backups
+                .data
+                .iter()
+                .flat_map(|b| &b.resources)
+                .map(|r| {
+                    let age = r.age_hours(now);
+                    BackupReport {
+                        resource: r.resource.clone(),
+                        kind: r.kind.clone(),
+                        last_success: r.last_success,
+                        age_hours: age.map(|a| (a * 10.0).round() / 10.0),
+                        status: backup_health(age, rules.backup_max_age_hours).0.as_str(),
+                    }
+                })
+                .collect(),
+            bastion: BastionReport {
+                target: estate.bastion.target.clone(),
+                state: estate.bastion.state.label(),
+                rtt_ms: estate.bastion.rtt_ms.map(|r| r.round()),
+            },
+        }
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        [
+            Health::Ok,
+            Health::Degraded,
+            Health::Critical,
+            Health::Unknown,
+        ]
+        .into_iter()
+        .find(|h| h.as_str() == self.health)
+        .map_or(3, Health::exit_code)
+    }
+
+    pub fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(self).expect("a report always serializes"),
+            Format::Table => self.table(),
+        }
+    }
+
+    fn table(&self) -> String {
+        let mut out = format!(
+            "{} ({}) at {}: {}\n",
+            self.estate,
+            self.source,
+            self.taken_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.health.to_uppercase()
+        );
+        let width = self.areas.iter().map(|a| a.area.len()).max().unwrap_or(0);
+        for a in &self.areas {
+            out += &format!(
+                "  {:width$}  {:8}  {}\n",
+                a.area,
+                a.health.to_uppercase(),
+                a.reason
+            );
+        }
+        out
+    }
+}
+
+/// The JSON name of an area.
+fn area_key(k: AreaKind) -> &'static str {
+    match k {
+        AreaKind::Cluster => "cluster",
+        AreaKind::Phoenix => "phoenix",
+        AreaKind::Waf => "waf",
+        AreaKind::Vpn => "vpn",
+        AreaKind::Backups => "backups",
+        AreaKind::Bastion => "bastion",
+    }
+}
+
+fn area_meta(e: &Estate, k: AreaKind) -> (Option<Timestamp>, Option<String>) {
+    fn meta<T>(a: &crate::estate::Area<T>) -> (Option<Timestamp>, Option<String>) {
+        (a.taken_at, a.last_error.as_ref().map(|e| e.message.clone()))
+    }
+    match k {
+        AreaKind::Cluster => meta(&e.cluster),
+        AreaKind::Phoenix => meta(&e.phoenix),
+        AreaKind::Waf => meta(&e.waf),
+        AreaKind::Vpn => meta(&e.vpn),
+        AreaKind::Backups => meta(&e.backups),
+        AreaKind::Bastion => (None, None),
+    }
+}

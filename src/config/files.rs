@@ -1,0 +1,221 @@
+//! Finding and layering configuration files: the shipped presets compiled into the binary, the
+//! user's files in their config directory on top, and `qpconsole.toml` itself.
+
+use std::fmt;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use super::doc::Doc;
+use super::{Config, Diagnostic};
+
+/// A configuration problem, worded for the person who has to fix it.
+#[derive(Debug)]
+pub enum ConfigError {
+    Invalid(Box<Diagnostic>),
+    Read { path: PathBuf, source: io::Error },
+    NotFound { what: String, hint: String },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Invalid(d) => write!(f, "{d}"),
+            ConfigError::Read { path, source } => write!(
+                f,
+                "{}: cannot read: {source}\n  = help: check the path and its permissions",
+                path.display()
+            ),
+            ConfigError::NotFound { what, hint } => write!(f, "{what}\n  = help: {hint}"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<Diagnostic> for ConfigError {
+    fn from(d: Diagnostic) -> Self {
+        ConfigError::Invalid(Box::new(d))
+    }
+}
+
+/// Where one piece of the loaded configuration came from; `check-config` lists these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    pub what: String,
+    pub origin: String,
+}
+
+/// A loaded value and the layers it was built from, lowest first.
+#[derive(Debug, Clone)]
+pub struct Loaded<T> {
+    pub value: T,
+    pub layers: Vec<Layer>,
+}
+
+/// The user's configuration directory: `$QPCONSOLE_CONFIG_DIR`, else the platform's config
+/// directory (`$XDG_CONFIG_HOME/qpconsole` on Linux).
+pub fn user_dir() -> PathBuf {
+    std::env::var_os("QPCONSOLE_CONFIG_DIR")
+        .map(PathBuf::from)
+        .or_else(|| dirs::config_dir().map(|d| d.join("qpconsole")))
+        .unwrap_or_else(|| PathBuf::from(".qpconsole"))
+}
+
+/// The commented example configuration, shipped in the binary: the built-in estate list for
+/// `--demo` when the user has no config of their own.
+pub const EXAMPLE_CONFIG: &str = include_str!("example.toml");
+
+/// Reads a file the user pointed at or that exists in their directory.
+pub fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Loads `qpconsole.toml`: the `explicit` file (from `--config` or `QPCONSOLE_CONFIG`) if given,
+/// else the one in the user's directory; with `demo` and no file at all, the shipped example.
+pub fn load_config(
+    explicit: Option<&Path>,
+    user_dir: &Path,
+    demo: bool,
+) -> Result<Loaded<Config>, ConfigError> {
+    let default_path = user_dir.join("qpconsole.toml");
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None if default_path.exists() => default_path,
+        None if demo => {
+            let value = parse_config(Path::new("<built-in example>"), EXAMPLE_CONFIG)?;
+            return Ok(Loaded {
+                value,
+                layers: vec![Layer {
+                    what: "config".into(),
+                    origin: "built-in example (no qpconsole.toml found)".into(),
+                }],
+            });
+        }
+        None => {
+            return Err(ConfigError::NotFound {
+                what: format!(
+                    "no configuration: {} does not exist",
+                    default_path.display()
+                ),
+                hint: format!(
+                    "write one (`qpconsole check-config --example > {}` gives a commented start), \
+                     pass --config FILE or set QPCONSOLE_CONFIG, or try the simulator with --demo",
+                    default_path.display()
+                ),
+            });
+        }
+    };
+    let text = read(&path)?;
+    let value = parse_config(&path, &text)?;
+    Ok(Loaded {
+        value,
+        layers: vec![Layer {
+            what: "config".into(),
+            origin: path.display().to_string(),
+        }],
+    })
+}
+
+/// Parses and checks a config text; errors point into `file`.
+pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
+    let config: Config = toml::from_str(text).map_err(|e| {
+        Diagnostic::from_toml(file, text, &e)
+            .with_hint("see the commented example: `qpconsole check-config --example`")
+    })?;
+    let doc = Doc::parse(file, text)?;
+    if config.estates.is_empty() {
+        return Err(doc
+            .error(
+                doc.span_of(&["estates"]).unwrap_or(0..0),
+                "no estate is configured",
+            )
+            .with_hint("add an [estates.NAME] table with at least region and aurora_cluster")
+            .into());
+    }
+    if let Some(name) = &config.default_estate
+        && !config.estates.contains_key(name)
+    {
+        return Err(doc
+            .error(
+                doc.span_of(&["default_estate"]).unwrap_or(0..0),
+                format!("default_estate names '{name}', which is not configured"),
+            )
+            .with_hint(format!("use one of: {}", estate_names(&config)))
+            .into());
+    }
+    for (name, estate) in &config.estates {
+        if estate.region.trim().is_empty() {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "region"]).unwrap_or(0..0),
+                    format!("estate '{name}' has an empty region"),
+                )
+                .with_hint("set an AWS region such as \"us-east-1\"")
+                .into());
+        }
+        if estate.backup_max_age_hours.is_nan() || estate.backup_max_age_hours <= 0.0 {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "backup_max_age_hours"])
+                        .unwrap_or(0..0),
+                    format!(
+                        "backup_max_age_hours must be more than 0, got {}",
+                        estate.backup_max_age_hours
+                    ),
+                )
+                .with_hint("daily backups usually allow 26 hours")
+                .into());
+        }
+    }
+    Ok(config)
+}
+
+fn estate_names(config: &Config) -> String {
+    config
+        .estates
+        .keys()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A preset (theme or keymap) by name: the shipped file, the user's file of the same name, or
+/// both, the user's layered on top. Returns each layer's origin and text.
+pub fn preset_layers(
+    kind: &str,
+    name: &str,
+    shipped: &[(&str, &'static str)],
+    user_dir: &Path,
+) -> Result<Vec<(PathBuf, String)>, ConfigError> {
+    let mut layers = Vec::new();
+    if let Some((_, text)) = shipped.iter().find(|(n, _)| *n == name) {
+        layers.push((
+            PathBuf::from(format!("{kind}s/{name}.toml (shipped)")),
+            text.to_string(),
+        ));
+    }
+    let user_file = user_dir
+        .join(format!("{kind}s"))
+        .join(format!("{name}.toml"));
+    if user_file.exists() {
+        layers.push((user_file.clone(), read(&user_file)?));
+    }
+    if layers.is_empty() {
+        return Err(ConfigError::NotFound {
+            what: format!("no {kind} named '{name}'"),
+            hint: format!(
+                "shipped {kind}s: {}; or create {}",
+                shipped
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                user_file.display()
+            ),
+        });
+    }
+    Ok(layers)
+}

@@ -1,0 +1,11 @@
+//! Configuration: `qpconsole.toml`, themes and keymaps, each a shipped preset with the user's
+//! own files layered on top, and errors that point at the file, line and column.
+
+pub mod diag;
+pub mod doc;
+pub mod files;
+pub mod model;
+
+pub use diag::Diagnostic;
+pub use files::{ConfigError, Layer, Loaded};
+pub use model::{Config, EstateConfig, PhoenixConfig};

@@ -1,0 +1,60 @@
+use super::Timestamp;
+
+/// One area of an estate as last seen: the last good data, when it was taken, and the last
+/// error. A failed refresh keeps the previous data so the screen never goes blank, but the
+/// error and the data's age make a stale or failing area visible.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Area<T> {
+    pub data: Option<T>,
+    pub taken_at: Option<Timestamp>,
+    pub last_error: Option<AreaError>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AreaError {
+    pub at: Timestamp,
+    pub message: String,
+}
+
+impl<T> Default for Area<T> {
+    fn default() -> Self {
+        Self {
+            data: None,
+            taken_at: None,
+            last_error: None,
+        }
+    }
+}
+
+impl<T> Area<T> {
+    pub fn fresh(data: T, at: Timestamp) -> Self {
+        Self {
+            data: Some(data),
+            taken_at: Some(at),
+            last_error: None,
+        }
+    }
+
+    /// A successful refresh replaces the data and clears the error.
+    pub fn record_ok(&mut self, data: T, at: Timestamp) {
+        self.data = Some(data);
+        self.taken_at = Some(at);
+        self.last_error = None;
+    }
+
+    /// A failed refresh keeps the last good data.
+    pub fn record_error(&mut self, message: impl Into<String>, at: Timestamp) {
+        self.last_error = Some(AreaError {
+            at,
+            message: message.into(),
+        });
+    }
+
+    pub fn age_secs(&self, now: Timestamp) -> Option<i64> {
+        self.taken_at.map(|t| (now - t).num_seconds().max(0))
+    }
+
+    pub fn is_stale(&self, now: Timestamp, stale_after_secs: i64) -> bool {
+        self.age_secs(now).is_some_and(|age| age > stale_after_secs)
+    }
+}

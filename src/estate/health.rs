@@ -1,0 +1,415 @@
+//! Health rules: how each area of an estate is judged. The overview tiles, the status command's
+//! exit code and the colours everywhere come from here, so the rules are tested on their own.
+
+use chrono::Duration;
+
+use super::{
+    Area, AreaKind, Backups, Bastion, BastionState, Cluster, Estate, Phoenix, Timestamp,
+    TunnelStatus, VpnConnection, WebAcl,
+};
+
+/// Ordered by severity, so the worst of several verdicts is their maximum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Health {
+    Ok,
+    Unknown,
+    Degraded,
+    Critical,
+}
+
+impl Health {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Ok => "ok",
+            Health::Unknown => "unknown",
+            Health::Degraded => "degraded",
+            Health::Critical => "critical",
+        }
+    }
+
+    /// Exit codes of the monitoring-plugin convention.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            Health::Ok => 0,
+            Health::Degraded => 1,
+            Health::Critical => 2,
+            Health::Unknown => 3,
+        }
+    }
+}
+
+/// A health with the one-line reason a person reads on the tile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub health: Health,
+    pub reason: String,
+}
+
+impl Verdict {
+    fn new(health: Health, reason: impl Into<String>) -> Self {
+        Self {
+            health,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// Thresholds behind the verdicts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    pub backup_max_age_hours: f64,
+    /// An area whose data is older than this is shown as unknown: the picture can no longer be
+    /// trusted.
+    pub stale_after_secs: i64,
+    pub replica_lag_degraded_ms: f64,
+    pub cpu_degraded_pct: f64,
+    /// Blocks in the last minute above this multiple of the hour's per-minute average count as a
+    /// spike.
+    pub waf_spike_factor: f64,
+    /// A spike needs at least this many blocks a minute, so quiet ACLs do not alarm on noise.
+    pub waf_spike_min_per_minute: f64,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            backup_max_age_hours: 26.0,
+            stale_after_secs: 300,
+            replica_lag_degraded_ms: 1000.0,
+            cpu_degraded_pct: 90.0,
+            waf_spike_factor: 4.0,
+            waf_spike_min_per_minute: 50.0,
+        }
+    }
+}
+
+/// The verdict for one area of the estate.
+pub fn assess(estate: &Estate, kind: AreaKind, rules: &Rules, now: Timestamp) -> Verdict {
+    match kind {
+        AreaKind::Cluster => area(&estate.cluster, rules, now, |c| cluster(c, rules)),
+        AreaKind::Phoenix => area(&estate.phoenix, rules, now, phoenix),
+        AreaKind::Waf => area(&estate.waf, rules, now, |w| waf(w, rules, now)),
+        AreaKind::Vpn => area(&estate.vpn, rules, now, |v| vpn(v)),
+        AreaKind::Backups => area(&estate.backups, rules, now, |b| backups(b, rules, now)),
+        AreaKind::Bastion => bastion(&estate.bastion),
+    }
+}
+
+/// The estate's overall health: the worst of its areas. A bastion that is not configured is not
+/// a fault of the estate, so it does not count.
+pub fn overall(estate: &Estate, rules: &Rules, now: Timestamp) -> Health {
+    AreaKind::ALL
+        .iter()
+        .filter(|&&k| k != AreaKind::Bastion || estate.bastion.target.is_some())
+        .map(|&k| assess(estate, k, rules, now).health)
+        .max()
+        .unwrap_or(Health::Unknown)
+}
+
+/// Wraps an area's own rule with the rules every area shares: no data yet, stale data, and a
+/// failing refresh.
+fn area<T>(
+    a: &Area<T>,
+    rules: &Rules,
+    now: Timestamp,
+    judge: impl FnOnce(&T) -> Verdict,
+) -> Verdict {
+    let Some(data) = &a.data else {
+        return match &a.last_error {
+            Some(e) => Verdict::new(Health::Unknown, format!("no data: {}", e.message)),
+            None => Verdict::new(Health::Unknown, "waiting for first data"),
+        };
+    };
+    if a.is_stale(now, rules.stale_after_secs) {
+        let age = a.age_secs(now).unwrap_or_default();
+        let why = a
+            .last_error
+            .as_ref()
+            .map(|e| format!(": {}", e.message))
+            .unwrap_or_default();
+        return Verdict::new(
+            Health::Unknown,
+            format!("stale, last data {} ago{why}", human_duration(age)),
+        );
+    }
+    let mut v = judge(data);
+    if let Some(e) = &a.last_error {
+        v.reason = format!("{} (refresh failed: {})", v.reason, e.message);
+    }
+    v
+}
+
+pub fn cluster(c: &Cluster, rules: &Rules) -> Verdict {
+    let Some(writer) = c.writer() else {
+        return Verdict::new(Health::Critical, format!("no writer in {}", c.id));
+    };
+    let readers: Vec<_> = c.readers().collect();
+    if readers.is_empty() {
+        return Verdict::new(
+            Health::Degraded,
+            format!("writer {} has no reader to fail over to", writer.id),
+        );
+    }
+    if c.status != "available" {
+        return Verdict::new(Health::Degraded, format!("cluster {}", c.status));
+    }
+    if let Some(m) = c.members.iter().find(|m| !m.is_available()) {
+        return Verdict::new(Health::Degraded, format!("{} is {}", m.id, m.status));
+    }
+    if readers.iter().all(|r| r.az == writer.az) {
+        return Verdict::new(
+            Health::Degraded,
+            format!("writer and readers all in {}", writer.az),
+        );
+    }
+    if let Some((r, lag)) = readers
+        .iter()
+        .filter_map(|r| r.metrics.replica_lag_ms.last().map(|l| (r, l)))
+        .find(|(_, l)| *l > rules.replica_lag_degraded_ms)
+    {
+        return Verdict::new(Health::Degraded, format!("{} lags {:.0} ms", r.id, lag));
+    }
+    if let Some((m, cpu)) = c
+        .members
+        .iter()
+        .filter_map(|m| m.metrics.cpu.last().map(|v| (m, v)))
+        .find(|(_, v)| *v > rules.cpu_degraded_pct)
+    {
+        return Verdict::new(Health::Degraded, format!("{} CPU {:.0}%", m.id, cpu));
+    }
+    let reader = readers[0];
+    Verdict::new(
+        Health::Ok,
+        format!(
+            "writer {} ({}), reader {} ({})",
+            writer.id, writer.az, reader.id, reader.az
+        ),
+    )
+}
+
+pub fn phoenix(p: &Phoenix) -> Verdict {
+    let serving = p.serving_azs();
+    let serving_count: usize = p.instances.iter().filter(|i| i.is_serving()).count();
+    if serving.is_empty() {
+        return Verdict::new(Health::Critical, "no instance serving");
+    }
+    if serving.len() < 2 {
+        return Verdict::new(
+            Health::Critical,
+            format!(
+                "only {} serving ({} of {} instances)",
+                serving[0],
+                serving_count,
+                p.instances.len()
+            ),
+        );
+    }
+    if let Some(i) = p.instances.iter().find(|i| !i.is_serving()) {
+        let why = if i.state != "running" {
+            i.state.clone()
+        } else if i.system_status != super::CheckStatus::Ok {
+            format!("system check {}", i.system_status.as_str())
+        } else if i.instance_status != super::CheckStatus::Ok {
+            format!("instance check {}", i.instance_status.as_str())
+        } else {
+            format!("target {}", i.target_health.as_str())
+        };
+        return Verdict::new(Health::Degraded, format!("{} {}", i.id, why));
+    }
+    if let Some(asg) = &p.asg {
+        if asg.in_service < asg.desired {
+            return Verdict::new(
+                Health::Degraded,
+                format!("{} in service of {} desired", asg.in_service, asg.desired),
+            );
+        }
+    }
+    if let Some((i, e)) = p
+        .instances
+        .iter()
+        .find_map(|i| i.scheduled_events.first().map(|e| (i, e)))
+    {
+        return Verdict::new(Health::Degraded, format!("{} scheduled {}", i.id, e.code));
+    }
+    Verdict::new(
+        Health::Ok,
+        format!(
+            "{} instances serving in {}",
+            serving_count,
+            serving.join(", ")
+        ),
+    )
+}
+
+pub fn waf(acls: &[WebAcl], rules: &Rules, now: Timestamp) -> Verdict {
+    if acls.is_empty() {
+        return Verdict::new(Health::Unknown, "no web ACL found");
+    }
+    let hour_ago = now - Duration::hours(1);
+    let minute_ago = now - Duration::minutes(1);
+    let mut total_minute = 0u64;
+    for acl in acls {
+        let hour = acl.blocked.sum_since(hour_ago);
+        let minutes = acl
+            .blocked
+            .points()
+            .filter(|(t, _)| *t > hour_ago)
+            .count()
+            .max(1);
+        let average = hour / minutes as f64;
+        let last = acl.blocked.sum_since(minute_ago);
+        total_minute += last as u64;
+        if last >= rules.waf_spike_min_per_minute && last > average * rules.waf_spike_factor {
+            let rule = acl
+                .top_blocking(minute_ago)
+                .first()
+                .map(|(r, _)| format!(", mostly {}", r.name))
+                .unwrap_or_default();
+            return Verdict::new(
+                Health::Degraded,
+                format!(
+                    "block spike on {}: {:.0}/min vs {:.0} avg{rule}",
+                    acl.name, last, average
+                ),
+            );
+        }
+    }
+    Verdict::new(
+        Health::Ok,
+        format!("{total_minute} blocked in the last minute"),
+    )
+}
+
+pub fn vpn(connections: &[VpnConnection]) -> Verdict {
+    if connections.is_empty() {
+        return Verdict::new(Health::Unknown, "no VPN connection found");
+    }
+    let mut worst = Verdict::new(Health::Ok, String::new());
+    for c in connections {
+        let v = if c.state != "available" {
+            Verdict::new(Health::Critical, format!("{} is {}", c.name, c.state))
+        } else {
+            let down: Vec<usize> = c
+                .tunnels
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| t.status == TunnelStatus::Down)
+                .map(|(i, _)| i + 1)
+                .collect();
+            if c.tunnels.is_empty() || down.len() == c.tunnels.len() {
+                Verdict::new(Health::Critical, format!("{}: both tunnels down", c.name))
+            } else if !down.is_empty() {
+                Verdict::new(
+                    Health::Degraded,
+                    format!("{}: tunnel {} down", c.name, down[0]),
+                )
+            } else {
+                Verdict::new(Health::Ok, String::new())
+            }
+        };
+        if v.health > worst.health {
+            worst = v;
+        }
+    }
+    if worst.health == Health::Ok {
+        let up: usize = connections.iter().map(|c| c.tunnels_up()).sum();
+        worst.reason = format!(
+            "{} connection{}, {} tunnels up",
+            connections.len(),
+            if connections.len() == 1 { "" } else { "s" },
+            up
+        );
+    }
+    worst
+}
+
+pub fn backups(b: &Backups, rules: &Rules, now: Timestamp) -> Verdict {
+    if b.resources.is_empty() {
+        return Verdict::new(Health::Unknown, "no protected resource found");
+    }
+    let mut worst = Verdict::new(Health::Ok, String::new());
+    let mut oldest = 0.0f64;
+    for r in &b.resources {
+        let v = match backup_health(r.age_hours(now), rules.backup_max_age_hours) {
+            (Health::Ok, age) => {
+                oldest = oldest.max(age);
+                continue;
+            }
+            (Health::Critical, _) if r.last_success.is_none() => {
+                Verdict::new(Health::Critical, format!("{}: never backed up", r.resource))
+            }
+            (h, age) => Verdict::new(
+                h,
+                format!(
+                    "{}: last backup {:.0} h ago (policy {:.0} h)",
+                    r.resource, age, rules.backup_max_age_hours
+                ),
+            ),
+        };
+        if v.health > worst.health {
+            worst = v;
+        }
+    }
+    if worst.health == Health::Ok {
+        worst.reason = format!(
+            "{} resources, oldest backup {:.0} h ago",
+            b.resources.len(),
+            oldest
+        );
+    }
+    worst
+}
+
+/// One resource's backup age against the policy: older than the policy is degraded, older than
+/// twice the policy (or never backed up) critical.
+pub fn backup_health(age_hours: Option<f64>, max_age_hours: f64) -> (Health, f64) {
+    match age_hours {
+        None => (Health::Critical, f64::INFINITY),
+        Some(age) if age > 2.0 * max_age_hours => (Health::Critical, age),
+        Some(age) if age > max_age_hours => (Health::Degraded, age),
+        Some(age) => (Health::Ok, age),
+    }
+}
+
+pub fn bastion(b: &Bastion) -> Verdict {
+    match &b.state {
+        BastionState::NotConfigured => Verdict::new(Health::Unknown, "no bastion configured"),
+        BastionState::Connecting => Verdict::new(Health::Unknown, "connecting"),
+        BastionState::Connected { .. } => {
+            let listening = b
+                .forwards
+                .iter()
+                .filter(|f| f.state == super::ForwardState::Listening)
+                .count();
+            let rtt = b
+                .rtt_ms
+                .map(|r| format!(", rtt {r:.0} ms"))
+                .unwrap_or_default();
+            Verdict::new(
+                Health::Ok,
+                format!("connected{rtt}, {listening} forwards listening"),
+            )
+        }
+        BastionState::Reconnecting {
+            attempt,
+            last_error,
+        } => Verdict::new(
+            Health::Degraded,
+            format!("reconnecting (attempt {attempt}): {last_error}"),
+        ),
+        BastionState::Down { error } => Verdict::new(Health::Critical, format!("down: {error}")),
+    }
+}
+
+/// "45s", "12m", "3h", "2d": how long ago, at a glance.
+pub fn human_duration(secs: i64) -> String {
+    match secs {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3600 => format!("{}m", s / 60),
+        s if s < 86400 => format!("{}h", s / 3600),
+        s => format!("{}d", s / 86400),
+    }
+}
+
+#[cfg(test)]
+mod tests;

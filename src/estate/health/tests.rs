@@ -1,0 +1,294 @@
+use chrono::{Duration, TimeZone, Utc};
+
+use super::*;
+use crate::estate::*;
+
+fn t0() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn member(id: &str, role: Role, az: &str) -> Member {
+    Member {
+        id: id.into(),
+        role,
+        az: az.into(),
+        class: "db.r6g.large".into(),
+        status: "available".into(),
+        pending: vec![],
+        metrics: MemberMetrics::default(),
+    }
+}
+
+fn cluster_of(members: Vec<Member>) -> Cluster {
+    Cluster {
+        id: "qp-aurora".into(),
+        engine: "aurora-mysql".into(),
+        engine_version: "8.0.mysql_aurora.3.05.2".into(),
+        status: "available".into(),
+        writer_endpoint: "w".into(),
+        reader_endpoint: "r".into(),
+        storage_used_bytes: 0,
+        members,
+        events: vec![],
+    }
+}
+
+fn instance(id: &str, az: &str) -> Instance {
+    Instance {
+        id: id.into(),
+        name: id.into(),
+        az: az.into(),
+        instance_type: "t3.medium".into(),
+        state: "running".into(),
+        private_ip: "10.0.1.10".into(),
+        system_status: CheckStatus::Ok,
+        instance_status: CheckStatus::Ok,
+        scheduled_events: vec![],
+        target_health: TargetHealth::Healthy,
+        cpu: Series::default(),
+        network_in_bytes: Series::default(),
+        network_out_bytes: Series::default(),
+    }
+}
+
+fn vpn_with(states: [TunnelStatus; 2]) -> Vec<VpnConnection> {
+    vec![VpnConnection {
+        id: "vpn-1".into(),
+        name: "office".into(),
+        state: "available".into(),
+        customer_gateway: "cgw-1".into(),
+        tunnels: states
+            .iter()
+            .map(|&s| Tunnel {
+                outside_ip: "203.0.113.1".into(),
+                status: s,
+                since: None,
+                accepted_routes: 2,
+                status_message: String::new(),
+            })
+            .collect(),
+    }]
+}
+
+fn backups_aged(hours: Option<i64>) -> Backups {
+    Backups {
+        plans: vec![],
+        resources: vec![ProtectedResource {
+            resource: "qp-aurora".into(),
+            kind: "Aurora".into(),
+            last_success: hours.map(|h| t0() - Duration::hours(h)),
+            recovery_points: 7,
+            last_job_state: Some("COMPLETED".into()),
+        }],
+    }
+}
+
+#[test]
+fn a_cluster_with_writer_and_reader_in_two_zones_is_ok() {
+    let c = cluster_of(vec![
+        member("a", Role::Writer, "us-east-1a"),
+        member("b", Role::Reader, "us-east-1b"),
+    ]);
+    let v = cluster(&c, &Rules::default());
+    assert_eq!(v.health, Health::Ok, "{}", v.reason);
+    assert!(v.reason.contains("writer a (us-east-1a)"));
+}
+
+#[test]
+fn a_cluster_without_writer_is_critical() {
+    let c = cluster_of(vec![
+        member("a", Role::Reader, "us-east-1a"),
+        member("b", Role::Reader, "us-east-1b"),
+    ]);
+    assert_eq!(cluster(&c, &Rules::default()).health, Health::Critical);
+}
+
+#[test]
+fn a_cluster_in_one_zone_or_without_reader_is_degraded() {
+    let one_zone = cluster_of(vec![
+        member("a", Role::Writer, "us-east-1a"),
+        member("b", Role::Reader, "us-east-1a"),
+    ]);
+    assert_eq!(
+        cluster(&one_zone, &Rules::default()).health,
+        Health::Degraded
+    );
+    let alone = cluster_of(vec![member("a", Role::Writer, "us-east-1a")]);
+    assert_eq!(cluster(&alone, &Rules::default()).health, Health::Degraded);
+}
+
+#[test]
+fn a_lagging_reader_is_degraded() {
+    let mut reader = member("b", Role::Reader, "us-east-1b");
+    reader.metrics.replica_lag_ms.push(t0(), 4500.0);
+    let c = cluster_of(vec![member("a", Role::Writer, "us-east-1a"), reader]);
+    let v = cluster(&c, &Rules::default());
+    assert_eq!(v.health, Health::Degraded);
+    assert_eq!(v.reason, "b lags 4500 ms");
+}
+
+#[test]
+fn phoenix_serving_from_fewer_than_two_zones_is_critical() {
+    let mut p = Phoenix {
+        instances: vec![instance("i-1", "us-east-1a"), instance("i-2", "us-east-1b")],
+        ..Default::default()
+    };
+    assert_eq!(phoenix(&p).health, Health::Ok);
+    p.instances[1].instance_status = CheckStatus::Impaired;
+    let v = phoenix(&p);
+    assert_eq!(v.health, Health::Critical);
+    assert!(v.reason.contains("only us-east-1a serving"), "{}", v.reason);
+    p.instances[0].state = "stopped".into();
+    assert_eq!(phoenix(&p).health, Health::Critical);
+}
+
+#[test]
+fn phoenix_with_one_bad_instance_of_several_is_degraded() {
+    let mut p = Phoenix {
+        instances: vec![
+            instance("i-1", "us-east-1a"),
+            instance("i-2", "us-east-1b"),
+            instance("i-3", "us-east-1b"),
+        ],
+        ..Default::default()
+    };
+    p.instances[2].target_health = TargetHealth::Unhealthy("Target.FailedHealthChecks".into());
+    let v = phoenix(&p);
+    assert_eq!(v.health, Health::Degraded);
+    assert_eq!(v.reason, "i-3 target unhealthy");
+}
+
+#[test]
+fn vpn_one_tunnel_down_is_degraded_both_critical() {
+    use TunnelStatus::*;
+    assert_eq!(vpn(&vpn_with([Up, Up])).health, Health::Ok);
+    let one = vpn(&vpn_with([Up, Down]));
+    assert_eq!(one.health, Health::Degraded);
+    assert_eq!(one.reason, "office: tunnel 2 down");
+    assert_eq!(vpn(&vpn_with([Down, Down])).health, Health::Critical);
+}
+
+#[test]
+fn backup_age_against_policy() {
+    let r = Rules::default(); // 26 h
+    assert_eq!(
+        backups(&backups_aged(Some(20)), &r, t0()).health,
+        Health::Ok
+    );
+    assert_eq!(
+        backups(&backups_aged(Some(30)), &r, t0()).health,
+        Health::Degraded
+    );
+    assert_eq!(
+        backups(&backups_aged(Some(53)), &r, t0()).health,
+        Health::Critical
+    );
+    let never = backups(&backups_aged(None), &r, t0());
+    assert_eq!(never.health, Health::Critical);
+    assert_eq!(never.reason, "qp-aurora: never backed up");
+}
+
+#[test]
+fn an_area_without_data_is_unknown_and_a_stale_one_says_so() {
+    let mut e = Estate::empty("qp", "us-east-1");
+    let r = Rules::default();
+    let v = assess(&e, AreaKind::Vpn, &r, t0());
+    assert_eq!(v.health, Health::Unknown);
+    assert_eq!(v.reason, "waiting for first data");
+
+    e.vpn
+        .record_ok(vpn_with([TunnelStatus::Up, TunnelStatus::Up]), t0());
+    e.vpn
+        .record_error("throttled by EC2", t0() + Duration::minutes(9));
+    let v = assess(&e, AreaKind::Vpn, &r, t0() + Duration::minutes(10));
+    assert_eq!(v.health, Health::Unknown);
+    assert_eq!(v.reason, "stale, last data 10m ago: throttled by EC2");
+
+    // A fresh area whose latest refresh failed keeps its verdict and says the refresh failed.
+    let v = assess(&e, AreaKind::Vpn, &r, t0() + Duration::minutes(1));
+    assert_eq!(v.health, Health::Ok);
+    assert!(
+        v.reason.ends_with("(refresh failed: throttled by EC2)"),
+        "{}",
+        v.reason
+    );
+}
+
+#[test]
+fn overall_is_the_worst_area_and_ignores_an_unconfigured_bastion() {
+    let mut e = Estate::empty("qp", "us-east-1");
+    let now = t0();
+    e.cluster.record_ok(
+        cluster_of(vec![
+            member("a", Role::Writer, "us-east-1a"),
+            member("b", Role::Reader, "us-east-1b"),
+        ]),
+        now,
+    );
+    e.phoenix.record_ok(
+        Phoenix {
+            instances: vec![instance("i-1", "us-east-1a"), instance("i-2", "us-east-1b")],
+            ..Default::default()
+        },
+        now,
+    );
+    e.waf.record_ok(
+        vec![WebAcl {
+            name: "acl".into(),
+            id: "1".into(),
+            rules: vec![],
+            blocked: Series::default(),
+            allowed: Series::default(),
+            counted: Series::default(),
+            sampled: None,
+        }],
+        now,
+    );
+    e.vpn
+        .record_ok(vpn_with([TunnelStatus::Up, TunnelStatus::Up]), now);
+    e.backups.record_ok(backups_aged(Some(3)), now);
+    let r = Rules::default();
+    assert_eq!(overall(&e, &r, now), Health::Ok);
+
+    e.vpn
+        .record_ok(vpn_with([TunnelStatus::Up, TunnelStatus::Down]), now);
+    assert_eq!(overall(&e, &r, now), Health::Degraded);
+
+    e.bastion.target = Some("qp-bastion".into());
+    e.bastion.state = BastionState::Down {
+        error: "connection refused".into(),
+    };
+    assert_eq!(overall(&e, &r, now), Health::Critical);
+}
+
+#[test]
+fn a_waf_block_spike_is_degraded() {
+    let now = t0();
+    let mut blocked = Series::with_capacity(60);
+    for m in (1..60).rev() {
+        blocked.push(now - Duration::minutes(m), 20.0);
+    }
+    let mut acl = WebAcl {
+        name: "qp-waf".into(),
+        id: "1".into(),
+        rules: vec![],
+        blocked: blocked.clone(),
+        allowed: Series::default(),
+        counted: Series::default(),
+        sampled: None,
+    };
+    acl.blocked.push(now - Duration::seconds(10), 25.0);
+    assert_eq!(
+        waf(std::slice::from_ref(&acl), &Rules::default(), now).health,
+        Health::Ok
+    );
+    acl.blocked = blocked;
+    acl.blocked.push(now - Duration::seconds(10), 400.0);
+    let v = waf(&[acl], &Rules::default(), now);
+    assert_eq!(v.health, Health::Degraded);
+    assert!(
+        v.reason.starts_with("block spike on qp-waf: 400/min"),
+        "{}",
+        v.reason
+    );
+}

@@ -1,0 +1,11 @@
+//! qpconsole: the terminal operations console for QualityPost's AWS estate.
+//!
+//! Data flows one way: sources and other slow work run in tasks and report events; the app
+//! applies them to its state; the UI renders that state without side effects.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod estate;
+pub mod source;
+pub mod ui;

@@ -1,0 +1,293 @@
+//! The demo estate: a deterministic simulator of a QualityPost-like estate, so the console can be
+//! tried, shown and tested without an AWS account.
+//!
+//! Time advances in fixed steps of [`STEP_SECS`] from the start, whatever the caller's clock
+//! does, and every random draw comes from the seeded [`Rng`]: the same seed and the same requests
+//! give the same estate, frame for frame. Metrics get one point per simulated minute.
+
+mod backup;
+mod bastion;
+mod cluster;
+mod fleet;
+mod random;
+mod vpn;
+mod waf;
+
+#[cfg(test)]
+mod tests;
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Duration, Utc};
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+
+use self::backup::SimBackups;
+use self::bastion::SimBastion;
+use self::cluster::SimCluster;
+use self::fleet::SimFleet;
+use self::random::fork;
+use self::vpn::SimVpn;
+use self::waf::SimWaf;
+use super::rng::Rng;
+use super::{Request, SourceHandle, SourceKind, Update};
+use crate::config::EstateConfig;
+use crate::estate::{Area, Estate, Timestamp};
+
+pub const STEP_SECS: i64 = 5;
+/// One point a minute: an hour of every metric on screen.
+const METRIC_POINTS: usize = 60;
+/// Simulated before the start, so the charts are full when the console opens.
+const HISTORY_MINUTES: i64 = 60;
+const AZ_LETTERS: [char; 3] = ['a', 'b', 'c'];
+/// How often the running demo catches up with the real clock.
+const TICK: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The `i`-th zone of the region, round robin.
+fn az(region: &str, i: usize) -> String {
+    format!("{region}{}", AZ_LETTERS[i % AZ_LETTERS.len()])
+}
+
+/// A trouble the demo estate starts in and keeps, to show how the console presents it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scenario {
+    Steady,
+    TunnelDown,
+    WriterLost,
+    BackupLate,
+}
+
+impl Scenario {
+    pub const ALL: [Scenario; 4] = [
+        Scenario::Steady,
+        Scenario::TunnelDown,
+        Scenario::WriterLost,
+        Scenario::BackupLate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scenario::Steady => "steady",
+            Scenario::TunnelDown => "tunnel-down",
+            Scenario::WriterLost => "writer-lost",
+            Scenario::BackupLate => "backup-late",
+        }
+    }
+}
+
+impl FromStr for Scenario {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|scenario| scenario.as_str() == s)
+            .ok_or_else(|| {
+                let valid: Vec<&str> = Self::ALL.iter().map(|s| s.as_str()).collect();
+                format!(
+                    "unknown scenario {s:?}; valid scenarios: {}",
+                    valid.join(", ")
+                )
+            })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoOptions {
+    pub seed: u64,
+    pub scenario: Scenario,
+}
+
+impl Default for DemoOptions {
+    fn default() -> Self {
+        Self {
+            seed: 1,
+            scenario: Scenario::Steady,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoEstate {
+    name: String,
+    region: String,
+    now: Timestamp,
+    cluster: SimCluster,
+    fleet: SimFleet,
+    waf: SimWaf,
+    vpn: SimVpn,
+    backups: SimBackups,
+    bastion: SimBastion,
+}
+
+impl DemoEstate {
+    /// History (metrics, per-minute WAF counts, events, backups) is pre-populated so the screens
+    /// are full at `start`.
+    pub fn new(name: &str, cfg: &EstateConfig, opts: &DemoOptions, start: Timestamp) -> Self {
+        Self::scaled(name, cfg, opts, start, 2, 2)
+    }
+
+    /// Same, with `instances` Phoenix instances spread over the zones and `db_members` cluster
+    /// members (one writer, the rest readers; at least one member).
+    pub fn scaled(
+        name: &str,
+        cfg: &EstateConfig,
+        opts: &DemoOptions,
+        start: Timestamp,
+        instances: usize,
+        db_members: usize,
+    ) -> Self {
+        let mut rng = Rng::new(opts.seed);
+        let history_from = start - Duration::minutes(HISTORY_MINUTES);
+        let cluster = SimCluster::new(
+            &cfg.aurora_cluster,
+            &cfg.region,
+            db_members,
+            start,
+            history_from,
+            fork(&mut rng),
+        );
+        let fleet = SimFleet::new(name, cfg, instances, fork(&mut rng));
+        let waf = SimWaf::new(
+            &names_or(&cfg.waf_web_acls, name, "waf"),
+            start,
+            fork(&mut rng),
+        );
+        let vpn = SimVpn::new(
+            &names_or(&cfg.vpn_connections, name, "office"),
+            start,
+            fork(&mut rng),
+        );
+        let backups = SimBackups::new(&cfg.aurora_cluster, fleet.instance_names(), start, &mut rng);
+        let bastion = SimBastion::new(
+            cfg.bastion.as_deref(),
+            cluster.endpoints(),
+            start,
+            fork(&mut rng),
+        );
+        let mut demo = Self {
+            name: name.into(),
+            region: cfg.region.clone(),
+            now: history_from,
+            cluster,
+            fleet,
+            waf,
+            vpn,
+            backups,
+            bastion,
+        };
+        demo.advance_to(start);
+        match opts.scenario {
+            Scenario::Steady => {}
+            Scenario::TunnelDown => demo.vpn.lose_second_tunnels(start),
+            Scenario::WriterLost => demo.cluster.lose_writer(start),
+            Scenario::BackupLate => demo.backups.make_instances_late(start, &mut rng),
+        }
+        demo
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Advances in fixed steps of [`STEP_SECS`] up to `t` (no-op if `t <= now`), so the course
+    /// does not depend on how often the caller asks.
+    pub fn advance_to(&mut self, t: Timestamp) {
+        let step = Duration::seconds(STEP_SECS);
+        while self.now + step <= t {
+            let prev = self.now;
+            self.now = prev + step;
+            self.cluster.step(prev, self.now);
+            self.vpn.step(self.now);
+            self.bastion.step();
+            if let Some(minute) = minute_crossed(prev, self.now) {
+                self.cluster.minute(minute);
+                self.fleet.minute(minute);
+                self.waf.minute(minute);
+            }
+        }
+    }
+
+    /// The current picture: every area freshly taken now.
+    pub fn estate(&self) -> Estate {
+        let now = self.now;
+        Estate {
+            name: self.name.clone(),
+            region: self.region.clone(),
+            cluster: Area::fresh(self.cluster.snapshot(), now),
+            phoenix: Area::fresh(self.fleet.snapshot(), now),
+            waf: Area::fresh(self.waf.snapshot(), now),
+            vpn: Area::fresh(self.vpn.snapshot(), now),
+            backups: Area::fresh(self.backups.snapshot(now), now),
+            bastion: self.bastion.snapshot(),
+        }
+    }
+
+    /// Starts a failover or resize. Ok carries the message for the user; Err says what was wrong
+    /// and what to do instead.
+    pub fn request(&mut self, req: &Request) -> Result<String, String> {
+        match req {
+            Request::Refresh => Ok(format!("{} refreshed", self.name)),
+            Request::Failover { target } => self.cluster.failover(target.as_deref(), self.now),
+            Request::Resize { member, class } => self.cluster.resize(member, class, self.now),
+        }
+    }
+}
+
+/// The configured names, or the one an estate of this name would have.
+fn names_or(configured: &[String], estate: &str, suffix: &str) -> Vec<String> {
+    if configured.is_empty() {
+        vec![format!("{estate}-{suffix}")]
+    } else {
+        configured.to_vec()
+    }
+}
+
+/// The minute boundary passed between `prev` and `now`, if any. Per-minute points are stamped
+/// with it, so that exactly one of them falls in any "last minute" window.
+fn minute_crossed(prev: Timestamp, now: Timestamp) -> Option<Timestamp> {
+    let minute = now.timestamp().div_euclid(60);
+    (minute != prev.timestamp().div_euclid(60))
+        .then(|| DateTime::from_timestamp(minute * 60, 0))
+        .flatten()
+}
+
+/// Runs the demo as a task following the real clock: an estate at once and every two seconds;
+/// each request is answered with a notice and a fresh estate. The task ends when `emit` finds
+/// nobody listening, or with the handle.
+pub fn spawn(
+    name: &str,
+    cfg: &EstateConfig,
+    opts: DemoOptions,
+    emit: impl Fn(Update) -> bool + Send + 'static,
+) -> SourceHandle {
+    let (requests, mut incoming) = mpsc::unbounded_channel();
+    let mut demo = DemoEstate::new(name, cfg, &opts, Utc::now());
+    let task = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            // The interval's first tick is immediate: that is the estate at start.
+            let listening = tokio::select! {
+                _ = tick.tick() => {
+                    demo.advance_to(Utc::now());
+                    emit(Update::Estate(Box::new(demo.estate())))
+                }
+                request = incoming.recv() => {
+                    let Some(request) = request else { return };
+                    demo.advance_to(Utc::now());
+                    let (ok, message) = match demo.request(&request) {
+                        Ok(m) => (true, m),
+                        Err(m) => (false, m),
+                    };
+                    emit(Update::Notice { ok, message })
+                        && emit(Update::Estate(Box::new(demo.estate())))
+                }
+            };
+            if !listening {
+                return;
+            }
+        }
+    });
+    SourceHandle::new(SourceKind::Demo, name.into(), requests, task)
+}

@@ -1,0 +1,471 @@
+use std::collections::BTreeMap;
+
+use chrono::{Duration, TimeZone, Utc};
+
+use super::*;
+use crate::config::PhoenixConfig;
+use crate::estate::health::{self, Health, Rules};
+use crate::estate::{AreaKind, BastionState, Role, TunnelStatus};
+
+const CLUSTER: &str = "qualitypost-aurora";
+const WRITER: &str = "qualitypost-aurora-1";
+const READER: &str = "qualitypost-aurora-2";
+
+fn start() -> Timestamp {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn cfg() -> EstateConfig {
+    EstateConfig {
+        profile: None,
+        region: "us-east-1".into(),
+        readonly: false,
+        production: true,
+        bastion: Some("qp-bastion".into()),
+        aurora_cluster: CLUSTER.into(),
+        phoenix: PhoenixConfig {
+            asg: Some("qp-phoenix-asg".into()),
+            tags: BTreeMap::new(),
+            target_group: Some("qp-phoenix-tg".into()),
+        },
+        waf_web_acls: vec!["qp-public-waf".into()],
+        vpn_connections: vec![],
+        backup_max_age_hours: 26.0,
+    }
+}
+
+fn demo(seed: u64, scenario: Scenario) -> DemoEstate {
+    DemoEstate::new(
+        "qualitypost",
+        &cfg(),
+        &DemoOptions { seed, scenario },
+        start(),
+    )
+}
+
+fn rules() -> Rules {
+    Rules {
+        backup_max_age_hours: cfg().backup_max_age_hours,
+        ..Default::default()
+    }
+}
+
+fn overall(d: &DemoEstate) -> Health {
+    health::overall(&d.estate(), &rules(), d.now())
+}
+
+fn verdict(d: &DemoEstate, kind: AreaKind) -> Health {
+    health::assess(&d.estate(), kind, &rules(), d.now()).health
+}
+
+fn at(secs: i64) -> Timestamp {
+    start() + Duration::seconds(secs)
+}
+
+fn cluster(d: &DemoEstate) -> crate::estate::Cluster {
+    d.estate().cluster.data.unwrap()
+}
+
+fn writer(d: &DemoEstate) -> Option<String> {
+    cluster(d).writer().map(|m| m.id.clone())
+}
+
+fn member(d: &DemoEstate, id: &str) -> crate::estate::Member {
+    cluster(d).member(id).unwrap().clone()
+}
+
+fn failover(d: &mut DemoEstate, target: Option<&str>) -> Result<String, String> {
+    d.request(&Request::Failover {
+        target: target.map(Into::into),
+    })
+}
+
+fn resize(d: &mut DemoEstate, member: &str, class: &str) -> Result<String, String> {
+    d.request(&Request::Resize {
+        member: member.into(),
+        class: class.into(),
+    })
+}
+
+#[test]
+fn the_same_seed_runs_the_same_course_however_it_is_stepped() {
+    let mut by_minute = demo(7, Scenario::Steady);
+    let mut by_hour = demo(7, Scenario::Steady);
+    assert_eq!(by_minute.estate(), by_hour.estate());
+    for minute in 1..=60 {
+        by_minute.advance_to(at(minute * 60));
+    }
+    by_hour.advance_to(at(3600));
+    assert_eq!(by_minute.now(), at(3600));
+    assert_eq!(by_minute.estate(), by_hour.estate());
+
+    let other = demo(8, Scenario::Steady).estate();
+    let this = demo(7, Scenario::Steady).estate();
+    let ids = |e: &Estate| {
+        let c = e.cluster.data.as_ref().unwrap();
+        let p = e.phoenix.data.as_ref().unwrap();
+        (c.writer_endpoint.clone(), p.instances[0].id.clone())
+    };
+    assert_ne!(ids(&this), ids(&other));
+}
+
+#[test]
+fn time_never_runs_backwards_or_off_the_step_grid() {
+    let mut d = demo(1, Scenario::Steady);
+    d.advance_to(at(-600));
+    assert_eq!(d.now(), start());
+    d.advance_to(at(12));
+    assert_eq!(d.now(), at(10));
+}
+
+#[test]
+fn a_steady_estate_starts_healthy_and_full_for_any_seed() {
+    for seed in 0..40 {
+        let d = demo(seed, Scenario::Steady);
+        let e = d.estate();
+        assert_eq!(overall(&d), Health::Ok, "seed {seed}: {e:#?}");
+        let c = e.cluster.data.unwrap();
+        assert_eq!(c.members[0].metrics.cpu.len(), 60);
+        assert!(c.members[0].metrics.replica_lag_ms.is_empty());
+        assert_eq!(c.members[1].metrics.replica_lag_ms.len(), 60);
+        let waf = &e.waf.data.unwrap()[0];
+        assert_eq!(waf.blocked.len(), 60);
+        assert_eq!(waf.sampled.as_ref().unwrap().len(), 10);
+    }
+}
+
+#[test]
+fn names_look_like_aws() {
+    let e = demo(3, Scenario::Steady).estate();
+    let c = e.cluster.data.unwrap();
+    let suffix = c
+        .writer_endpoint
+        .strip_prefix("qualitypost-aurora.cluster-")
+        .and_then(|s| s.strip_suffix(".us-east-1.rds.amazonaws.com"))
+        .unwrap();
+    assert_eq!(suffix.len(), 12);
+    assert!(
+        suffix
+            .chars()
+            .all(|ch| ch.is_ascii_hexdigit() && !ch.is_ascii_uppercase())
+    );
+    assert_eq!(
+        c.reader_endpoint,
+        format!("qualitypost-aurora.cluster-ro-{suffix}.us-east-1.rds.amazonaws.com")
+    );
+    let zones: Vec<(&str, Role, &str)> = c
+        .members
+        .iter()
+        .map(|m| (m.id.as_str(), m.role, m.az.as_str()))
+        .collect();
+    assert_eq!(
+        zones,
+        [
+            (WRITER, Role::Writer, "us-east-1a"),
+            (READER, Role::Reader, "us-east-1b")
+        ]
+    );
+    let p = e.phoenix.data.unwrap();
+    let names: Vec<&str> = p.instances.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["phoenix-a", "phoenix-b"]);
+    assert!(
+        p.instances
+            .iter()
+            .all(|i| i.id.len() == 19 && i.id.starts_with("i-0"))
+    );
+    assert!(
+        p.instances
+            .iter()
+            .all(|i| i.private_ip.starts_with("10.20."))
+    );
+    let vpn = e.vpn.data.unwrap();
+    assert_eq!(vpn[0].name, "qualitypost-office");
+    assert!(vpn[0].id.starts_with("vpn-0"));
+    let forwards: Vec<String> = e
+        .bastion
+        .forwards
+        .iter()
+        .map(|f| f.remote.clone())
+        .collect();
+    assert_eq!(
+        forwards,
+        [
+            format!("{}:3306", c.writer_endpoint),
+            format!("{}:3306", c.reader_endpoint)
+        ]
+    );
+}
+
+#[test]
+fn failover_leaves_no_writer_for_half_a_minute_then_swaps_roles() {
+    let mut d = demo(1, Scenario::Steady);
+    let ok = failover(&mut d, Some(READER)).unwrap();
+    assert_eq!(ok, format!("failover of {CLUSTER} to {READER} started"));
+    assert_eq!(cluster(&d).status, "failing-over");
+
+    d.advance_to(at(4));
+    assert_eq!(writer(&d).as_deref(), Some(WRITER));
+    d.advance_to(at(10));
+    assert_eq!(writer(&d), None);
+    assert_eq!(overall(&d), Health::Critical);
+    let refused = failover(&mut d, Some(WRITER)).unwrap_err();
+    assert!(refused.contains("already in progress"), "{refused}");
+
+    d.advance_to(at(35));
+    let c = cluster(&d);
+    assert_eq!(c.status, "available");
+    assert_eq!(c.member(READER).unwrap().role, Role::Writer);
+    assert_eq!(c.member(WRITER).unwrap().role, Role::Reader);
+    let messages: Vec<&str> = c
+        .events
+        .iter()
+        .rev()
+        .take(2)
+        .map(|e| e.message.as_str())
+        .collect();
+    assert_eq!(
+        messages,
+        [
+            format!("Completed failover to DB instance: {READER}"),
+            format!("Started cross AZ failover to DB instance: {READER}"),
+        ]
+    );
+    // The new writer lags nobody; the old one starts lagging behind it.
+    d.advance_to(at(120));
+    assert!(member(&d, READER).metrics.replica_lag_ms.is_empty());
+    assert!(!member(&d, WRITER).metrics.replica_lag_ms.is_empty());
+    assert_eq!(overall(&d), Health::Ok);
+}
+
+#[test]
+fn failover_to_the_writer_or_a_stranger_is_refused() {
+    let mut d = demo(1, Scenario::Steady);
+    assert_eq!(
+        failover(&mut d, Some(WRITER)).unwrap_err(),
+        format!("{WRITER} is the writer already; choose a reader: {READER}")
+    );
+    let unknown = failover(&mut d, Some("qualitypost-aurora-9")).unwrap_err();
+    assert!(
+        unknown.contains("qualitypost-aurora-9") && unknown.contains(READER),
+        "{unknown}"
+    );
+    assert_eq!(cluster(&d).status, "available");
+    // Without a target, the first reader takes over.
+    failover(&mut d, None).unwrap();
+    d.advance_to(at(30));
+    assert_eq!(writer(&d).as_deref(), Some(READER));
+}
+
+#[test]
+fn resize_walks_through_modifying_to_the_new_class() {
+    let mut d = demo(1, Scenario::Steady);
+    resize(&mut d, READER, "db.r6g.xlarge").unwrap();
+    let m = member(&d, READER);
+    assert_eq!(
+        (m.status.as_str(), m.class.as_str()),
+        ("modifying", "db.r6g.large")
+    );
+    assert_eq!(m.pending[0].field, "DBInstanceClass");
+    assert_eq!(m.pending[0].value, "db.r6g.xlarge");
+    assert_eq!(overall(&d), Health::Degraded);
+    assert!(failover(&mut d, None).is_err());
+
+    d.advance_to(at(30));
+    let m = member(&d, READER);
+    assert_eq!(
+        (m.status.as_str(), m.class.as_str()),
+        ("modifying", "db.r6g.xlarge")
+    );
+    assert!(m.pending.is_empty());
+
+    d.advance_to(at(145));
+    assert_eq!(member(&d, READER).status, "modifying");
+    d.advance_to(at(150));
+    assert_eq!(member(&d, READER).status, "available");
+    let last = cluster(&d).events.last().unwrap().clone();
+    assert_eq!(
+        (last.source.as_str(), last.message.as_str()),
+        (
+            READER,
+            "Finished applying modification to DB instance class"
+        )
+    );
+    assert_eq!(overall(&d), Health::Ok);
+}
+
+#[test]
+fn a_bad_resize_is_refused_without_any_change() {
+    let mut d = demo(1, Scenario::Steady);
+    let before = d.estate();
+    let unknown = resize(&mut d, READER, "db.m5.huge").unwrap_err();
+    assert!(
+        unknown.contains("db.m5.huge") && unknown.contains("db.r7g.2xlarge"),
+        "{unknown}"
+    );
+    let same = resize(&mut d, READER, "db.r6g.large").unwrap_err();
+    assert!(same.contains("already db.r6g.large"), "{same}");
+    assert!(resize(&mut d, "qualitypost-aurora-7", "db.r6g.xlarge").is_err());
+    assert_eq!(d.estate(), before);
+}
+
+#[test]
+fn each_scenario_shows_its_trouble_from_the_start_and_keeps_it() {
+    let expected = [
+        (Scenario::Steady, Health::Ok, AreaKind::Cluster),
+        (Scenario::TunnelDown, Health::Degraded, AreaKind::Vpn),
+        (Scenario::WriterLost, Health::Critical, AreaKind::Cluster),
+        (Scenario::BackupLate, Health::Degraded, AreaKind::Backups),
+    ];
+    for (scenario, health, area) in expected {
+        let mut d = demo(5, scenario);
+        for minutes in [0, 20, 60] {
+            d.advance_to(at(minutes * 60));
+            assert_eq!(overall(&d), health, "{scenario:?} after {minutes} min");
+            assert_eq!(
+                verdict(&d, area),
+                health,
+                "{scenario:?} after {minutes} min"
+            );
+        }
+    }
+    let mut lost = demo(5, Scenario::WriterLost);
+    assert_eq!(cluster(&lost).status, "failing-over");
+    assert!(failover(&mut lost, Some(READER)).is_err());
+}
+
+#[test]
+fn backups_complete_daily_at_five_twenty() {
+    let mut d = demo(2, Scenario::Steady);
+    let resource = |d: &DemoEstate, i: usize| d.estate().backups.data.unwrap().resources[i].clone();
+    let today = |h, m| Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap();
+    assert_eq!(
+        resource(&d, 0).last_success,
+        Some(today(5, 20) - Duration::days(1))
+    );
+    assert_eq!(resource(&d, 0).kind, "Aurora cluster");
+    assert_eq!(resource(&d, 1).kind, "EC2 instance");
+    let points = resource(&d, 0).recovery_points;
+    assert!((10..=35).contains(&points), "{points}");
+
+    d.advance_to(today(5, 10));
+    assert_eq!(resource(&d, 1).last_job_state.as_deref(), Some("RUNNING"));
+    d.advance_to(today(5, 20));
+    let r = resource(&d, 1);
+    assert_eq!(r.last_success, Some(today(5, 20)));
+    assert_eq!(r.last_job_state.as_deref(), Some("COMPLETED"));
+    assert_eq!(r.recovery_points, (points + 1).min(35));
+}
+
+#[test]
+fn over_a_few_hours_the_waf_spikes_and_a_tunnel_flaps() {
+    let mut d = demo(1, Scenario::Steady);
+    let (mut spiked, mut went_down, mut came_back) = (false, false, false);
+    for step in 1..=(4 * 3600 / STEP_SECS) {
+        d.advance_to(at(step * STEP_SECS));
+        let e = d.estate();
+        let down = e.vpn.data.unwrap()[0].tunnels_up() < 2;
+        went_down |= down;
+        came_back |= went_down && !down;
+        if step % 12 == 0 {
+            spiked |= verdict(&d, AreaKind::Waf) == Health::Degraded;
+        }
+    }
+    assert!(spiked && went_down && came_back);
+}
+
+#[test]
+fn a_flapping_tunnel_says_so_and_comes_back_within_two_minutes() {
+    let mut d = demo(4, Scenario::Steady);
+    let (mut down_since, mut flaps) = (None, 0);
+    for step in 1..=(2 * 3600 / STEP_SECS) {
+        d.advance_to(at(step * STEP_SECS));
+        let vpn = d.estate().vpn.data.unwrap();
+        match vpn[0]
+            .tunnels
+            .iter()
+            .find(|t| t.status == TunnelStatus::Down)
+        {
+            Some(t) => {
+                assert_eq!(t.status_message, "IPSEC IS DOWN");
+                assert_eq!(t.accepted_routes, 0);
+                if down_since.is_none() {
+                    flaps += 1;
+                    down_since = t.since;
+                }
+                assert!(d.now() - down_since.unwrap() <= Duration::seconds(125));
+            }
+            None => down_since = None,
+        }
+    }
+    assert!(flaps >= 2, "{flaps} flaps in two hours");
+}
+
+#[test]
+fn without_a_bastion_nothing_is_forwarded_and_the_estate_is_still_ok() {
+    let cfg = EstateConfig {
+        bastion: None,
+        waf_web_acls: vec![],
+        ..cfg()
+    };
+    let d = DemoEstate::new("qualitypost", &cfg, &DemoOptions::default(), start());
+    let e = d.estate();
+    assert_eq!(e.bastion.state, BastionState::NotConfigured);
+    assert!(e.bastion.forwards.is_empty());
+    assert_eq!(e.waf.data.unwrap()[0].name, "qualitypost-waf");
+    assert_eq!(overall(&d), Health::Ok);
+}
+
+#[test]
+fn a_scaled_estate_spreads_over_three_zones_with_one_writer() {
+    let d = DemoEstate::scaled("qp", &cfg(), &DemoOptions::default(), start(), 5000, 40);
+    let e = d.estate();
+    let p = e.phoenix.data.unwrap();
+    assert_eq!(p.instances.len(), 5000);
+    assert_eq!(p.azs(), ["us-east-1a", "us-east-1b", "us-east-1c"]);
+    let mut ips: Vec<&str> = p.instances.iter().map(|i| i.private_ip.as_str()).collect();
+    ips.sort_unstable();
+    ips.dedup();
+    assert_eq!(ips.len(), 5000);
+    let c = e.cluster.data.unwrap();
+    assert_eq!(c.members.len(), 40);
+    assert_eq!(
+        c.members.iter().filter(|m| m.role == Role::Writer).count(),
+        1
+    );
+}
+
+#[test]
+fn scenarios_parse_from_their_names() {
+    for s in Scenario::ALL {
+        assert_eq!(s.as_str().parse::<Scenario>(), Ok(s));
+    }
+    let err = "tunnel".parse::<Scenario>().unwrap_err();
+    assert!(
+        err.contains("tunnel-down") && err.contains("backup-late"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn the_running_demo_answers_requests_with_a_notice_and_a_fresh_estate() {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let handle = spawn("qualitypost", &cfg(), DemoOptions::default(), move |u| {
+        tx.send(u).is_ok()
+    });
+    assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
+    assert!(handle.send(Request::Failover {
+        target: Some(WRITER.into())
+    }));
+    let notice = loop {
+        match rx.recv().await {
+            Some(Update::Notice { ok, message }) => break (ok, message),
+            Some(Update::Estate(_)) => continue,
+            None => panic!("the demo stopped"),
+        }
+    };
+    assert!(
+        !notice.0 && notice.1.contains("is the writer already"),
+        "{notice:?}"
+    );
+    assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
+}

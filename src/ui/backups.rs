@@ -1,0 +1,111 @@
+//! AWS Backup: the plans, and every protected resource's last good backup against the policy.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph};
+
+use super::widgets::{
+    self, Col, TableSpec, col, health_style, health_symbol, panel, take_top, wide_col,
+};
+use crate::app::{App, View, rows};
+use crate::estate::health::backup_health;
+use crate::estate::{AreaKind, BackupPlan, ProtectedResource};
+
+/// Lines above the table: the plans and the policy.
+const PLAN_LINES: u16 = 2;
+
+pub fn table_area(body: Rect) -> Rect {
+    let mut rest = body;
+    take_top(&mut rest, PLAN_LINES);
+    rest
+}
+
+const COLS: [Col; 6] = [
+    col("Resource", Constraint::Fill(1)),
+    wide_col("Kind", Constraint::Length(14), 100),
+    col("Last success", Constraint::Length(12)),
+    col("Age", Constraint::Length(9)),
+    col("Points", Constraint::Length(6)),
+    col("Last job", Constraint::Length(10)),
+];
+
+pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+    let Some(backups) = &app.estate.backups.data else {
+        return widgets::no_data(frame, body, app, AreaKind::Backups);
+    };
+    let mut rest = body;
+    plans(frame, take_top(&mut rest, PLAN_LINES), app, &backups.plans);
+    let t = &app.theme;
+    let v = widgets::verdict(app, AreaKind::Backups);
+    let block = panel(t, "Protected resources", widgets::verdict_spans(t, &v));
+    let items = rows::backups(app);
+    widgets::draw_table(
+        frame,
+        rest,
+        app,
+        View::Backups,
+        TableSpec { block, cols: &COLS },
+        &items,
+        |_, r| resource_cells(app, r),
+    );
+}
+
+/// The first plan (and how many more there are), then the policy the ages are judged by.
+fn plans(frame: &mut Frame, area: Rect, app: &App, plans: &[BackupPlan]) {
+    let t = &app.theme;
+    let first = match plans {
+        [] => Line::styled(" no backup plan found", t.warn),
+        [p, more @ ..] => {
+            let mut spans = vec![
+                Span::styled(" plan ", t.dim),
+                Span::styled(p.name.as_str(), t.text),
+                Span::styled("  schedule ", t.dim),
+                Span::styled(p.schedule.as_str(), t.text),
+                Span::styled("  retention ", t.dim),
+                Span::styled(format!("{} days", p.retention_days), t.text),
+            ];
+            if !more.is_empty() {
+                spans.push(Span::styled(format!("  +{} more plans", more.len()), t.dim));
+            }
+            Line::from(spans)
+        }
+    };
+    let max = app.rules.backup_max_age_hours;
+    let policy = Line::styled(
+        format!(
+            " policy: a last backup older than {max:.0} h is degraded, older than {:.0} h critical",
+            2.0 * max
+        ),
+        t.dim,
+    );
+    frame.render_widget(Paragraph::new(vec![first, policy]), area);
+}
+
+fn resource_cells<'a>(app: &App, r: &'a ProtectedResource) -> Vec<Cell<'a>> {
+    let t = &app.theme;
+    let (h, age) = backup_health(r.age_hours(app.now), app.rules.backup_max_age_hours);
+    let age = if age.is_finite() {
+        format!("{age:.1} h")
+    } else {
+        "never".into()
+    };
+    let last = r.last_success.map_or_else(
+        || "never".to_string(),
+        |at| at.format("%b %d %H:%M").to_string(),
+    );
+    let job = r.last_job_state.as_deref().unwrap_or("-");
+    let job_style = match job {
+        "COMPLETED" => t.ok,
+        "FAILED" | "ABORTED" | "EXPIRED" => t.crit,
+        _ => t.text,
+    };
+    vec![
+        Cell::from(r.resource.as_str()),
+        Cell::from(r.kind.as_str()).style(t.dim),
+        Cell::from(last),
+        Cell::from(format!("{} {age}", health_symbol(h))).style(health_style(t, h)),
+        Cell::from(r.recovery_points.to_string()),
+        Cell::from(job).style(job_style),
+    ]
+}

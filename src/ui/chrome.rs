@@ -1,0 +1,325 @@
+//! The frame around every view: header, tabs, breadcrumbs and the footer line.
+
+use ratatui::Frame;
+use ratatui::layout::{Position, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::widgets::{self, health_span, health_style, health_symbol};
+use crate::app::{Action, App, Level, View};
+use crate::estate::health::{self, human_duration};
+use crate::estate::{AreaKind, BastionState};
+use crate::source::SourceKind;
+use crate::ui::keymap::Mode;
+
+/// The rows of the screen; `visible_rows` derives table sizes from the same split.
+pub struct Screen {
+    pub header: Rect,
+    pub tabs: Rect,
+    pub crumbs: Rect,
+    pub body: Rect,
+    pub footer: Rect,
+}
+
+pub fn screen(area: Rect) -> Screen {
+    let mut rest = area;
+    let header = widgets::take_top(&mut rest, 1);
+    let tabs = widgets::take_top(&mut rest, 1);
+    let crumbs = widgets::take_top(&mut rest, 1);
+    let body_height = rest.height.saturating_sub(1);
+    let body = widgets::take_top(&mut rest, body_height);
+    Screen {
+        header,
+        tabs,
+        crumbs,
+        body,
+        footer: rest,
+    }
+}
+
+pub fn too_small(frame: &mut Frame, area: Rect, app: &App, min: (u16, u16)) {
+    let text = format!(
+        "Terminal too small: {}x{} — qpconsole needs at least {}x{}",
+        area.width, area.height, min.0, min.1
+    );
+    widgets::centered_text(frame, area, &text, app.theme.text);
+}
+
+/// A piece of the header with a shorter form for narrow terminals (empty: leave it out).
+struct Piece<'a> {
+    full: Vec<Span<'a>>,
+    short: Vec<Span<'a>>,
+}
+
+impl<'a> Piece<'a> {
+    fn fixed(spans: Vec<Span<'a>>) -> Self {
+        Self {
+            short: spans.clone(),
+            full: spans,
+        }
+    }
+}
+
+/// Left pieces: app, estate, badges, region. Right pieces: health, bastion, clock.
+const LEFT: usize = 6;
+/// Which pieces give way first when the header does not fit, by index: the words around
+/// the health marks, then the region, then the app's own name.
+const SHORTEN_ORDER: [usize; 4] = [6, 7, 5, 0];
+
+pub fn header(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let badge = |on: bool, text: &'static str, style: Style| {
+        Piece::fixed(if on {
+            vec![Span::styled(text, style), Span::raw(" ")]
+        } else {
+            vec![]
+        })
+    };
+    let overall = health::overall(&app.estate, &app.rules, app.now);
+    let pieces = [
+        Piece {
+            full: vec![Span::styled("qpconsole ", t.title)],
+            short: vec![],
+        },
+        Piece::fixed(vec![Span::styled(
+            format!("{} ", app.estate_name),
+            t.text.add_modifier(Modifier::BOLD),
+        )]),
+        badge(app.source == SourceKind::Demo, " DEMO ", t.demo_badge),
+        badge(app.readonly, " READ-ONLY ", t.readonly_banner),
+        badge(app.production, " PROD ", t.danger),
+        Piece {
+            full: vec![Span::styled(format!("{} ", app.estate.region), t.dim)],
+            short: vec![],
+        },
+        Piece {
+            full: vec![
+                Span::styled("overall ", t.dim),
+                health_span(t, overall),
+                Span::raw("  "),
+            ],
+            short: vec![health_span(t, overall), Span::raw("  ")],
+        },
+        bastion_piece(app),
+        Piece::fixed(vec![Span::styled(
+            format!("{} UTC ", widgets::hhmmss(app.now)),
+            t.text,
+        )]),
+    ];
+    let width = |short: &[bool]| -> usize {
+        pieces
+            .iter()
+            .zip(short)
+            .map(|(p, &s)| if s { &p.short } else { &p.full })
+            .flat_map(|spans| spans.iter().map(Span::width))
+            .sum::<usize>()
+            + 1 // the margin before the app's name
+    };
+    let mut short = vec![false; pieces.len()];
+    for &i in &SHORTEN_ORDER {
+        if width(&short) <= usize::from(area.width) {
+            break;
+        }
+        short[i] = true;
+    }
+    let mut left = vec![Span::raw(" ")];
+    let mut right = Vec::new();
+    for (i, (p, s)) in pieces.into_iter().zip(short).enumerate() {
+        let spans = if s { p.short } else { p.full };
+        if i < LEFT {
+            left.extend(spans)
+        } else {
+            right.extend(spans)
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    frame.render_widget(Paragraph::new(Line::from(right).right_aligned()), area);
+}
+
+fn bastion_piece(app: &App) -> Piece<'static> {
+    let t = &app.theme;
+    let b = &app.estate.bastion;
+    if b.state == BastionState::NotConfigured {
+        return Piece::fixed(vec![Span::styled("no bastion  ", t.dim)]);
+    }
+    let h = health::bastion(b).health;
+    let mark = Span::styled(format!("{} ", health_symbol(h)), health_style(t, h));
+    let rtt = b.rtt_ms.map(|r| format!(" {r:.0} ms")).unwrap_or_default();
+    let full = vec![
+        Span::styled("bastion ", t.dim),
+        mark.clone(),
+        Span::styled(format!("{}{rtt}  ", b.state.label()), health_style(t, h)),
+    ];
+    let short = vec![
+        Span::styled("bastion ", t.dim),
+        mark,
+        Span::styled(format!("{}  ", rtt.trim()), t.text),
+    ];
+    Piece { full, short }
+}
+
+pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
+    let current = app.view();
+    let spans: Vec<Span> = View::ALL
+        .iter()
+        .enumerate()
+        .flat_map(|(i, v)| {
+            let style = if *v == current {
+                app.theme.tab_active
+            } else {
+                app.theme.tab
+            };
+            [
+                Span::styled(format!(" {} {} ", i + 1, v.title()), style),
+                Span::raw(" "),
+            ]
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// `estate › Overview › Cluster  /filter`, with the current area's freshness on the right.
+pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(format!(" {}", app.estate_name), t.dim)];
+    for (i, v) in app.views.iter().enumerate() {
+        let style = if i + 1 == app.views.len() {
+            t.title
+        } else {
+            t.dim
+        };
+        spans.push(Span::styled(" › ", t.dim));
+        spans.push(Span::styled(v.title(), style));
+    }
+    let filter = app.filter(app.view());
+    if !filter.is_empty() && app.mode != Mode::Filter {
+        spans.push(Span::styled(format!("  /{filter}"), t.input));
+    }
+    let left = Line::from(spans);
+    let room = usize::from(area.width).saturating_sub(left.width() + 4);
+    frame.render_widget(Paragraph::new(left), area);
+    frame.render_widget(Paragraph::new(freshness(app, room).right_aligned()), area);
+}
+
+/// How current the view's data is: its age, or why it cannot be trusted.
+fn freshness(app: &App, room: usize) -> Line<'static> {
+    let t = &app.theme;
+    let text = |s: String, style: Style| {
+        let s: String = if s.chars().count() > room {
+            s.chars()
+                .take(room.saturating_sub(1))
+                .chain(['…'])
+                .collect()
+        } else {
+            s
+        };
+        Line::styled(format!("{s} "), style)
+    };
+    let view = app.view();
+    let Some(kind) = widgets::area_of(view) else {
+        let oldest = AreaKind::ALL
+            .iter()
+            .filter_map(|&k| widgets::area_meta(app, k)?.0)
+            .min();
+        return match oldest {
+            Some(at) => text(
+                format!("oldest data {} ago", widgets::since(app.now, at)),
+                t.dim,
+            ),
+            None => text("waiting for first data".into(), t.unknown),
+        };
+    };
+    let v = widgets::verdict(app, kind);
+    let Some((taken, error)) = widgets::area_meta(app, kind) else {
+        return text(v.reason, health_style(t, v.health));
+    };
+    let stale = taken.is_some_and(|at| (app.now - at).num_seconds() > app.rules.stale_after_secs);
+    match (taken, error) {
+        (_, Some(e)) => text(
+            format!(
+                "refresh failed {} ago: {}",
+                human_duration((app.now - e.at).num_seconds().max(0)),
+                e.message
+            ),
+            t.crit,
+        ),
+        (Some(_), None) if stale => text(v.reason, t.unknown),
+        (Some(at), None) => text(
+            format!("updated {} ago", widgets::since(app.now, at)),
+            t.dim,
+        ),
+        (None, None) => text(v.reason, t.unknown),
+    }
+}
+
+/// The key hints of each mode, by action, with the word the footer shows.
+fn hint_actions(app: &App) -> Vec<(Action, &'static str)> {
+    match app.mode {
+        Mode::Normal => {
+            let mut hints = vec![
+                (Action::Help, "help"),
+                (Action::Palette, "command"),
+                (Action::Filter, "filter"),
+            ];
+            if app.view() == View::Overview {
+                hints.push((Action::Select, "open"));
+            } else {
+                hints.push((Action::Back, "back"));
+            }
+            hints.push((Action::NextView, "next view"));
+            hints.push((Action::Quit, "quit"));
+            hints
+        }
+        Mode::Palette => vec![
+            (Action::Submit, "run"),
+            (Action::Complete, "complete"),
+            (Action::NextItem, "next"),
+            (Action::Cancel, "close"),
+        ],
+        Mode::Filter => vec![(Action::Submit, "keep filter"), (Action::Cancel, "clear")],
+        Mode::Confirm => vec![
+            (Action::ToggleChoice, "switch"),
+            (Action::Submit, "press"),
+            (Action::Cancel, "cancel"),
+        ],
+        Mode::Help => vec![(Action::Down, "scroll"), (Action::Back, "close")],
+    }
+}
+
+pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let hints: Vec<(String, &str)> = hint_actions(app)
+        .into_iter()
+        .filter_map(|(a, label)| Some((app.keymap.key_for(app.mode, &a)?, label)))
+        .collect();
+    let hint_line = Line::from(widgets::hints(t, &hints));
+    if app.mode == Mode::Filter {
+        let filter = app.filter(app.view());
+        let input = Line::from(vec![
+            Span::styled(" /", t.key),
+            Span::styled(filter.to_string(), t.input),
+        ]);
+        let cursor_x = area.x.saturating_add(input.width() as u16);
+        frame.render_widget(Paragraph::new(input), area);
+        frame.render_widget(Paragraph::new(hint_line.right_aligned()), area);
+        frame.set_cursor_position(Position::new(cursor_x, area.y));
+        return;
+    }
+    let line = match &app.message {
+        Some(m) => {
+            let style = if m.level == Level::Error {
+                t.crit
+            } else {
+                t.text
+            };
+            Line::styled(format!(" {}", m.text), style)
+        }
+        None => {
+            let mut spans = vec![Span::raw(" ")];
+            spans.extend(hint_line.spans);
+            Line::from(spans)
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

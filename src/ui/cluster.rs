@@ -1,0 +1,222 @@
+//! The Aurora cluster: members, endpoints, the selected member's metrics and recent events.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Sparkline, Wrap};
+
+use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
+use crate::app::{App, View, rows};
+use crate::estate::{AreaKind, Cluster, Member, Role, Series};
+
+struct Areas {
+    members: Rect,
+    endpoints: Rect,
+    metrics: Rect,
+    events: Rect,
+}
+
+fn layout(body: Rect) -> Areas {
+    let mut rest = body;
+    let members = take_top(&mut rest, (body.height * 3 / 10).max(6));
+    let endpoints = take_top(&mut rest, 5);
+    let metrics = take_left(&mut rest, body.width / 2);
+    Areas {
+        members,
+        endpoints,
+        metrics,
+        events: rest,
+    }
+}
+
+pub fn table_area(body: Rect) -> Rect {
+    layout(body).members
+}
+
+/// The columns, with the member ids' width so the ids are never cut.
+fn columns(id_width: u16) -> [Col; 9] {
+    [
+        col("Role", Constraint::Length(6)),
+        col("Member", Constraint::Length(id_width.max(6))),
+        col("AZ", Constraint::Length(10)),
+        wide_col("Class", Constraint::Length(14), 100),
+        col("Status", Constraint::Length(10)),
+        col("Pending", Constraint::Fill(1)),
+        col("CPU %", Constraint::Length(5)),
+        col("Conns", Constraint::Length(5)),
+        col("Lag ms", Constraint::Length(6)),
+    ]
+}
+
+pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+    let Some(cluster) = &app.estate.cluster.data else {
+        return widgets::no_data(frame, body, app, AreaKind::Cluster);
+    };
+    let a = layout(body);
+    let members = rows::members(app);
+    let t = &app.theme;
+    let v = widgets::verdict(app, AreaKind::Cluster);
+    let block = panel(
+        t,
+        &format!("Members of {}", cluster.id),
+        widgets::verdict_spans(t, &v),
+    );
+    let id_width = cluster
+        .members
+        .iter()
+        .map(|m| m.id.chars().count())
+        .max()
+        .unwrap_or(0);
+    let cols = columns(id_width as u16);
+    widgets::draw_table(
+        frame,
+        a.members,
+        app,
+        View::Cluster,
+        TableSpec { block, cols: &cols },
+        &members,
+        |_, m| member_cells(app, m),
+    );
+    endpoints(frame, a.endpoints, app, cluster);
+    let selected = app
+        .table(View::Cluster)
+        .selected
+        .min(members.len().saturating_sub(1));
+    metrics(frame, a.metrics, app, members.get(selected).copied());
+    events(frame, a.events, app, cluster);
+}
+
+fn member_cells<'a>(app: &App, m: &'a Member) -> Vec<Cell<'a>> {
+    let t = &app.theme;
+    let pending: Vec<String> = m
+        .pending
+        .iter()
+        .map(|p| format!("{}→{}", p.field, p.value))
+        .collect();
+    let status_style = if m.is_available() { t.text } else { t.warn };
+    vec![
+        Cell::from(m.role.as_str()).style(widgets::role_style(t, m.role)),
+        Cell::from(m.id.as_str()),
+        Cell::from(m.az.as_str()),
+        Cell::from(m.class.as_str()),
+        Cell::from(m.status.as_str()).style(status_style),
+        Cell::from(pending.join(", ")).style(t.warn),
+        Cell::from(widgets::last(&m.metrics.cpu, 0)),
+        Cell::from(widgets::last(&m.metrics.connections, 0)),
+        Cell::from(widgets::last(&m.metrics.replica_lag_ms, 0)),
+    ]
+}
+
+fn endpoints(frame: &mut Frame, area: Rect, app: &App, c: &Cluster) {
+    let t = &app.theme;
+    let label = |s: &'static str| Span::styled(format!("{s:<8}"), t.dim);
+    let lines = vec![
+        Line::from(vec![
+            label("writer"),
+            Span::styled(c.writer_endpoint.as_str(), t.writer),
+        ]),
+        Line::from(vec![
+            label("reader"),
+            Span::styled(c.reader_endpoint.as_str(), t.reader),
+        ]),
+        Line::from(vec![
+            label("status"),
+            Span::styled(
+                c.status.as_str(),
+                if c.status == "available" {
+                    t.ok
+                } else {
+                    t.warn
+                },
+            ),
+            Span::styled("  storage ", t.dim),
+            Span::styled(
+                format!(
+                    "{:.1} GiB",
+                    c.storage_used_bytes as f64 / (1u64 << 30) as f64
+                ),
+                t.text,
+            ),
+            Span::styled("  engine ", t.dim),
+            Span::styled(format!("{} {}", c.engine, c.engine_version), t.text),
+        ]),
+    ];
+    frame.render_widget(
+        Paragraph::new(lines).block(panel(t, "Endpoints", vec![])),
+        area,
+    );
+}
+
+/// CPU, connections and replica lag of one member, each a label over a sparkline.
+fn metrics(frame: &mut Frame, area: Rect, app: &App, member: Option<&Member>) {
+    let t = &app.theme;
+    let title = member.map_or_else(|| "Metrics".to_string(), |m| format!("Metrics of {}", m.id));
+    let block = panel(t, &title, vec![]);
+    let mut inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(m) = member else {
+        frame.render_widget(
+            Paragraph::new(Line::styled("no member selected", t.dim)),
+            inner,
+        );
+        return;
+    };
+    let charts: [(&str, &Series, &str, Option<f64>); 3] = [
+        ("CPU", &m.metrics.cpu, "%", Some(100.0)),
+        ("connections", &m.metrics.connections, "", None),
+        ("replica lag", &m.metrics.replica_lag_ms, " ms", None),
+    ];
+    let each = inner.height / 3;
+    for (name, series, unit, ceiling) in charts {
+        let mut part = take_top(&mut inner, each);
+        let label = take_top(&mut part, 1);
+        let text = match (series.last(), series.max()) {
+            (Some(last), Some(max)) => format!("{name} {last:.0}{unit} (peak {max:.0}{unit})"),
+            _ if name == "replica lag" && m.role == Role::Writer => {
+                format!("{name}: none on the writer")
+            }
+            _ => format!("{name}: no data yet"),
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, t.text)), label);
+        let width = usize::from(part.width);
+        let data: Vec<u64> = series
+            .values()
+            .skip(series.len().saturating_sub(width))
+            .map(|v| v.max(0.0).round() as u64)
+            .collect();
+        let top = ceiling.or(series.max()).unwrap_or(0.0).max(1.0).round() as u64;
+        frame.render_widget(
+            Sparkline::default().data(&data).max(top).style(t.sparkline),
+            part,
+        );
+    }
+}
+
+/// Newest first; a member's events name it, the cluster's own need no prefix.
+fn events(frame: &mut Frame, area: Rect, app: &App, c: &Cluster) {
+    let t = &app.theme;
+    let today = app.now.date_naive();
+    let lines: Vec<Line> = c
+        .events
+        .iter()
+        .rev()
+        .take(usize::from(area.height))
+        .map(|e| {
+            let when = if e.at.date_naive() == today {
+                widgets::hhmm(e.at)
+            } else {
+                e.at.format("%b %d %H:%M").to_string()
+            };
+            let mut spans = vec![Span::styled(format!("{when} "), t.dim)];
+            if e.source != c.id {
+                spans.push(Span::styled(format!("{}: ", e.source), t.title));
+            }
+            spans.push(Span::styled(e.message.as_str(), t.text));
+            Line::from(spans)
+        })
+        .collect();
+    let p = Paragraph::new(lines)
+        .block(panel(t, "Recent events", vec![]))
+        .wrap(Wrap { trim: true });
+    frame.render_widget(p, area);
+}

@@ -1,0 +1,155 @@
+use std::fs;
+
+use crossterm::event::{KeyCode, KeyModifiers};
+
+use super::*;
+use crate::app::View;
+
+fn chord(s: &str) -> Chord {
+    Chord::parse(s).unwrap()
+}
+
+#[test]
+fn chords_parse_and_print() {
+    assert_eq!(
+        chord("ctrl-c"),
+        Chord {
+            code: KeyCode::Char('c'),
+            mods: KeyModifiers::CONTROL
+        }
+    );
+    assert_eq!(chord("shift-tab").code, KeyCode::BackTab);
+    assert_eq!(chord("shift-g"), chord("G"));
+    assert_eq!(chord("-").code, KeyCode::Char('-'));
+    assert_eq!(chord("f5").code, KeyCode::F(5));
+    for s in [
+        "ctrl-c",
+        "G",
+        "?",
+        "enter",
+        "shift-tab",
+        "alt-x",
+        "pagedown",
+        "space",
+        "f12",
+    ] {
+        assert_eq!(chord(s).to_string(), s);
+    }
+    let e = Chord::parse("ctrl-enterr").unwrap_err();
+    assert!(e.starts_with("'ctrl-enterr' is not a key"), "{e}");
+}
+
+#[test]
+fn shipped_keymaps_load_and_vim_adds_motions_to_default() {
+    let dir = tempfile::tempdir().unwrap();
+    let default = Keymap::load("default", dir.path()).unwrap().value;
+    assert_eq!(
+        default.lookup(Mode::Normal, &[chord("q")]),
+        Lookup::Action(&Action::Quit)
+    );
+    assert_eq!(default.lookup(Mode::Normal, &[chord("j")]), Lookup::None);
+    let vim = Keymap::load("vim", dir.path()).unwrap();
+    assert_eq!(vim.layers.len(), 2, "vim is built on default");
+    let vim = vim.value;
+    assert_eq!(
+        vim.lookup(Mode::Normal, &[chord("j")]),
+        Lookup::Action(&Action::Down)
+    );
+    assert_eq!(
+        vim.lookup(Mode::Normal, &[chord("q")]),
+        Lookup::Action(&Action::Quit)
+    );
+    assert_eq!(vim.lookup(Mode::Normal, &[chord("g")]), Lookup::Prefix);
+    assert_eq!(
+        vim.lookup(Mode::Normal, &[chord("g"), chord("g")]),
+        Lookup::Action(&Action::Top)
+    );
+    // Every mode of every shipped keymap has a way out and a description on every binding.
+    for mode in Mode::ALL {
+        assert!(vim.bindings(mode).iter().all(|b| !b.desc.is_empty()));
+        assert!(
+            vim.bindings(mode)
+                .iter()
+                .any(|b| matches!(b.action, Action::Quit | Action::Cancel | Action::Back))
+        );
+    }
+}
+
+#[test]
+fn a_user_file_rebinds_and_unbinds_keys_of_the_shipped_keymap() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("keymaps")).unwrap();
+    fs::write(
+        dir.path().join("keymaps/default.toml"),
+        "[normal]\nq = \"unbind\"\nQ = { run = \"quit\", desc = \"Leave\" }\nw = \"view waf\"\n",
+    )
+    .unwrap();
+    let loaded = Keymap::load("default", dir.path()).unwrap();
+    assert_eq!(loaded.layers.len(), 2);
+    let km = loaded.value;
+    assert_eq!(km.lookup(Mode::Normal, &[chord("q")]), Lookup::None);
+    assert_eq!(
+        km.lookup(Mode::Normal, &[chord("Q")]),
+        Lookup::Action(&Action::Quit)
+    );
+    assert_eq!(
+        km.lookup(Mode::Normal, &[chord("w")]),
+        Lookup::Action(&Action::View(View::Waf))
+    );
+    let w = km
+        .bindings(Mode::Normal)
+        .iter()
+        .find(|b| b.keys_label() == "w")
+        .unwrap();
+    assert_eq!(
+        w.desc, "Go to WAF",
+        "a binding without desc takes the action's description"
+    );
+}
+
+fn user_keymap_error(text: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("keymaps")).unwrap();
+    fs::write(dir.path().join("keymaps/mine.toml"), text).unwrap();
+    let e = Keymap::load("mine", dir.path()).unwrap_err().to_string();
+    e.replace(&dir.path().display().to_string(), "DIR")
+}
+
+#[test]
+fn bad_keymaps_point_at_the_line_and_say_what_is_wrong() {
+    let e = user_keymap_error("[normal]\nx = \"quit\"\ny = { run = \"quitt\" }\n");
+    assert!(
+        e.starts_with("DIR/keymaps/mine.toml:3:13: unknown command 'quitt'"),
+        "{e}"
+    );
+    let e = user_keymap_error("[normal]\n\"ctrl-enterr\" = \"quit\"\n");
+    assert!(
+        e.starts_with("DIR/keymaps/mine.toml:2:1: 'ctrl-enterr' is not a key"),
+        "{e}"
+    );
+    let e = user_keymap_error("[nromal]\nq = \"quit\"\n");
+    assert!(
+        e.starts_with("DIR/keymaps/mine.toml:1:2: unknown section 'nromal'"),
+        "{e}"
+    );
+    let e = user_keymap_error("[normal]\nq = { run = \"quit\", dsec = \"x\" }\n");
+    assert!(
+        e.starts_with("DIR/keymaps/mine.toml:2:21: unknown field 'dsec'"),
+        "{e}"
+    );
+    let e = user_keymap_error("[normal]\nq = 3\n");
+    assert!(
+        e.contains("a binding must be a string or a table, found an integer"),
+        "{e}"
+    );
+    let e = user_keymap_error("[normal\nq = 3\n");
+    assert!(e.starts_with("DIR/keymaps/mine.toml:1:"), "{e}");
+}
+
+#[test]
+fn an_unknown_keymap_lists_the_shipped_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = Keymap::load("emacs", dir.path()).unwrap_err().to_string();
+    assert!(e.starts_with("no keymap named 'emacs'"), "{e}");
+    assert!(e.contains("shipped keymaps: default, vim"), "{e}");
+}

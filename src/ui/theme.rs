@@ -1,0 +1,271 @@
+//! Themes: styles by semantic role (ok, crit, writer, selection, …), so views never name a
+//! colour. Shipped themes are presets; a user file of the same name patches them role by role.
+
+use std::path::Path;
+use std::str::FromStr;
+
+use ratatui::style::{Color, Modifier, Style};
+use toml::de::DeValue;
+
+use crate::config::doc::{Doc, expect_str, kind_of};
+use crate::config::files::preset_layers;
+use crate::config::{ConfigError, Diagnostic, Layer, Loaded};
+
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("default", include_str!("../../themes/default.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+];
+
+macro_rules! roles {
+    ($($role:ident => $doc:literal),+ $(,)?) => {
+        /// The styles of a theme, one per role.
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct Theme {
+            $(#[doc = $doc] pub $role: Style,)+
+        }
+
+        impl Theme {
+            pub const ROLES: &'static [&'static str] = &[$(stringify!($role)),+];
+
+            fn role_mut(&mut self, name: &str) -> Option<&mut Style> {
+                match name {
+                    $(stringify!($role) => Some(&mut self.$role),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+roles! {
+    text => "Ordinary text.",
+    dim => "Secondary text: ages, units, hints.",
+    border => "Panel borders.",
+    border_focus => "The border of the focused panel.",
+    title => "Panel titles.",
+    header => "Table headers.",
+    selection => "The selected row or tile.",
+    ok => "Healthy.",
+    warn => "Degraded.",
+    crit => "Critical.",
+    unknown => "Unknown or stale.",
+    writer => "The cluster's writer.",
+    reader => "The cluster's readers.",
+    danger => "Mutating actions and their confirmations.",
+    readonly_banner => "The READ-ONLY banner.",
+    demo_badge => "The DEMO badge.",
+    chart_blocked => "Blocked requests in charts.",
+    chart_allowed => "Allowed requests in charts.",
+    chart_counted => "Counted requests in charts.",
+    sparkline => "Sparklines.",
+    key => "Key names in help and hints.",
+    tab => "Inactive view tabs.",
+    tab_active => "The active view tab.",
+    input => "Text being typed (palette, filter).",
+}
+
+impl Theme {
+    /// Loads a theme by name: shipped `default` underneath (so a partial user theme of a new name
+    /// is complete), then the preset it names as `base`, the shipped file of that name, and the
+    /// user's file in `user_dir/themes/`.
+    pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Theme>, ConfigError> {
+        let mut theme = Theme::default();
+        let mut layers = Vec::new();
+        if name != "default" && SHIPPED.iter().all(|(n, _)| *n != name) {
+            theme.load_named("default", user_dir, &mut layers, 0)?;
+        }
+        theme.load_named(name, user_dir, &mut layers, 0)?;
+        Ok(Loaded {
+            value: theme,
+            layers,
+        })
+    }
+
+    fn load_named(
+        &mut self,
+        name: &str,
+        user_dir: &Path,
+        layers: &mut Vec<Layer>,
+        depth: usize,
+    ) -> Result<(), ConfigError> {
+        for (path, text) in preset_layers("theme", name, SHIPPED, user_dir)? {
+            let doc = Doc::parse(&path, &text)?;
+            if let Some(base) = doc.root.get_ref().get("base") {
+                let base_name = expect_str(&doc, base, "base")?;
+                if depth > 4 || base_name == name {
+                    return Err(doc
+                        .error(
+                            base.span(),
+                            format!("theme '{name}' cannot be based on itself"),
+                        )
+                        .into());
+                }
+                self.load_named(base_name, user_dir, layers, depth + 1)?;
+            }
+            self.apply(&doc)?;
+            layers.push(Layer {
+                what: format!("theme {name}"),
+                origin: path.display().to_string(),
+            });
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, doc: &Doc<'_>) -> Result<(), Diagnostic> {
+        for (key, value) in doc.root.get_ref().iter() {
+            let role = key.get_ref().as_ref();
+            if role == "base" {
+                continue;
+            }
+            let style = parse_style(doc, value)?;
+            let Some(slot) = self.role_mut(role) else {
+                return Err(doc
+                    .error(key.span(), format!("unknown role '{role}'"))
+                    .with_hint(format!("roles are: {}", Theme::ROLES.join(", "))));
+            };
+            *slot = style;
+        }
+        Ok(())
+    }
+}
+
+/// `"green"` (a foreground), or `{ fg = "#a0c4ff", bg = "black", bold = true }`.
+fn parse_style(doc: &Doc<'_>, value: &toml::Spanned<DeValue<'_>>) -> Result<Style, Diagnostic> {
+    let table = match value.get_ref() {
+        DeValue::String(_) => return Ok(Style::new().fg(parse_color(doc, value)?)),
+        DeValue::Table(t) => t,
+        other => {
+            return Err(doc
+                .error(
+                    value.span(),
+                    format!(
+                        "a style must be a colour or a table, found {}",
+                        kind_of(other)
+                    ),
+                )
+                .with_hint("write \"green\" or { fg = \"green\", bold = true }"));
+        }
+    };
+    let mut style = Style::new();
+    for (key, v) in table.iter() {
+        let modifier = match key.get_ref().as_ref() {
+            "fg" => {
+                style = style.fg(parse_color(doc, v)?);
+                continue;
+            }
+            "bg" => {
+                style = style.bg(parse_color(doc, v)?);
+                continue;
+            }
+            "bold" => Modifier::BOLD,
+            "dim" => Modifier::DIM,
+            "italic" => Modifier::ITALIC,
+            "underlined" => Modifier::UNDERLINED,
+            "reversed" => Modifier::REVERSED,
+            other => {
+                return Err(doc
+                    .error(key.span(), format!("unknown style field '{other}'"))
+                    .with_hint("a style has fg, bg, bold, dim, italic, underlined, reversed"));
+            }
+        };
+        match v.get_ref() {
+            DeValue::Boolean(true) => style = style.add_modifier(modifier),
+            DeValue::Boolean(false) => style = style.remove_modifier(modifier),
+            other => {
+                return Err(doc.error(
+                    v.span(),
+                    format!(
+                        "'{}' must be true or false, found {}",
+                        key.get_ref(),
+                        kind_of(other)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(style)
+}
+
+fn parse_color(doc: &Doc<'_>, value: &toml::Spanned<DeValue<'_>>) -> Result<Color, Diagnostic> {
+    let text = expect_str(doc, value, "a colour")?;
+    Color::from_str(text).map_err(|_| {
+        doc.error(value.span(), format!("'{text}' is not a colour"))
+            .with_hint(
+                "use a name (red, lightblue, gray, reset…), \"#rrggbb\", or a 0-255 palette index",
+            )
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use super::*;
+
+    #[test]
+    fn every_shipped_theme_sets_every_role() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in SHIPPED {
+            let doc = Doc::parse(Path::new(name), text).unwrap();
+            let missing: Vec<_> = Theme::ROLES
+                .iter()
+                .filter(|r| doc.root.get_ref().get(**r).is_none())
+                .collect();
+            assert!(missing.is_empty(), "theme {name} lacks {missing:?}");
+            Theme::load(name, dir.path()).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_partial_user_theme_patches_the_shipped_one() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("themes")).unwrap();
+        fs::write(
+            dir.path().join("themes/light.toml"),
+            "ok = { fg = \"#00ff00\", bold = true }\n",
+        )
+        .unwrap();
+        let shipped = Theme::load("light", tempfile::tempdir().unwrap().path())
+            .unwrap()
+            .value;
+        let loaded = Theme::load("light", dir.path()).unwrap();
+        assert_eq!(loaded.layers.len(), 2);
+        assert_eq!(
+            loaded.value.ok,
+            Style::new()
+                .fg(Color::Rgb(0, 255, 0))
+                .add_modifier(Modifier::BOLD)
+        );
+        assert_eq!(loaded.value.crit, shipped.crit);
+    }
+
+    #[test]
+    fn bad_themes_point_at_the_place() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("themes")).unwrap();
+        let cases = [
+            ("ok = \"greem\"\n", "mine.toml:1:6: 'greem' is not a colour"),
+            (
+                "ok = \"green\"\nwarning = \"red\"\n",
+                "mine.toml:2:1: unknown role 'warning'",
+            ),
+            (
+                "ok = { fg = \"green\", blink = true }\n",
+                "mine.toml:1:22: unknown style field 'blink'",
+            ),
+            (
+                "ok = { bold = \"yes\" }\n",
+                "mine.toml:1:15: 'bold' must be true or false, found a string",
+            ),
+        ];
+        for (text, expected) in cases {
+            fs::write(dir.path().join("themes/mine.toml"), text).unwrap();
+            let e = Theme::load("mine", dir.path()).unwrap_err().to_string();
+            assert!(e.contains(expected), "{text:?} gave {e}");
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! Site-to-site VPN: every tunnel of every connection, and the selected tunnel in full.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Cell, Paragraph, Wrap};
+
+use super::widgets::{self, Col, TableSpec, col, panel, wide_col};
+use crate::app::{App, View, rows};
+use crate::estate::{AreaKind, Timestamp, Tunnel, TunnelStatus, VpnConnection};
+use crate::ui::theme::Theme;
+
+/// The details panel under the table: its border and four lines.
+const DETAILS: u16 = 6;
+
+pub fn table_area(body: Rect) -> Rect {
+    Rect {
+        height: body.height.saturating_sub(DETAILS),
+        ..body
+    }
+}
+
+const COLS: [Col; 8] = [
+    col("Connection", Constraint::Fill(1)),
+    wide_col("State", Constraint::Length(9), 100),
+    col("Tun", Constraint::Length(3)),
+    col("Outside IP", Constraint::Length(15)),
+    col("Status", Constraint::Length(6)),
+    col("Since", Constraint::Length(16)),
+    col("Routes", Constraint::Length(6)),
+    wide_col("Message", Constraint::Fill(2), 100),
+];
+
+type TunnelRow<'a> = (&'a VpnConnection, usize, &'a Tunnel);
+
+pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+    if app.estate.vpn.data.is_none() {
+        return widgets::no_data(frame, body, app, AreaKind::Vpn);
+    }
+    let t = &app.theme;
+    let table = table_area(body);
+    let details_area = Rect {
+        y: table.bottom(),
+        height: body.height - table.height,
+        ..body
+    };
+    let v = widgets::verdict(app, AreaKind::Vpn);
+    let block = panel(t, "VPN tunnels", widgets::verdict_spans(t, &v));
+    let items = rows::tunnels(app);
+    widgets::draw_table(
+        frame,
+        table,
+        app,
+        View::Vpn,
+        TableSpec { block, cols: &COLS },
+        &items,
+        |above, row| {
+            let first = above.is_none_or(|a| a.0.id != row.0.id);
+            tunnel_cells(app, row, first)
+        },
+    );
+    let selected = app
+        .table(View::Vpn)
+        .selected
+        .min(items.len().saturating_sub(1));
+    details(frame, details_area, app, items.get(selected));
+}
+
+fn status_span(t: &Theme, s: TunnelStatus) -> Span<'static> {
+    let style = if s == TunnelStatus::Up { t.ok } else { t.crit };
+    let symbol = if s == TunnelStatus::Up { "✔" } else { "✖" };
+    Span::styled(format!("{symbol} {}", s.as_str()), style)
+}
+
+/// `11:58 (for 3h)`, with the date when it was not today.
+fn since(now: Timestamp, at: Option<Timestamp>) -> String {
+    let Some(at) = at else { return "-".into() };
+    let when = if at.date_naive() == now.date_naive() {
+        widgets::hhmm(at)
+    } else {
+        at.format("%b %d").to_string()
+    };
+    format!("{when} (for {})", widgets::since(now, at))
+}
+
+fn tunnel_cells<'a>(app: &App, (c, n, tunnel): &TunnelRow<'a>, first: bool) -> Vec<Cell<'a>> {
+    let t = &app.theme;
+    let state_style = if c.state == "available" {
+        t.text
+    } else {
+        t.warn
+    };
+    vec![
+        Cell::from(if first { c.name.as_str() } else { "" }).style(t.title),
+        Cell::from(if first { c.state.as_str() } else { "" }).style(state_style),
+        Cell::from(n.to_string()),
+        Cell::from(tunnel.outside_ip.as_str()),
+        Cell::from(Line::from(status_span(t, tunnel.status))),
+        Cell::from(since(app.now, tunnel.since)),
+        Cell::from(tunnel.accepted_routes.to_string()),
+        Cell::from(tunnel.status_message.as_str()).style(t.dim),
+    ]
+}
+
+fn details(frame: &mut Frame, area: Rect, app: &App, row: Option<&TunnelRow<'_>>) {
+    let t = &app.theme;
+    let Some((c, n, tunnel)) = row else {
+        let p = Paragraph::new(Line::styled("no tunnel selected", t.dim)).block(panel(
+            t,
+            "Tunnel",
+            vec![],
+        ));
+        frame.render_widget(p, area);
+        return;
+    };
+    let label = |s: &'static str| Span::styled(s, t.dim);
+    let text = |s: String| Span::styled(s, t.text);
+    let lines = vec![
+        Line::from(vec![
+            label("connection "),
+            text(format!("{} ({})", c.name, c.id)),
+            label("  state "),
+            text(c.state.clone()),
+        ]),
+        Line::from(vec![
+            label("customer gateway "),
+            text(c.customer_gateway.clone()),
+        ]),
+        Line::from(vec![
+            status_span(t, tunnel.status),
+            label("  outside IP "),
+            text(tunnel.outside_ip.clone()),
+            label("  since "),
+            text(since(app.now, tunnel.since)),
+            label("  routes "),
+            text(tunnel.accepted_routes.to_string()),
+        ]),
+        Line::from(vec![label("status "), text(tunnel.status_message.clone())]),
+    ];
+    let block = panel(t, &format!("Tunnel {n} of {}", c.name), vec![]);
+    frame.render_widget(
+        Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+        area,
+    );
+}

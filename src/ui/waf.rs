@@ -1,0 +1,224 @@
+//! The WAF: requests blocked and allowed over the last hour, the rules doing the blocking, and
+//! a sample of the requests themselves.
+
+use std::collections::BTreeMap;
+
+use chrono::Duration;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::symbols::Marker;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Paragraph};
+
+use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
+use crate::app::{App, View, rows};
+use crate::estate::{AreaKind, RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
+
+struct Areas {
+    chart: Rect,
+    rules: Rect,
+    sampled: Rect,
+}
+
+fn layout(body: Rect) -> Areas {
+    let mut rest = body;
+    let chart = take_top(&mut rest, body.height * 2 / 5);
+    let half = rest.height / 2;
+    let rules = take_top(&mut rest, half);
+    Areas {
+        chart,
+        rules,
+        sampled: rest,
+    }
+}
+
+pub fn table_area(body: Rect) -> Rect {
+    layout(body).rules
+}
+
+const RULE_COLS: [Col; 5] = [
+    wide_col("Web ACL", Constraint::Fill(1), 100),
+    col("Rule", Constraint::Fill(2)),
+    col("Kind", Constraint::Fill(1)),
+    col("Blocked 1h", Constraint::Length(10)),
+    col("Blocked 1m", Constraint::Length(10)),
+];
+
+const SAMPLE_COLS: [Col; 7] = [
+    col("Time", Constraint::Length(8)),
+    col("Client IP", Constraint::Length(15)),
+    col("Co", Constraint::Length(2)),
+    wide_col("Method", Constraint::Length(6), 100),
+    col("URI", Constraint::Fill(1)),
+    col("Rule", Constraint::Fill(1)),
+    col("Action", Constraint::Length(6)),
+];
+
+pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+    let Some(acls) = &app.estate.waf.data else {
+        return widgets::no_data(frame, body, app, AreaKind::Waf);
+    };
+    let a = layout(body);
+    charts(frame, a.chart, app, acls);
+    let t = &app.theme;
+    let minute_ago = app.now - Duration::minutes(1);
+    let block = panel(t, "Top blocking rules", vec![]);
+    let items = rows::waf_rules(app);
+    widgets::draw_table(
+        frame,
+        a.rules,
+        app,
+        View::Waf,
+        TableSpec {
+            block,
+            cols: &RULE_COLS,
+        },
+        &items,
+        |_, (acl, rule, hour)| {
+            vec![
+                Cell::from(acl.name.as_str()),
+                Cell::from(rule.name.as_str()),
+                Cell::from(kind_label(rule)).style(t.dim),
+                Cell::from(hour.to_string()).style(t.chart_blocked),
+                Cell::from((rule.blocked.sum_since(minute_ago) as u64).to_string()),
+            ]
+        },
+    );
+    sampled(frame, a.sampled, app, acls);
+}
+
+/// Per-minute totals of one series over every ACL, as (minutes before now, count).
+fn per_minute(
+    acls: &[WebAcl],
+    now: Timestamp,
+    series: impl Fn(&WebAcl) -> &Series,
+) -> Vec<(f64, f64)> {
+    let hour_ago = now - Duration::hours(1);
+    let mut sums: BTreeMap<Timestamp, f64> = BTreeMap::new();
+    for (at, v) in acls
+        .iter()
+        .flat_map(|a| series(a).points())
+        .filter(|(at, _)| *at > hour_ago)
+    {
+        *sums.entry(at).or_default() += v;
+    }
+    sums.into_iter()
+        .map(|(at, v)| (-((now - at).num_seconds() as f64) / 60.0, v))
+        .collect()
+}
+
+/// Blocked and allowed side by side on one time axis, each on its own scale: blocks are a few
+/// dozen a minute against thousands allowed, and would vanish on a shared one.
+fn charts(frame: &mut Frame, area: Rect, app: &App, acls: &[WebAcl]) {
+    let t = &app.theme;
+    let mut right = area;
+    let left = take_left(&mut right, area.width / 2);
+    let v = widgets::verdict(app, AreaKind::Waf);
+    let blocked = per_minute(acls, app.now, |a| &a.blocked);
+    let allowed = per_minute(acls, app.now, |a| &a.allowed);
+    chart(
+        frame,
+        left,
+        app,
+        panel(t, "Blocked / min", widgets::verdict_spans(t, &v)),
+        &blocked,
+        t.chart_blocked,
+    );
+    let names: Vec<&str> = acls.iter().map(|a| a.name.as_str()).collect();
+    let acl_names = vec![Span::styled(names.join(", "), t.dim)];
+    chart(
+        frame,
+        right,
+        app,
+        panel(t, "Allowed / min", acl_names),
+        &allowed,
+        t.chart_allowed,
+    );
+}
+
+fn chart(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    block: Block<'_>,
+    data: &[(f64, f64)],
+    style: Style,
+) {
+    let t = &app.theme;
+    let top = data.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
+    let dataset = Dataset::default()
+        .marker(Marker::Braille)
+        .graph_type(GraphType::Line)
+        .style(style)
+        .data(data);
+    let time = |m: i64| widgets::hhmm(app.now - Duration::minutes(m));
+    let x = Axis::default()
+        .style(t.dim)
+        .bounds([-60.0, 0.0])
+        .labels([time(60), time(30), time(0)]);
+    let y = Axis::default()
+        .style(t.dim)
+        .bounds([0.0, top * 1.1])
+        .labels([
+            "0".to_string(),
+            format!("{:.0}", top / 2.0),
+            format!("{top:.0}"),
+        ]);
+    frame.render_widget(
+        Chart::new(vec![dataset]).block(block).x_axis(x).y_axis(y),
+        area,
+    );
+}
+
+/// A managed group's kind without repeating the rule's name, which is usually the group's.
+fn kind_label(rule: &WafRule) -> String {
+    match &rule.kind {
+        RuleKind::ManagedRuleGroup { vendor, name } if *name == rule.name => {
+            format!("managed ({vendor})")
+        }
+        other => other.describe(),
+    }
+}
+
+fn sampled(frame: &mut Frame, area: Rect, app: &App, acls: &[WebAcl]) {
+    let t = &app.theme;
+    let block = panel(t, "Sampled requests", vec![]);
+    if acls.iter().all(|a| a.sampled.is_none()) {
+        let text = Line::styled("sampled requests not available from this endpoint", t.dim);
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let mut requests: Vec<&SampledRequest> = acls
+        .iter()
+        .flat_map(|a| a.sampled.iter().flatten())
+        .collect();
+    requests.sort_by_key(|r| std::cmp::Reverse(r.at));
+    if requests.is_empty() {
+        let text = Line::styled("no request sampled in the last hour", t.dim);
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let shown = widgets::table_rows(area);
+    let rows = requests.into_iter().take(shown).map(|r| {
+        let action = if r.action.eq_ignore_ascii_case("block") {
+            t.chart_blocked
+        } else {
+            t.chart_allowed
+        };
+        let cells = vec![
+            Cell::from(widgets::hhmmss(r.at)).style(t.dim),
+            Cell::from(r.client_ip.as_str()),
+            Cell::from(r.country.as_str()),
+            Cell::from(r.method.as_str()),
+            Cell::from(r.uri.as_str()),
+            Cell::from(r.rule.as_str()).style(t.dim),
+            Cell::from(r.action.as_str()).style(action),
+        ];
+        (cells, Style::new())
+    });
+    frame.render_widget(
+        widgets::table(t, block, &SAMPLE_COLS, area.width, rows),
+        area,
+    );
+}

@@ -1,0 +1,430 @@
+//! Pieces every view shares: health marks, panels, the table window, sparklines and the
+//! formatting of ages, times and sizes. Views build on these so they look and behave alike.
+
+use std::ops::Range;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+
+use crate::app::{App, View};
+use crate::estate::area::AreaError;
+use crate::estate::health::{self, human_duration};
+use crate::estate::{Area, AreaKind, Health, Role, Series, Timestamp, Verdict};
+use crate::ui::theme::Theme;
+
+/// Health always carries a symbol as well as a colour, so it reads on a monochrome terminal.
+pub fn health_symbol(h: Health) -> &'static str {
+    match h {
+        Health::Ok => "✔",
+        Health::Degraded => "▲",
+        Health::Critical => "✖",
+        Health::Unknown => "?",
+    }
+}
+
+pub fn role_style(theme: &Theme, role: Role) -> Style {
+    match role {
+        Role::Writer => theme.writer,
+        Role::Reader => theme.reader,
+    }
+}
+
+pub fn health_style(theme: &Theme, h: Health) -> Style {
+    match h {
+        Health::Ok => theme.ok,
+        Health::Degraded => theme.warn,
+        Health::Critical => theme.crit,
+        Health::Unknown => theme.unknown,
+    }
+}
+
+/// `✔ ok`, in the health's colour.
+pub fn health_span(theme: &Theme, h: Health) -> Span<'static> {
+    Span::styled(
+        format!("{} {}", health_symbol(h), h.as_str()),
+        health_style(theme, h),
+    )
+}
+
+/// A bordered panel with a title; `extra` spans follow the title (a health mark, a count).
+pub fn panel<'a>(theme: &Theme, title: &str, extra: Vec<Span<'a>>) -> Block<'a> {
+    let mut spans = vec![Span::styled(format!(" {title} "), theme.title)];
+    for s in extra {
+        spans.push(s);
+        spans.push(Span::raw(" "));
+    }
+    Block::bordered()
+        .border_style(theme.border)
+        .title(Line::from(spans))
+}
+
+/// The title spans showing an area's verdict: `✔ ok · reason`.
+pub fn verdict_spans(theme: &Theme, v: &Verdict) -> Vec<Span<'static>> {
+    vec![
+        health_span(theme, v.health),
+        Span::styled(format!("· {}", v.reason), theme.dim),
+    ]
+}
+
+pub fn verdict(app: &App, kind: AreaKind) -> Verdict {
+    health::assess(&app.estate, kind, &app.rules, app.now)
+}
+
+/// Fills a view's body when its area has no data at all: the reason says whether it is still
+/// coming or failing.
+pub fn no_data(frame: &mut Frame, area: Rect, app: &App, kind: AreaKind) {
+    let v = verdict(app, kind);
+    let block = panel(
+        &app.theme,
+        kind.title(),
+        vec![health_span(&app.theme, v.health)],
+    );
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    centered_text(frame, inner, &v.reason, health_style(&app.theme, v.health));
+}
+
+/// `text` word-wrapped and centred both ways in `area`: notices in place of content.
+pub fn centered_text(frame: &mut Frame, area: Rect, text: &str, style: Style) {
+    let lines: Vec<Line> = wrap_words(text, usize::from(area.width.max(1)))
+        .into_iter()
+        .map(|l| Line::styled(l, style))
+        .collect();
+    let band = center_band(area, lines.len() as u16);
+    frame.render_widget(Paragraph::new(lines).centered(), band);
+}
+
+/// The rows of `area` a one-row-header table inside a border can show.
+pub fn table_rows(area: Rect) -> usize {
+    usize::from(area.height.saturating_sub(3))
+}
+
+/// The slice of `len` rows to draw so that `selected` is visible, starting from the app's
+/// `offset` where that allows (it may be stale after the rows shrank or the terminal resized).
+pub fn window(selected: usize, offset: usize, visible: usize, len: usize) -> Range<usize> {
+    if len == 0 || visible == 0 {
+        return 0..0;
+    }
+    let selected = selected.min(len - 1);
+    let offset = offset
+        .min(selected)
+        .max((selected + 1).saturating_sub(visible))
+        .min(len.saturating_sub(visible));
+    offset..(offset + visible).min(len)
+}
+
+/// A table column: its header, its width, and the narrowest table it is still worth its room
+/// in (less important columns give way first on small terminals).
+pub struct Col {
+    pub name: &'static str,
+    pub width: Constraint,
+    pub from_width: u16,
+}
+
+pub const fn col(name: &'static str, width: Constraint) -> Col {
+    Col {
+        name,
+        width,
+        from_width: 0,
+    }
+}
+
+/// A column shown only when the table is at least `from_width` wide.
+pub const fn wide_col(name: &'static str, width: Constraint, from_width: u16) -> Col {
+    Col {
+        name,
+        width,
+        from_width,
+    }
+}
+
+/// A table of the columns that fit in `width`, from rows of a cell per column and a style.
+pub fn table<'a>(
+    theme: &Theme,
+    block: Block<'a>,
+    cols: &[Col],
+    width: u16,
+    rows: impl Iterator<Item = (Vec<Cell<'a>>, Style)>,
+) -> Table<'a> {
+    let shown: Vec<bool> = cols.iter().map(|c| width >= c.from_width).collect();
+    let keep = |cells: Vec<Cell<'a>>| -> Vec<Cell<'a>> {
+        cells
+            .into_iter()
+            .zip(&shown)
+            .filter(|(_, s)| **s)
+            .map(|(c, _)| c)
+            .collect()
+    };
+    let rows: Vec<Row> = rows
+        .map(|(cells, style)| Row::new(keep(cells)).style(style))
+        .collect();
+    let header =
+        Row::new(keep(cols.iter().map(|c| Cell::from(c.name)).collect())).style(theme.header);
+    let widths = cols
+        .iter()
+        .zip(&shown)
+        .filter(|(_, s)| **s)
+        .map(|(c, _)| c.width);
+    Table::new(rows, widths)
+        .header(header)
+        .block(block)
+        .column_spacing(1)
+}
+
+/// A table's frame: its panel and its columns.
+pub struct TableSpec<'a, 'c> {
+    pub block: Block<'a>,
+    pub cols: &'c [Col],
+}
+
+/// Draws a view's main table from the visible rows only (a fleet may have thousands): `row`
+/// gets the row drawn above (to show a group's name only on its first row) and the item, and
+/// returns a cell per column.
+/// The view's selection is highlighted and its position counted in the title.
+pub fn draw_table<'a, T>(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    view: View,
+    spec: TableSpec<'a, '_>,
+    items: &[T],
+    row: impl Fn(Option<&T>, &T) -> Vec<Cell<'a>>,
+) {
+    let state = app.table(view);
+    let range = window(state.selected, state.offset, table_rows(area), items.len());
+    let selected = state.selected.min(items.len().saturating_sub(1));
+    let position = if items.is_empty() {
+        "0 rows".to_string()
+    } else {
+        format!("{}/{}", selected + 1, items.len())
+    };
+    let TableSpec { block, cols } = spec;
+    let block =
+        block.title_top(Line::styled(format!(" {position} "), app.theme.dim).right_aligned());
+    let inner = block.inner(area);
+    let start = range.start;
+    let rows = range.map(|i| {
+        let above = (i > start).then(|| &items[i - 1]);
+        let style = if i == selected {
+            app.theme.selection
+        } else {
+            Style::new()
+        };
+        (row(above, &items[i]), style)
+    });
+    let table = table(&app.theme, block, cols, area.width, rows);
+    frame.render_widget(table, area);
+    if items.is_empty() {
+        let filter = app.filter(view);
+        let text = if filter.is_empty() {
+            "nothing to show".to_string()
+        } else {
+            format!("no rows match /{filter}")
+        };
+        let first_row = Rect {
+            y: inner.y + 1,
+            height: inner.height.saturating_sub(1).min(1),
+            ..inner
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, app.theme.dim)), first_row);
+    }
+}
+
+const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+
+/// The last `width` points of `series` as block characters, scaled to `ceiling` (or to the
+/// largest point shown when there is no natural ceiling).
+pub fn sparkline(series: &Series, width: usize, ceiling: Option<f64>) -> String {
+    let values: Vec<f64> = series
+        .values()
+        .skip(series.len().saturating_sub(width))
+        .collect();
+    let top = ceiling.unwrap_or_else(|| values.iter().copied().fold(0.0, f64::max));
+    values
+        .iter()
+        .map(|v| {
+            let level = if top > 0.0 {
+                (v / top * 7.0).round()
+            } else {
+                0.0
+            };
+            BARS[level.clamp(0.0, 7.0) as usize]
+        })
+        .collect()
+}
+
+/// 1023 B, 4.2 KiB, 17.0 MiB, 1.3 GiB: binary units, one decimal.
+pub fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+/// How long before `now` that `t` was, e.g. `12s`, `3h`.
+pub fn since(now: Timestamp, t: Timestamp) -> String {
+    human_duration((now - t).num_seconds().max(0))
+}
+
+pub fn hhmm(t: Timestamp) -> String {
+    t.format("%H:%M").to_string()
+}
+
+pub fn hhmmss(t: Timestamp) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+/// A metric's newest value, or `-` when it has none yet.
+pub fn last(series: &Series, decimals: usize) -> String {
+    series
+        .last()
+        .map_or_else(|| "-".to_string(), |v| format!("{v:.decimals$}"))
+}
+
+/// When an area was taken and its last error; the bastion is live state, not a polled area.
+pub fn area_meta(app: &App, kind: AreaKind) -> Option<(Option<Timestamp>, Option<&AreaError>)> {
+    fn meta<T>(a: &Area<T>) -> Option<(Option<Timestamp>, Option<&AreaError>)> {
+        Some((a.taken_at, a.last_error.as_ref()))
+    }
+    let e = &app.estate;
+    match kind {
+        AreaKind::Cluster => meta(&e.cluster),
+        AreaKind::Phoenix => meta(&e.phoenix),
+        AreaKind::Waf => meta(&e.waf),
+        AreaKind::Vpn => meta(&e.vpn),
+        AreaKind::Backups => meta(&e.backups),
+        AreaKind::Bastion => None,
+    }
+}
+
+/// The view's own area, if it shows one.
+pub fn area_of(view: View) -> Option<AreaKind> {
+    match view {
+        View::Overview => None,
+        View::Cluster => Some(AreaKind::Cluster),
+        View::Phoenix => Some(AreaKind::Phoenix),
+        View::Waf => Some(AreaKind::Waf),
+        View::Vpn => Some(AreaKind::Vpn),
+        View::Backups => Some(AreaKind::Backups),
+        View::Bastion => Some(AreaKind::Bastion),
+    }
+}
+
+/// Cuts `height` rows off the top of `rest` (fewer if it has fewer).
+pub fn take_top(rest: &mut Rect, height: u16) -> Rect {
+    let h = height.min(rest.height);
+    let top = Rect { height: h, ..*rest };
+    rest.y += h;
+    rest.height -= h;
+    top
+}
+
+/// Cuts `width` columns off the left of `rest` (fewer if it has fewer).
+pub fn take_left(rest: &mut Rect, width: u16) -> Rect {
+    let w = width.min(rest.width);
+    let left = Rect { width: w, ..*rest };
+    rest.x += w;
+    rest.width -= w;
+    left
+}
+
+/// A box of at most `width` x `height`, centred in `area`.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let w = width.min(area.width);
+    let h = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+/// A full-width band of `height` rows in the vertical middle of `area`.
+pub fn center_band(area: Rect, height: u16) -> Rect {
+    centered(area, area.width, height)
+}
+
+/// Greedy word wrap, for boxes that must know their height before drawing.
+pub fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let fits = line.chars().count() + 1 + word.chars().count() <= width;
+        if !line.is_empty() && !fits {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
+}
+
+/// `key label` pairs for a hint line, keys in the key style.
+pub fn hints<'a>(theme: &Theme, pairs: &[(String, &'a str)]) -> Vec<Span<'a>> {
+    let mut spans = Vec::new();
+    for (key, label) in pairs {
+        spans.push(Span::styled(key.clone(), theme.key));
+        spans.push(Span::styled(format!(" {label}  "), theme.dim));
+    }
+    spans
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn the_window_keeps_the_selection_visible() {
+        assert_eq!(window(0, 0, 5, 100), 0..5);
+        assert_eq!(window(7, 0, 5, 100), 3..8);
+        assert_eq!(window(2, 4, 5, 100), 2..7);
+        // A stale offset past the end after the rows shrank.
+        assert_eq!(window(99, 500, 5, 10), 5..10);
+        assert_eq!(window(0, 0, 5, 3), 0..3);
+        assert_eq!(window(0, 0, 0, 3), 0..0);
+        assert_eq!(window(3, 0, 5, 0), 0..0);
+    }
+
+    #[test]
+    fn sparklines_scale_to_the_ceiling_and_keep_the_newest_points() {
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let s = Series::from_points(
+            10,
+            (0..10).map(|i| (t0 + Duration::minutes(i), i as f64 * 10.0)),
+        );
+        assert_eq!(sparkline(&s, 3, Some(100.0)), "▆▇▇");
+        assert_eq!(sparkline(&s, 20, None).chars().count(), 10);
+        assert_eq!(sparkline(&Series::default(), 5, None), "");
+    }
+
+    #[test]
+    fn words_wrap_at_the_width() {
+        assert_eq!(
+            wrap_words("no writer in qualitypost-aurora", 12),
+            ["no writer in", "qualitypost-aurora"]
+        );
+        assert_eq!(wrap_words("", 10), [""]);
+    }
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(bytes(0), "0 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GiB");
+    }
+}

@@ -1,0 +1,179 @@
+//! The real binary in a real terminal (tmux): start on the demo, press keys, read the screen,
+//! quit, and find the terminal back in its normal mode, also after SIGTERM.
+//!
+//! Each test runs its own tmux server on a private socket and kills only that server.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+impl Tmux {
+    /// Starts `qpconsole ARGS` in a 120x40 pane; when it exits the pane's shell prints its exit
+    /// code and the terminal settings, then waits to be read.
+    fn start(name: &str, args: &str) -> Tmux {
+        assert!(
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "tmux is not installed: run lab/install (or apt-get install tmux)"
+        );
+        let config = tempfile::tempdir().unwrap();
+        let logs = tempfile::tempdir().unwrap();
+        let socket = format!("qpconsole-e2e-{}-{name}", std::process::id());
+        let script = format!(
+            "QPCONSOLE_CONFIG_DIR='{}' QPCONSOLE_LOG_DIR='{}' '{}' {args}; echo \"EXIT=$?\"; stty -a; echo STTY-END; sleep 60",
+            config.path().display(),
+            logs.path().display(),
+            common::bin()
+        );
+        let t = Tmux {
+            socket,
+            _dirs: (config, logs),
+        };
+        t.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", k]);
+        }
+    }
+
+    /// Waits until the screen shows `text` (the console draws asynchronously).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The pid of the console: the only child of the pane's shell.
+    fn console_pid(&self) -> String {
+        let shell = self.tmux(&["display-message", "-p", "#{pane_pid}"]);
+        let out = Command::new("pgrep")
+            .args(["-P", shell.trim()])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .expect("console running")
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+/// After the console exits: its exit code, and cooked mode back (echo and canonical input on).
+fn assert_terminal_restored(t: &Tmux, code: i32) {
+    let screen = t.wait_for("STTY-END");
+    assert!(screen.contains(&format!("EXIT={code}")), "{screen}");
+    let stty = screen.split("EXIT=").nth(1).unwrap();
+    let words: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(words.contains(&flag), "{flag} is off after exit:\n{screen}");
+    }
+    assert!(
+        !screen.contains("Overview"),
+        "still on the console's screen:\n{screen}"
+    );
+}
+
+#[test]
+fn navigate_the_demo_and_quit_leaves_the_terminal_as_it_was() {
+    let t = Tmux::start("nav", "--demo --demo-seed 3");
+    let screen = t.wait_for("Overview");
+    assert!(screen.contains("DEMO"), "{screen}");
+    assert!(screen.contains("qualitypost"), "{screen}");
+    assert!(screen.contains("Aurora cluster"), "{screen}");
+
+    t.keys(&["2"]);
+    t.wait_for("qualitypost-aurora-1");
+    t.wait_for("writer");
+
+    t.keys(&["?"]);
+    t.wait_for("Show key bindings");
+    t.keys(&["Escape"]);
+
+    t.keys(&[":", "vpn", "Enter"]);
+    t.wait_for("qualitypost-office");
+
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let t = Tmux::start("term", "--demo");
+    t.wait_for("Overview");
+    let pid = t.console_pid();
+    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+    assert!(status.success());
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn a_terminal_too_small_gets_a_message_not_a_crash() {
+    let t = Tmux::start("small", "--demo");
+    t.wait_for("Overview");
+    t.tmux(&["resize-window", "-x", "60", "-y", "20"]);
+    t.wait_for("Terminal too small");
+    t.tmux(&["resize-window", "-x", "120", "-y", "40"]);
+    t.wait_for("Overview");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}

@@ -1,0 +1,255 @@
+//! Keys as a user presses them: through the keymap to actions and the state the screen shows.
+
+use chrono::{TimeZone, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use qpconsole::app::{Action, App, Effect, View};
+use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
+use qpconsole::source::{Request, SourceKind, Update};
+use qpconsole::ui::keymap::{Keymap, Mode};
+use qpconsole::ui::theme::Theme;
+
+fn app_with(keymap: &str, user_dir: &std::path::Path) -> App {
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+    let keymap = Keymap::load(keymap, user_dir).unwrap().value;
+    let theme = Theme::load("default", user_dir).unwrap().value;
+    let mut app = App::new(
+        config.clone(),
+        "qualitypost",
+        SourceKind::Demo,
+        keymap,
+        theme,
+        start,
+    );
+    let opts = DemoOptions {
+        seed: 42,
+        scenario: Scenario::Steady,
+    };
+    let demo = DemoEstate::new("qualitypost", &config.estates["qualitypost"], &opts, start);
+    app.apply(Update::Estate(Box::new(demo.estate())));
+    app.resize(120, 40);
+    app
+}
+
+fn app() -> App {
+    app_with("default", tempfile::tempdir().unwrap().path())
+}
+
+fn press(app: &mut App, keys: &str) -> Vec<Effect> {
+    keys.split_whitespace()
+        .flat_map(|k| {
+            let chord = qpconsole::ui::keymap::Chord::parse(k).unwrap();
+            app.handle_key(KeyEvent::new(chord.code, chord.mods))
+        })
+        .collect()
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+}
+
+#[test]
+fn numbers_tab_enter_and_esc_move_between_views_with_breadcrumbs() {
+    let mut app = app();
+    assert_eq!(app.view(), View::Overview);
+    press(&mut app, "3");
+    assert_eq!(app.views, [View::Overview, View::Phoenix]);
+    press(&mut app, "tab");
+    assert_eq!(app.view(), View::Waf);
+    press(&mut app, "shift-tab shift-tab");
+    assert_eq!(app.view(), View::Cluster);
+    press(&mut app, "esc");
+    assert_eq!(app.views, [View::Overview]);
+    // Enter on the overview drills into the selected tile: right, down moves in the grid.
+    press(&mut app, "right enter");
+    assert_eq!(app.view(), View::Phoenix);
+    press(&mut app, "esc down enter");
+    assert_eq!(
+        app.view(),
+        View::Backups,
+        "tile below Phoenix in a 3-column grid"
+    );
+}
+
+#[test]
+fn arrows_move_the_selection_and_stop_at_the_ends() {
+    let mut app = app();
+    press(&mut app, "2 down");
+    assert_eq!(app.table(View::Cluster).selected, 1);
+    press(&mut app, "down down down");
+    assert_eq!(
+        app.table(View::Cluster).selected,
+        1,
+        "two members: stays on the last"
+    );
+    press(&mut app, "home");
+    assert_eq!(app.table(View::Cluster).selected, 0);
+}
+
+#[test]
+fn the_palette_completes_and_runs_commands() {
+    let mut app = app();
+    press(&mut app, ":");
+    assert_eq!(app.mode, Mode::Palette);
+    type_text(&mut app, "es");
+    assert_eq!(qpconsole::app::palette::candidates(&app), ["estate"]);
+    press(&mut app, "tab");
+    assert_eq!(app.palette.input, "estate ");
+    type_text(&mut app, "f");
+    assert_eq!(qpconsole::app::palette::candidates(&app), ["estate fesa"]);
+    let effects = press(&mut app, "tab enter");
+    assert_eq!(effects, [Effect::SwitchEstate("fesa".into())]);
+    assert_eq!(app.mode, Mode::Normal);
+
+    press(&mut app, ":");
+    type_text(&mut app, "vpn");
+    press(&mut app, "enter");
+    assert_eq!(app.view(), View::Vpn, "a view name alone opens it");
+
+    press(&mut app, ":");
+    type_text(&mut app, "bogus");
+    press(&mut app, "enter");
+    let msg = app.message.clone().unwrap();
+    assert!(
+        msg.text.starts_with("unknown command 'bogus'"),
+        "{}",
+        msg.text
+    );
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn the_filter_narrows_the_table_and_esc_clears_it() {
+    let mut app = app();
+    press(&mut app, "3 /");
+    assert_eq!(app.mode, Mode::Filter);
+    type_text(&mut app, "1b");
+    assert_eq!(app.filter(View::Phoenix), "1b");
+    let rows = qpconsole::app::rows::instances(&app);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].az, "us-east-1b");
+    press(&mut app, "enter");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.filter(View::Phoenix), "1b", "enter keeps the filter");
+    press(&mut app, "esc");
+    assert_eq!(app.filter(View::Phoenix), "");
+    assert_eq!(
+        app.view(),
+        View::Phoenix,
+        "the first esc only clears the filter"
+    );
+}
+
+#[test]
+fn help_opens_scrolls_and_closes_and_q_quits() {
+    let mut app = app();
+    press(&mut app, "?");
+    assert_eq!(app.mode, Mode::Help);
+    press(&mut app, "down down");
+    assert_eq!(app.help_scroll, 2);
+    press(&mut app, "esc");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(press(&mut app, "q"), [Effect::Quit]);
+    assert!(app.quit);
+}
+
+#[test]
+fn failover_asks_first_defaults_to_cancel_and_wants_the_id_on_production() {
+    let mut app = app();
+    assert!(
+        app.production,
+        "the example marks qualitypost as production"
+    );
+    press(&mut app, "2 down F");
+    assert_eq!(app.mode, Mode::Confirm);
+    let confirm = app.confirm.clone().unwrap();
+    assert_eq!(confirm.title, "Fail over qualitypost-aurora?");
+    assert!(!confirm.on_confirm, "the dialog starts on Cancel");
+    assert_eq!(
+        confirm.action,
+        Action::Failover(Some("qualitypost-aurora-2".into()))
+    );
+    // Enter on Cancel cancels.
+    assert!(press(&mut app, "enter").is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+
+    press(&mut app, "F tab");
+    assert!(app.confirm.as_ref().unwrap().on_confirm);
+    assert!(
+        press(&mut app, "enter").is_empty(),
+        "not before the id is typed"
+    );
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("type qualitypost-aurora to confirm")
+    );
+    press(&mut app, "esc F");
+    // The id has a `y`, which the confirm keymap binds to "yes": while typing it is text.
+    type_text(&mut app, "qualitypost-auror");
+    assert!(!app.confirm.as_ref().unwrap().on_confirm);
+    assert_eq!(app.mode, Mode::Confirm);
+    type_text(&mut app, "a");
+    assert!(
+        app.confirm.as_ref().unwrap().on_confirm,
+        "the full id moves the focus to Confirm"
+    );
+    let effects = press(&mut app, "enter");
+    assert_eq!(
+        effects,
+        [Effect::Source(Request::Failover {
+            target: Some("qualitypost-aurora-2".into())
+        })]
+    );
+}
+
+#[test]
+fn read_only_removes_mutating_actions_and_leaving_it_asks() {
+    let mut app = app();
+    press(&mut app, "ctrl-o");
+    assert!(app.readonly);
+    assert!(press(&mut app, "2 F").is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("read-only: failover is disabled")
+    );
+    press(&mut app, ":");
+    type_text(&mut app, "fail");
+    assert!(
+        qpconsole::app::palette::candidates(&app).is_empty(),
+        "not offered in read-only"
+    );
+    press(&mut app, "esc ctrl-o");
+    assert_eq!(app.mode, Mode::Confirm);
+    press(&mut app, "tab enter");
+    assert!(!app.readonly);
+}
+
+#[test]
+fn a_user_keymap_rebinds_quit_and_vim_sequences_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keymaps")).unwrap();
+    std::fs::write(
+        dir.path().join("keymaps/vim.toml"),
+        "[normal]\nq = \"unbind\"\nZ = { run = \"quit\", desc = \"Quit\" }\n",
+    )
+    .unwrap();
+    let mut app = app_with("vim", dir.path());
+    assert!(press(&mut app, "q").is_empty());
+    assert!(!app.quit);
+    press(&mut app, "3 j");
+    assert_eq!(app.table(View::Phoenix).selected, 1);
+    press(&mut app, "g g");
+    assert_eq!(app.table(View::Phoenix).selected, 0);
+    assert_eq!(press(&mut app, "Z"), [Effect::Quit]);
+}
