@@ -9,33 +9,44 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use qpconsole::app::{App, View};
+use qpconsole::config::Config;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::estate::Estate;
 use qpconsole::source::demo::{DemoEstate, DemoOptions};
 use qpconsole::source::{SourceKind, Update};
 use qpconsole::ui::keymap::Keymap;
 use qpconsole::ui::theme::Theme;
 
-fn large_app() -> App {
+/// The example config and a demo estate with 5,000 Phoenix instances and 40 DB instances.
+fn large_estate() -> (Config, Estate) {
     let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-    let mut app = App::new(
-        config.clone(),
-        "qualitypost",
-        SourceKind::Demo,
-        Keymap::load("default", dir.path()).unwrap().value,
-        Theme::load("default", dir.path()).unwrap().value,
-        start,
-    );
     let demo = DemoEstate::scaled(
         "qualitypost",
         &config.estates["qualitypost"],
         &DemoOptions::default(),
-        start,
+        start(),
         5_000,
         40,
     );
-    app.apply(Update::Estate(Box::new(demo.estate())));
+    (config, demo.estate())
+}
+
+fn start() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+fn large_app() -> App {
+    let (config, estate) = large_estate();
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = App::new(
+        config,
+        "qualitypost",
+        SourceKind::Demo,
+        Keymap::load("default", dir.path()).unwrap().value,
+        Theme::load("default", dir.path()).unwrap().value,
+        start(),
+    );
+    app.apply(Update::Estate(Box::new(estate)));
     app.resize(120, 40);
     app
 }
@@ -64,17 +75,7 @@ fn render_views(c: &mut Criterion) {
 
 fn apply_update(c: &mut Criterion) {
     let mut app = large_app();
-    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
-    let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-    let estate = DemoEstate::scaled(
-        "qualitypost",
-        &config.estates["qualitypost"],
-        &DemoOptions::default(),
-        start,
-        5_000,
-        40,
-    )
-    .estate();
+    let (_, estate) = large_estate();
     c.bench_function("apply/estate-5000", |b| {
         b.iter(|| app.apply(Update::Estate(Box::new(estate.clone()))));
     });

@@ -1,36 +1,16 @@
 //! Keys as a user presses them: through the keymap to actions and the state the screen shows.
 
-use chrono::{TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use qpconsole::app::{Action, App, Effect, View};
-use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
-use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
-use qpconsole::source::{Request, SourceKind, Update};
-use qpconsole::ui::keymap::{Keymap, Mode};
-use qpconsole::ui::theme::Theme;
+use qpconsole::source::Request;
+use qpconsole::source::demo::Scenario;
+use qpconsole::ui::keymap::Mode;
+
+mod common;
 
 fn app_with(keymap: &str, user_dir: &std::path::Path) -> App {
-    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
-    let start = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
-    let keymap = Keymap::load(keymap, user_dir).unwrap().value;
-    let theme = Theme::load("default", user_dir).unwrap().value;
-    let mut app = App::new(
-        config.clone(),
-        "qualitypost",
-        SourceKind::Demo,
-        keymap,
-        theme,
-        start,
-    );
-    let opts = DemoOptions {
-        seed: 42,
-        scenario: Scenario::Steady,
-    };
-    let demo = DemoEstate::new("qualitypost", &config.estates["qualitypost"], &opts, start);
-    app.apply(Update::Estate(Box::new(demo.estate())));
-    app.resize(120, 40);
-    app
+    common::demo_app(keymap, user_dir, Scenario::Steady, (120, 40))
 }
 
 fn app() -> App {

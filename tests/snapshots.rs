@@ -2,7 +2,7 @@
 //! overlays, and the states that must stand out (read-only, degraded, critical, no data).
 //! The clock, the demo's seed and the terminal size are fixed, so every frame is reproducible.
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
+use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -13,36 +13,18 @@ use qpconsole::source::{SourceKind, Update};
 use qpconsole::ui::keymap::{Keymap, Mode};
 use qpconsole::ui::theme::Theme;
 
-fn start() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-}
+mod common;
+
+use common::start;
 
 fn app_in(scenario: Scenario, size: (u16, u16)) -> App {
-    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
     // An empty user directory, so only the shipped presets load.
-    let dir = tempfile::tempdir().unwrap();
-    let keymap = Keymap::load("default", dir.path()).unwrap().value;
-    let theme = Theme::load("default", dir.path()).unwrap().value;
-    let mut app = App::new(
-        config.clone(),
-        "qualitypost",
-        SourceKind::Demo,
-        keymap,
-        theme,
-        start(),
-    );
-    let opts = DemoOptions { seed: 42, scenario };
-    let mut demo = DemoEstate::new(
-        "qualitypost",
-        &config.estates["qualitypost"],
-        &opts,
-        start(),
-    );
-    demo.advance_to(start() + Duration::minutes(3));
-    app.now = demo.now();
-    app.apply(Update::Estate(Box::new(demo.estate())));
-    app.resize(size.0, size.1);
-    app
+    common::demo_app(
+        "default",
+        tempfile::tempdir().unwrap().path(),
+        scenario,
+        size,
+    )
 }
 
 fn app(size: (u16, u16)) -> App {

@@ -1,17 +1,21 @@
 //! The questions asked before a mutating action: they name the target and the change, and
 //! refuse up front what cannot work (no cluster data, a writer as failover target).
 
-use crate::estate::Role;
+use crate::estate::{Cluster, Role};
 
 use super::{Action, App, Confirm};
 
-pub fn failover(app: &App, target: Option<&str>) -> Result<Confirm, String> {
-    let cluster = app
-        .estate
+/// The cluster on screen, or why there is none to act on.
+fn cluster(app: &App) -> Result<&Cluster, String> {
+    app.estate
         .cluster
         .data
         .as_ref()
-        .ok_or("no cluster data yet: wait for the cluster to load")?;
+        .ok_or_else(|| "no cluster data yet: wait for the cluster to load".to_string())
+}
+
+pub fn failover(app: &App, target: Option<&str>) -> Result<Confirm, String> {
+    let cluster = cluster(app)?;
     let writer = cluster.writer();
     let target = match target {
         Some(id) => cluster
@@ -48,12 +52,7 @@ pub fn failover(app: &App, target: Option<&str>) -> Result<Confirm, String> {
 }
 
 pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
-    let cluster = app
-        .estate
-        .cluster
-        .data
-        .as_ref()
-        .ok_or("no cluster data yet: wait for the cluster to load")?;
+    let cluster = cluster(app)?;
     let m = cluster
         .member(member)
         .ok_or_else(|| format!("{member} is not a member of {}", cluster.id))?;

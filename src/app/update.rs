@@ -154,11 +154,8 @@ impl App {
                 } else if self.config.estates.contains_key(&name) {
                     return vec![Effect::SwitchEstate(name)];
                 } else {
-                    let known: Vec<_> = self.config.estates.keys().cloned().collect();
-                    self.error(format!(
-                        "no estate '{name}'; configured: {}",
-                        known.join(", ")
-                    ));
+                    let known = crate::config::files::estate_names(&self.config);
+                    self.error(format!("no estate '{name}'; configured: {known}"));
                 }
             }
             Action::ToggleReadonly => {

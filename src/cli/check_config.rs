@@ -1,6 +1,6 @@
 //! `qpconsole check-config`: loads everything the console would load and says from where.
 
-use crate::config::files::EXAMPLE_CONFIG;
+use crate::config::files::{EXAMPLE_CONFIG, estate_names};
 
 use super::setup::Setup;
 
@@ -12,13 +12,7 @@ pub fn report(setup: &Setup) -> String {
     }
     out += &format!(
         "  estates: {} (opening {})\n",
-        setup
-            .config
-            .estates
-            .keys()
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", "),
+        estate_names(&setup.config),
         setup.estate
     );
     out += &format!("  user directory: {}\n", setup.user_dir.display());

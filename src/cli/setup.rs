@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::files::{load_config, user_dir};
+use crate::config::files::{estate_names, load_config, user_dir};
 use crate::config::{Config, ConfigError, EstateConfig, Layer};
 use crate::ui::keymap::Keymap;
 use crate::ui::theme::Theme;
@@ -59,15 +59,7 @@ fn choose_estate(config: &Config, wanted: Option<&str>) -> Result<String, Config
     } else {
         Err(ConfigError::NotFound {
             what: format!("no estate named '{name}' in the configuration"),
-            hint: format!(
-                "use one of: {}",
-                config
-                    .estates
-                    .keys()
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            hint: format!("use one of: {}", estate_names(config)),
         })
     }
 }

@@ -10,8 +10,8 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::Action;
 use crate::config::doc::{Doc, expect_str, expect_table, kind_of};
-use crate::config::files::preset_layers;
-use crate::config::{ConfigError, Diagnostic, Layer, Loaded};
+use crate::config::files::load_preset;
+use crate::config::{ConfigError, Diagnostic, Loaded};
 use toml::de::DeValue;
 
 /// The input modes; each has its own section of bindings.
@@ -237,41 +237,13 @@ impl Keymap {
     pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Keymap>, ConfigError> {
         let mut keymap = Keymap::default();
         let mut layers = Vec::new();
-        keymap.load_named(name, user_dir, &mut layers, 0)?;
+        load_preset("keymap", name, SHIPPED, user_dir, &mut layers, &mut |doc| {
+            keymap.apply(doc)
+        })?;
         Ok(Loaded {
             value: keymap,
             layers,
         })
-    }
-
-    fn load_named(
-        &mut self,
-        name: &str,
-        user_dir: &Path,
-        layers: &mut Vec<Layer>,
-        depth: usize,
-    ) -> Result<(), ConfigError> {
-        for (path, text) in preset_layers("keymap", name, SHIPPED, user_dir)? {
-            let doc = Doc::parse(&path, &text)?;
-            if let Some(base) = doc.root.get_ref().get("base") {
-                let base_name = expect_str(&doc, base, "base")?;
-                if depth > 4 || base_name == name {
-                    return Err(doc
-                        .error(
-                            base.span(),
-                            format!("keymap '{name}' cannot be based on itself"),
-                        )
-                        .into());
-                }
-                self.load_named(base_name, user_dir, layers, depth + 1)?;
-            }
-            self.apply(&doc)?;
-            layers.push(Layer {
-                what: format!("keymap {name}"),
-                origin: path.display().to_string(),
-            });
-        }
-        Ok(())
     }
 
     /// Patches this keymap with one file: each entry replaces the binding of the same keys.

@@ -8,8 +8,8 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::de::DeValue;
 
 use crate::config::doc::{Doc, expect_str, kind_of};
-use crate::config::files::preset_layers;
-use crate::config::{ConfigError, Diagnostic, Layer, Loaded};
+use crate::config::files::load_preset;
+use crate::config::{ConfigError, Diagnostic, Loaded};
 
 pub const SHIPPED: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
@@ -75,44 +75,22 @@ impl Theme {
     pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Theme>, ConfigError> {
         let mut theme = Theme::default();
         let mut layers = Vec::new();
+        let mut apply = |doc: &Doc<'_>| theme.apply(doc);
         if name != "default" && SHIPPED.iter().all(|(n, _)| *n != name) {
-            theme.load_named("default", user_dir, &mut layers, 0)?;
+            load_preset(
+                "theme",
+                "default",
+                SHIPPED,
+                user_dir,
+                &mut layers,
+                &mut apply,
+            )?;
         }
-        theme.load_named(name, user_dir, &mut layers, 0)?;
+        load_preset("theme", name, SHIPPED, user_dir, &mut layers, &mut apply)?;
         Ok(Loaded {
             value: theme,
             layers,
         })
-    }
-
-    fn load_named(
-        &mut self,
-        name: &str,
-        user_dir: &Path,
-        layers: &mut Vec<Layer>,
-        depth: usize,
-    ) -> Result<(), ConfigError> {
-        for (path, text) in preset_layers("theme", name, SHIPPED, user_dir)? {
-            let doc = Doc::parse(&path, &text)?;
-            if let Some(base) = doc.root.get_ref().get("base") {
-                let base_name = expect_str(&doc, base, "base")?;
-                if depth > 4 || base_name == name {
-                    return Err(doc
-                        .error(
-                            base.span(),
-                            format!("theme '{name}' cannot be based on itself"),
-                        )
-                        .into());
-                }
-                self.load_named(base_name, user_dir, layers, depth + 1)?;
-            }
-            self.apply(&doc)?;
-            layers.push(Layer {
-                what: format!("theme {name}"),
-                origin: path.display().to_string(),
-            });
-        }
-        Ok(())
     }
 
     fn apply(&mut self, doc: &Doc<'_>) -> Result<(), Diagnostic> {

@@ -4,6 +4,49 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use qpconsole::app::App;
+use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
+use qpconsole::source::{SourceKind, Update};
+use qpconsole::ui::keymap::Keymap;
+use qpconsole::ui::theme::Theme;
+
+/// The fixed clock of the in-process tests.
+pub fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
+}
+
+/// The app on the example config's qualitypost estate, fed three minutes of the demo (seed 42)
+/// in `scenario`, on a terminal of `size`, with `keymap` and the default theme as loaded from
+/// `user_dir`.
+pub fn demo_app(keymap: &str, user_dir: &Path, scenario: Scenario, size: (u16, u16)) -> App {
+    let config = parse_config(Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let keymap = Keymap::load(keymap, user_dir).unwrap().value;
+    let theme = Theme::load("default", user_dir).unwrap().value;
+    let mut app = App::new(
+        config.clone(),
+        "qualitypost",
+        SourceKind::Demo,
+        keymap,
+        theme,
+        start(),
+    );
+    let opts = DemoOptions { seed: 42, scenario };
+    let mut demo = DemoEstate::new(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &opts,
+        start(),
+    );
+    demo.advance_to(start() + Duration::minutes(3));
+    app.now = demo.now();
+    app.apply(Update::Estate(Box::new(demo.estate())));
+    app.resize(size.0, size.1);
+    app
+}
+
 pub fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_qpconsole")
 }
