@@ -195,18 +195,13 @@ fn metrics(frame: &mut Frame, area: Rect, app: &App, member: Option<&Member>) {
 /// Newest first; a member's events name it, the cluster's own need no prefix.
 fn events(frame: &mut Frame, area: Rect, app: &App, c: &Cluster) {
     let t = &app.theme;
-    let today = app.now.date_naive();
     let lines: Vec<Line> = c
         .events
         .iter()
         .rev()
         .take(usize::from(area.height))
         .map(|e| {
-            let when = if e.at.date_naive() == today {
-                widgets::hhmm(e.at)
-            } else {
-                e.at.format("%b %d %H:%M").to_string()
-            };
+            let when = widgets::when(app.now, e.at);
             let mut spans = vec![Span::styled(format!("{when} "), t.dim)];
             if e.source != c.id {
                 spans.push(Span::styled(format!("{}: ", e.source), t.title));

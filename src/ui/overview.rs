@@ -16,18 +16,85 @@ pub fn columns(width: u16) -> usize {
     if width >= 100 { 3 } else { 2 }
 }
 
+/// Tiles need no more than this; the rest of a tall terminal shows what changed lately.
+const TILE_HEIGHT: u16 = 9;
+/// Below this many rows a "recent changes" panel says too little to be worth the room.
+const MIN_CHANGES_HEIGHT: u16 = 6;
+
 pub fn render(frame: &mut Frame, body: Rect, app: &App) {
     let cols = columns(body.width);
     let rows = AreaKind::ALL.len().div_ceil(cols);
+    let mut grid = body;
+    let spare = body.height.saturating_sub(TILE_HEIGHT * rows as u16);
+    if spare >= MIN_CHANGES_HEIGHT {
+        grid.height -= spare;
+        let changes = Rect {
+            y: grid.bottom(),
+            height: spare,
+            ..body
+        };
+        recent_changes(frame, changes, app);
+    }
     for (i, kind) in AreaKind::ALL.into_iter().enumerate() {
         tile(
             frame,
-            cell(body, rows, cols, i),
+            cell(grid, rows, cols, i),
             app,
             kind,
             i == app.overview_tile,
         );
     }
+}
+
+/// What changed lately across the estate, newest first: cluster events, VPN tunnel changes and
+/// completed backups, so a glance tells what happened as well as how things are.
+fn recent_changes(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let e = &app.estate;
+    let mut changes: Vec<(crate::estate::Timestamp, AreaKind, String)> = Vec::new();
+    if let Some(c) = &e.cluster.data {
+        changes.extend(c.events.iter().map(|ev| {
+            (
+                ev.at,
+                AreaKind::Cluster,
+                format!("{}: {}", ev.source, ev.message),
+            )
+        }));
+    }
+    for conn in e.vpn.data.iter().flatten() {
+        for (n, tunnel) in conn.tunnels.iter().enumerate() {
+            if let Some(since) = tunnel.since {
+                let what = format!("{} tunnel {} {}", conn.name, n + 1, tunnel.status.as_str());
+                changes.push((since, AreaKind::Vpn, what));
+            }
+        }
+    }
+    if let Some(b) = &e.backups.data {
+        changes.extend(b.resources.iter().filter_map(|r| {
+            r.last_success.map(|at| {
+                (
+                    at,
+                    AreaKind::Backups,
+                    format!("{}: backup completed", r.resource),
+                )
+            })
+        }));
+    }
+    changes.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let block = widgets::panel(t, "Recent changes", Vec::new());
+    let inner = block.inner(area);
+    let lines: Vec<Line> = changes
+        .into_iter()
+        .take(usize::from(inner.height))
+        .map(|(at, kind, what)| {
+            Line::from(vec![
+                Span::styled(format!("{:>12} ", widgets::when(app.now, at)), t.dim),
+                Span::styled(format!("{:<17}", kind.title()), t.dim),
+                Span::styled(what, t.text),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 /// The `i`-th cell of a `rows` x `cols` grid; leftover rows and columns go to the first cells.
@@ -208,6 +275,7 @@ fn member_line(app: &App, m: &Member) -> Line<'static> {
             widgets::role_style(t, m.role),
         ),
         Span::styled(m.id.clone(), t.text),
-        Span::styled(format!(" {}", m.az), t.dim),
+        // The verdict above names the zones; the load is what the tile adds.
+        Span::styled(format!(" CPU {}%", widgets::last(&m.metrics.cpu, 0)), t.dim),
     ])
 }

@@ -280,6 +280,15 @@ pub fn hhmm(t: Timestamp) -> String {
     t.format("%H:%M").to_string()
 }
 
+/// `14:05` today, `Feb 28 14:05` on another day.
+pub fn when(now: Timestamp, at: Timestamp) -> String {
+    if at.date_naive() == now.date_naive() {
+        hhmm(at)
+    } else {
+        at.format("%b %d %H:%M").to_string()
+    }
+}
+
 pub fn hhmmss(t: Timestamp) -> String {
     t.format("%H:%M:%S").to_string()
 }
