@@ -157,13 +157,18 @@ fn navigate_the_demo_and_quit_leaves_the_terminal_as_it_was() {
 }
 
 #[test]
-fn sigterm_restores_the_terminal() {
-    let t = Tmux::start("term", "--demo");
-    t.wait_for("Overview");
-    let pid = t.console_pid();
-    let status = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
-    assert!(status.success());
-    assert_terminal_restored(&t, 0);
+fn termination_signals_restore_the_terminal() {
+    for signal in ["TERM", "INT", "HUP"] {
+        let t = Tmux::start(&format!("sig{signal}"), "--demo");
+        t.wait_for("Overview");
+        let pid = t.console_pid();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_terminal_restored(&t, 0);
+    }
 }
 
 #[test]
