@@ -3,12 +3,8 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use qpconsole::cli::setup::{NO_LIVE_SOURCE, Setup, init_logging, log_dir};
-use qpconsole::cli::status::Report;
-use qpconsole::cli::{Cli, Command, check_config, tui};
-use qpconsole::estate::Rules;
-use qpconsole::source::SourceKind;
-use qpconsole::source::demo::{DemoEstate, DemoOptions};
+use qpconsole::cli::setup::{Setup, init_logging, log_dir};
+use qpconsole::cli::{Cli, Command, check_config, status, tui};
 
 fn main() -> ExitCode {
     let started = Instant::now();
@@ -37,25 +33,15 @@ fn main() -> ExitCode {
             print!("{}", check_config::report(&setup));
             ExitCode::SUCCESS
         }
-        Some(Command::Status { format }) => {
-            if !cli.global.demo {
-                eprintln!("error: {NO_LIVE_SOURCE}");
-                return ExitCode::from(3);
+        Some(Command::Status { format }) => match status::run(&cli.global, &setup, format) {
+            Ok((report, code)) => {
+                println!("{report}");
+                ExitCode::from(code)
             }
-            let now = chrono::Utc::now();
-            let cfg = setup.estate_config();
-            let opts = DemoOptions {
-                seed: cli.global.demo_seed,
-                scenario: cli.global.demo_scenario,
-            };
-            let estate = DemoEstate::new(&setup.estate, cfg, &opts, now).estate();
-            let rules = Rules {
-                backup_max_age_hours: cfg.backup_max_age_hours,
-                ..Rules::default()
-            };
-            let report = Report::new(&estate, SourceKind::Demo, &rules, now);
-            println!("{}", report.render(format));
-            ExitCode::from(report.exit_code() as u8)
-        }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        },
     }
 }

@@ -190,11 +190,3 @@ fn the_table_format_is_one_line_per_area() {
         "{out}"
     );
 }
-
-#[test]
-fn without_the_demo_there_is_no_source_yet_and_the_state_is_unknown() {
-    let dir = common::fixture("valid-minimal");
-    let r = common::run(&dir, &["status"]);
-    assert_eq!(r.code, 3);
-    assert!(r.stderr.contains("--demo"), "{}", r.stderr);
-}

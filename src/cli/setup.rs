@@ -64,11 +64,6 @@ fn choose_estate(config: &Config, wanted: Option<&str>) -> Result<String, Config
     }
 }
 
-/// The live AWS source plugs in behind the same `Update`s as the demo; until it does, saying so
-/// beats showing an empty console.
-pub const NO_LIVE_SOURCE: &str = "this build has no live AWS source yet: run with --demo to use \
-                                  the simulated estate";
-
 /// Where the log goes: `$QPCONSOLE_LOG_DIR`, else the platform's state directory.
 pub fn log_dir() -> Option<PathBuf> {
     std::env::var_os("QPCONSOLE_LOG_DIR")

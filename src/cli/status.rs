@@ -7,7 +7,45 @@ use crate::estate::health::{self, backup_health};
 use crate::estate::{AreaKind, Estate, Health, Rules, Timestamp};
 use crate::source::SourceKind;
 
-use super::Format;
+use super::setup::Setup;
+use super::{Format, Global};
+use crate::source::aws::LiveEstate;
+use crate::source::demo::{DemoEstate, DemoOptions};
+
+/// Takes one snapshot of the chosen estate from the demo or from AWS, and renders it; the exit
+/// code is the estate's health.
+pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8), String> {
+    let cfg = setup.estate_config();
+    let rules = Rules {
+        backup_max_age_hours: cfg.backup_max_age_hours,
+        ..Rules::default()
+    };
+    let (estate, kind) = if global.demo {
+        let opts = DemoOptions {
+            seed: global.demo_seed,
+            scenario: global.demo_scenario,
+        };
+        let now = chrono::Utc::now();
+        (
+            DemoEstate::new(&setup.estate, cfg, &opts, now).estate(),
+            SourceKind::Demo,
+        )
+    } else {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+        let estate = runtime.block_on(async {
+            let mut live = LiveEstate::connect(&setup.estate, cfg).await;
+            live.identify().await;
+            live.refresh(true, true).await;
+            live.estate()
+        });
+        (estate, SourceKind::Live)
+    };
+    let report = Report::new(&estate, kind, &rules, chrono::Utc::now());
+    Ok((report.render(format), report.exit_code() as u8))
+}
 
 #[derive(Debug, Serialize)]
 pub struct Report {
@@ -22,6 +60,13 @@ pub struct Report {
     pub vpn: Vec<VpnReport>,
     pub backups: Vec<BackupReport>,
     pub bastion: BastionReport,
+    pub identity: Option<IdentityReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct IdentityReport {
+    pub account: String,
+    pub arn: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -234,6 +279,10 @@ impl Report {
                 state: estate.bastion.state.label(),
                 rtt_ms: estate.bastion.rtt_ms.map(|r| r.round()),
             },
+            identity: estate.identity.as_ref().map(|i| IdentityReport {
+                account: i.account.clone(),
+                arn: i.arn.clone(),
+            }),
         }
     }
 

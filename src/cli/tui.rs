@@ -6,25 +6,31 @@ use crate::app::App;
 use crate::app::event_loop::{self, StartSource};
 use crate::app::terminal::TerminalGuard;
 use crate::source::SourceKind;
+use crate::source::aws;
 use crate::source::demo::{self, DemoOptions};
 
 use super::Global;
-use super::setup::{NO_LIVE_SOURCE, Setup};
+use super::setup::Setup;
 
 pub fn run(global: &Global, setup: Setup, started: Instant) -> Result<(), String> {
-    if !global.demo {
-        return Err(NO_LIVE_SOURCE.to_string());
-    }
-    let opts = DemoOptions {
-        seed: global.demo_seed,
-        scenario: global.demo_scenario,
+    let (kind, start_source): (SourceKind, StartSource) = if global.demo {
+        let opts = DemoOptions {
+            seed: global.demo_seed,
+            scenario: global.demo_scenario,
+        };
+        let start =
+            Box::new(move |name: &str, cfg: &_, emit| demo::spawn(name, cfg, opts.clone(), emit));
+        (SourceKind::Demo, start)
+    } else {
+        (
+            SourceKind::Live,
+            Box::new(|name: &str, cfg: &_, emit| aws::spawn(name, cfg, emit)),
+        )
     };
-    let start_source: StartSource =
-        Box::new(move |name, cfg, emit| demo::spawn(name, cfg, opts.clone(), emit));
     let mut app = App::new(
         setup.config,
         &setup.estate,
-        SourceKind::Demo,
+        kind,
         setup.keymap,
         setup.theme,
         chrono::Utc::now(),

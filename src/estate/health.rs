@@ -216,13 +216,13 @@ pub fn phoenix(p: &Phoenix) -> Verdict {
         };
         return Verdict::new(Health::Degraded, format!("{} {}", i.id, why));
     }
-    if let Some(asg) = &p.asg {
-        if asg.in_service < asg.desired {
-            return Verdict::new(
-                Health::Degraded,
-                format!("{} in service of {} desired", asg.in_service, asg.desired),
-            );
-        }
+    if let Some(asg) = &p.asg
+        && asg.in_service < asg.desired
+    {
+        return Verdict::new(
+            Health::Degraded,
+            format!("{} in service of {} desired", asg.in_service, asg.desired),
+        );
     }
     if let Some((i, e)) = p
         .instances
@@ -302,6 +302,15 @@ pub fn vpn(connections: &[VpnConnection]) -> Verdict {
                 Verdict::new(
                     Health::Degraded,
                     format!("{}: tunnel {} down", c.name, down[0]),
+                )
+            } else if let Some(i) = c
+                .tunnels
+                .iter()
+                .position(|t| t.status == TunnelStatus::Unknown)
+            {
+                Verdict::new(
+                    Health::Unknown,
+                    format!("{}: tunnel {} status unknown", c.name, i + 1),
                 )
             } else {
                 Verdict::new(Health::Ok, String::new())

@@ -38,6 +38,14 @@ pub struct Estate {
     pub vpn: Area<Vec<VpnConnection>>,
     pub backups: Area<Backups>,
     pub bastion: Bastion,
+    /// Who the console acts as, where the source knows (AWS: STS GetCallerIdentity).
+    pub identity: Option<Identity>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
 }
 
 impl Estate {
@@ -51,6 +59,7 @@ impl Estate {
             vpn: Area::default(),
             backups: Area::default(),
             bastion: Bastion::default(),
+            identity: None,
         }
     }
 }

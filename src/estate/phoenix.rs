@@ -41,6 +41,8 @@ pub struct AsgCapacity {
     pub desired: u32,
     pub max: u32,
     pub in_service: u32,
+    /// An instance refresh under way, e.g. "instance refresh 40%".
+    pub refresh: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -34,6 +34,8 @@ pub struct Tunnel {
 pub enum TunnelStatus {
     Up,
     Down,
+    /// Neither telemetry nor a TunnelState metric says.
+    Unknown,
 }
 
 impl TunnelStatus {
@@ -41,6 +43,7 @@ impl TunnelStatus {
         match self {
             TunnelStatus::Up => "UP",
             TunnelStatus::Down => "DOWN",
+            TunnelStatus::Unknown => "UNKNOWN",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! `Update`s on the app's event channel. The app only ever sees those two types, so the demo
 //! simulator and the live AWS source are interchangeable behind them.
 
+pub mod aws;
 pub mod demo;
 pub mod rng;
 

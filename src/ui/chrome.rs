@@ -62,10 +62,10 @@ impl<'a> Piece<'a> {
 }
 
 /// Left pieces: app, estate, badges, region. Right pieces: health, bastion, clock.
-const LEFT: usize = 6;
-/// Which pieces give way first when the header does not fit, by index: the words around
-/// the health marks, then the region, then the app's own name.
-const SHORTEN_ORDER: [usize; 4] = [6, 7, 5, 0];
+const LEFT: usize = 7;
+/// Which pieces give way first when the header does not fit, by index: who the console acts
+/// as, the words around the health marks, then the region, then the app's own name.
+const SHORTEN_ORDER: [usize; 5] = [6, 7, 8, 5, 0];
 
 pub fn header(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
@@ -91,6 +91,19 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
         badge(app.production, " PROD ", t.danger),
         Piece {
             full: vec![Span::styled(format!("{} ", app.estate.region), t.dim)],
+            short: vec![],
+        },
+        Piece {
+            full: app
+                .estate
+                .identity
+                .iter()
+                .map(|id| {
+                    // arn:aws:sts::123456789012:assumed-role/Ops/alice → assumed-role/Ops/alice
+                    let who = id.arn.rsplit(':').next().unwrap_or(&id.arn);
+                    Span::styled(format!("{} {who} ", id.account), t.dim)
+                })
+                .collect(),
             short: vec![],
         },
         Piece {

@@ -77,6 +77,9 @@ fn capacity(frame: &mut Frame, area: Rect, app: &App, fleet: &Phoenix) {
                 ),
                 Span::styled(format!("in service {}", a.in_service), in_service),
             ]);
+            if let Some(refresh) = &a.refresh {
+                spans.push(Span::styled(format!(" · {refresh}"), t.warn));
+            }
         }
         None => spans.push(Span::styled(
             "no Auto Scaling group: instances found by tags",

@@ -74,6 +74,7 @@ impl SimFleet {
                     desired: n,
                     max: 2 * n,
                     in_service: n,
+                    refresh: None,
                 }),
                 target_group: cfg.phoenix.target_group.clone(),
                 instances,

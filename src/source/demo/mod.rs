@@ -220,6 +220,7 @@ impl DemoEstate {
             vpn: Area::fresh(self.vpn.snapshot(), now),
             backups: Area::fresh(self.backups.snapshot(now), now),
             bastion: self.bastion.snapshot(),
+            identity: None,
         }
     }
 

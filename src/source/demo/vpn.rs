@@ -111,6 +111,7 @@ fn set_status(tunnel: &mut Tunnel, status: TunnelStatus, now: Timestamp) {
     (tunnel.accepted_routes, tunnel.status_message) = match status {
         TunnelStatus::Up => (ROUTES, up_message()),
         TunnelStatus::Down => (0, "IPSEC IS DOWN".into()),
+        TunnelStatus::Unknown => (0, String::new()),
     };
 }
 

@@ -1,0 +1,132 @@
+//! Backups of the protected resources (the cluster, the Phoenix instances): AWS Backup plans
+//! and jobs, plus the cluster's RDS snapshots (automated and manual), each resource's newest
+//! success judged against the estate's policy.
+
+use chrono::Duration;
+use futures_util::future::try_join_all;
+
+use super::error::describe;
+use super::{Clients, rds, to_chrono, to_smithy};
+use crate::estate::{BackupPlan, Backups, Instance, ProtectedResource, Timestamp};
+
+/// Jobs older than this do not decide anything a daily policy cares about.
+const JOB_LOOKBACK_DAYS: i64 = 7;
+
+/// The backups picture and, when AWS Backup could not be read but snapshots could, why: the
+/// picture is still shown, with that warning as the area's error.
+pub async fn backups(
+    c: &Clients,
+    cluster_id: &str,
+    instances: &[Instance],
+    now: Timestamp,
+) -> Result<(Backups, Option<String>), String> {
+    let (snapshots, jobs, plans) = tokio::join!(
+        rds::cluster_snapshots(c, cluster_id),
+        c.backup
+            .list_backup_jobs()
+            .by_created_after(to_smithy(now - Duration::days(JOB_LOOKBACK_DAYS)))
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        plans(c),
+    );
+    let (cluster_arn, snapshot_times) = snapshots?;
+    let mut warning = None;
+    let jobs = jobs.unwrap_or_else(|e| {
+        warning = Some(format!(
+            "AWS Backup jobs unavailable: {}",
+            describe("backup:ListBackupJobs", &e)
+        ));
+        Vec::new()
+    });
+    let plans = plans.unwrap_or_else(|e| {
+        warning.get_or_insert(format!("AWS Backup plans unavailable: {e}"));
+        Vec::new()
+    });
+    // (name shown, kind, how its ARN ends, snapshot times that also count as its backups)
+    let mut wanted = vec![(
+        cluster_id.to_string(),
+        "Aurora cluster",
+        cluster_arn
+            .clone()
+            .unwrap_or_else(|| format!(":cluster:{cluster_id}")),
+        snapshot_times,
+    )];
+    wanted.extend(instances.iter().map(|i| {
+        (
+            i.name.clone(),
+            "EC2 instance",
+            format!("instance/{}", i.id),
+            Vec::new(),
+        )
+    }));
+    let resources = wanted
+        .into_iter()
+        .map(|(resource, kind, arn_end, snapshots)| {
+            let mine: Vec<_> = jobs
+                .iter()
+                .filter(|j| j.resource_arn().is_some_and(|a| a.ends_with(&arn_end)))
+                .collect();
+            let completed: Vec<Timestamp> = mine
+                .iter()
+                .filter(|j| j.state().is_some_and(|s| s.as_str() == "COMPLETED"))
+                .filter_map(|j| j.completion_date().and_then(to_chrono))
+                .chain(snapshots.iter().copied())
+                .collect();
+            let newest_job = mine
+                .iter()
+                .max_by_key(|j| j.creation_date().map(|d| d.secs()));
+            ProtectedResource {
+                resource,
+                kind: kind.to_string(),
+                last_success: completed.iter().max().copied(),
+                recovery_points: completed.len() as u32,
+                last_job_state: newest_job
+                    .and_then(|j| j.state())
+                    .map(|s| s.as_str().to_string())
+                    .or_else(|| (!snapshots.is_empty()).then(|| "SNAPSHOT".to_string())),
+            }
+        })
+        .collect();
+    Ok((Backups { plans, resources }, warning))
+}
+
+async fn plans(c: &Clients) -> Result<Vec<BackupPlan>, String> {
+    let list = c
+        .backup
+        .list_backup_plans()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| describe("backup:ListBackupPlans", &e))?;
+    try_join_all(
+        list.iter()
+            .filter_map(|p| p.backup_plan_id())
+            .map(|id| async move {
+                let out = c
+                    .backup
+                    .get_backup_plan()
+                    .backup_plan_id(id)
+                    .send()
+                    .await
+                    .map_err(|e| describe("backup:GetBackupPlan", &e))?;
+                let plan = out.backup_plan();
+                let rule = plan.and_then(|p| p.rules().first());
+                Ok(BackupPlan {
+                    name: plan.map_or(id, |p| p.backup_plan_name()).to_string(),
+                    schedule: rule
+                        .and_then(|r| r.schedule_expression())
+                        .unwrap_or("-")
+                        .to_string(),
+                    retention_days: rule
+                        .and_then(|r| r.lifecycle())
+                        .and_then(|l| l.delete_after_days())
+                        .unwrap_or(0) as u32,
+                })
+            }),
+    )
+    .await
+}

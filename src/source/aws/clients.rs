@@ -1,0 +1,105 @@
+//! The AWS clients of one estate, built from aws-config's standard chain (environment,
+//! profiles with SSO and assume-role, instance metadata) and the standard endpoint settings
+//! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, a profile's `services`), with bounded
+//! retries and timeouts, and a counter of every call made.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_types::config_bag::ConfigBag;
+
+use crate::config::EstateConfig;
+
+/// Calls made, by `service:Operation`, since the counter was last taken.
+#[derive(Debug, Clone, Default)]
+pub struct CallCounter(Arc<Mutex<BTreeMap<String, u32>>>);
+
+impl CallCounter {
+    /// The counts so far, and a fresh start.
+    pub fn take(&self) -> BTreeMap<String, u32> {
+        std::mem::take(&mut *self.0.lock().expect("counter lock"))
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "qpconsole call counter"
+    }
+
+    fn read_before_execution(
+        &self,
+        _context: &BeforeSerializationInterceptorContextRef<'_>,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let Some(m) = cfg.load::<Metadata>() {
+            let key = format!("{}:{}", m.service(), m.name());
+            *self.0.lock().expect("counter lock").entry(key).or_default() += 1;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Clients {
+    pub rds: aws_sdk_rds::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub autoscaling: aws_sdk_autoscaling::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub waf: aws_sdk_wafv2::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub backup: aws_sdk_backup::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub calls: CallCounter,
+}
+
+/// Bounded: a dead endpoint costs one refresh a few seconds, never a hang.
+const ATTEMPTS: u32 = 3;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
+
+impl Clients {
+    pub async fn load(cfg: &EstateConfig) -> Clients {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(cfg.region.clone()))
+            .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            );
+        if let Some(profile) = &cfg.profile {
+            loader = loader.profile_name(profile);
+        }
+        let sdk = loader.load().await;
+        let calls = CallCounter::default();
+        macro_rules! client {
+            ($krate:ident) => {
+                $krate::Client::from_conf(
+                    $krate::config::Builder::from(&sdk)
+                        .interceptor(calls.clone())
+                        .build(),
+                )
+            };
+        }
+        Clients {
+            rds: client!(aws_sdk_rds),
+            ec2: client!(aws_sdk_ec2),
+            autoscaling: client!(aws_sdk_autoscaling),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
+            waf: client!(aws_sdk_wafv2),
+            cloudwatch: client!(aws_sdk_cloudwatch),
+            backup: client!(aws_sdk_backup),
+            sts: client!(aws_sdk_sts),
+            calls,
+        }
+    }
+}

@@ -1,0 +1,280 @@
+//! The Phoenix fleet: its Auto Scaling group, the instances (by group and/or tags), their
+//! status checks and scheduled events, and their health in the load balancer's target group.
+
+use std::collections::{BTreeSet, HashMap};
+
+use aws_sdk_ec2::types::Filter;
+use futures_util::future::try_join_all;
+
+use super::error::describe;
+use super::{Clients, to_chrono};
+use crate::config::PhoenixConfig;
+use crate::estate::{
+    AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, Series, TargetHealth,
+};
+
+/// DescribeInstanceStatus takes at most 100 instance ids a call.
+const STATUS_CHUNK: usize = 100;
+/// DescribeInstances with ids: kept well under the request size limits.
+const DESCRIBE_CHUNK: usize = 500;
+
+pub async fn phoenix(c: &Clients, cfg: &PhoenixConfig) -> Result<Phoenix, String> {
+    let (asg, by_tags, targets) = tokio::join!(
+        asg(c, cfg.asg.as_deref()),
+        tagged(c, cfg),
+        targets(c, cfg.target_group.as_deref())
+    );
+    let (asg, asg_ids) = asg?;
+    let mut ids: BTreeSet<String> = asg_ids.into_iter().collect();
+    ids.extend(by_tags?);
+    let targets = targets?;
+    let ids: Vec<String> = ids.into_iter().collect();
+    let (described, statuses) = tokio::join!(
+        try_join_all(ids.chunks(DESCRIBE_CHUNK).map(|chunk| async move {
+            c.ec2
+                .describe_instances()
+                .set_instance_ids(Some(chunk.to_vec()))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| describe("ec2:DescribeInstances", &e))
+        })),
+        try_join_all(ids.chunks(STATUS_CHUNK).map(|chunk| async move {
+            c.ec2
+                .describe_instance_status()
+                .set_instance_ids(Some(chunk.to_vec()))
+                .include_all_instances(true)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| describe("ec2:DescribeInstanceStatus", &e))
+        })),
+    );
+    let statuses: HashMap<String, aws_sdk_ec2::types::InstanceStatus> = statuses?
+        .into_iter()
+        .flatten()
+        .filter_map(|s| Some((s.instance_id()?.to_string(), s)))
+        .collect();
+    let instances = described?
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r.instances().to_vec())
+        .filter_map(|i| {
+            let id = i.instance_id()?.to_string();
+            let status = statuses.get(&id);
+            let check = |s: Option<&aws_sdk_ec2::types::InstanceStatusSummary>| {
+                s.and_then(|s| s.status())
+                    .map_or(CheckStatus::InsufficientData, |s| match s.as_str() {
+                        "ok" => CheckStatus::Ok,
+                        "impaired" => CheckStatus::Impaired,
+                        "initializing" => CheckStatus::Initializing,
+                        "not-applicable" => CheckStatus::NotApplicable,
+                        _ => CheckStatus::InsufficientData,
+                    })
+            };
+            let target_health = match &targets {
+                None => TargetHealth::NotRegistered,
+                Some(t) => t.get(&id).cloned().unwrap_or(TargetHealth::Unused),
+            };
+            Some(Instance {
+                name: i
+                    .tags()
+                    .iter()
+                    .find(|t| t.key() == Some("Name"))
+                    .and_then(|t| t.value())
+                    .unwrap_or(&id)
+                    .to_string(),
+                az: i
+                    .placement()
+                    .and_then(|p| p.availability_zone())
+                    .unwrap_or("-")
+                    .to_string(),
+                instance_type: i.instance_type().map_or("-", |t| t.as_str()).to_string(),
+                state: i
+                    .state()
+                    .and_then(|s| s.name())
+                    .map_or("unknown", |s| s.as_str())
+                    .to_string(),
+                private_ip: i.private_ip_address().unwrap_or("-").to_string(),
+                system_status: check(status.and_then(|s| s.system_status())),
+                instance_status: check(status.and_then(|s| s.instance_status())),
+                scheduled_events: status
+                    .map(|s| s.events())
+                    .unwrap_or_default()
+                    .iter()
+                    .filter(|e| {
+                        !e.description()
+                            .unwrap_or_default()
+                            .starts_with("[Completed]")
+                    })
+                    .map(|e| ScheduledEvent {
+                        code: e.code().map_or("event", |c| c.as_str()).to_string(),
+                        description: e.description().unwrap_or_default().to_string(),
+                        not_before: e.not_before().and_then(to_chrono),
+                    })
+                    .collect(),
+                target_health,
+                cpu: Series::default(),
+                network_in_bytes: Series::default(),
+                network_out_bytes: Series::default(),
+                id,
+            })
+        })
+        .collect();
+    Ok(Phoenix {
+        asg,
+        target_group: cfg.target_group.clone(),
+        instances,
+    })
+}
+
+/// The group's capacity and its instance ids; nothing when no group is configured.
+async fn asg(
+    c: &Clients,
+    name: Option<&str>,
+) -> Result<(Option<AsgCapacity>, Vec<String>), String> {
+    let Some(name) = name else {
+        return Ok((None, Vec::new()));
+    };
+    let (groups, refreshes) = tokio::join!(
+        c.autoscaling
+            .describe_auto_scaling_groups()
+            .auto_scaling_group_names(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        c.autoscaling
+            .describe_instance_refreshes()
+            .auto_scaling_group_name(name)
+            .send(),
+    );
+    let groups = groups.map_err(|e| describe("autoscaling:DescribeAutoScalingGroups", &e))?;
+    let g = groups
+        .into_iter()
+        .find(|g| g.auto_scaling_group_name() == Some(name))
+        .ok_or_else(|| format!("Auto Scaling group {name} not found in this account and region"))?;
+    let ids = g
+        .instances()
+        .iter()
+        .filter_map(|i| i.instance_id())
+        .map(str::to_string)
+        .collect();
+    let in_service = g
+        .instances()
+        .iter()
+        .filter(|i| {
+            i.lifecycle_state()
+                .is_some_and(|s| s.as_str() == "InService")
+        })
+        .count() as u32;
+    // An instance refresh is worth showing while it runs; endpoints without the call give none.
+    let refresh = refreshes.ok().and_then(|r| {
+        r.instance_refreshes()
+            .iter()
+            .find(|r| {
+                r.status()
+                    .is_some_and(|s| matches!(s.as_str(), "Pending" | "InProgress"))
+            })
+            .map(|r| format!("instance refresh {}%", r.percentage_complete().unwrap_or(0)))
+    });
+    let capacity = AsgCapacity {
+        name: name.to_string(),
+        min: g.min_size().unwrap_or(0) as u32,
+        desired: g.desired_capacity().unwrap_or(0) as u32,
+        max: g.max_size().unwrap_or(0) as u32,
+        in_service,
+        refresh,
+    };
+    Ok((Some(capacity), ids))
+}
+
+/// Instance ids carrying every configured tag; nothing when no tag is configured.
+async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, String> {
+    if cfg.tags.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut req = c.ec2.describe_instances().filters(
+        Filter::builder()
+            .name("instance-state-name")
+            .values("pending")
+            .values("running")
+            .values("stopping")
+            .values("stopped")
+            .build(),
+    );
+    for (k, v) in &cfg.tags {
+        req = req.filters(Filter::builder().name(format!("tag:{k}")).values(v).build());
+    }
+    let reservations = req
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| describe("ec2:DescribeInstances", &e))?;
+    Ok(reservations
+        .iter()
+        .flat_map(|r| r.instances())
+        .filter_map(|i| i.instance_id())
+        .map(str::to_string)
+        .collect())
+}
+
+/// Target health by instance id, or `None` when no target group is configured.
+async fn targets(
+    c: &Clients,
+    name: Option<&str>,
+) -> Result<Option<HashMap<String, TargetHealth>>, String> {
+    let Some(name) = name else {
+        return Ok(None);
+    };
+    let groups = c
+        .elb
+        .describe_target_groups()
+        .names(name)
+        .send()
+        .await
+        .map_err(|e| describe("elasticloadbalancing:DescribeTargetGroups", &e))?;
+    let arn = groups
+        .target_groups()
+        .first()
+        .and_then(|g| g.target_group_arn())
+        .ok_or_else(|| format!("target group {name} not found"))?;
+    let health = c
+        .elb
+        .describe_target_health()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .map_err(|e| describe("elasticloadbalancing:DescribeTargetHealth", &e))?;
+    Ok(Some(
+        health
+            .target_health_descriptions()
+            .iter()
+            .filter_map(|d| {
+                let id = d.target()?.id()?.to_string();
+                let th = d.target_health();
+                let state = th
+                    .and_then(|t| t.state())
+                    .map_or("unavailable", |s| s.as_str());
+                let health = match state {
+                    "healthy" => TargetHealth::Healthy,
+                    "initial" => TargetHealth::Initial,
+                    "draining" => TargetHealth::Draining,
+                    "unused" => TargetHealth::Unused,
+                    _ => TargetHealth::Unhealthy(
+                        th.and_then(|t| t.reason())
+                            .map_or(state, |r| r.as_str())
+                            .to_string(),
+                    ),
+                };
+                Some((id, health))
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,292 @@
+//! CloudWatch series for everything on screen, fetched with GetMetricData in batches of up to
+//! 500 queries (one call per batch and page, never one call per metric), the batches at once.
+
+use std::collections::HashMap;
+
+use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use chrono::Duration;
+use futures_util::future::try_join_all;
+
+use super::error::describe;
+use super::waf::AclInfo;
+use super::{Clients, to_chrono, to_smithy};
+use crate::estate::{Estate, Series, Timestamp, TunnelStatus};
+
+/// GetMetricData's limit of queries per call.
+pub const MAX_QUERIES: usize = 500;
+/// Every metric here is published per minute; an hour of points fills a sparkline.
+const PERIOD_SECS: i32 = 60;
+const WINDOW_MINUTES: i64 = 60;
+const POINTS: usize = 60;
+
+/// What a series belongs to, so results find their place in the estate.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SeriesKey {
+    Member(String, &'static str),
+    ClusterVolume,
+    Instance(String, &'static str),
+    Acl(String, &'static str),
+    Rule(String, String, &'static str),
+    Tunnel(String),
+}
+
+/// One metric to fetch.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub key: SeriesKey,
+    namespace: &'static str,
+    metric: &'static str,
+    dimensions: Vec<(&'static str, String)>,
+    stat: &'static str,
+}
+
+fn query(
+    key: SeriesKey,
+    namespace: &'static str,
+    metric: &'static str,
+    stat: &'static str,
+    dimensions: Vec<(&'static str, String)>,
+) -> Query {
+    Query {
+        key,
+        namespace,
+        metric,
+        dimensions,
+        stat,
+    }
+}
+
+const MEMBER_METRICS: [&str; 4] = [
+    "CPUUtilization",
+    "DatabaseConnections",
+    "AuroraReplicaLag",
+    "FreeableMemory",
+];
+const INSTANCE_METRICS: [(&str, &str); 3] = [
+    ("CPUUtilization", "Average"),
+    ("NetworkIn", "Sum"),
+    ("NetworkOut", "Sum"),
+];
+const WAF_METRICS: [&str; 3] = ["BlockedRequests", "AllowedRequests", "CountedRequests"];
+
+/// Every query the estate's picture needs: cluster members and volume, Phoenix instances, WAF
+/// totals and rules, VPN tunnel states.
+pub fn queries(estate: &Estate, acls: &[AclInfo]) -> Vec<Query> {
+    let mut q = Vec::new();
+    if let Some(c) = &estate.cluster.data {
+        for m in &c.members {
+            for metric in MEMBER_METRICS {
+                let dims = vec![("DBInstanceIdentifier", m.id.clone())];
+                q.push(query(
+                    SeriesKey::Member(m.id.clone(), metric),
+                    "AWS/RDS",
+                    metric,
+                    "Average",
+                    dims,
+                ));
+            }
+        }
+        let dims = vec![("DBClusterIdentifier", c.id.clone())];
+        q.push(query(
+            SeriesKey::ClusterVolume,
+            "AWS/RDS",
+            "VolumeBytesUsed",
+            "Average",
+            dims,
+        ));
+    }
+    for i in estate.phoenix.data.iter().flat_map(|p| &p.instances) {
+        for (metric, stat) in INSTANCE_METRICS {
+            let dims = vec![("InstanceId", i.id.clone())];
+            q.push(query(
+                SeriesKey::Instance(i.id.clone(), metric),
+                "AWS/EC2",
+                metric,
+                stat,
+                dims,
+            ));
+        }
+    }
+    for info in acls {
+        let acl = &info.acl.name;
+        let dims = |rule: &str| {
+            vec![
+                ("WebACL", acl.clone()),
+                ("Rule", rule.to_string()),
+                ("Region", estate.region.clone()),
+            ]
+        };
+        for metric in WAF_METRICS {
+            q.push(query(
+                SeriesKey::Acl(acl.clone(), metric),
+                "AWS/WAFV2",
+                metric,
+                "Sum",
+                dims("ALL"),
+            ));
+            for (rule, rule_metric) in &info.rule_metrics {
+                let key = SeriesKey::Rule(acl.clone(), rule.clone(), metric);
+                q.push(query(key, "AWS/WAFV2", metric, "Sum", dims(rule_metric)));
+            }
+        }
+    }
+    for t in estate.vpn.data.iter().flatten().flat_map(|c| &c.tunnels) {
+        let dims = vec![("TunnelIpAddress", t.outside_ip.clone())];
+        q.push(query(
+            SeriesKey::Tunnel(t.outside_ip.clone()),
+            "AWS/VPN",
+            "TunnelState",
+            "Maximum",
+            dims,
+        ));
+    }
+    q
+}
+
+/// Fetches the last hour of every query, `MAX_QUERIES` to a call, all batches concurrently.
+pub async fn fetch(
+    c: &Clients,
+    queries: &[Query],
+    now: Timestamp,
+) -> Result<HashMap<SeriesKey, Series>, String> {
+    let start = to_smithy(now - Duration::minutes(WINDOW_MINUTES));
+    let end = to_smithy(now);
+    let batches = try_join_all(queries.chunks(MAX_QUERIES).map(|batch| async move {
+        let built: Vec<MetricDataQuery> = batch
+            .iter()
+            .enumerate()
+            .map(|(i, q)| {
+                let metric = q
+                    .dimensions
+                    .iter()
+                    .fold(
+                        Metric::builder()
+                            .namespace(q.namespace)
+                            .metric_name(q.metric),
+                        |m, (k, v)| m.dimensions(Dimension::builder().name(*k).value(v).build()),
+                    )
+                    .build();
+                MetricDataQuery::builder()
+                    .id(format!("q{i}"))
+                    .metric_stat(
+                        MetricStat::builder()
+                            .metric(metric)
+                            .period(PERIOD_SECS)
+                            .stat(q.stat)
+                            .build(),
+                    )
+                    .return_data(true)
+                    .build()
+            })
+            .collect();
+        let pages = c
+            .cloudwatch
+            .get_metric_data()
+            .start_time(start)
+            .end_time(end)
+            .scan_by(ScanBy::TimestampAscending)
+            .set_metric_data_queries(Some(built))
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| describe("cloudwatch:GetMetricData", &e))?;
+        let mut series: HashMap<SeriesKey, Series> = HashMap::new();
+        for result in pages.iter().flat_map(|p| p.metric_data_results()) {
+            let Some(q) = result
+                .id()
+                .and_then(|id| id.strip_prefix('q'))
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| batch.get(i))
+            else {
+                continue;
+            };
+            let s = series
+                .entry(q.key.clone())
+                .or_insert_with(|| Series::with_capacity(POINTS));
+            let mut points: Vec<(Timestamp, f64)> = result
+                .timestamps()
+                .iter()
+                .zip(result.values())
+                .filter_map(|(t, v)| Some((to_chrono(t)?, *v)))
+                .collect();
+            points.sort_by_key(|(t, _)| *t);
+            for (t, v) in points {
+                s.push(t, v);
+            }
+        }
+        Ok::<_, String>(series)
+    }))
+    .await?;
+    Ok(batches.into_iter().flatten().collect())
+}
+
+/// Puts fetched series in their places; tunnels without telemetry take their status from
+/// TunnelState (1 up, 0 down) and the time it last changed.
+pub fn apply(estate: &mut Estate, series: &HashMap<SeriesKey, Series>) {
+    let get = |key: SeriesKey| series.get(&key).cloned().unwrap_or_default();
+    if let Some(c) = estate.cluster.data.as_mut() {
+        for m in &mut c.members {
+            m.metrics.cpu = get(SeriesKey::Member(m.id.clone(), "CPUUtilization"));
+            m.metrics.connections = get(SeriesKey::Member(m.id.clone(), "DatabaseConnections"));
+            m.metrics.replica_lag_ms = get(SeriesKey::Member(m.id.clone(), "AuroraReplicaLag"));
+            m.metrics.freeable_memory_bytes =
+                get(SeriesKey::Member(m.id.clone(), "FreeableMemory"));
+        }
+        if let Some(v) = series.get(&SeriesKey::ClusterVolume).and_then(Series::last) {
+            c.storage_used_bytes = v as u64;
+        }
+    }
+    for i in estate
+        .phoenix
+        .data
+        .iter_mut()
+        .flat_map(|p| &mut p.instances)
+    {
+        i.cpu = get(SeriesKey::Instance(i.id.clone(), "CPUUtilization"));
+        i.network_in_bytes = get(SeriesKey::Instance(i.id.clone(), "NetworkIn"));
+        i.network_out_bytes = get(SeriesKey::Instance(i.id.clone(), "NetworkOut"));
+    }
+    for acl in estate.waf.data.iter_mut().flatten() {
+        acl.blocked = get(SeriesKey::Acl(acl.name.clone(), "BlockedRequests"));
+        acl.allowed = get(SeriesKey::Acl(acl.name.clone(), "AllowedRequests"));
+        acl.counted = get(SeriesKey::Acl(acl.name.clone(), "CountedRequests"));
+        for r in &mut acl.rules {
+            let key = |m| SeriesKey::Rule(acl.name.clone(), r.name.clone(), m);
+            r.blocked = get(key("BlockedRequests"));
+            r.allowed = get(key("AllowedRequests"));
+            r.counted = get(key("CountedRequests"));
+        }
+    }
+    for t in estate
+        .vpn
+        .data
+        .iter_mut()
+        .flatten()
+        .flat_map(|c| &mut c.tunnels)
+    {
+        if t.status != TunnelStatus::Unknown && !t.status_message.starts_with("TunnelState") {
+            continue;
+        }
+        let Some(states) = series.get(&SeriesKey::Tunnel(t.outside_ip.clone())) else {
+            continue;
+        };
+        let points: Vec<(Timestamp, f64)> = states.points().collect();
+        let Some(&(_, last)) = points.last() else {
+            continue;
+        };
+        let up = last >= 1.0;
+        t.status = if up {
+            TunnelStatus::Up
+        } else {
+            TunnelStatus::Down
+        };
+        t.since = points
+            .iter()
+            .rev()
+            .take_while(|(_, v)| (*v >= 1.0) == up)
+            .last()
+            .map(|(at, _)| *at);
+        t.status_message = format!("TunnelState {}", if up { "1 (up)" } else { "0 (down)" });
+    }
+}

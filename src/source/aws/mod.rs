@@ -1,0 +1,239 @@
+//! The live estate, read from AWS through the aws-sdk crates. Every area is described
+//! concurrently on its own cadence; metrics come in batched GetMetricData calls; a failing
+//! area keeps its last good data and says why.
+
+mod backup;
+pub mod clients;
+mod error;
+mod fleet;
+pub mod metrics;
+mod rds;
+mod vpn;
+mod waf;
+
+use std::collections::{BTreeMap, HashMap};
+use std::time::Duration;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+pub use clients::Clients;
+use metrics::SeriesKey;
+use waf::AclInfo;
+
+use super::{Request, SourceHandle, SourceKind, Update};
+use crate::config::EstateConfig;
+use crate::estate::{Area, Estate, Identity, Series, Timestamp};
+
+/// How often descriptions are read again; metrics follow their one-minute period.
+const DESCRIBE_EVERY: Duration = Duration::from_secs(20);
+const METRICS_EVERY: Duration = Duration::from_secs(60);
+
+pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
+    chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
+}
+
+pub fn to_smithy(t: Timestamp) -> aws_smithy_types::DateTime {
+    aws_smithy_types::DateTime::from_secs(t.timestamp())
+}
+
+/// One estate as AWS describes it, with the last metrics fetched for it.
+pub struct LiveEstate {
+    cfg: EstateConfig,
+    clients: Clients,
+    /// Descriptions only; series are kept apart and attached when a picture is taken.
+    estate: Estate,
+    acls: Vec<AclInfo>,
+    series: HashMap<SeriesKey, Series>,
+}
+
+impl LiveEstate {
+    pub async fn connect(name: &str, cfg: &EstateConfig) -> LiveEstate {
+        LiveEstate {
+            cfg: cfg.clone(),
+            clients: Clients::load(cfg).await,
+            estate: Estate::empty(name, cfg.region.clone()),
+            acls: Vec::new(),
+            series: HashMap::new(),
+        }
+    }
+
+    /// Who the console acts as (STS GetCallerIdentity), for the header.
+    pub async fn identify(&mut self) {
+        if let Ok(out) = self.clients.sts.get_caller_identity().send().await {
+            self.estate.identity = Some(Identity {
+                account: out.account().unwrap_or("-").to_string(),
+                arn: out.arn().unwrap_or("-").to_string(),
+            });
+        }
+    }
+
+    /// Reads the descriptions and/or the metrics now, and returns the calls made by operation.
+    /// Descriptions, backups and metrics run at once; only the very first refresh has to learn
+    /// the ids the metrics are about before asking for them.
+    pub async fn refresh(&mut self, describe: bool, metrics: bool) -> BTreeMap<String, u32> {
+        let now = Utc::now();
+        let first =
+            self.estate.cluster.taken_at.is_none() && self.estate.phoenix.taken_at.is_none();
+        if describe && (first || !metrics) {
+            self.describe(now).await;
+            if metrics {
+                self.fetch_metrics(now).await;
+            }
+        } else if describe {
+            let clients = self.clients.clone();
+            let queries = metrics::queries(&self.estate, &self.acls);
+            let (_, fetched) =
+                tokio::join!(self.describe(now), metrics::fetch(&clients, &queries, now));
+            self.store_metrics(fetched);
+        } else if metrics {
+            self.fetch_metrics(now).await;
+        }
+        self.clients.calls.take()
+    }
+
+    async fn fetch_metrics(&mut self, now: Timestamp) {
+        let queries = metrics::queries(&self.estate, &self.acls);
+        let fetched = metrics::fetch(&self.clients, &queries, now).await;
+        self.store_metrics(fetched);
+    }
+
+    fn store_metrics(&mut self, fetched: Result<HashMap<SeriesKey, Series>, String>) {
+        match fetched {
+            Ok(series) => self.series = series,
+            Err(e) => {
+                // Metrics feed every area; the cluster's error line is where people look first.
+                let at = Utc::now();
+                self.estate
+                    .cluster
+                    .record_error(format!("metrics: {e}"), at);
+            }
+        }
+    }
+
+    async fn describe(&mut self, now: Timestamp) {
+        let c = &self.clients;
+        let cfg = &self.cfg;
+        let instances: Vec<_> = self
+            .estate
+            .phoenix
+            .data
+            .iter()
+            .flat_map(|p| p.instances.clone())
+            .collect();
+        let (cluster, phoenix, acls, vpn, backups) = tokio::join!(
+            rds::cluster(c, &cfg.aurora_cluster, now),
+            fleet::phoenix(c, &cfg.phoenix),
+            waf::web_acls(c, &cfg.waf_web_acls, now),
+            vpn::connections(c, &cfg.vpn_connections),
+            backup::backups(c, &cfg.aurora_cluster, &instances, now),
+        );
+        record(&mut self.estate.cluster, cluster, now);
+        record(&mut self.estate.phoenix, phoenix, now);
+        match acls {
+            Ok(acls) => {
+                self.estate
+                    .waf
+                    .record_ok(acls.iter().map(|a| a.acl.clone()).collect(), now);
+                self.acls = acls;
+            }
+            Err(e) => self.estate.waf.record_error(e, now),
+        }
+        record(&mut self.estate.vpn, vpn, now);
+        // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
+        // yet, so ask again now that it is.
+        let backups = if instances.is_empty() && self.estate.phoenix.data.is_some() {
+            let instances: Vec<_> = self
+                .estate
+                .phoenix
+                .data
+                .iter()
+                .flat_map(|p| p.instances.clone())
+                .collect();
+            backup::backups(c, &cfg.aurora_cluster, &instances, now).await
+        } else {
+            backups
+        };
+        match backups {
+            Ok((b, warning)) => {
+                self.estate.backups.record_ok(b, now);
+                if let Some(w) = warning {
+                    self.estate.backups.record_error(w, now);
+                }
+            }
+            Err(e) => self.estate.backups.record_error(e, now),
+        }
+    }
+
+    /// The picture to show: descriptions with their series attached.
+    pub fn estate(&self) -> Estate {
+        let mut e = self.estate.clone();
+        metrics::apply(&mut e, &self.series);
+        e
+    }
+}
+
+fn record<T>(area: &mut Area<T>, result: Result<T, String>, now: Timestamp) {
+    match result {
+        Ok(data) => area.record_ok(data, now),
+        Err(e) => area.record_error(e, now),
+    }
+}
+
+/// Runs the live source: descriptions every 20 s, metrics every minute, everything at once on
+/// `Request::Refresh`. An endpoint that is down costs a bounded wait per refresh, never a busy
+/// loop: the next attempt waits for the next cadence.
+pub fn spawn(
+    name: &str,
+    cfg: &EstateConfig,
+    emit: impl Fn(Update) -> bool + Send + 'static,
+) -> SourceHandle {
+    let (requests, mut incoming) = mpsc::unbounded_channel();
+    let (name_owned, cfg) = (name.to_string(), cfg.clone());
+    let task = tokio::spawn(async move {
+        let mut live = LiveEstate::connect(&name_owned, &cfg).await;
+        live.identify().await;
+        let mut next_describe = Instant::now();
+        let mut next_metrics = Instant::now();
+        loop {
+            let wake = next_describe.min(next_metrics);
+            tokio::select! {
+                _ = tokio::time::sleep_until(wake) => {}
+                request = incoming.recv() => match request {
+                    None => return,
+                    Some(Request::Refresh) => {
+                        next_describe = Instant::now();
+                        next_metrics = Instant::now();
+                    }
+                    Some(Request::Failover { .. } | Request::Resize { .. }) => {
+                        let message = "failover and resize against AWS come with planned changes; \
+                                       nothing was changed"
+                            .to_string();
+                        if !emit(Update::Notice { ok: false, message }) {
+                            return;
+                        }
+                        continue;
+                    }
+                }
+            }
+            let now = Instant::now();
+            let (describe, metrics) = (now >= next_describe, now >= next_metrics);
+            if !(describe || metrics) {
+                continue;
+            }
+            let calls = live.refresh(describe, metrics).await;
+            tracing::debug!(?calls, "refreshed {name_owned}");
+            if describe {
+                next_describe = Instant::now() + DESCRIBE_EVERY;
+            }
+            if metrics {
+                next_metrics = Instant::now() + METRICS_EVERY;
+            }
+            if !emit(Update::Estate(Box::new(live.estate()))) {
+                return;
+            }
+        }
+    });
+    SourceHandle::new(SourceKind::Live, name.into(), requests, task)
+}

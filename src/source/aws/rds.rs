@@ -1,0 +1,196 @@
+//! The Aurora cluster from RDS: members and roles, instances, the last day's events, pending
+//! maintenance.
+
+use aws_sdk_rds::types::{Filter, SourceType};
+use chrono::Duration;
+
+use super::error::describe;
+use super::{Clients, to_chrono, to_smithy};
+use crate::estate::{
+    Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role, Timestamp,
+};
+
+/// The cluster's description; its metric series are attached separately.
+pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, String> {
+    let since = to_smithy(now - Duration::hours(24));
+    let (clusters, instances, cluster_events, member_events, maintenance) = tokio::join!(
+        c.rds
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        c.rds
+            .describe_db_instances()
+            .filters(Filter::builder().name("db-cluster-id").values(id).build())
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        c.rds
+            .describe_events()
+            .source_type(SourceType::DbCluster)
+            .source_identifier(id)
+            .start_time(since)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        c.rds
+            .describe_events()
+            .source_type(SourceType::DbInstance)
+            .start_time(since)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        c.rds
+            .describe_pending_maintenance_actions()
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+    );
+    let clusters = clusters.map_err(|e| describe("rds:DescribeDBClusters", &e))?;
+    let cluster = clusters
+        .into_iter()
+        .find(|cl| cl.db_cluster_identifier() == Some(id))
+        .ok_or_else(|| format!("cluster {id} not found in this account and region"))?;
+    let instances = instances.map_err(|e| describe("rds:DescribeDBInstances", &e))?;
+    let writers: Vec<&str> = cluster
+        .db_cluster_members()
+        .iter()
+        .filter(|m| m.is_cluster_writer() == Some(true))
+        .filter_map(|m| m.db_instance_identifier())
+        .collect();
+    // Pending maintenance is best effort: some endpoints do not serve it, and the cluster is
+    // worth showing without it.
+    let maintenance = maintenance.unwrap_or_default();
+    let mut members: Vec<Member> = cluster
+        .db_cluster_members()
+        .iter()
+        .filter_map(|m| m.db_instance_identifier())
+        .map(|mid| {
+            let inst = instances
+                .iter()
+                .find(|i| i.db_instance_identifier() == Some(mid));
+            let mut pending: Vec<PendingModification> = inst
+                .and_then(|i| i.pending_modified_values())
+                .map(|p| {
+                    [
+                        ("DBInstanceClass", p.db_instance_class().map(str::to_string)),
+                        ("EngineVersion", p.engine_version().map(str::to_string)),
+                        (
+                            "AllocatedStorage",
+                            p.allocated_storage().map(|v| v.to_string()),
+                        ),
+                    ]
+                    .into_iter()
+                    .filter_map(|(field, value)| {
+                        value.map(|value| PendingModification {
+                            field: field.into(),
+                            value,
+                        })
+                    })
+                    .collect()
+                })
+                .unwrap_or_default();
+            let arn = inst.and_then(|i| i.db_instance_arn()).unwrap_or_default();
+            pending.extend(
+                maintenance
+                    .iter()
+                    .filter(|r| !arn.is_empty() && r.resource_identifier() == Some(arn))
+                    .flat_map(|r| r.pending_maintenance_action_details())
+                    .map(|a| PendingModification {
+                        field: "maintenance".into(),
+                        value: a.action().unwrap_or("pending").to_string(),
+                    }),
+            );
+            Member {
+                id: mid.to_string(),
+                role: if writers.contains(&mid) {
+                    Role::Writer
+                } else {
+                    Role::Reader
+                },
+                az: inst
+                    .and_then(|i| i.availability_zone())
+                    .unwrap_or("-")
+                    .to_string(),
+                class: inst
+                    .and_then(|i| i.db_instance_class())
+                    .unwrap_or("-")
+                    .to_string(),
+                status: inst
+                    .and_then(|i| i.db_instance_status())
+                    .unwrap_or("unknown")
+                    .to_string(),
+                pending,
+                metrics: MemberMetrics::default(),
+            }
+        })
+        .collect();
+    members.sort_by(|a, b| a.id.cmp(&b.id));
+    let member_ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
+    let mut events: Vec<ClusterEvent> = cluster_events
+        .unwrap_or_default()
+        .into_iter()
+        .chain(member_events.unwrap_or_default().into_iter().filter(|e| {
+            e.source_identifier()
+                .is_some_and(|s| member_ids.iter().any(|m| m == s))
+        }))
+        .filter_map(|e| {
+            Some(ClusterEvent {
+                at: to_chrono(e.date()?)?,
+                source: e.source_identifier().unwrap_or(id).to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+        })
+        .collect();
+    events.sort_by_key(|e| e.at);
+    Ok(Cluster {
+        id: id.to_string(),
+        engine: cluster.engine().unwrap_or("-").to_string(),
+        engine_version: cluster.engine_version().unwrap_or("-").to_string(),
+        status: cluster.status().unwrap_or("unknown").to_string(),
+        writer_endpoint: cluster.endpoint().unwrap_or("-").to_string(),
+        reader_endpoint: cluster.reader_endpoint().unwrap_or("-").to_string(),
+        storage_used_bytes: 0,
+        members,
+        events,
+    })
+}
+
+/// The cluster's snapshots: (ARN of the cluster, times of the available ones).
+pub async fn cluster_snapshots(
+    c: &Clients,
+    id: &str,
+) -> Result<(Option<String>, Vec<Timestamp>), String> {
+    let (clusters, snaps) = tokio::join!(
+        c.rds
+            .describe_db_clusters()
+            .db_cluster_identifier(id)
+            .send(),
+        c.rds
+            .describe_db_cluster_snapshots()
+            .db_cluster_identifier(id)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+    );
+    let arn = clusters
+        .map_err(|e| describe("rds:DescribeDBClusters", &e))?
+        .db_clusters()
+        .first()
+        .and_then(|cl| cl.db_cluster_arn())
+        .map(str::to_string);
+    let times = snaps
+        .map_err(|e| describe("rds:DescribeDBClusterSnapshots", &e))?
+        .iter()
+        .filter(|s| s.status() == Some("available"))
+        .filter_map(|s| s.snapshot_create_time().and_then(to_chrono))
+        .collect();
+    Ok((arn, times))
+}
