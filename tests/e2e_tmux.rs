@@ -28,7 +28,7 @@ impl Tmux {
         let logs = tempfile::tempdir().unwrap();
         let socket = format!("qpconsole-e2e-{}-{name}", std::process::id());
         let script = format!(
-            "QPCONSOLE_CONFIG_DIR='{}' QPCONSOLE_LOG_DIR='{}' '{}' {args}; echo \"EXIT=$?\"; stty -a; echo STTY-END; sleep 60",
+            "unset QPCONSOLE_CONFIG; QPCONSOLE_CONFIG_DIR='{}' QPCONSOLE_LOG_DIR='{}' '{}' {args}; echo \"EXIT=$?\"; stty -a; echo STTY-END; sleep 60",
             config.path().display(),
             logs.path().display(),
             common::bin()

@@ -1,0 +1,1188 @@
+#!/usr/bin/env python3
+"""Seeds the QualityPost estate into the lab's emulators and writes lab/state/seed.json.
+
+Run by lab/up with the lab's venv python (boto3). Both emulators keep state in memory only,
+so a seed is tied to the emulator processes it was written into: `--if-needed` seeds only
+when seed.json is missing, was written for other processes (pids or ports), or the state it
+describes is gone from an emulator. A seed always starts by resetting both emulators, so the
+result is the same every time except for the ids the emulators issue.
+
+Nothing here talks to anything but the two emulators on 127.0.0.1. The access key is the
+literal "testing"; the customer gateway and tunnel addresses are documentation-range strings
+that nothing ever contacts.
+
+Usage: seed.py [--if-needed] [--state DIR]
+Environment (set by lab/up): QPCONSOLE_LAB_MOTO_PORT, QPCONSOLE_LAB_MINISTACK_PORT,
+QPCONSOLE_LAB_MOTO_PID, QPCONSOLE_LAB_MINISTACK_PID.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import sys
+import time
+import urllib.request
+
+# Never read the user's AWS files or reach for real credentials or the metadata endpoint.
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_DEFAULT_REGION="us-east-1",
+    AWS_CONFIG_FILE="/dev/null",
+    AWS_SHARED_CREDENTIALS_FILE="/dev/null",
+    AWS_EC2_METADATA_DISABLED="true",
+)
+for _var in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    os.environ.pop(_var, None)
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import botocore.model
+
+# qpconsole's aws-sdk-cloudwatch speaks only Smithy RPC v2 CBOR, while boto3 prefers JSON for
+# CloudWatch. Prefer CBOR here so the seed writes and reads metrics the way qpconsole does and
+# the call probe sees what qpconsole sees. (Only CloudWatch, of the services seeded, offers it.)
+botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS = ("smithy-rpc-v2-cbor",) + tuple(
+    p for p in botocore.model.PRIORITY_ORDERED_SUPPORTED_PROTOCOLS if p != "smithy-rpc-v2-cbor"
+)
+
+# The HTTP status of the last response, for errors botocore cannot parse (an HTML 500 page).
+_last_status: dict[str, int | None] = {"status": None}
+
+
+def _remember_status(response_dict=None, **_kw) -> None:
+    _last_status["status"] = (response_dict or {}).get("status_code")
+
+
+SEED_FORMAT = 1
+RANDOM_SEED = 20261125
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's default; ministack is started with the same
+CLUSTER = "qualitypost-aurora"
+WRITER = "qualitypost-aurora-1"
+READER = "qualitypost-aurora-2"
+DB_CLASS = "db.r6g.large"
+ENGINE = "aurora-mysql"
+ENGINE_VERSION = "8.0.mysql_aurora.3.05.2"
+VPC_CIDR = "10.20.0.0/16"
+SUBNETS = {"us-east-1a": "10.20.1.0/24", "us-east-1b": "10.20.2.0/24"}
+PHOENIX = "phoenix"
+PHOENIX_TYPE = "t3.large"
+PHOENIX_NAMES = {"us-east-1a": "phoenix-a", "us-east-1b": "phoenix-b"}
+WEB_ACL = "qualitypost-waf"
+MANAGED_RULES = [
+    "AWSManagedRulesCommonRuleSet",
+    "AWSManagedRulesKnownBadInputsRuleSet",
+    "AWSManagedRulesSQLiRuleSet",
+]
+RATE_RULE = "RateLimitPerIP"
+RATE_LIMIT = 2000
+VPN_NAME = "qualitypost-office"
+CUSTOMER_GATEWAY_IP = "203.0.113.10"  # TEST-NET-3: a string, never contacted
+CUSTOMER_GATEWAY_ASN = 65000
+VPN_STATIC_ROUTES = ["10.0.0.0/16", "10.1.0.0/16"]
+# moto reports no tunnels (no Options.TunnelOptions, no VgwTelemetry), so the tunnels' outside
+# addresses are chosen here (TEST-NET-2, never contacted) and used as the TunnelIpAddress
+# dimension of the AWS/VPN metrics. Tunnel 2 is down for the whole hour.
+TUNNELS = [("198.51.100.21", "UP"), ("198.51.100.22", "DOWN")]
+BACKUP_VAULT = "qualitypost-vault"
+BACKUP_PLAN = "daily-35d"
+BACKUP_SCHEDULE = "cron(0 5 ? * * *)"
+BACKUP_DAYS = 35
+BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"
+MINUTES = 60
+SPIKE_MINUTES = 5
+SPIKE_FACTOR = 10
+
+GIB = 1024**3
+
+
+def log(msg: str) -> None:
+    print(f"seed: {msg}", file=sys.stderr, flush=True)
+
+
+class Lab:
+    def __init__(self, state: str) -> None:
+        self.state = state
+        self.moto_port = int(os.environ.get("QPCONSOLE_LAB_MOTO_PORT", "47101"))
+        self.ministack_port = int(os.environ.get("QPCONSOLE_LAB_MINISTACK_PORT", "47102"))
+        self.moto = f"http://127.0.0.1:{self.moto_port}"
+        self.ministack = f"http://127.0.0.1:{self.ministack_port}"
+        self.pids = {
+            "moto": _int_or_none(os.environ.get("QPCONSOLE_LAB_MOTO_PID")),
+            "ministack": _int_or_none(os.environ.get("QPCONSOLE_LAB_MINISTACK_PID")),
+        }
+        # Which emulator serves which service (what lab/up exports).
+        self.routes = {
+            "rds": self.moto,
+            "ec2": self.moto,
+            "autoscaling": self.moto,
+            "elbv2": self.moto,
+            "wafv2": self.moto,
+            "sts": self.moto,
+            "cloudwatch": self.ministack,
+            "backup": self.ministack,
+        }
+
+    def client(self, service: str, endpoint: str | None = None, retries: int = 3):
+        c = boto3.client(
+            service,
+            region_name=REGION,
+            endpoint_url=endpoint or self.routes[service],
+            config=botocore.config.Config(
+                retries={"max_attempts": retries, "mode": "standard"},
+                connect_timeout=3,
+                read_timeout=30,
+            ),
+        )
+        c.meta.events.register("before-parse", _remember_status)
+        return c
+
+    def post(self, url: str) -> None:
+        req = urllib.request.Request(url, data=b"", method="POST")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            r.read()
+
+
+def _int_or_none(v: str | None) -> int | None:
+    try:
+        return int(v) if v else None
+    except ValueError:
+        return None
+
+
+def _tags(**kv: str) -> list[dict]:
+    return [{"Key": k, "Value": v} for k, v in kv.items()]
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _err(e: Exception) -> str:
+    """A short account of a failed call: the AWS error code and HTTP status, or the status."""
+    if isinstance(e, botocore.exceptions.ClientError):
+        code = e.response.get("Error", {}).get("Code", "")
+        status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code and not code.isdigit():
+            return f"{code} (HTTP {status})"
+        return f"HTTP {status or code}"
+    status = _last_status["status"]
+    if status and status >= 300:
+        return f"HTTP {status}"
+    return f"{type(e).__name__}: {str(e).splitlines()[0][:120]}"
+
+
+# --------------------------------------------------------------------------------------------
+# Seeding, one part of the estate at a time.
+
+
+def seed_network(lab: Lab, out: dict) -> dict:
+    ec2 = lab.client("ec2")
+    vpc = ec2.create_vpc(
+        CidrBlock=VPC_CIDR,
+        TagSpecifications=[{"ResourceType": "vpc", "Tags": _tags(Name="qualitypost")}],
+    )["Vpc"]["VpcId"]
+    subnets = {}
+    for az, cidr in SUBNETS.items():
+        s = ec2.create_subnet(
+            VpcId=vpc,
+            CidrBlock=cidr,
+            AvailabilityZone=az,
+            TagSpecifications=[
+                {"ResourceType": "subnet", "Tags": _tags(Name=f"qualitypost-{az[-1]}")}
+            ],
+        )["Subnet"]
+        subnets[az] = {"id": s["SubnetId"], "cidr": cidr}
+    out["vpc"] = {"id": vpc, "cidr": VPC_CIDR, "subnets": subnets}
+    return out["vpc"]
+
+
+def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
+    rds = lab.client("rds")
+    rds.create_db_subnet_group(
+        DBSubnetGroupName=CLUSTER,
+        DBSubnetGroupDescription="QualityPost Aurora",
+        SubnetIds=[s["id"] for s in net["subnets"].values()],
+    )
+    rds.create_db_cluster(
+        DBClusterIdentifier=CLUSTER,
+        Engine=ENGINE,
+        EngineVersion=ENGINE_VERSION,
+        MasterUsername="admin",
+        MasterUserPassword="testing-not-a-secret",
+        DBSubnetGroupName=CLUSTER,
+        AvailabilityZones=list(SUBNETS),
+        BackupRetentionPeriod=7,
+        Tags=_tags(Estate="qualitypost"),
+    )
+    # The first instance created in a cluster becomes its writer.
+    for ident, az in ((WRITER, "us-east-1a"), (READER, "us-east-1b")):
+        rds.create_db_instance(
+            DBInstanceIdentifier=ident,
+            DBClusterIdentifier=CLUSTER,
+            Engine=ENGINE,
+            DBInstanceClass=DB_CLASS,
+            AvailabilityZone=az,
+            Tags=_tags(Estate="qualitypost"),
+        )
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]
+    instances = {
+        i["DBInstanceIdentifier"]: i
+        for i in rds.describe_db_instances(
+            Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}]
+        )["DBInstances"]
+    }
+    members = []
+    for m in cluster["DBClusterMembers"]:
+        inst = instances[m["DBInstanceIdentifier"]]
+        members.append(
+            {
+                "id": m["DBInstanceIdentifier"],
+                "role": "writer" if m["IsClusterWriter"] else "reader",
+                "is_cluster_writer": m["IsClusterWriter"],
+                "az": inst.get("AvailabilityZone"),
+                "class": inst["DBInstanceClass"],
+                "arn": inst["DBInstanceArn"],
+                "endpoint": inst.get("Endpoint", {}).get("Address"),
+                "status": inst.get("DBInstanceStatus"),
+            }
+        )
+    members.sort(key=lambda m: m["id"])
+    roles = {m["id"]: m["role"] for m in members}
+    azs = {m["id"]: m["az"] for m in members}
+    if roles != {WRITER: "writer", READER: "reader"}:
+        raise SystemExit(f"seed: unexpected cluster roles {roles}")
+    if azs != {WRITER: "us-east-1a", READER: "us-east-1b"}:
+        raise SystemExit(f"seed: unexpected member AZs {azs}")
+    out["aurora"] = {
+        "cluster_id": CLUSTER,
+        "arn": cluster["DBClusterArn"],
+        "engine": cluster["Engine"],
+        "engine_version": cluster["EngineVersion"],
+        "status": cluster["Status"],
+        "endpoint": cluster.get("Endpoint"),
+        "reader_endpoint": cluster.get("ReaderEndpoint"),
+        "port": cluster.get("Port"),
+        "multi_az": cluster.get("MultiAZ"),
+        "writer": WRITER,
+        "reader": READER,
+        "members": members,
+    }
+
+
+def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
+    ec2 = lab.client("ec2")
+    asg = lab.client("autoscaling")
+    elb = lab.client("elbv2")
+    images = (
+        ec2.describe_images(
+            Owners=["amazon"], Filters=[{"Name": "name", "Values": ["amzn2-ami-hvm-*"]}]
+        )["Images"]
+        or ec2.describe_images(Owners=["amazon"])["Images"]
+    )
+    ami = sorted(images, key=lambda i: i["ImageId"])[0]["ImageId"]
+    lt = ec2.create_launch_template(
+        LaunchTemplateName=PHOENIX,
+        LaunchTemplateData={
+            "ImageId": ami,
+            "InstanceType": PHOENIX_TYPE,
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": _tags(Workload=PHOENIX)}],
+        },
+    )["LaunchTemplate"]
+    subnet_ids = [net["subnets"][az]["id"] for az in SUBNETS]
+    # moto places every instance an ASG launches in its first AZ. So: an empty group over
+    # both subnets, one instance run per subnet, attached, then min/desired 2.
+    asg.create_auto_scaling_group(
+        AutoScalingGroupName=PHOENIX,
+        LaunchTemplate={"LaunchTemplateName": PHOENIX, "Version": "$Latest"},
+        MinSize=0,
+        MaxSize=4,
+        DesiredCapacity=0,
+        VPCZoneIdentifier=",".join(subnet_ids),
+        HealthCheckType="ELB",
+        HealthCheckGracePeriod=300,
+        Tags=[
+            {"Key": "Workload", "Value": PHOENIX, "PropagateAtLaunch": True},
+            {"Key": "Estate", "Value": "qualitypost", "PropagateAtLaunch": True},
+        ],
+    )
+    instance_ids = []
+    for az in SUBNETS:
+        inst = ec2.run_instances(
+            LaunchTemplate={"LaunchTemplateName": PHOENIX, "Version": "$Latest"},
+            MinCount=1,
+            MaxCount=1,
+            SubnetId=net["subnets"][az]["id"],
+            TagSpecifications=[
+                {
+                    "ResourceType": "instance",
+                    "Tags": _tags(Name=PHOENIX_NAMES[az], Workload=PHOENIX, Estate="qualitypost"),
+                }
+            ],
+        )["Instances"][0]
+        instance_ids.append(inst["InstanceId"])
+    asg.attach_instances(AutoScalingGroupName=PHOENIX, InstanceIds=instance_ids)
+    asg.update_auto_scaling_group(
+        AutoScalingGroupName=PHOENIX, MinSize=2, DesiredCapacity=2, MaxSize=4
+    )
+
+    sg = ec2.create_security_group(
+        GroupName="phoenix-alb", Description="Phoenix ALB", VpcId=net["id"]
+    )["GroupId"]
+    lb = elb.create_load_balancer(
+        Name=PHOENIX,
+        Subnets=subnet_ids,
+        SecurityGroups=[sg],
+        Scheme="internet-facing",
+        Type="application",
+    )["LoadBalancers"][0]
+    tg = elb.create_target_group(
+        Name=PHOENIX,
+        Protocol="HTTP",
+        Port=80,
+        VpcId=net["id"],
+        TargetType="instance",
+        HealthCheckProtocol="HTTP",
+        HealthCheckPath="/health",
+    )["TargetGroups"][0]
+    elb.create_listener(
+        LoadBalancerArn=lb["LoadBalancerArn"],
+        Protocol="HTTP",
+        Port=80,
+        DefaultActions=[{"Type": "forward", "TargetGroupArn": tg["TargetGroupArn"]}],
+    )
+    asg.attach_load_balancer_target_groups(
+        AutoScalingGroupName=PHOENIX, TargetGroupARNs=[tg["TargetGroupArn"]]
+    )
+    elb.register_targets(
+        TargetGroupArn=tg["TargetGroupArn"],
+        Targets=[{"Id": i, "Port": 80} for i in instance_ids],
+    )
+
+    group = asg.describe_auto_scaling_groups(AutoScalingGroupNames=[PHOENIX])["AutoScalingGroups"][
+        0
+    ]
+    described = {
+        i["InstanceId"]: i
+        for r in ec2.describe_instances(InstanceIds=instance_ids)["Reservations"]
+        for i in r["Instances"]
+    }
+    instances = []
+    for iid in instance_ids:
+        i = described[iid]
+        tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+        instances.append(
+            {
+                "id": iid,
+                "name": tags.get("Name"),
+                "az": i["Placement"]["AvailabilityZone"],
+                "type": i["InstanceType"],
+                "private_ip": i.get("PrivateIpAddress"),
+                "subnet_id": i.get("SubnetId"),
+                "state": i["State"]["Name"],
+                "image_id": i["ImageId"],
+            }
+        )
+    in_group = {i["InstanceId"]: i["AvailabilityZone"] for i in group["Instances"]}
+    if in_group != {i["id"]: i["az"] for i in instances}:
+        raise SystemExit(f"seed: ASG lists {in_group}, expected {instances}")
+    if len(set(in_group.values())) != 2:
+        raise SystemExit(f"seed: Phoenix instances not in two AZs: {in_group}")
+    health = elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])[
+        "TargetHealthDescriptions"
+    ]
+    out["phoenix"] = {
+        "asg": PHOENIX,
+        "asg_arn": group["AutoScalingGroupARN"],
+        "min": group["MinSize"],
+        "desired": group["DesiredCapacity"],
+        "max": group["MaxSize"],
+        "launch_template": {
+            "id": lt["LaunchTemplateId"],
+            "name": PHOENIX,
+            "instance_type": PHOENIX_TYPE,
+            "image_id": ami,
+        },
+        "tags": {"Workload": PHOENIX},
+        "instances": instances,
+        "target_group": {
+            "name": PHOENIX,
+            "arn": tg["TargetGroupArn"],
+            "protocol": "HTTP",
+            "port": 80,
+            "health_check_path": "/health",
+        },
+        "load_balancer": {
+            "name": PHOENIX,
+            "arn": lb["LoadBalancerArn"],
+            "dns_name": lb.get("DNSName"),
+        },
+        "target_health": {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in health},
+    }
+
+
+def seed_waf(lab: Lab, out: dict) -> None:
+    waf = lab.client("wafv2")
+
+    def visibility(name: str) -> dict:
+        return {
+            "SampledRequestsEnabled": True,
+            "CloudWatchMetricsEnabled": True,
+            "MetricName": name,
+        }
+
+    rules = []
+    for priority, name in enumerate(MANAGED_RULES):
+        rules.append(
+            {
+                "Name": name,
+                "Priority": priority,
+                "Statement": {"ManagedRuleGroupStatement": {"VendorName": "AWS", "Name": name}},
+                "OverrideAction": {"None": {}},
+                "VisibilityConfig": visibility(name),
+            }
+        )
+    rules.append(
+        {
+            "Name": RATE_RULE,
+            "Priority": len(MANAGED_RULES),
+            "Statement": {"RateBasedStatement": {"Limit": RATE_LIMIT, "AggregateKeyType": "IP"}},
+            "Action": {"Block": {}},
+            "VisibilityConfig": visibility(RATE_RULE),
+        }
+    )
+    acl = waf.create_web_acl(
+        Name=WEB_ACL,
+        Scope="REGIONAL",
+        DefaultAction={"Allow": {}},
+        Description="QualityPost: Phoenix ALB",
+        Rules=rules,
+        VisibilityConfig=visibility(WEB_ACL),
+    )["Summary"]
+    associated = None
+    try:
+        waf.associate_web_acl(
+            WebACLArn=acl["ARN"], ResourceArn=out["phoenix"]["load_balancer"]["arn"]
+        )
+        associated = out["phoenix"]["load_balancer"]["arn"]
+    except botocore.exceptions.ClientError as e:
+        log(f"AssociateWebACL refused: {_err(e)}")
+    got = waf.get_web_acl(Name=WEB_ACL, Scope="REGIONAL", Id=acl["Id"])["WebACL"]
+    out["waf"] = {
+        "web_acl": {
+            "name": WEB_ACL,
+            "id": acl["Id"],
+            "arn": acl["ARN"],
+            "scope": "REGIONAL",
+            "default_action": "Allow",
+        },
+        "associated_resource": associated,
+        "rules": [
+            {
+                "name": r["Name"],
+                "priority": r["Priority"],
+                "kind": "managed" if "ManagedRuleGroupStatement" in r["Statement"] else "rate",
+                "metric_name": r["VisibilityConfig"]["MetricName"],
+                **(
+                    {"vendor": "AWS"}
+                    if "ManagedRuleGroupStatement" in r["Statement"]
+                    else {"limit": r["Statement"]["RateBasedStatement"]["Limit"]}
+                ),
+            }
+            for r in sorted(got["Rules"], key=lambda r: r["Priority"])
+        ],
+        "rule_names": [r["Name"] for r in sorted(got["Rules"], key=lambda r: r["Priority"])],
+    }
+
+
+def seed_vpn(lab: Lab, out: dict, net: dict) -> None:
+    ec2 = lab.client("ec2")
+    cgw = ec2.create_customer_gateway(
+        Type="ipsec.1",
+        PublicIp=CUSTOMER_GATEWAY_IP,
+        BgpAsn=CUSTOMER_GATEWAY_ASN,
+        TagSpecifications=[{"ResourceType": "customer-gateway", "Tags": _tags(Name=VPN_NAME)}],
+    )["CustomerGateway"]
+    vgw = ec2.create_vpn_gateway(
+        Type="ipsec.1",
+        AmazonSideAsn=64512,
+        TagSpecifications=[{"ResourceType": "vpn-gateway", "Tags": _tags(Name="qualitypost")}],
+    )["VpnGateway"]
+    ec2.attach_vpn_gateway(VpcId=net["id"], VpnGatewayId=vgw["VpnGatewayId"])
+    conn = ec2.create_vpn_connection(
+        Type="ipsec.1",
+        CustomerGatewayId=cgw["CustomerGatewayId"],
+        VpnGatewayId=vgw["VpnGatewayId"],
+        Options={"StaticRoutesOnly": True},
+        TagSpecifications=[{"ResourceType": "vpn-connection", "Tags": _tags(Name=VPN_NAME)}],
+    )["VpnConnection"]
+    vpn_id = conn["VpnConnectionId"]
+    routes_applied, route_error = [], None
+    for cidr in VPN_STATIC_ROUTES:
+        _last_status["status"] = None
+        try:
+            lab.client("ec2", retries=1).create_vpn_connection_route(
+                VpnConnectionId=vpn_id, DestinationCidrBlock=cidr
+            )
+            routes_applied.append(cidr)
+        except Exception as e:  # moto 5.2.5: not implemented, HTTP 500
+            route_error = _err(e)
+    described = ec2.describe_vpn_connections(VpnConnectionIds=[vpn_id])["VpnConnections"][0]
+    reported = {
+        "state": described.get("State"),
+        "has_options": "Options" in described,
+        "tunnel_options": [
+            t.get("OutsideIpAddress") for t in described.get("Options", {}).get("TunnelOptions", [])
+        ],
+        "vgw_telemetry": [
+            {"outside_ip": t.get("OutsideIpAddress"), "status": t.get("Status")}
+            for t in described.get("VgwTelemetry", [])
+        ],
+        "routes": [r.get("DestinationCidrBlock") for r in described.get("Routes", [])],
+        "has_customer_gateway_configuration": bool(described.get("CustomerGatewayConfiguration")),
+    }
+    tunnels = [
+        {"index": n + 1, "outside_ip": ip, "state": state} for n, (ip, state) in enumerate(TUNNELS)
+    ]
+    out["vpn"] = {
+        "connection_id": vpn_id,
+        "name": VPN_NAME,
+        "state": described.get("State"),
+        "type": "ipsec.1",
+        "customer_gateway": {
+            "id": cgw["CustomerGatewayId"],
+            "ip": CUSTOMER_GATEWAY_IP,
+            "bgp_asn": CUSTOMER_GATEWAY_ASN,
+        },
+        "vpn_gateway_id": vgw["VpnGatewayId"],
+        "static_routes": VPN_STATIC_ROUTES,
+        "static_routes_applied": routes_applied,
+        "static_routes_error": route_error,
+        "tunnels": tunnels,
+        "tunnel_ips": [t["outside_ip"] for t in tunnels],
+        "down_tunnel_ips": [t["outside_ip"] for t in tunnels if t["state"] == "DOWN"],
+        "tunnel_ip_source": (
+            "chosen by the seed (moto reports neither Options.TunnelOptions nor VgwTelemetry); "
+            "they appear only as the TunnelIpAddress dimension of AWS/VPN metrics"
+        ),
+        "moto_reports": reported,
+    }
+
+
+def seed_backup(lab: Lab, out: dict) -> None:
+    bk = lab.client("backup")
+    vault = bk.create_backup_vault(BackupVaultName=BACKUP_VAULT)
+    plan = bk.create_backup_plan(
+        BackupPlan={
+            "BackupPlanName": BACKUP_PLAN,
+            "Rules": [
+                {
+                    "RuleName": "daily",
+                    "TargetBackupVaultName": BACKUP_VAULT,
+                    "ScheduleExpression": BACKUP_SCHEDULE,
+                    "StartWindowMinutes": 60,
+                    "CompletionWindowMinutes": 180,
+                    "Lifecycle": {"DeleteAfterDays": BACKUP_DAYS},
+                }
+            ],
+        }
+    )
+    instance_arns = [
+        f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{i['id']}" for i in out["phoenix"]["instances"]
+    ]
+    resources = (
+        [out["aurora"]["arn"]] + [m["arn"] for m in out["aurora"]["members"]] + instance_arns
+    )
+    selection = bk.create_backup_selection(
+        BackupPlanId=plan["BackupPlanId"],
+        BackupSelection={
+            "SelectionName": CLUSTER,
+            "IamRoleArn": BACKUP_ROLE,
+            "Resources": resources,
+        },
+    )
+    # The daily backup of every protected resource: the cluster and each Phoenix instance.
+    # ministack completes a started job at once (State COMPLETED, CreationDate now).
+    jobs = []
+    for arn in [out["aurora"]["arn"]] + instance_arns:
+        job = bk.start_backup_job(BackupVaultName=BACKUP_VAULT, ResourceArn=arn, IamRoleArn=BACKUP_ROLE)
+        jobs.append(bk.describe_backup_job(BackupJobId=job["BackupJobId"]))
+    out["backup"] = {
+        "served_by": "ministack",
+        "vault": {"name": BACKUP_VAULT, "arn": vault["BackupVaultArn"]},
+        "plan": {
+            "id": plan["BackupPlanId"],
+            "arn": plan["BackupPlanArn"],
+            "name": BACKUP_PLAN,
+            "rule": "daily",
+            "schedule": BACKUP_SCHEDULE,
+            "delete_after_days": BACKUP_DAYS,
+        },
+        "selection": {
+            "id": selection["SelectionId"],
+            "name": CLUSTER,
+            "resources": resources,
+        },
+        "jobs": [
+            {
+                "id": described["BackupJobId"],
+                "resource_arn": described["ResourceArn"],
+                "state": described["State"],
+                "creation_date": _iso(described["CreationDate"]),
+                "completion_date": _iso(described["CompletionDate"])
+                if described.get("CompletionDate")
+                else None,
+                "recovery_point_arn": described.get("RecoveryPointArn"),
+            }
+            for described in jobs
+        ],
+    }
+
+
+def seed_sts(lab: Lab, out: dict) -> None:
+    who = lab.client("sts").get_caller_identity()
+    out["sts"] = {"account": who["Account"], "arn": who["Arn"], "user_id": who["UserId"]}
+
+
+# --------------------------------------------------------------------------------------------
+# Metrics: 60 one-minute points per series, deterministic values.
+
+
+def build_series(out: dict) -> list[dict]:
+    rng = random.Random(RANDOM_SEED)
+    n = MINUTES
+    spike_from = n - SPIKE_MINUTES
+    series: list[dict] = []
+
+    def add(ns, metric, dims, unit, values):
+        series.append(
+            {"namespace": ns, "metric": metric, "dimensions": dims, "unit": unit, "values": values}
+        )
+
+    # AWS/WAFV2: per rule and the ALL totals. The managed groups and the rate rule block;
+    # part of the common rule set is in count mode; allowed requests are the default action's.
+    waf_dims = lambda rule: {"WebACL": WEB_ACL, "Rule": rule, "Region": REGION}
+    blocked_base = {
+        "AWSManagedRulesCommonRuleSet": (15, 30),
+        "AWSManagedRulesKnownBadInputsRuleSet": (2, 8),
+        "AWSManagedRulesSQLiRuleSet": (1, 5),
+        RATE_RULE: (3, 7),
+    }
+    blocked, counted = {}, {}
+    for rule, (lo, hi) in blocked_base.items():
+        vals = [rng.randint(lo, hi) for _ in range(n)]
+        if rule == RATE_RULE:
+            vals = [v * SPIKE_FACTOR if i >= spike_from else v for i, v in enumerate(vals)]
+        blocked[rule] = vals
+        counted[rule] = (
+            [rng.randint(0, 3) for _ in range(n)]
+            if rule == "AWSManagedRulesCommonRuleSet"
+            else [0] * n
+        )
+    allowed_all = [rng.randint(1200, 1800) for _ in range(n)]
+    for rule in blocked_base:
+        add("AWS/WAFV2", "BlockedRequests", waf_dims(rule), "Count", blocked[rule])
+        add("AWS/WAFV2", "CountedRequests", waf_dims(rule), "Count", counted[rule])
+        add("AWS/WAFV2", "AllowedRequests", waf_dims(rule), "Count", [0] * n)
+    add(
+        "AWS/WAFV2",
+        "BlockedRequests",
+        waf_dims("ALL"),
+        "Count",
+        [sum(blocked[r][i] for r in blocked) for i in range(n)],
+    )
+    add(
+        "AWS/WAFV2",
+        "CountedRequests",
+        waf_dims("ALL"),
+        "Count",
+        [sum(counted[r][i] for r in counted) for i in range(n)],
+    )
+    add("AWS/WAFV2", "AllowedRequests", waf_dims("ALL"), "Count", allowed_all)
+
+    # AWS/VPN: per tunnel (TunnelIpAddress, as AWS publishes), per connection (VpnId, as AWS
+    # publishes: TunnelState is the fraction of tunnels up), and per tunnel with both
+    # dimensions (a lab addition, so that ListMetrics by VpnId finds the tunnels moto omits).
+    vpn_id = out["vpn"]["connection_id"]
+    per_tunnel = {}
+    for ip, state in TUNNELS:
+        up = state == "UP"
+        per_tunnel[ip] = {
+            "TunnelState": [1.0 if up else 0.0] * n,
+            "TunnelDataIn": [
+                float(rng.randint(2_000_000, 6_000_000)) if up else 0.0 for _ in range(n)
+            ],
+            "TunnelDataOut": [
+                float(rng.randint(1_000_000, 3_000_000)) if up else 0.0 for _ in range(n)
+            ],
+        }
+    units = {"TunnelState": "None", "TunnelDataIn": "Bytes", "TunnelDataOut": "Bytes"}
+    for ip, metrics in per_tunnel.items():
+        for metric, vals in metrics.items():
+            add("AWS/VPN", metric, {"TunnelIpAddress": ip}, units[metric], vals)
+            add("AWS/VPN", metric, {"VpnId": vpn_id, "TunnelIpAddress": ip}, units[metric], vals)
+    ips = list(per_tunnel)
+    add(
+        "AWS/VPN",
+        "TunnelState",
+        {"VpnId": vpn_id},
+        "None",
+        [sum(per_tunnel[ip]["TunnelState"][i] for ip in ips) / len(ips) for i in range(n)],
+    )
+    for metric in ("TunnelDataIn", "TunnelDataOut"):
+        add(
+            "AWS/VPN",
+            metric,
+            {"VpnId": vpn_id},
+            "Bytes",
+            [sum(per_tunnel[ip][metric][i] for ip in ips) for i in range(n)],
+        )
+
+    # AWS/RDS: per instance, the reader's replica lag, the cluster volume.
+    profile = {
+        WRITER: {"cpu": (25, 45), "conn": (100, 140), "mem": (5.5, 6.5)},
+        READER: {"cpu": (10, 25), "conn": (40, 70), "mem": (7.0, 8.0)},
+    }
+    for ident, p in profile.items():
+        d = {"DBInstanceIdentifier": ident}
+        add(
+            "AWS/RDS",
+            "CPUUtilization",
+            d,
+            "Percent",
+            [round(rng.uniform(*p["cpu"]), 2) for _ in range(n)],
+        )
+        add(
+            "AWS/RDS",
+            "DatabaseConnections",
+            d,
+            "Count",
+            [float(rng.randint(*p["conn"])) for _ in range(n)],
+        )
+        add(
+            "AWS/RDS",
+            "FreeableMemory",
+            d,
+            "Bytes",
+            [float(int(rng.uniform(*p["mem"]) * GIB)) for _ in range(n)],
+        )
+    add(
+        "AWS/RDS",
+        "AuroraReplicaLag",
+        {"DBInstanceIdentifier": READER},
+        "Milliseconds",
+        [round(rng.uniform(12, 30), 2) for _ in range(n)],
+    )
+    add(
+        "AWS/RDS",
+        "VolumeBytesUsed",
+        {"DBClusterIdentifier": CLUSTER},
+        "Bytes",
+        [float(48 * GIB + i * 1_048_576) for i in range(n)],
+    )
+
+    # AWS/EC2: per Phoenix instance, by the ids moto issued.
+    for inst in out["phoenix"]["instances"]:
+        d = {"InstanceId": inst["id"]}
+        add(
+            "AWS/EC2",
+            "CPUUtilization",
+            d,
+            "Percent",
+            [round(rng.uniform(20, 60), 2) for _ in range(n)],
+        )
+        add("AWS/EC2", "StatusCheckFailed", d, "Count", [0.0] * n)
+        add(
+            "AWS/EC2",
+            "NetworkIn",
+            d,
+            "Bytes",
+            [float(rng.randint(5_000_000, 20_000_000)) for _ in range(n)],
+        )
+        add(
+            "AWS/EC2",
+            "NetworkOut",
+            d,
+            "Bytes",
+            [float(rng.randint(8_000_000, 30_000_000)) for _ in range(n)],
+        )
+    return series
+
+
+def seed_metrics(lab: Lab, out: dict) -> None:
+    cw = lab.client("cloudwatch")
+    # The 60 whole minutes before the seed: [start, end), one point at the start of each.
+    end = dt.datetime.now(dt.timezone.utc).replace(second=0, microsecond=0)
+    start = end - dt.timedelta(minutes=MINUTES)
+    stamps = [start + dt.timedelta(minutes=i) for i in range(MINUTES)]
+    series = build_series(out)
+    batch: dict[str, list] = {}
+    for s in series:
+        dims = [{"Name": k, "Value": v} for k, v in s["dimensions"].items()]
+        for t, v in zip(stamps, s["values"]):
+            batch.setdefault(s["namespace"], []).append(
+                {
+                    "MetricName": s["metric"],
+                    "Dimensions": dims,
+                    "Timestamp": t,
+                    "Value": float(v),
+                    "Unit": s["unit"],
+                }
+            )
+    for ns, data in batch.items():
+        for k in range(0, len(data), 500):
+            cw.put_metric_data(Namespace=ns, MetricData=data[k : k + 500])
+
+    summaries = []
+    for s in series:
+        v = s["values"]
+        summaries.append(
+            {
+                "namespace": s["namespace"],
+                "metric": s["metric"],
+                "dimensions": s["dimensions"],
+                "unit": s["unit"],
+                "count": len(v),
+                "sum": round(float(sum(v)), 4),
+                "min": float(min(v)),
+                "max": float(max(v)),
+                "avg": round(float(sum(v)) / len(v), 4),
+                "first": float(v[0]),
+                "last": float(v[-1]),
+                "last_5min_sum": round(float(sum(v[-SPIKE_MINUTES:])), 4),
+                # Each point, so a test can sum exactly the ones inside its own window.
+                "points": [[_iso(t), float(x)] for t, x in zip(stamps, v)],
+            }
+        )
+
+    def waf_sum(metric: str, rule: str, key: str = "sum") -> float:
+        for s in summaries:
+            if (
+                s["namespace"] == "AWS/WAFV2"
+                and s["metric"] == metric
+                and s["dimensions"]["Rule"] == rule
+            ):
+                return int(s[key])
+        raise KeyError(rule)
+
+    rules = out["waf"]["rule_names"] + ["ALL"]
+    out["waf"]["metrics"] = {
+        "dimensions": {"WebACL": WEB_ACL, "Rule": "<rule metric name> or ALL", "Region": REGION},
+        "blocked_last_hour": {r: waf_sum("BlockedRequests", r) for r in rules},
+        "allowed_last_hour": {r: waf_sum("AllowedRequests", r) for r in rules},
+        "counted_last_hour": {r: waf_sum("CountedRequests", r) for r in rules},
+        "blocked_last_5min": {r: waf_sum("BlockedRequests", r, "last_5min_sum") for r in rules},
+        "blocked_total_last_hour": waf_sum("BlockedRequests", "ALL"),
+        "spike": {"rule": RATE_RULE, "last_minutes": SPIKE_MINUTES, "factor": SPIKE_FACTOR},
+    }
+    out["vpn"]["metric_dimension_sets"] = [
+        ["TunnelIpAddress"],
+        ["VpnId"],
+        ["VpnId", "TunnelIpAddress"],
+    ]
+    out["metrics"] = {
+        "served_by": "ministack",
+        "window": {
+            "start": _iso(start),
+            "end": _iso(end),
+            "period_seconds": 60,
+            "points": MINUTES,
+            "note": "one point at the start of each minute in [start, end); "
+            "query StartTime=start, EndTime=end to get exactly these sums",
+        },
+        "random_seed": RANDOM_SEED,
+        "series": summaries,
+    }
+
+    # Read one series back through GetMetricData to be sure the window is served.
+    probe = cw.get_metric_data(
+        MetricDataQueries=[
+            {
+                "Id": "blocked",
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": "AWS/WAFV2",
+                        "MetricName": "BlockedRequests",
+                        "Dimensions": [{"Name": k, "Value": v} for k, v in waf_dims_all().items()],
+                    },
+                    "Period": 60,
+                    "Stat": "Sum",
+                },
+            }
+        ],
+        StartTime=start,
+        EndTime=end,
+    )["MetricDataResults"][0]
+    got = sum(probe["Values"])
+    want = out["waf"]["metrics"]["blocked_total_last_hour"]
+    if len(probe["Values"]) != MINUTES or int(got) != want:
+        raise SystemExit(
+            f"seed: GetMetricData read back {len(probe['Values'])} points summing {got}, "
+            f"expected {MINUTES} summing {want}"
+        )
+
+
+def waf_dims_all() -> dict:
+    return {"WebACL": WEB_ACL, "Rule": "ALL", "Region": REGION}
+
+
+# --------------------------------------------------------------------------------------------
+# Which emulator answers which call (read-only calls; both emulators are asked).
+
+
+def probe_calls(lab: Lab, out: dict) -> dict:
+    now = dt.datetime.now(dt.timezone.utc)
+    hour_ago = now - dt.timedelta(hours=1)
+    acl = out["waf"]["web_acl"]
+    tg = out["phoenix"]["target_group"]["arn"]
+    iid = out["phoenix"]["instances"][0]["id"]
+    plan = out["backup"]["plan"]["id"]
+    metric = {
+        "Namespace": "AWS/EC2",
+        "MetricName": "CPUUtilization",
+        "Dimensions": [{"Name": "InstanceId", "Value": iid}],
+    }
+    calls = [
+        (
+            "rds",
+            "DescribeDBClusters",
+            lambda c: c.describe_db_clusters(DBClusterIdentifier=CLUSTER),
+        ),
+        ("rds", "DescribeDBInstances", lambda c: c.describe_db_instances()),
+        ("rds", "DescribeEvents", lambda c: c.describe_events(Duration=60)),
+        (
+            "rds",
+            "DescribeDBClusterSnapshots",
+            lambda c: c.describe_db_cluster_snapshots(DBClusterIdentifier=CLUSTER),
+        ),
+        (
+            "rds",
+            "DescribePendingMaintenanceActions",
+            lambda c: c.describe_pending_maintenance_actions(),
+        ),
+        (
+            "rds",
+            "DescribeOrderableDBInstanceOptions",
+            lambda c: c.describe_orderable_db_instance_options(Engine=ENGINE),
+        ),
+        ("ec2", "DescribeInstances", lambda c: c.describe_instances()),
+        (
+            "ec2",
+            "DescribeInstanceStatus",
+            lambda c: c.describe_instance_status(IncludeAllInstances=True),
+        ),
+        ("ec2", "DescribeVpnConnections", lambda c: c.describe_vpn_connections()),
+        (
+            "ec2",
+            "DescribeInstanceTypeOfferings",
+            lambda c: c.describe_instance_type_offerings(LocationType="availability-zone"),
+        ),
+        ("ec2", "DescribeSubnets", lambda c: c.describe_subnets()),
+        ("ec2", "DescribeVpnGateways", lambda c: c.describe_vpn_gateways()),
+        ("ec2", "DescribeCustomerGateways", lambda c: c.describe_customer_gateways()),
+        (
+            "autoscaling",
+            "DescribeAutoScalingGroups",
+            lambda c: c.describe_auto_scaling_groups(AutoScalingGroupNames=[PHOENIX]),
+        ),
+        (
+            "autoscaling",
+            "DescribeInstanceRefreshes",
+            lambda c: c.describe_instance_refreshes(AutoScalingGroupName=PHOENIX),
+        ),
+        (
+            "autoscaling",
+            "DescribeScalingActivities",
+            lambda c: c.describe_scaling_activities(AutoScalingGroupName=PHOENIX),
+        ),
+        ("elbv2", "DescribeLoadBalancers", lambda c: c.describe_load_balancers()),
+        ("elbv2", "DescribeTargetGroups", lambda c: c.describe_target_groups(Names=[PHOENIX])),
+        ("elbv2", "DescribeTargetHealth", lambda c: c.describe_target_health(TargetGroupArn=tg)),
+        ("wafv2", "ListWebACLs", lambda c: c.list_web_acls(Scope="REGIONAL")),
+        (
+            "wafv2",
+            "GetWebACL",
+            lambda c: c.get_web_acl(Name=acl["name"], Scope="REGIONAL", Id=acl["id"]),
+        ),
+        (
+            "wafv2",
+            "GetSampledRequests",
+            lambda c: c.get_sampled_requests(
+                WebAclArn=acl["arn"],
+                RuleMetricName=RATE_RULE,
+                Scope="REGIONAL",
+                TimeWindow={"StartTime": hour_ago, "EndTime": now},
+                MaxItems=10,
+            ),
+        ),
+        (
+            "wafv2",
+            "GetWebACLForResource",
+            lambda c: c.get_web_acl_for_resource(
+                ResourceArn=out["phoenix"]["load_balancer"]["arn"]
+            ),
+        ),
+        (
+            "wafv2",
+            "ListResourcesForWebACL",
+            lambda c: c.list_resources_for_web_acl(
+                WebACLArn=acl["arn"], ResourceType="APPLICATION_LOAD_BALANCER"
+            ),
+        ),
+        (
+            "cloudwatch",
+            "GetMetricData",
+            lambda c: c.get_metric_data(
+                MetricDataQueries=[
+                    {"Id": "m", "MetricStat": {"Metric": metric, "Period": 60, "Stat": "Average"}}
+                ],
+                StartTime=hour_ago,
+                EndTime=now,
+            ),
+        ),
+        (
+            "cloudwatch",
+            "GetMetricStatistics",
+            lambda c: c.get_metric_statistics(
+                **metric, StartTime=hour_ago, EndTime=now, Period=300, Statistics=["Average"]
+            ),
+        ),
+        ("cloudwatch", "ListMetrics", lambda c: c.list_metrics(Namespace="AWS/VPN")),
+        ("cloudwatch", "DescribeAlarms", lambda c: c.describe_alarms()),
+        ("backup", "ListBackupPlans", lambda c: c.list_backup_plans()),
+        ("backup", "GetBackupPlan", lambda c: c.get_backup_plan(BackupPlanId=plan)),
+        ("backup", "ListBackupSelections", lambda c: c.list_backup_selections(BackupPlanId=plan)),
+        ("backup", "ListBackupJobs", lambda c: c.list_backup_jobs()),
+        (
+            "backup",
+            "ListRecoveryPointsByResource",
+            lambda c: c.list_recovery_points_by_resource(ResourceArn=out["aurora"]["arn"]),
+        ),
+        ("backup", "ListBackupVaults", lambda c: c.list_backup_vaults()),
+        ("sts", "GetCallerIdentity", lambda c: c.get_caller_identity()),
+    ]
+    result: dict[str, dict[str, str]] = {"moto": {}, "ministack": {}}
+    clients: dict[tuple, object] = {}
+    for emulator, url in (("moto", lab.moto), ("ministack", lab.ministack)):
+        for service, op, call in calls:
+            key = (service, url)
+            if key not in clients:
+                clients[key] = lab.client(service, endpoint=url, retries=1)
+            _last_status["status"] = None
+            try:
+                call(clients[key])
+                answer = "ok"
+            except Exception as e:
+                answer = _err(e)
+            result[emulator][f"{service}:{op}"] = answer
+    return result
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def seed(lab: Lab) -> dict:
+    t0 = time.monotonic()
+    lab.post(f"{lab.moto}/moto-api/reset")
+    lab.post(f"{lab.ministack}/_ministack/reset")
+    out: dict = {
+        "format": SEED_FORMAT,
+        "seeded_at": _iso(dt.datetime.now(dt.timezone.utc)),
+        "region": REGION,
+        "account_id": ACCOUNT,
+        "emulators": {
+            "moto": {
+                "port": lab.moto_port,
+                "endpoint": lab.moto,
+                "pid": lab.pids["moto"],
+                "version": _version("moto"),
+            },
+            "ministack": {
+                "port": lab.ministack_port,
+                "endpoint": lab.ministack,
+                "pid": lab.pids["ministack"],
+                "version": _version("ministack"),
+            },
+        },
+        "endpoints": dict(lab.routes),
+    }
+    net = seed_network(lab, out)
+    seed_aurora(lab, out, net)
+    seed_phoenix(lab, out, net)
+    seed_waf(lab, out)
+    seed_vpn(lab, out, net)
+    seed_backup(lab, out)
+    seed_sts(lab, out)
+    seed_metrics(lab, out)
+    out["calls"] = probe_calls(lab, out)
+    out["seconds"] = round(time.monotonic() - t0, 2)
+    return out
+
+
+def _version(dist: str) -> str | None:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return None
+
+
+def still_seeded(lab: Lab, path: str) -> str | None:
+    """None when seed.json describes the running emulators' state, else why not."""
+    try:
+        with open(path) as f:
+            old = json.load(f)
+    except (OSError, ValueError):
+        return "no seed.json"
+    if old.get("format") != SEED_FORMAT:
+        return "seed.json has another format"
+    for name, port in (("moto", lab.moto_port), ("ministack", lab.ministack_port)):
+        e = old.get("emulators", {}).get(name, {})
+        if e.get("pid") != lab.pids[name] or e.get("port") != port:
+            return f"{name} is not the process seed.json was written for"
+    # The processes are the same; check their state was not reset meanwhile.
+    try:
+        c = lab.client("rds", retries=1).describe_db_clusters(DBClusterIdentifier=CLUSTER)
+        if not c["DBClusters"]:
+            return "moto lost the cluster"
+        plans = lab.client("backup", retries=1).list_backup_plans()["BackupPlansList"]
+        if not any(p["BackupPlanId"] == old["backup"]["plan"]["id"] for p in plans):
+            return "ministack lost the backup plan"
+    except Exception as e:
+        return f"state check failed: {_err(e)}"
+    return None
+
+
+def main() -> int:
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--if-needed", action="store_true", help="seed only when not yet seeded")
+    ap.add_argument("--state", default=os.path.join(here, "state"))
+    args = ap.parse_args()
+    lab = Lab(args.state)
+    path = os.path.join(args.state, "seed.json")
+    if args.if_needed:
+        why = still_seeded(lab, path)
+        if why is None:
+            log("already seeded")
+            return 0
+        log(f"seeding ({why})")
+    out = seed(lab)
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(out, f, indent=2, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, path)
+    log(f"seeded in {out['seconds']} s: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
