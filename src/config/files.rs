@@ -147,6 +147,21 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
             .into());
     }
     for (name, estate) in &config.estates {
+        for (key, value, least) in [
+            ("describe_secs", estate.refresh.describe_secs, 5),
+            ("metrics_secs", estate.refresh.metrics_secs, 60),
+        ] {
+            if value < least {
+                return Err(doc
+                    .error(
+                        doc.span_of(&["estates", name, "refresh", key])
+                            .unwrap_or(0..0),
+                        format!("refresh.{key} must be at least {least} seconds, got {value}"),
+                    )
+                    .with_hint("AWS throttles tight loops; metrics are published once a minute")
+                    .into());
+            }
+        }
         if estate.region.trim().is_empty() {
             return Err(doc
                 .error(

@@ -43,6 +43,27 @@ pub struct EstateConfig {
     pub vpn_connections: Vec<String>,
     #[serde(default = "default_backup_max_age_hours")]
     pub backup_max_age_hours: f64,
+    #[serde(default)]
+    pub refresh: RefreshConfig,
+}
+
+/// How often the live source reads each kind of data.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RefreshConfig {
+    /// Descriptions (instances, roles, tunnels, backups), in seconds.
+    pub describe_secs: u64,
+    /// CloudWatch metrics, in seconds; they are published per minute.
+    pub metrics_secs: u64,
+}
+
+impl Default for RefreshConfig {
+    fn default() -> Self {
+        Self {
+            describe_secs: 20,
+            metrics_secs: 60,
+        }
+    }
 }
 
 fn default_backup_max_age_hours() -> f64 {

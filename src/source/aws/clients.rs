@@ -5,28 +5,51 @@
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 
 use crate::config::EstateConfig;
 
-/// Calls made, by `service:Operation`, since the counter was last taken.
+/// One operation's calls since the counter was last taken, and the slowest of them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CallStat {
+    pub count: u32,
+    pub slowest: Duration,
+}
+
+/// Calls made, by `Service:Operation`, since the counter was last taken: every call of every
+/// client, counted where the SDK runs it, so no call site can forget to count.
 #[derive(Debug, Clone, Default)]
-pub struct CallCounter(Arc<Mutex<BTreeMap<String, u32>>>);
+pub struct CallCounter(Arc<Mutex<BTreeMap<String, CallStat>>>);
+
+/// When this operation started, kept in the operation's own config bag.
+#[derive(Debug, Clone)]
+struct Started(Instant);
+
+impl Storable for Started {
+    type Storer = StoreReplace<Self>;
+}
 
 impl CallCounter {
     /// The counts so far, and a fresh start.
-    pub fn take(&self) -> BTreeMap<String, u32> {
+    pub fn take(&self) -> BTreeMap<String, CallStat> {
         std::mem::take(&mut *self.0.lock().expect("counter lock"))
+    }
+
+    fn key(cfg: &ConfigBag) -> Option<String> {
+        cfg.load::<Metadata>()
+            .map(|m| format!("{}:{}", m.service(), m.name()))
     }
 }
 
@@ -35,17 +58,37 @@ impl Intercept for CallCounter {
         "qpconsole call counter"
     }
 
-    // Before serialization, not before execution: the operation's metadata is in the bag only once
-    // its own configuration has been applied. It runs once per operation, not per retry.
+    // Before serialization, not before execution: the operation's metadata is in the bag only
+    // once its own configuration has been applied. It runs once per operation, not per retry.
     fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        if let Some(m) = cfg.load::<Metadata>() {
-            let key = format!("{}:{}", m.service(), m.name());
-            *self.0.lock().expect("counter lock").entry(key).or_default() += 1;
+        if let Some(key) = Self::key(cfg) {
+            self.0
+                .lock()
+                .expect("counter lock")
+                .entry(key)
+                .or_default()
+                .count += 1;
+            cfg.interceptor_state().store_put(Started(Instant::now()));
+        }
+        Ok(())
+    }
+
+    fn read_after_execution(
+        &self,
+        _context: &FinalizerInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if let (Some(key), Some(started)) = (Self::key(cfg), cfg.load::<Started>()) {
+            let took = started.0.elapsed();
+            let mut stats = self.0.lock().expect("counter lock");
+            let stat = stats.entry(key).or_default();
+            stat.slowest = stat.slowest.max(took);
         }
         Ok(())
     }

@@ -18,17 +18,13 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
-pub use clients::Clients;
+pub use clients::{CallStat, Clients};
 use metrics::SeriesKey;
 use waf::AclInfo;
 
 use super::{Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
 use crate::estate::{Area, Estate, Identity, Series, Timestamp};
-
-/// How often descriptions are read again; metrics follow their one-minute period.
-const DESCRIBE_EVERY: Duration = Duration::from_secs(20);
-const METRICS_EVERY: Duration = Duration::from_secs(60);
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -72,7 +68,7 @@ impl LiveEstate {
     /// Reads the descriptions and/or the metrics now, and returns the calls made by operation.
     /// Descriptions, backups and metrics run at once; only the very first refresh has to learn
     /// the ids the metrics are about before asking for them.
-    pub async fn refresh(&mut self, describe: bool, metrics: bool) -> BTreeMap<String, u32> {
+    pub async fn refresh(&mut self, describe: bool, metrics: bool) -> BTreeMap<String, CallStat> {
         let now = Utc::now();
         let first =
             self.estate.cluster.taken_at.is_none() && self.estate.phoenix.taken_at.is_none();
@@ -181,7 +177,8 @@ fn record<T>(area: &mut Area<T>, result: Result<T, String>, now: Timestamp) {
     }
 }
 
-/// Runs the live source: descriptions every 20 s, metrics every minute, everything at once on
+/// Runs the live source: descriptions and metrics each on the estate's cadence (by default every
+/// 20 s and every minute), everything at once on
 /// `Request::Refresh`. An endpoint that is down costs a bounded wait per refresh, never a busy
 /// loop: the next attempt waits for the next cadence.
 pub fn spawn(
@@ -192,6 +189,8 @@ pub fn spawn(
     let (requests, mut incoming) = mpsc::unbounded_channel();
     let (name_owned, cfg) = (name.to_string(), cfg.clone());
     let task = tokio::spawn(async move {
+        let describe_every = Duration::from_secs(cfg.refresh.describe_secs);
+        let metrics_every = Duration::from_secs(cfg.refresh.metrics_secs);
         let mut live = LiveEstate::connect(&name_owned, &cfg).await;
         live.identify().await;
         let mut next_describe = Instant::now();
@@ -225,10 +224,10 @@ pub fn spawn(
             let calls = live.refresh(describe, metrics).await;
             tracing::debug!(?calls, "refreshed {name_owned}");
             if describe {
-                next_describe = Instant::now() + DESCRIBE_EVERY;
+                next_describe = Instant::now() + describe_every;
             }
             if metrics {
-                next_metrics = Instant::now() + METRICS_EVERY;
+                next_metrics = Instant::now() + metrics_every;
             }
             if !emit(Update::Estate(Box::new(live.estate()))) {
                 return;

@@ -31,6 +31,7 @@ fn cfg() -> EstateConfig {
         waf_web_acls: vec!["qp-public-waf".into()],
         vpn_connections: vec![],
         backup_max_age_hours: 26.0,
+        refresh: Default::default(),
     }
 }
 
