@@ -60,3 +60,66 @@ where
         _ => format!("{action} failed: {}", DisplayErrorContext(err)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_rds::operation::describe_db_clusters::DescribeDBClustersError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    const ACTION: &str = "rds:DescribeDBClusters";
+
+    fn service(code: &str, message: &str) -> String {
+        let err = DescribeDBClustersError::generic(
+            ErrorMetadata::builder().code(code).message(message).build(),
+        );
+        let raw = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        describe(ACTION, &SdkError::service_error(err, raw))
+    }
+
+    #[test]
+    fn service_errors_say_what_to_do() {
+        assert_eq!(
+            service("Throttling", "Rate exceeded"),
+            "throttled by rds (Throttling): retrying at the next refresh"
+        );
+        assert_eq!(
+            service("AccessDenied", "User is not authorized"),
+            "access denied: the IAM policy lacks rds:DescribeDBClusters"
+        );
+        assert_eq!(
+            service(
+                "ExpiredToken",
+                "The security token included in the request is expired"
+            ),
+            "credentials expired: sign in again (e.g. `aws sso login`)"
+        );
+        assert_eq!(
+            service("DBClusterNotFoundFault", "DBCluster qp not found."),
+            "rds:DescribeDBClusters failed: DBClusterNotFoundFault: DBCluster qp not found."
+        );
+    }
+
+    #[test]
+    fn transport_errors_name_the_service() {
+        let refused =
+            std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
+        let err: SdkError<DescribeDBClustersError, Response> =
+            SdkError::dispatch_failure(ConnectorError::io(refused.into()));
+        let text = describe(ACTION, &err);
+        assert!(
+            text.starts_with("cannot reach the rds endpoint: "),
+            "{text}"
+        );
+        assert!(text.contains("connection refused"), "{text}");
+        let err: SdkError<DescribeDBClustersError, Response> = SdkError::timeout_error("too slow");
+        assert_eq!(
+            describe(ACTION, &err),
+            "rds did not answer in time (rds:DescribeDBClusters)"
+        );
+    }
+}

@@ -290,3 +290,90 @@ pub fn apply(estate: &mut Estate, series: &HashMap<SeriesKey, Series>) {
         t.status_message = format!("TunnelState {}", if up { "1 (up)" } else { "0 (down)" });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::estate::{Tunnel, VpnConnection};
+
+    fn tunnel(ip: &str) -> Tunnel {
+        Tunnel {
+            outside_ip: ip.into(),
+            status: TunnelStatus::Unknown,
+            since: None,
+            accepted_routes: 0,
+            status_message: "no telemetry from the endpoint".into(),
+        }
+    }
+
+    #[test]
+    fn tunnel_state_decides_tunnels_without_telemetry() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let mut e = Estate::empty("qp", "us-east-1");
+        let conn = VpnConnection {
+            id: "vpn-1".into(),
+            name: "office".into(),
+            state: "available".into(),
+            customer_gateway: "cgw-1".into(),
+            tunnels: vec![
+                tunnel("198.51.100.1"),
+                tunnel("198.51.100.2"),
+                tunnel("198.51.100.3"),
+            ],
+        };
+        e.vpn.record_ok(vec![conn], t0);
+        let at = |m: i64| t0 + Duration::minutes(m);
+        let series = HashMap::from([
+            (
+                SeriesKey::Tunnel("198.51.100.1".into()),
+                Series::from_points(60, [(at(0), 1.0), (at(1), 1.0)]),
+            ),
+            (
+                SeriesKey::Tunnel("198.51.100.2".into()),
+                Series::from_points(60, [(at(0), 1.0), (at(1), 0.0), (at(2), 0.0)]),
+            ),
+        ]);
+        apply(&mut e, &series);
+        let tunnels = &e.vpn.data.as_ref().unwrap()[0].tunnels;
+        assert_eq!(
+            (tunnels[0].status, tunnels[0].since),
+            (TunnelStatus::Up, Some(at(0)))
+        );
+        assert_eq!(
+            (tunnels[1].status, tunnels[1].since),
+            (TunnelStatus::Down, Some(at(1))),
+            "down since it changed"
+        );
+        assert_eq!(
+            tunnels[2].status,
+            TunnelStatus::Unknown,
+            "no metric: still unknown"
+        );
+        let v = crate::estate::health::vpn(e.vpn.data.as_ref().unwrap());
+        assert_eq!(v.reason, "office: tunnel 2 down");
+    }
+
+    #[test]
+    fn queries_cover_every_series_on_screen() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let mut e = Estate::empty("qp", "us-east-1");
+        e.vpn.record_ok(
+            vec![VpnConnection {
+                id: "vpn-1".into(),
+                name: "office".into(),
+                state: "available".into(),
+                customer_gateway: "cgw-1".into(),
+                tunnels: vec![tunnel("198.51.100.1"), tunnel("198.51.100.2")],
+            }],
+            t0,
+        );
+        let q = queries(&e, &[]);
+        assert_eq!(q.len(), 2);
+        assert!(
+            q.iter()
+                .all(|q| q.namespace == "AWS/VPN" && q.metric == "TunnelState")
+        );
+    }
+}
