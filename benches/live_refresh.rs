@@ -13,6 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../tests/common/boto3.rs"]
+mod boto3;
+
 use qpconsole::config::files::parse_config;
 use qpconsole::source::aws::LiveEstate;
 
@@ -218,17 +221,7 @@ fn cli_sequence(state: &Path, seed: &Value) -> (usize, Duration) {
 }
 
 fn call(state: &Path, service: &str, operation: &str, params: Value) -> Value {
-    let out = Command::new(state.join("venv/bin/python"))
-        .arg(state.parent().unwrap().join("call.py"))
-        .args([service, operation, &params.to_string()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{service}.{operation}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    boto3::call(state, service, operation, &params)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

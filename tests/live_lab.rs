@@ -8,7 +8,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -48,20 +47,9 @@ impl Lab {
         parse_config(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
     }
 
-    /// Calls the emulators with boto3 (lab/call.py), behind the console's back.
+    /// Calls the emulators with boto3, behind the console's back.
     fn boto3(&self, service: &str, operation: &str, params: Value) -> Value {
-        let lab_dir = self.state.parent().unwrap();
-        let out = Command::new(self.state.join("venv/bin/python"))
-            .arg(lab_dir.join("call.py"))
-            .args([service, operation, &params.to_string()])
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{service}.{operation}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice(&out.stdout).unwrap()
+        common::boto3::call(&self.state, service, operation, &params)
     }
 
     fn rt() -> tokio::runtime::Runtime {

@@ -1,6 +1,8 @@
 //! Running the real binary the way a user would, isolated from the user's own config and logs.
 #![allow(dead_code)] // each test crate uses a different part of this module
 
+pub mod boto3;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

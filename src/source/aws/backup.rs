@@ -31,7 +31,7 @@ pub async fn backups(
             .try_collect(),
         plans(c),
     );
-    let (cluster_arn, snapshot_times) = snapshots?;
+    let snapshot_times = snapshots?;
     let mut warning = None;
     let jobs = jobs.unwrap_or_else(|e| {
         warning = Some(format!(
@@ -48,9 +48,7 @@ pub async fn backups(
     let mut wanted = vec![(
         cluster_id.to_string(),
         "Aurora cluster",
-        cluster_arn
-            .clone()
-            .unwrap_or_else(|| format!(":cluster:{cluster_id}")),
+        format!(":cluster:{cluster_id}"),
         snapshot_times,
     )];
     wanted.extend(instances.iter().map(|i| {

@@ -7,7 +7,7 @@ use aws_sdk_ec2::types::Filter;
 use futures_util::future::try_join_all;
 
 use super::error::describe;
-use super::{Clients, to_chrono};
+use super::{Clients, name_tag, to_chrono};
 use crate::config::PhoenixConfig;
 use crate::estate::{
     AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, Series, TargetHealth,
@@ -81,13 +81,7 @@ pub async fn phoenix(c: &Clients, cfg: &PhoenixConfig) -> Result<Phoenix, String
                 Some(t) => t.get(&id).cloned().unwrap_or(TargetHealth::Unused),
             };
             Some(Instance {
-                name: i
-                    .tags()
-                    .iter()
-                    .find(|t| t.key() == Some("Name"))
-                    .and_then(|t| t.value())
-                    .unwrap_or(&id)
-                    .to_string(),
+                name: name_tag(i.tags()).unwrap_or(&id).to_string(),
                 az: i
                     .placement()
                     .and_then(|p| p.availability_zone())

@@ -34,6 +34,13 @@ pub fn to_smithy(t: Timestamp) -> aws_smithy_types::DateTime {
     aws_smithy_types::DateTime::from_secs(t.timestamp())
 }
 
+/// The `Name` tag of an EC2 resource, the name people know it by.
+fn name_tag(tags: &[aws_sdk_ec2::types::Tag]) -> Option<&str> {
+    tags.iter()
+        .find(|t| t.key() == Some("Name"))
+        .and_then(|t| t.value())
+}
+
 /// One estate as AWS describes it, with the last metrics fetched for it.
 pub struct LiveEstate {
     cfg: EstateConfig,
@@ -111,13 +118,7 @@ impl LiveEstate {
     async fn describe(&mut self, now: Timestamp) {
         let c = &self.clients;
         let cfg = &self.cfg;
-        let instances: Vec<_> = self
-            .estate
-            .phoenix
-            .data
-            .iter()
-            .flat_map(|p| p.instances.clone())
-            .collect();
+        let instances = self.phoenix_instances();
         let (cluster, phoenix, acls, vpn, backups) = tokio::join!(
             rds::cluster(c, &cfg.aurora_cluster, now),
             fleet::phoenix(c, &cfg.phoenix),
@@ -140,13 +141,7 @@ impl LiveEstate {
         // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
         // yet, so ask again now that it is.
         let backups = if instances.is_empty() && self.estate.phoenix.data.is_some() {
-            let instances: Vec<_> = self
-                .estate
-                .phoenix
-                .data
-                .iter()
-                .flat_map(|p| p.instances.clone())
-                .collect();
+            let instances = self.phoenix_instances();
             backup::backups(c, &cfg.aurora_cluster, &instances, now).await
         } else {
             backups
@@ -160,6 +155,15 @@ impl LiveEstate {
             }
             Err(e) => self.estate.backups.record_error(e, now),
         }
+    }
+
+    fn phoenix_instances(&self) -> Vec<crate::estate::Instance> {
+        self.estate
+            .phoenix
+            .data
+            .iter()
+            .flat_map(|p| p.instances.clone())
+            .collect()
     }
 
     /// The picture to show: descriptions with their series attached.

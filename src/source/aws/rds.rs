@@ -162,35 +162,21 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
     })
 }
 
-/// The cluster's snapshots: (ARN of the cluster, times of the available ones).
-pub async fn cluster_snapshots(
-    c: &Clients,
-    id: &str,
-) -> Result<(Option<String>, Vec<Timestamp>), String> {
-    let (clusters, snaps) = tokio::join!(
-        c.rds
-            .describe_db_clusters()
-            .db_cluster_identifier(id)
-            .send(),
-        c.rds
-            .describe_db_cluster_snapshots()
-            .db_cluster_identifier(id)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
-    );
-    let arn = clusters
-        .map_err(|e| describe("rds:DescribeDBClusters", &e))?
-        .db_clusters()
-        .first()
-        .and_then(|cl| cl.db_cluster_arn())
-        .map(str::to_string);
-    let times = snaps
-        .map_err(|e| describe("rds:DescribeDBClusterSnapshots", &e))?
+/// When the cluster's available snapshots (automated and manual) were taken.
+pub async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, String> {
+    let snaps = c
+        .rds
+        .describe_db_cluster_snapshots()
+        .db_cluster_identifier(id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| describe("rds:DescribeDBClusterSnapshots", &e))?;
+    Ok(snaps
         .iter()
         .filter(|s| s.status() == Some("available"))
         .filter_map(|s| s.snapshot_create_time().and_then(to_chrono))
-        .collect();
-    Ok((arn, times))
+        .collect())
 }

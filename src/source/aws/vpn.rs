@@ -6,7 +6,7 @@ use aws_sdk_cloudwatch::types::DimensionFilter;
 use futures_util::future::try_join_all;
 
 use super::error::describe;
-use super::{Clients, to_chrono};
+use super::{Clients, name_tag, to_chrono};
 use crate::estate::{Tunnel, TunnelStatus, VpnConnection};
 
 pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnection>, String> {
@@ -53,13 +53,7 @@ pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnectio
                     .collect()
             };
             VpnConnection {
-                name: v
-                    .tags()
-                    .iter()
-                    .find(|t| t.key() == Some("Name"))
-                    .and_then(|t| t.value())
-                    .unwrap_or(&id)
-                    .to_string(),
+                name: name_tag(v.tags()).unwrap_or(&id).to_string(),
                 state: v.state().map_or("unknown", |s| s.as_str()).to_string(),
                 customer_gateway: v.customer_gateway_id().unwrap_or("-").to_string(),
                 tunnels,
