@@ -21,8 +21,6 @@ use qpconsole::source::aws::LiveEstate;
 
 const FLEETS: [usize; 3] = [10, 200, 2_000];
 const RUNS: usize = 5;
-/// moto hands out addresses per subnet; a /18 holds the largest fleet.
-const BENCH_SUBNET: &str = "10.20.64.0/18";
 
 fn main() {
     // `cargo test --benches` runs every bench once without `--bench`: this one needs the lab
@@ -47,13 +45,7 @@ fn main() {
     let cli = cli_sequence(&state, &seed);
     let mut base = None;
     let vpc = seed["vpc"]["id"].as_str().unwrap().to_string();
-    let subnet = call(
-        &state,
-        "ec2",
-        "create_subnet",
-        json!({"VpcId": vpc, "CidrBlock": BENCH_SUBNET, "AvailabilityZone": "us-east-1c"}),
-    );
-    let subnet = subnet["Subnet"]["SubnetId"].as_str().unwrap().to_string();
+    let subnet = boto3::fresh_subnet(&state, &vpc, "us-east-1c", 20);
     let image = seed["phoenix"]["launch_template"]["image_id"]
         .as_str()
         .unwrap()

@@ -205,10 +205,8 @@ fn the_seeded_waf_counts_and_the_down_tunnel_appear() {
 #[test]
 fn metrics_for_200_instances_take_the_batched_minimum_of_calls() {
     let lab = lab();
-    let subnet = lab.seed["phoenix"]["instances"][0]["subnet_id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let vpc = lab.seed["vpc"]["id"].as_str().unwrap();
+    let subnet = common::boto3::fresh_subnet(&lab.state, vpc, "us-east-1c", 24);
     let image = lab.seed["phoenix"]["launch_template"]["image_id"]
         .as_str()
         .unwrap()
