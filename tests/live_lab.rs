@@ -157,12 +157,13 @@ fn the_seeded_waf_counts_and_the_down_tunnel_appear() {
     let acl = &e.waf.data.as_ref().unwrap()[0];
     assert_eq!(acl.name, lab.seed["waf"]["web_acl"]["name"]);
     // Each seeded per-minute point that falls in the console's last hour counts, exactly.
-    let seeded_sum = |rule: &str| -> f64 {
+    // The sum of a seeded series with exactly these dimensions, over the console's window.
+    let seeded_sum = |metric: &str, dims: Value| -> f64 {
         lab.seed["metrics"]["series"]
             .as_array()
             .unwrap()
             .iter()
-            .filter(|s| s["metric"] == "BlockedRequests" && s["dimensions"]["Rule"] == rule)
+            .filter(|s| s["metric"] == metric && s["dimensions"] == dims)
             .flat_map(|s| s["points"].as_array().unwrap())
             .filter(|p| {
                 let at = chrono::DateTime::parse_from_rfc3339(p[0].as_str().unwrap()).unwrap();
@@ -174,7 +175,10 @@ fn the_seeded_waf_counts_and_the_down_tunnel_appear() {
     for rule in &acl.rules {
         assert_eq!(
             rule.blocked.sum_since(hour_ago),
-            seeded_sum(&rule.name),
+            seeded_sum(
+                "BlockedRequests",
+                serde_json::json!({"WebACL": acl.name, "Rule": rule.name, "Region": "us-east-1"})
+            ),
             "{}",
             rule.name
         );
@@ -197,7 +201,20 @@ fn the_seeded_waf_counts_and_the_down_tunnel_appear() {
             TunnelStatus::Up
         };
         assert_eq!(t.status, expected, "{}", t.outside_ip);
+        let dims = serde_json::json!({ "TunnelIpAddress": t.outside_ip });
+        assert_eq!(
+            t.data_in_bytes.sum_since(hour_ago),
+            seeded_sum("TunnelDataIn", dims.clone())
+        );
+        assert_eq!(
+            t.data_out_bytes.sum_since(hour_ago),
+            seeded_sum("TunnelDataOut", dims)
+        );
     }
+    assert!(
+        vpn.tunnels[0].data_in_bytes.sum_since(hour_ago) > 0.0,
+        "traffic through tunnel 1"
+    );
     let verdict = qpconsole::estate::health::vpn(e.vpn.data.as_ref().unwrap());
     assert_eq!(verdict.reason, "qualitypost-office: tunnel 2 down");
 }
@@ -254,7 +271,7 @@ fn metrics_for_200_instances_take_the_batched_minimum_of_calls() {
         + 1
         + p.instances.len() * 3
         + waf.iter().map(|a| 3 * (1 + a.rules.len())).sum::<usize>()
-        + tunnels;
+        + 3 * tunnels;
     let minimum = queries.div_ceil(qpconsole::source::aws::metrics::MAX_QUERIES) as u32;
     assert_eq!(minimum, 2, "{queries} queries");
     let count = |op: &str| calls.get(op).map(|c| c.count);

@@ -1,7 +1,7 @@
-use super::Timestamp;
+use super::{Series, Timestamp};
 
 /// A site-to-site VPN connection from an office to the VPC: two tunnels for redundancy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VpnConnection {
     pub id: String,
     pub name: String,
@@ -20,7 +20,7 @@ impl VpnConnection {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Tunnel {
     pub outside_ip: String,
     pub status: TunnelStatus,
@@ -28,6 +28,9 @@ pub struct Tunnel {
     pub since: Option<Timestamp>,
     pub accepted_routes: u32,
     pub status_message: String,
+    /// Bytes a minute through the tunnel (AWS/VPN TunnelDataIn and TunnelDataOut).
+    pub data_in_bytes: Series,
+    pub data_out_bytes: Series,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

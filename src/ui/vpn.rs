@@ -11,7 +11,7 @@ use crate::estate::{AreaKind, Timestamp, Tunnel, TunnelStatus, VpnConnection};
 use crate::ui::theme::Theme;
 
 /// The details panel under the table: its border and four lines.
-const DETAILS: u16 = 6;
+const DETAILS: u16 = 7;
 
 pub fn table_area(body: Rect) -> Rect {
     Rect {
@@ -67,8 +67,11 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
 }
 
 fn status_span(t: &Theme, s: TunnelStatus) -> Span<'static> {
-    let style = if s == TunnelStatus::Up { t.ok } else { t.crit };
-    let symbol = if s == TunnelStatus::Up { "✔" } else { "✖" };
+    let (symbol, style) = match s {
+        TunnelStatus::Up => ("✔", t.ok),
+        TunnelStatus::Down => ("✖", t.crit),
+        TunnelStatus::Unknown => ("?", t.unknown),
+    };
     Span::styled(format!("{symbol} {}", s.as_str()), style)
 }
 
@@ -136,6 +139,25 @@ fn details(frame: &mut Frame, area: Rect, app: &App, row: Option<&TunnelRow<'_>>
             text(tunnel.accepted_routes.to_string()),
         ]),
         Line::from(vec![label("status "), text(tunnel.status_message.clone())]),
+        Line::from(vec![
+            label("traffic, last hour: in "),
+            text(widgets::bytes(
+                tunnel
+                    .data_in_bytes
+                    .sum_since(app.now - chrono::Duration::hours(1)) as u64,
+            )),
+            label(" · out "),
+            text(widgets::bytes(
+                tunnel
+                    .data_out_bytes
+                    .sum_since(app.now - chrono::Duration::hours(1)) as u64,
+            )),
+            label("  "),
+            Span::styled(
+                widgets::sparkline(&tunnel.data_in_bytes, 30, None),
+                t.sparkline,
+            ),
+        ]),
     ];
     let block = panel(t, &format!("Tunnel {n} of {}", c.name), vec![]);
     frame.render_widget(

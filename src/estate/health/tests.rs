@@ -65,6 +65,8 @@ fn vpn_with(states: [TunnelStatus; 2]) -> Vec<VpnConnection> {
                 since: None,
                 accepted_routes: 2,
                 status_message: String::new(),
+                data_in_bytes: Series::default(),
+                data_out_bytes: Series::default(),
             })
             .collect(),
     }]

@@ -27,7 +27,7 @@ pub enum SeriesKey {
     Instance(String, &'static str),
     Acl(String, &'static str),
     Rule(String, String, &'static str),
-    Tunnel(String),
+    Tunnel(String, &'static str),
 }
 
 /// One metric to fetch.
@@ -68,6 +68,11 @@ const INSTANCE_METRICS: [(&str, &str); 3] = [
     ("NetworkOut", "Sum"),
 ];
 const WAF_METRICS: [&str; 3] = ["BlockedRequests", "AllowedRequests", "CountedRequests"];
+const TUNNEL_METRICS: [(&str, &str); 3] = [
+    ("TunnelState", "Maximum"),
+    ("TunnelDataIn", "Sum"),
+    ("TunnelDataOut", "Sum"),
+];
 
 /// Every query the estate's picture needs: cluster members and volume, Phoenix instances, WAF
 /// totals and rules, VPN tunnel states.
@@ -131,14 +136,11 @@ pub fn queries(estate: &Estate, acls: &[AclInfo]) -> Vec<Query> {
         }
     }
     for t in estate.vpn.data.iter().flatten().flat_map(|c| &c.tunnels) {
-        let dims = vec![("TunnelIpAddress", t.outside_ip.clone())];
-        q.push(query(
-            SeriesKey::Tunnel(t.outside_ip.clone()),
-            "AWS/VPN",
-            "TunnelState",
-            "Maximum",
-            dims,
-        ));
+        for (metric, stat) in TUNNEL_METRICS {
+            let dims = vec![("TunnelIpAddress", t.outside_ip.clone())];
+            let key = SeriesKey::Tunnel(t.outside_ip.clone(), metric);
+            q.push(query(key, "AWS/VPN", metric, stat, dims));
+        }
     }
     q
 }
@@ -265,10 +267,13 @@ pub fn apply(estate: &mut Estate, series: &HashMap<SeriesKey, Series>) {
         .flatten()
         .flat_map(|c| &mut c.tunnels)
     {
+        t.data_in_bytes = get(SeriesKey::Tunnel(t.outside_ip.clone(), "TunnelDataIn"));
+        t.data_out_bytes = get(SeriesKey::Tunnel(t.outside_ip.clone(), "TunnelDataOut"));
         if t.status != TunnelStatus::Unknown && !t.status_message.starts_with("TunnelState") {
             continue;
         }
-        let Some(states) = series.get(&SeriesKey::Tunnel(t.outside_ip.clone())) else {
+        let Some(states) = series.get(&SeriesKey::Tunnel(t.outside_ip.clone(), "TunnelState"))
+        else {
             continue;
         };
         let points: Vec<(Timestamp, f64)> = states.points().collect();
@@ -305,6 +310,8 @@ mod tests {
             since: None,
             accepted_routes: 0,
             status_message: "no telemetry from the endpoint".into(),
+            data_in_bytes: Series::default(),
+            data_out_bytes: Series::default(),
         }
     }
 
@@ -327,11 +334,11 @@ mod tests {
         let at = |m: i64| t0 + Duration::minutes(m);
         let series = HashMap::from([
             (
-                SeriesKey::Tunnel("198.51.100.1".into()),
+                SeriesKey::Tunnel("198.51.100.1".into(), "TunnelState"),
                 Series::from_points(60, [(at(0), 1.0), (at(1), 1.0)]),
             ),
             (
-                SeriesKey::Tunnel("198.51.100.2".into()),
+                SeriesKey::Tunnel("198.51.100.2".into(), "TunnelState"),
                 Series::from_points(60, [(at(0), 1.0), (at(1), 0.0), (at(2), 0.0)]),
             ),
         ]);
@@ -370,10 +377,11 @@ mod tests {
             t0,
         );
         let q = queries(&e, &[]);
-        assert_eq!(q.len(), 2);
-        assert!(
-            q.iter()
-                .all(|q| q.namespace == "AWS/VPN" && q.metric == "TunnelState")
+        let metrics: Vec<&str> = q.iter().map(|q| q.metric).collect();
+        assert_eq!(
+            metrics,
+            ["TunnelState", "TunnelDataIn", "TunnelDataOut"].repeat(2)
         );
+        assert!(q.iter().all(|q| q.namespace == "AWS/VPN"));
     }
 }

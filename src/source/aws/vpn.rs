@@ -7,7 +7,7 @@ use futures_util::future::try_join_all;
 
 use super::error::describe;
 use super::{Clients, name_tag, to_chrono};
-use crate::estate::{Tunnel, TunnelStatus, VpnConnection};
+use crate::estate::{Series, Tunnel, TunnelStatus, VpnConnection};
 
 pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnection>, String> {
     let out = c
@@ -35,6 +35,8 @@ pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnectio
                         since: None,
                         accepted_routes: routes,
                         status_message: "no telemetry from the endpoint".to_string(),
+                        data_in_bytes: Series::default(),
+                        data_out_bytes: Series::default(),
                     })
                     .collect()
             } else {
@@ -49,6 +51,8 @@ pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnectio
                         since: t.last_status_change().and_then(to_chrono),
                         accepted_routes: t.accepted_route_count().unwrap_or(0) as u32,
                         status_message: t.status_message().unwrap_or_default().to_string(),
+                        data_in_bytes: Series::default(),
+                        data_out_bytes: Series::default(),
                     })
                     .collect()
             };
@@ -111,6 +115,8 @@ async fn tunnels_from_metrics(c: &Clients, vpn_id: &str) -> Result<Vec<Tunnel>, 
             since: None,
             accepted_routes: 0,
             status_message: "no telemetry from the endpoint".to_string(),
+            data_in_bytes: Series::default(),
+            data_out_bytes: Series::default(),
         })
         .collect())
 }

@@ -217,7 +217,7 @@ impl DemoEstate {
             cluster: Area::fresh(self.cluster.snapshot(), now),
             phoenix: Area::fresh(self.fleet.snapshot(), now),
             waf: Area::fresh(self.waf.snapshot(), now),
-            vpn: Area::fresh(self.vpn.snapshot(), now),
+            vpn: Area::fresh(self.vpn.snapshot(now), now),
             backups: Area::fresh(self.backups.snapshot(now), now),
             bastion: self.bastion.snapshot(),
             identity: None,

@@ -3,7 +3,7 @@
 use chrono::Duration;
 
 use super::random::{hex, int};
-use crate::estate::{Timestamp, Tunnel, TunnelStatus, VpnConnection};
+use crate::estate::{Series, Timestamp, Tunnel, TunnelStatus, VpnConnection};
 use crate::source::rng::Rng;
 
 const ROUTES: u32 = 3;
@@ -46,6 +46,8 @@ impl SimVpn {
                             since: Some(start - Duration::seconds((up_hours * 3600.0) as i64)),
                             accepted_routes: ROUTES,
                             status_message: up_message(),
+                            data_in_bytes: Series::default(),
+                            data_out_bytes: Series::default(),
                         }
                     })
                     .collect();
@@ -67,10 +69,17 @@ impl SimVpn {
         Self { connections, rng }
     }
 
-    pub(super) fn snapshot(&self) -> Vec<VpnConnection> {
+    /// The connections as of `now`, with the last hour of traffic through each tunnel.
+    pub(super) fn snapshot(&self, now: Timestamp) -> Vec<VpnConnection> {
         self.connections
             .iter()
-            .map(|c| c.connection.clone())
+            .map(|c| {
+                let mut conn = c.connection.clone();
+                for (i, t) in conn.tunnels.iter_mut().enumerate() {
+                    (t.data_in_bytes, t.data_out_bytes) = traffic(t, i, now);
+                }
+                conn
+            })
             .collect()
     }
 
@@ -113,6 +122,27 @@ fn set_status(tunnel: &mut Tunnel, status: TunnelStatus, now: Timestamp) {
         TunnelStatus::Down => (0, "IPSEC IS DOWN".into()),
         TunnelStatus::Unknown => (0, String::new()),
     };
+}
+
+/// Bytes a minute over the last hour: an office's daytime load when the tunnel was up (as it
+/// has been since `since`, and was not before), nothing when down. A function of time, not of
+/// the seeded generator, so the traffic shown never changes the estate's course.
+fn traffic(t: &Tunnel, tunnel: usize, now: Timestamp) -> (Series, Series) {
+    let minute = now.timestamp().div_euclid(60) * 60;
+    let (mut data_in, mut data_out) = (Series::with_capacity(60), Series::with_capacity(60));
+    for back in (1..=60).rev() {
+        let Some(at) = chrono::DateTime::from_timestamp(minute - back * 60, 0) else {
+            continue;
+        };
+        let up_then = (t.status == TunnelStatus::Up) == t.since.is_none_or(|s| at >= s);
+        // The primary tunnel carries most of the traffic; both swing over the quarter hour.
+        let share = if tunnel == 0 { 1.0 } else { 0.25 };
+        let wave = 1.0 + 0.3 * ((at.timestamp() / 60) as f64 / 7.0).sin();
+        let bytes = if up_then { share * wave * 4.0e6 } else { 0.0 };
+        data_in.push(at, bytes);
+        data_out.push(at, bytes * 0.45);
+    }
+    (data_in, data_out)
 }
 
 fn up_message() -> String {
