@@ -3,7 +3,7 @@
 //! (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, a profile's `services`), with bounded
 //! retries and timeouts, and a counter of every call made.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,9 +15,12 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::config::EstateConfig;
 
@@ -94,6 +97,68 @@ impl Intercept for CallCounter {
     }
 }
 
+/// Calls that add to a picture but are not needed for it. Some endpoints do not serve them
+/// (emulators, some partitions); after one answers so, the call is left alone for a while
+/// instead of costing every refresh its retries.
+#[derive(Debug, Clone, Default)]
+pub struct Optional(Arc<Mutex<HashMap<&'static str, Instant>>>);
+
+/// How long an endpoint that does not serve a call is believed.
+const NOT_SERVED_FOR: Duration = Duration::from_secs(600);
+
+impl Optional {
+    /// Runs `call` unless the endpoint said lately that it does not serve `op`; `None` when it
+    /// was skipped or failed (the failure is logged, the picture goes on without it).
+    pub async fn call<T, E>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Option<T>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
+        let skipped = self
+            .0
+            .lock()
+            .expect("optional lock")
+            .get(op)
+            .is_some_and(|until| Instant::now() < *until);
+        if skipped {
+            return None;
+        }
+        match call.await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                if not_served(&e) {
+                    let until = Instant::now() + NOT_SERVED_FOR;
+                    self.0.lock().expect("optional lock").insert(op, until);
+                }
+                tracing::info!(op, error = %super::error::describe(op, &e), "optional call failed");
+                None
+            }
+        }
+    }
+}
+
+/// Whether an error says the endpoint does not serve the call at all, as opposed to a passing
+/// failure: an unknown operation, or a server error that outlasted the retries.
+fn not_served<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    let SdkError::ServiceError(e) = err else {
+        return false;
+    };
+    let code = e.err().code().unwrap_or_default();
+    let status = e.raw().status().as_u16();
+    status >= 500
+        || status == 404
+        || matches!(
+            code,
+            "UnknownOperationException"
+                | "InvalidAction"
+                | "NotImplemented"
+                | "UnsupportedOperation"
+        )
+}
+
 #[derive(Debug, Clone)]
 pub struct Clients {
     pub rds: aws_sdk_rds::Client,
@@ -105,6 +170,7 @@ pub struct Clients {
     pub backup: aws_sdk_backup::Client,
     pub sts: aws_sdk_sts::Client,
     pub calls: CallCounter,
+    pub optional: Optional,
 }
 
 /// Bounded: a dead endpoint costs one refresh a few seconds, never a hang.
@@ -147,6 +213,63 @@ impl Clients {
             backup: client!(aws_sdk_backup),
             sts: client!(aws_sdk_sts),
             calls,
+            optional: Optional::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_wafv2::operation::get_sampled_requests::GetSampledRequestsError;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    use super::*;
+
+    type Answer<T> = Result<T, SdkError<GetSampledRequestsError, HttpResponse>>;
+
+    // The SDK's own error type, as large as it comes: these are its results.
+    #[allow(clippy::result_large_err)]
+    fn failing(
+        status: u16,
+        code: &str,
+    ) -> Result<(), SdkError<GetSampledRequestsError, HttpResponse>> {
+        let err = GetSampledRequestsError::generic(ErrorMetadata::builder().code(code).build());
+        let raw = Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
+        Err(SdkError::service_error(err, raw))
+    }
+
+    #[tokio::test]
+    async fn a_call_the_endpoint_does_not_serve_is_left_alone_for_a_while() {
+        let optional = Optional::default();
+        let op = "wafv2:GetSampledRequests";
+        assert_eq!(
+            optional
+                .call(op, async { failing(500, "InternalFailure") })
+                .await,
+            None
+        );
+        let mut tried = false;
+        let skipped = optional.call(op, async {
+            tried = true;
+            Answer::Ok(())
+        });
+        assert_eq!(skipped.await, None);
+        assert!(!tried, "not called again while the endpoint is believed");
+    }
+
+    #[tokio::test]
+    async fn a_passing_refusal_is_tried_again_next_time() {
+        let optional = Optional::default();
+        let op = "wafv2:GetSampledRequests";
+        assert_eq!(
+            optional
+                .call(op, async { failing(400, "WAFNonexistentItemException") })
+                .await,
+            None
+        );
+        let answer = optional.call(op, async { Answer::Ok(7) });
+        assert_eq!(answer.await, Some(7));
     }
 }

@@ -142,10 +142,13 @@ async fn asg(
             .items()
             .send()
             .try_collect(),
-        c.autoscaling
-            .describe_instance_refreshes()
-            .auto_scaling_group_name(name)
-            .send(),
+        c.optional.call(
+            "autoscaling:DescribeInstanceRefreshes",
+            c.autoscaling
+                .describe_instance_refreshes()
+                .auto_scaling_group_name(name)
+                .send()
+        ),
     );
     let groups = groups.map_err(|e| describe("autoscaling:DescribeAutoScalingGroups", &e))?;
     let g = groups
@@ -167,7 +170,7 @@ async fn asg(
         })
         .count() as u32;
     // An instance refresh is worth showing while it runs; endpoints without the call give none.
-    let refresh = refreshes.ok().and_then(|r| {
+    let refresh = refreshes.and_then(|r| {
         r.instance_refreshes()
             .iter()
             .find(|r| {

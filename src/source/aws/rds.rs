@@ -45,12 +45,15 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
             .items()
             .send()
             .try_collect(),
-        c.rds
-            .describe_pending_maintenance_actions()
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
+        c.optional.call(
+            "rds:DescribePendingMaintenanceActions",
+            c.rds
+                .describe_pending_maintenance_actions()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        ),
     );
     let clusters = clusters.map_err(|e| describe("rds:DescribeDBClusters", &e))?;
     let cluster = clusters
