@@ -342,3 +342,48 @@ fn status_reports_the_live_estate_with_the_same_schema() {
     assert_eq!(v["waf"][0]["web_acl"], "qualitypost-waf");
     assert_eq!(v["vpn"][0]["tunnels"][1]["status"], "DOWN");
 }
+
+#[test]
+fn instances_joining_and_leaving_the_fleet_show_on_the_next_refresh() {
+    let lab = lab();
+    let config = lab.config();
+    let rt = Lab::rt();
+    let mut live = rt.block_on(LiveEstate::connect(
+        "qualitypost",
+        &config.estates["qualitypost"],
+    ));
+    let count = |live: &LiveEstate| live.estate().phoenix.data.as_ref().unwrap().instances.len();
+    rt.block_on(live.refresh(true, false));
+    assert_eq!(count(&live), 2);
+    let launched = lab.boto3(
+        "ec2",
+        "run_instances",
+        serde_json::json!({
+            "ImageId": lab.seed["phoenix"]["launch_template"]["image_id"],
+            "InstanceType": "t3.large", "MinCount": 1, "MaxCount": 1,
+            "SubnetId": lab.seed["phoenix"]["instances"][1]["subnet_id"],
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": [
+                {"Key": "Workload", "Value": "phoenix"}, {"Key": "Name", "Value": "phoenix-c"}]}],
+        }),
+    );
+    let id = launched["Instances"][0]["InstanceId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    rt.block_on(live.refresh(true, false));
+    let joined = live.estate();
+    lab.boto3(
+        "ec2",
+        "terminate_instances",
+        serde_json::json!({ "InstanceIds": [id] }),
+    );
+    let p = joined.phoenix.data.as_ref().unwrap();
+    assert_eq!(p.instances.len(), 3);
+    assert!(
+        p.instances
+            .iter()
+            .any(|i| i.id == id && i.name == "phoenix-c")
+    );
+    rt.block_on(live.refresh(true, false));
+    assert_eq!(count(&live), 2, "a terminated instance leaves the fleet");
+}

@@ -18,53 +18,72 @@ const STATUS_CHUNK: usize = 100;
 /// DescribeInstances with ids: kept well under the request size limits.
 const DESCRIBE_CHUNK: usize = 500;
 
-pub async fn phoenix(c: &Clients, cfg: &PhoenixConfig) -> Result<Phoenix, String> {
-    let (asg, by_tags, targets) = tokio::join!(
+/// What one refresh learns that rarely changes before the next: the fleet's instance ids and
+/// the target group's ARN. With them a refresh asks for everything at once instead of in two
+/// rounds (first who is in the fleet, then how they are).
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    ids: Vec<String>,
+    target_group_arn: Option<String>,
+}
+
+type Described = (
+    Vec<aws_sdk_ec2::types::Reservation>,
+    Vec<aws_sdk_ec2::types::InstanceStatus>,
+);
+
+pub async fn phoenix(
+    c: &Clients,
+    cfg: &PhoenixConfig,
+    known: &mut Known,
+) -> Result<Phoenix, String> {
+    let (asg, by_tags, targets, first) = tokio::join!(
         asg(c, cfg.asg.as_deref()),
         tagged(c, cfg),
-        targets(c, cfg.target_group.as_deref())
+        targets(
+            c,
+            cfg.target_group.as_deref(),
+            known.target_group_arn.clone()
+        ),
+        describe_instances(c, &known.ids),
     );
     let (asg, asg_ids) = asg?;
-    let mut ids: BTreeSet<String> = asg_ids.into_iter().collect();
-    ids.extend(by_tags?);
-    let targets = targets?;
-    let ids: Vec<String> = ids.into_iter().collect();
-    let (described, statuses) = tokio::join!(
-        try_join_all(ids.chunks(DESCRIBE_CHUNK).map(|chunk| async move {
-            c.ec2
-                .describe_instances()
-                .set_instance_ids(Some(chunk.to_vec()))
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| describe("ec2:DescribeInstances", &e))
-        })),
-        try_join_all(ids.chunks(STATUS_CHUNK).map(|chunk| async move {
-            c.ec2
-                .describe_instance_status()
-                .set_instance_ids(Some(chunk.to_vec()))
-                .include_all_instances(true)
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| describe("ec2:DescribeInstanceStatus", &e))
-        })),
-    );
-    let statuses: HashMap<String, aws_sdk_ec2::types::InstanceStatus> = statuses?
+    let mut members: BTreeSet<String> = asg_ids.into_iter().collect();
+    members.extend(by_tags?);
+    let ids: Vec<String> = members.iter().cloned().collect();
+    known.target_group_arn = None;
+    let (arn, targets) = targets?;
+    known.target_group_arn = arn;
+    // A second round only for instances that joined since the last refresh, or for all when
+    // the first answer failed (an instance gone for good makes the whole call fail).
+    let (reservations, statuses) = match first {
+        Ok((mut reservations, mut statuses)) => {
+            let joined: Vec<String> = ids
+                .iter()
+                .filter(|id| !known.ids.contains(id))
+                .cloned()
+                .collect();
+            let (more_r, more_s) = describe_instances(c, &joined).await?;
+            reservations.extend(more_r);
+            statuses.extend(more_s);
+            (reservations, statuses)
+        }
+        Err(_) => describe_instances(c, &ids).await?,
+    };
+    known.ids = ids;
+    let statuses: HashMap<String, aws_sdk_ec2::types::InstanceStatus> = statuses
         .into_iter()
-        .flatten()
         .filter_map(|s| Some((s.instance_id()?.to_string(), s)))
         .collect();
-    let instances = described?
-        .into_iter()
-        .flatten()
+    let instances = reservations
+        .iter()
         .flat_map(|r| r.instances().to_vec())
         .filter_map(|i| {
             let id = i.instance_id()?.to_string();
+            // Left the fleet since the last refresh.
+            if !members.contains(&id) {
+                return None;
+            }
             let status = statuses.get(&id);
             let check = |s: Option<&aws_sdk_ec2::types::InstanceStatusSummary>| {
                 s.and_then(|s| s.status())
@@ -124,6 +143,40 @@ pub async fn phoenix(c: &Clients, cfg: &PhoenixConfig) -> Result<Phoenix, String
         target_group: cfg.target_group.clone(),
         instances,
     })
+}
+
+/// The instances with these ids and their status checks, in chunks the APIs accept, at once;
+/// nothing to ask for no ids.
+async fn describe_instances(c: &Clients, ids: &[String]) -> Result<Described, String> {
+    let (described, statuses) = tokio::join!(
+        try_join_all(ids.chunks(DESCRIBE_CHUNK).map(|chunk| async move {
+            c.ec2
+                .describe_instances()
+                .set_instance_ids(Some(chunk.to_vec()))
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| describe("ec2:DescribeInstances", &e))
+        })),
+        try_join_all(ids.chunks(STATUS_CHUNK).map(|chunk| async move {
+            c.ec2
+                .describe_instance_status()
+                .set_instance_ids(Some(chunk.to_vec()))
+                .include_all_instances(true)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+                .await
+                .map_err(|e| describe("ec2:DescribeInstanceStatus", &e))
+        })),
+    );
+    Ok((
+        described?.into_iter().flatten().collect(),
+        statuses?.into_iter().flatten().collect(),
+    ))
 }
 
 /// The group's capacity and its instance ids; nothing when no group is configured.
@@ -222,56 +275,64 @@ async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, String>
         .collect())
 }
 
-/// Target health by instance id, or `None` when no target group is configured.
+/// The target group's ARN (looked up by name unless already `known`) and its targets' health
+/// by instance id; nothing when no target group is configured.
 async fn targets(
     c: &Clients,
     name: Option<&str>,
-) -> Result<Option<HashMap<String, TargetHealth>>, String> {
+    known: Option<String>,
+) -> Result<(Option<String>, Option<HashMap<String, TargetHealth>>), String> {
     let Some(name) = name else {
-        return Ok(None);
+        return Ok((None, None));
     };
-    let groups = c
-        .elb
-        .describe_target_groups()
-        .names(name)
-        .send()
-        .await
-        .map_err(|e| describe("elasticloadbalancing:DescribeTargetGroups", &e))?;
-    let arn = groups
-        .target_groups()
-        .first()
-        .and_then(|g| g.target_group_arn())
-        .ok_or_else(|| format!("target group {name} not found"))?;
+    let arn = match known {
+        Some(arn) => arn,
+        None => c
+            .elb
+            .describe_target_groups()
+            .names(name)
+            .send()
+            .await
+            .map_err(|e| describe("elasticloadbalancing:DescribeTargetGroups", &e))?
+            .target_groups()
+            .first()
+            .and_then(|g| g.target_group_arn())
+            .map(str::to_string)
+            .ok_or_else(|| format!("target group {name} not found"))?,
+    };
     let health = c
         .elb
         .describe_target_health()
-        .target_group_arn(arn)
+        .target_group_arn(&arn)
         .send()
         .await
         .map_err(|e| describe("elasticloadbalancing:DescribeTargetHealth", &e))?;
-    Ok(Some(
-        health
-            .target_health_descriptions()
-            .iter()
-            .filter_map(|d| {
-                let id = d.target()?.id()?.to_string();
-                let th = d.target_health();
-                let state = th
-                    .and_then(|t| t.state())
-                    .map_or("unavailable", |s| s.as_str());
-                let health = match state {
-                    "healthy" => TargetHealth::Healthy,
-                    "initial" => TargetHealth::Initial,
-                    "draining" => TargetHealth::Draining,
-                    "unused" => TargetHealth::Unused,
-                    _ => TargetHealth::Unhealthy(
-                        th.and_then(|t| t.reason())
-                            .map_or(state, |r| r.as_str())
-                            .to_string(),
-                    ),
-                };
-                Some((id, health))
-            })
-            .collect(),
+    Ok((
+        Some(arn),
+        Some(
+            health
+                .target_health_descriptions()
+                .iter()
+                .filter_map(|d| {
+                    let id = d.target()?.id()?.to_string();
+                    let th = d.target_health();
+                    let state = th
+                        .and_then(|t| t.state())
+                        .map_or("unavailable", |s| s.as_str());
+                    let health = match state {
+                        "healthy" => TargetHealth::Healthy,
+                        "initial" => TargetHealth::Initial,
+                        "draining" => TargetHealth::Draining,
+                        "unused" => TargetHealth::Unused,
+                        _ => TargetHealth::Unhealthy(
+                            th.and_then(|t| t.reason())
+                                .map_or(state, |r| r.as_str())
+                                .to_string(),
+                        ),
+                    };
+                    Some((id, health))
+                })
+                .collect(),
+        ),
     ))
 }

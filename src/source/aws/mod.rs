@@ -48,6 +48,7 @@ pub struct LiveEstate {
     /// Descriptions only; series are kept apart and attached when a picture is taken.
     estate: Estate,
     acls: Vec<AclInfo>,
+    fleet: fleet::Known,
     series: HashMap<SeriesKey, Series>,
 }
 
@@ -58,6 +59,7 @@ impl LiveEstate {
             clients: Clients::load(cfg).await,
             estate: Estate::empty(name, cfg.region.clone()),
             acls: Vec::new(),
+            fleet: fleet::Known::default(),
             series: HashMap::new(),
         }
     }
@@ -116,12 +118,11 @@ impl LiveEstate {
     }
 
     async fn describe(&mut self, now: Timestamp) {
-        let c = &self.clients;
-        let cfg = &self.cfg;
         let instances = self.phoenix_instances();
+        let (c, cfg, known) = (&self.clients, &self.cfg, &mut self.fleet);
         let (cluster, phoenix, acls, vpn, backups) = tokio::join!(
             rds::cluster(c, &cfg.aurora_cluster, now),
-            fleet::phoenix(c, &cfg.phoenix),
+            fleet::phoenix(c, &cfg.phoenix, known),
             waf::web_acls(c, &cfg.waf_web_acls, now),
             vpn::connections(c, &cfg.vpn_connections),
             backup::backups(c, &cfg.aurora_cluster, &instances, now),
