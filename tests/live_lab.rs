@@ -269,7 +269,7 @@ fn metrics_for_200_instances_take_the_batched_minimum_of_calls() {
         .sum();
     let queries = c.members.len() * 4
         + 1
-        + p.instances.len() * 3
+        + p.instances.len() * 4
         + waf.iter().map(|a| 3 * (1 + a.rules.len())).sum::<usize>()
         + 3 * tunnels;
     let minimum = queries.div_ceil(qpconsole::source::aws::metrics::MAX_QUERIES) as u32;

@@ -61,6 +61,9 @@ pub struct Instance {
     pub cpu: Series,
     pub network_in_bytes: Series,
     pub network_out_bytes: Series,
+    /// Minutes with a failed status check (AWS/EC2 StatusCheckFailed, 0 or 1 a minute): a
+    /// flapping instance shows here while its current check reads ok.
+    pub status_check_failed: Series,
 }
 
 impl Instance {

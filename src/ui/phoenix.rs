@@ -101,11 +101,20 @@ fn instance_cells<'a>(t: &Theme, i: &'a Instance, first_in_zone: bool) -> Vec<Ce
         "stopped" | "terminated" | "shutting-down" => t.crit,
         _ => t.warn,
     };
-    let checks = format!(
-        "{}/{}",
-        i.system_status.as_str(),
-        i.instance_status.as_str()
-    );
+    let fails = i.status_check_failed.values().filter(|v| *v > 0.0).count();
+    let checks = if fails > 0 {
+        format!(
+            "{}/{} ✖{fails}",
+            i.system_status.as_str(),
+            i.instance_status.as_str()
+        )
+    } else {
+        format!(
+            "{}/{}",
+            i.system_status.as_str(),
+            i.instance_status.as_str()
+        )
+    };
     let events = match i.scheduled_events.as_slice() {
         [] => String::new(),
         [e] => e.code.clone(),

@@ -48,6 +48,7 @@ fn instance(id: &str, az: &str) -> Instance {
         cpu: Series::default(),
         network_in_bytes: Series::default(),
         network_out_bytes: Series::default(),
+        status_check_failed: Series::default(),
     }
 }
 

@@ -3,7 +3,7 @@
 //! success judged against the estate's policy.
 
 use chrono::Duration;
-use futures_util::future::try_join_all;
+use futures_util::future::{join_all, try_join_all};
 
 use super::error::describe;
 use super::{Clients, rds, to_chrono, to_smithy};
@@ -59,35 +59,62 @@ pub async fn backups(
             Vec::new(),
         )
     }));
-    let resources = wanted
-        .into_iter()
-        .map(|(resource, kind, arn_end, snapshots)| {
-            let mine: Vec<_> = jobs
-                .iter()
-                .filter(|j| j.resource_arn().is_some_and(|a| a.ends_with(&arn_end)))
-                .collect();
-            let completed: Vec<Timestamp> = mine
-                .iter()
-                .filter(|j| j.state().is_some_and(|s| s.as_str() == "COMPLETED"))
-                .filter_map(|j| j.completion_date().and_then(to_chrono))
-                .chain(snapshots.iter().copied())
-                .collect();
-            let newest_job = mine
-                .iter()
-                .max_by_key(|j| j.creation_date().map(|d| d.secs()));
-            ProtectedResource {
-                resource,
-                kind: kind.to_string(),
-                last_success: completed.iter().max().copied(),
-                recovery_points: completed.len() as u32,
-                last_job_state: newest_job
-                    .and_then(|j| j.state())
-                    .map(|s| s.as_str().to_string())
-                    .or_else(|| (!snapshots.is_empty()).then(|| "SNAPSHOT".to_string())),
-            }
-        })
-        .collect();
+    let resources = join_all(
+        wanted
+            .into_iter()
+            .map(|(resource, kind, arn_end, snapshots)| {
+                let mine: Vec<_> = jobs
+                    .iter()
+                    .filter(|j| j.resource_arn().is_some_and(|a| a.ends_with(&arn_end)))
+                    .collect();
+                async move {
+                    let completed: Vec<Timestamp> = mine
+                        .iter()
+                        .filter(|j| j.state().is_some_and(|s| s.as_str() == "COMPLETED"))
+                        .filter_map(|j| j.completion_date().and_then(to_chrono))
+                        .chain(snapshots.iter().copied())
+                        .collect();
+                    let newest_job = mine
+                        .iter()
+                        .max_by_key(|j| j.creation_date().map(|d| d.secs()));
+                    // The vault's own count where the endpoint gives it; else what the jobs and
+                    // snapshots tell.
+                    let listed = match mine.first().and_then(|j| j.resource_arn()) {
+                        Some(arn) => recovery_points(c, arn).await,
+                        None => None,
+                    };
+                    ProtectedResource {
+                        resource,
+                        kind: kind.to_string(),
+                        last_success: completed.iter().max().copied(),
+                        recovery_points: listed.unwrap_or(completed.len() as u32),
+                        last_job_state: newest_job
+                            .and_then(|j| j.state())
+                            .map(|s| s.as_str().to_string())
+                            .or_else(|| (!snapshots.is_empty()).then(|| "SNAPSHOT".to_string())),
+                    }
+                }
+            }),
+    )
+    .await;
     Ok((Backups { plans, resources }, warning))
+}
+
+/// How many recovery points AWS Backup holds for a resource, where the endpoint says.
+async fn recovery_points(c: &Clients, arn: &str) -> Option<u32> {
+    let request = c
+        .backup
+        .list_recovery_points_by_resource()
+        .resource_arn(arn)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let points = c
+        .optional
+        .call("backup:ListRecoveryPointsByResource", request)
+        .await?;
+    Some(points.len() as u32)
 }
 
 async fn plans(c: &Clients) -> Result<Vec<BackupPlan>, String> {

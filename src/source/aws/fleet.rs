@@ -134,6 +134,7 @@ pub async fn phoenix(
                 cpu: Series::default(),
                 network_in_bytes: Series::default(),
                 network_out_bytes: Series::default(),
+                status_check_failed: Series::default(),
                 id,
             })
         })

@@ -62,7 +62,8 @@ const MEMBER_METRICS: [&str; 4] = [
     "AuroraReplicaLag",
     "FreeableMemory",
 ];
-const INSTANCE_METRICS: [(&str, &str); 3] = [
+const INSTANCE_METRICS: [(&str, &str); 4] = [
+    ("StatusCheckFailed", "Maximum"),
     ("CPUUtilization", "Average"),
     ("NetworkIn", "Sum"),
     ("NetworkOut", "Sum"),
@@ -248,6 +249,7 @@ pub fn apply(estate: &mut Estate, series: &HashMap<SeriesKey, Series>) {
         i.cpu = get(SeriesKey::Instance(i.id.clone(), "CPUUtilization"));
         i.network_in_bytes = get(SeriesKey::Instance(i.id.clone(), "NetworkIn"));
         i.network_out_bytes = get(SeriesKey::Instance(i.id.clone(), "NetworkOut"));
+        i.status_check_failed = get(SeriesKey::Instance(i.id.clone(), "StatusCheckFailed"));
     }
     for acl in estate.waf.data.iter_mut().flatten() {
         acl.blocked = get(SeriesKey::Acl(acl.name.clone(), "BlockedRequests"));

@@ -59,6 +59,7 @@ impl SimFleet {
                     cpu: Series::with_capacity(METRIC_POINTS),
                     network_in_bytes: Series::with_capacity(METRIC_POINTS),
                     network_out_bytes: Series::with_capacity(METRIC_POINTS),
+                    status_check_failed: Series::with_capacity(METRIC_POINTS),
                 }
             })
             .collect();
@@ -100,6 +101,8 @@ impl SimFleet {
             CPU.walk(&mut self.rng, &mut i.cpu, at);
             NETWORK_IN.walk(&mut self.rng, &mut i.network_in_bytes, at);
             NETWORK_OUT.walk(&mut self.rng, &mut i.network_out_bytes, at);
+            // The demo's instances pass their checks every minute.
+            i.status_check_failed.push(at, 0.0);
         }
     }
 }
