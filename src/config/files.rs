@@ -197,51 +197,57 @@ pub fn estate_names(config: &Config) -> String {
         .join(", ")
 }
 
-/// Loads the preset `name` of `kind` (theme, keymap) through `apply`, file by file: the shipped
-/// file, then the user's of the same name; before each file, the preset it names as `base`.
-/// Every file applied is recorded in `layers`, lowest first.
-pub fn load_preset(
-    kind: &str,
-    name: &str,
-    shipped: &[(&str, &'static str)],
-    user_dir: &Path,
-    layers: &mut Vec<Layer>,
-    apply: &mut dyn FnMut(&Doc<'_>) -> Result<(), Diagnostic>,
-) -> Result<(), ConfigError> {
-    load_preset_from(kind, name, shipped, user_dir, layers, apply, 0)
+/// The presets of one kind (themes, keymaps): the shipped ones and the user's directory.
+pub struct Presets<'a> {
+    pub kind: &'a str,
+    pub shipped: &'a [(&'a str, &'static str)],
+    pub user_dir: &'a Path,
 }
 
 /// Presets may be based on presets; this deep is surely a cycle.
 const MAX_BASE_DEPTH: usize = 4;
 
-fn load_preset_from(
-    kind: &str,
-    name: &str,
-    shipped: &[(&str, &'static str)],
-    user_dir: &Path,
-    layers: &mut Vec<Layer>,
-    apply: &mut dyn FnMut(&Doc<'_>) -> Result<(), Diagnostic>,
-    depth: usize,
-) -> Result<(), ConfigError> {
-    for (path, text) in preset_layers(kind, name, shipped, user_dir)? {
-        let doc = Doc::parse(&path, &text)?;
-        if let Some(base) = doc.root.get_ref().get("base") {
-            let base_name = super::doc::expect_str(&doc, base, "base")?;
-            if depth >= MAX_BASE_DEPTH || base_name == name {
-                return Err(doc
-                    .error(base.span(), format!("{kind} '{name}' is based on itself"))
-                    .with_hint("`base` names another preset, e.g. base = \"default\"")
-                    .into());
-            }
-            load_preset_from(kind, base_name, shipped, user_dir, layers, apply, depth + 1)?;
-        }
-        apply(&doc)?;
-        layers.push(Layer {
-            what: format!("{kind} {name}"),
-            origin: path.display().to_string(),
-        });
+impl Presets<'_> {
+    /// Loads the preset `name` through `apply`, file by file: the shipped file, then the
+    /// user's of the same name; before each file, the preset it names as `base`. Every file
+    /// applied is recorded in `layers`, lowest first.
+    pub fn load(
+        &self,
+        name: &str,
+        layers: &mut Vec<Layer>,
+        apply: &mut dyn FnMut(&Doc<'_>) -> Result<(), Diagnostic>,
+    ) -> Result<(), ConfigError> {
+        self.load_from(name, layers, apply, 0)
     }
-    Ok(())
+
+    fn load_from(
+        &self,
+        name: &str,
+        layers: &mut Vec<Layer>,
+        apply: &mut dyn FnMut(&Doc<'_>) -> Result<(), Diagnostic>,
+        depth: usize,
+    ) -> Result<(), ConfigError> {
+        let kind = self.kind;
+        for (path, text) in preset_layers(kind, name, self.shipped, self.user_dir)? {
+            let doc = Doc::parse(&path, &text)?;
+            if let Some(base) = doc.root.get_ref().get("base") {
+                let base_name = super::doc::expect_str(&doc, base, "base")?;
+                if depth >= MAX_BASE_DEPTH || base_name == name {
+                    return Err(doc
+                        .error(base.span(), format!("{kind} '{name}' is based on itself"))
+                        .with_hint("`base` names another preset, e.g. base = \"default\"")
+                        .into());
+                }
+                self.load_from(base_name, layers, apply, depth + 1)?;
+            }
+            apply(&doc)?;
+            layers.push(Layer {
+                what: format!("{kind} {name}"),
+                origin: path.display().to_string(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// A preset (theme or keymap) by name: the shipped file, the user's file of the same name, or

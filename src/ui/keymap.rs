@@ -10,7 +10,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::Action;
 use crate::config::doc::{Doc, expect_str, expect_table, kind_of};
-use crate::config::files::load_preset;
+use crate::config::files::Presets;
 use crate::config::{ConfigError, Diagnostic, Loaded};
 use toml::de::DeValue;
 
@@ -237,9 +237,12 @@ impl Keymap {
     pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Keymap>, ConfigError> {
         let mut keymap = Keymap::default();
         let mut layers = Vec::new();
-        load_preset("keymap", name, SHIPPED, user_dir, &mut layers, &mut |doc| {
-            keymap.apply(doc)
-        })?;
+        let presets = Presets {
+            kind: "keymap",
+            shipped: SHIPPED,
+            user_dir,
+        };
+        presets.load(name, &mut layers, &mut |doc| keymap.apply(doc))?;
         Ok(Loaded {
             value: keymap,
             layers,

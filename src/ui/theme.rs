@@ -8,7 +8,7 @@ use ratatui::style::{Color, Modifier, Style};
 use toml::de::DeValue;
 
 use crate::config::doc::{Doc, expect_str, kind_of};
-use crate::config::files::load_preset;
+use crate::config::files::Presets;
 use crate::config::{ConfigError, Diagnostic, Loaded};
 
 pub const SHIPPED: &[(&str, &str)] = &[
@@ -76,17 +76,15 @@ impl Theme {
         let mut theme = Theme::default();
         let mut layers = Vec::new();
         let mut apply = |doc: &Doc<'_>| theme.apply(doc);
+        let presets = Presets {
+            kind: "theme",
+            shipped: SHIPPED,
+            user_dir,
+        };
         if name != "default" && SHIPPED.iter().all(|(n, _)| *n != name) {
-            load_preset(
-                "theme",
-                "default",
-                SHIPPED,
-                user_dir,
-                &mut layers,
-                &mut apply,
-            )?;
+            presets.load("default", &mut layers, &mut apply)?;
         }
-        load_preset("theme", name, SHIPPED, user_dir, &mut layers, &mut apply)?;
+        presets.load(name, &mut layers, &mut apply)?;
         Ok(Loaded {
             value: theme,
             layers,
