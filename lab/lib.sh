@@ -6,6 +6,21 @@ STATE="$LAB_DIR/state"
 VENV="$STATE/venv"
 MOTO_PORT=${QPCONSOLE_LAB_MOTO_PORT:-47101}
 MINISTACK_PORT=${QPCONSOLE_LAB_MINISTACK_PORT:-47102}
+# The ssh part: two sshds and an HTTP server (see lab/README.md, "The bastion").
+BASTION_PORT=${QPCONSOLE_LAB_BASTION_PORT:-47110}
+INSTANCE_SSH_PORT=${QPCONSOLE_LAB_INSTANCE_SSH_PORT:-47111}
+HTTP_PORT=${QPCONSOLE_LAB_HTTP_PORT:-47120}
+# Reserved for the benchmarks' echo and sink servers: the bastion forwards to them.
+BENCH_PORTS=(47121 47122)
+# A port the bastion refuses to forward to (the config's "denied" tunnel).
+DENIED_PORT=47129
+SSH_DIR="$STATE/ssh"
+WWW="$STATE/www"
+AGENT_SOCK="$SSH_DIR/agent.sock"
+SSHD=/usr/sbin/sshd
+SSHDS=(bastion instance)
+# The environment the lab's daemons get (nothing else of the caller's).
+DAEMON_ENV=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" "HOME=${HOME:-/}" "LANG=C.UTF-8")
 # The lab's account: moto's default, and what ministack is told to use.
 LAB_ACCOUNT=123456789012
 EMULATORS=(moto ministack)
@@ -50,14 +65,117 @@ emu_health_url() {
 
 # Prints the pid of our running emulator NAME (from its pid file, checked against the
 # process's command line); fails when there is none.
-emu_pid() {
-  local f="$STATE/$1.pid" pid
+emu_pid() { pid_from_file "$STATE/$1.pid" "$(emu_marker "$1") "; }
+
+# Prints the pid in pid FILE when that process's command line (NULs read as spaces) contains
+# MARKER; fails otherwise (no file, no such process, or a pid reused by something else).
+pid_from_file() {
+  local f=$1 marker=$2 pid
   [[ -f $f ]] || return 1
   pid=$(<"$f")
   [[ $pid =~ ^[0-9]+$ ]] || return 1
   [[ -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$(emu_marker "$1") " || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$marker" || return 1
   echo "$pid"
+}
+
+# sshd NAME (bastion or instance): its config (written by lab/up), pid file, log and the
+# master's command line. The master retitles itself "sshd: <command line> [listener] ...",
+# which still contains it; its per-connection children ("sshd: USER [priv]") do not.
+sshd_conf() { echo "$SSH_DIR/sshd-$1.conf"; }
+sshd_pidfile() { echo "$STATE/sshd-$1.pid"; }
+sshd_log() { echo "$STATE/sshd-$1.log"; }
+sshd_marker() { echo "$SSHD -D -e -f $(sshd_conf "$1") -E $(sshd_log "$1")"; }
+sshd_pid() { pid_from_file "$(sshd_pidfile "$1")" "$(sshd_marker "$1")"; }
+# The port in NAME's config.
+sshd_port() { awk '$1 == "Port" { print $2; exit }' "$(sshd_conf "$1")" 2>/dev/null; }
+
+http_marker() { echo "$VENV/bin/python -u -m http.server --bind 127.0.0.1 --directory $WWW "; }
+http_pid() { pid_from_file "$STATE/http.pid" "$(http_marker)"; }
+
+agent_marker() { echo "ssh-agent -D -a $AGENT_SOCK "; }
+agent_pid() { pid_from_file "$STATE/ssh-agent.pid" "$(agent_marker)"; }
+
+# The direct children of PID, one a line.
+children_of() {
+  local pid=$1 f
+  if [[ -r /proc/$pid/task/$pid/children ]]; then
+    for f in /proc/"$pid"/task/*/children; do
+      tr ' ' '\n' <"$f" 2>/dev/null
+    done | grep -E '^[0-9]+$' || true
+  else
+    ps -o pid= --ppid "$pid" 2>/dev/null | tr -d ' ' || true
+  fi
+}
+
+# All descendants of PID (children first, then theirs), one a line.
+descendants_of() {
+  local c
+  for c in $(children_of "$1"); do
+    echo "$c"
+    descendants_of "$c"
+  done
+}
+
+# Stops process PID and every descendant of it: freezes the tree top-down (SIGSTOP, again
+# until no new descendant shows up, so nothing forks away unseen), sends TERM to all, lets
+# them run on (CONT), and KILLs what is left after WAIT seconds (default 2).
+stop_tree() {
+  local pid=$1 wait=${2:-2} frozen=() new p deadline
+  kill -STOP "$pid" 2>/dev/null || return 0
+  frozen=("$pid")
+  while :; do
+    new=()
+    for p in $(descendants_of "$pid"); do
+      [[ " ${frozen[*]} " == *" $p "* ]] || new+=("$p")
+    done
+    ((${#new[@]})) || break
+    kill -STOP "${new[@]}" 2>/dev/null || true
+    frozen+=("${new[@]}")
+  done
+  kill -TERM "${frozen[@]}" 2>/dev/null || true
+  kill -CONT "${frozen[@]}" 2>/dev/null || true
+  deadline=$((SECONDS + wait))
+  for p in "${frozen[@]}"; do
+    while alive "$p"; do
+      if ((SECONDS >= deadline)); then
+        kill -KILL "$p" 2>/dev/null || true
+        break
+      fi
+      sleep 0.02
+    done
+  done
+}
+
+# The state letter of process PID (R, S, T, Z...), from after the ")" that ends its name.
+proc_state() {
+  local stat
+  stat=$(<"/proc/$1/stat") 2>/dev/null || return 0
+  stat=${stat##*) }
+  echo "${stat%% *}"
+}
+
+# Whether process PID exists and has not exited (a zombie has).
+alive() { [[ -d /proc/$1 && $(proc_state "$1") != Z ]]; }
+
+# Waits (up to SECS, default 5) until nothing listens on PORT.
+wait_port_free() {
+  local port=$1 deadline=$((SECONDS + ${2:-5}))
+  while port_in_use "$port"; do
+    ((SECONDS < deadline)) || return 1
+    sleep 0.02
+  done
+}
+
+# Prints the listening addresses of PORT; fails unless it is exactly 127.0.0.1:PORT.
+loopback_only() {
+  local port=$1 listen
+  command -v ss >/dev/null 2>&1 || return 0
+  listen=$(ss -Htln "sport = :$port" | awk '{print $4}' | sort -u | tr '\n' ' ')
+  [[ $listen == "127.0.0.1:$port " ]] || {
+    echo "$listen"
+    return 1
+  }
 }
 
 # The port a running emulator was started on (recorded beside its pid file).

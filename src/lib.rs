@@ -4,6 +4,7 @@
 //! applies them to its state; the UI renders that state without side effects.
 
 pub mod app;
+pub mod bastion;
 pub mod cli;
 pub mod config;
 pub mod estate;

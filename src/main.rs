@@ -4,7 +4,7 @@ use std::time::Instant;
 use clap::Parser;
 
 use qpconsole::cli::setup::{Setup, init_logging, log_dir};
-use qpconsole::cli::{Cli, Command, check_config, status, tui};
+use qpconsole::cli::{Cli, Command, check_config, status, tui, tunnel};
 
 fn main() -> ExitCode {
     let started = Instant::now();
@@ -33,6 +33,13 @@ fn main() -> ExitCode {
             print!("{}", check_config::report(&setup));
             ExitCode::SUCCESS
         }
+        Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some(Command::Status { format }) => match status::run(&cli.global, &setup, format) {
             Ok((report, code)) => {
                 println!("{report}");

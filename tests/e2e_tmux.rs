@@ -17,6 +17,23 @@ impl Tmux {
     /// Starts `qpconsole ARGS` in a 120x40 pane; when it exits the pane's shell prints its exit
     /// code and the terminal settings, then waits to be read.
     fn start(name: &str, args: &str) -> Tmux {
+        Self::start_with(name, "unset QPCONSOLE_CONFIG;", args)
+    }
+
+    /// As `start`, on the lab's estate (its config and AWS endpoints come from the lab's
+    /// environment, which the tmux server inherits).
+    fn start_on_lab(name: &str, args: &str) -> Tmux {
+        let state = std::env::var("QPCONSOLE_LAB_STATE").unwrap_or_else(|_| {
+            panic!("the lab is not up: run `eval \"$(lab/up)\"` first (lab/test does this for you)")
+        });
+        Self::start_with(
+            name,
+            &format!("export QPCONSOLE_CONFIG='{state}/qpconsole.toml';"),
+            args,
+        )
+    }
+
+    fn start_with(name: &str, prelude: &str, args: &str) -> Tmux {
         assert!(
             Command::new("tmux")
                 .arg("-V")
@@ -28,7 +45,7 @@ impl Tmux {
         let logs = tempfile::tempdir().unwrap();
         let socket = format!("qpconsole-e2e-{}-{name}", std::process::id());
         let script = format!(
-            "unset QPCONSOLE_CONFIG; QPCONSOLE_CONFIG_DIR='{}' QPCONSOLE_LOG_DIR='{}' '{}' {args}; echo \"EXIT=$?\"; stty -a; echo STTY-END; sleep 60",
+            "{prelude} QPCONSOLE_CONFIG_DIR='{}' QPCONSOLE_LOG_DIR='{}' '{}' {args}; echo \"EXIT=$?\"; stty -a; echo STTY-END; sleep 60",
             config.path().display(),
             logs.path().display(),
             common::bin()
@@ -179,6 +196,41 @@ fn a_terminal_too_small_gets_a_message_not_a_crash() {
     t.wait_for("Terminal too small");
     t.tmux(&["resize-window", "-x", "120", "-y", "40"]);
     t.wait_for("Overview");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn a_shell_on_a_phoenix_instance_runs_there_and_the_console_comes_back() {
+    let t = Tmux::start_on_lab("shell", "");
+    t.wait_for("connected");
+    t.keys(&["3"]);
+    t.wait_for("phoenix-a");
+    t.keys(&["s"]);
+    // The remote prompt replaces the console on the main screen.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.screen().contains("Phoenix fleet") {
+        assert!(Instant::now() < deadline, "no shell: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys(&["echo jumped-$((6*7)) on $SSH_CONNECTION", "Enter"]);
+    let screen = t.wait_for("jumped-42 on");
+    let instance_port = std::env::var("QPCONSOLE_LAB_INSTANCE_SSH_PORT").unwrap_or("47111".into());
+    assert!(
+        screen.contains(&format!(" 127.0.0.1 {instance_port}")),
+        "the instance's sshd answered: {screen}"
+    );
+    // Window size changes reach the remote PTY.
+    t.tmux(&["resize-window", "-x", "100", "-y", "30"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["stty size", "Enter"]);
+    t.wait_for("30 100");
+    t.keys(&["exit", "Enter"]);
+    let screen = t.wait_for("ended (exit 0)");
+    assert!(
+        screen.contains("Phoenix fleet"),
+        "the console is back: {screen}"
+    );
     t.keys(&["q"]);
     assert_terminal_restored(&t, 0);
 }

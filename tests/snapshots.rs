@@ -6,7 +6,7 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{Action, App, Confirm, Level, Message, View};
+use qpconsole::app::{Action, App, Confirm, Effect, Level, Message, View};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
 use qpconsole::source::{SourceKind, Update};
@@ -302,4 +302,41 @@ fn big_tables_scroll_to_the_selection() {
             );
         }
     }
+}
+
+#[test]
+fn bastion_questions_hide_secrets_and_show_fingerprints() {
+    use qpconsole::bastion::Question;
+    let mut app = showing(View::Bastion, (100, 30));
+    app.show_prompt(&Question::Passphrase {
+        key: "/home/ops/.ssh/id_ed25519".into(),
+    });
+    for c in "s3cret".chars() {
+        app.handle_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    assert_eq!(app.prompt.as_ref().unwrap().input, "s3cret");
+    let screen = draw(&app).backend().to_string();
+    assert!(!screen.contains("s3cret"), "a passphrase is never echoed");
+    insta::assert_snapshot!("passphrase_prompt_100x30", draw(&app).backend());
+    let answered = app.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Enter,
+    ));
+    assert_eq!(answered, [Effect::Answer(Some("s3cret".into()))]);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.prompt.is_none());
+
+    let mut app = showing(View::Bastion, (100, 30));
+    app.show_prompt(&Question::HostKey {
+        host: "10.20.0.5".into(),
+        key: "ED25519 SHA256:WOwXsrp1d7sYwFTIvxRYtlNWJrpXPWp5r9Vc1YtbKI8".into(),
+        known_hosts: "/home/ops/.ssh/known_hosts".into(),
+    });
+    for c in "ye".chars() {
+        app.handle_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    insta::assert_snapshot!("host_key_prompt_100x30", draw(&app).backend());
 }

@@ -87,6 +87,15 @@ pub enum Action {
         member: String,
         class: String,
     },
+    /// Open a named tunnel through the bastion.
+    TunnelOpen(String),
+    TunnelClose(String),
+    /// Open the selected tunnel of the Bastion view, or close it if open.
+    TunnelToggle,
+    /// Redial the bastion now.
+    Reconnect,
+    /// An interactive shell on the selected Phoenix instance, through the bastion.
+    Shell,
     // Text input (palette, filter) and dialogs.
     Submit,
     Cancel,
@@ -159,6 +168,28 @@ pub const COMMANDS: &[Command] = &[
         in_palette: true,
         mutating: true,
     },
+    cmd(
+        "tunnel-open",
+        "NAME",
+        "Open a tunnel through the bastion",
+        true,
+    ),
+    cmd("tunnel-close", "NAME", "Close a tunnel", true),
+    cmd(
+        "tunnel-toggle",
+        "",
+        "Open or close the selected tunnel",
+        false,
+    ),
+    cmd("reconnect", "", "Redial the bastion now", true),
+    // A shell can change anything on the instance: read-only removes it, as k9s does.
+    Command {
+        word: "shell",
+        args: "",
+        desc: "Shell on the selected instance, through the bastion",
+        in_palette: true,
+        mutating: true,
+    },
     cmd("submit", "", "Run / apply / choose", false),
     cmd("cancel", "", "Cancel", false),
     cmd("complete", "", "Complete the word", false),
@@ -195,6 +226,9 @@ const SIMPLE: &[(&str, Action)] = &[
     ("prev-view", Action::PrevView),
     ("refresh", Action::Refresh),
     ("readonly", Action::ToggleReadonly),
+    ("tunnel-toggle", Action::TunnelToggle),
+    ("reconnect", Action::Reconnect),
+    ("shell", Action::Shell),
     ("submit", Action::Submit),
     ("cancel", Action::Cancel),
     ("complete", Action::Complete),
@@ -245,6 +279,11 @@ impl Action {
                 [name] => Ok(Action::Estate(name.to_string())),
                 _ => Err("'estate' takes the name of one estate".to_string()),
             },
+            "tunnel-open" | "tunnel-close" => match args.as_slice() {
+                [name] if word == "tunnel-open" => Ok(Action::TunnelOpen(name.to_string())),
+                [name] => Ok(Action::TunnelClose(name.to_string())),
+                _ => Err(format!("'{word}' takes the name of one tunnel")),
+            },
             "failover" => match args.as_slice() {
                 [] => Ok(Action::Failover(None)),
                 [target] => Ok(Action::Failover(Some(target.to_string()))),
@@ -270,6 +309,8 @@ impl Action {
             Action::Estate(_) => "estate",
             Action::Failover(_) => "failover",
             Action::Resize { .. } => "resize",
+            Action::TunnelOpen(_) => "tunnel-open",
+            Action::TunnelClose(_) => "tunnel-close",
             simple => {
                 SIMPLE
                     .iter()
@@ -306,6 +347,7 @@ impl fmt::Display for Action {
             Action::View(v) => write!(f, "{word} {}", v.name()),
             Action::Estate(name) => write!(f, "{word} {name}"),
             Action::Failover(Some(t)) => write!(f, "{word} {t}"),
+            Action::TunnelOpen(name) | Action::TunnelClose(name) => write!(f, "{word} {name}"),
             Action::Resize { member, class } => write!(f, "{word} {member} {class}"),
             _ => f.write_str(word),
         }
@@ -330,6 +372,9 @@ mod tests {
             "failover qp-aurora-2",
             "resize qp-aurora-2 db.r6g.xlarge",
             "toggle-choice",
+            "tunnel-open aurora-writer",
+            "tunnel-close aurora-writer",
+            "reconnect",
         ] {
             assert_eq!(Action::parse(text).unwrap().to_string(), text);
         }
@@ -359,12 +404,12 @@ mod tests {
     }
 
     #[test]
-    fn only_failover_and_resize_mutate() {
+    fn read_only_removes_failover_resize_and_shells() {
         let mutating: Vec<_> = COMMANDS
             .iter()
             .filter(|c| c.mutating)
             .map(|c| c.word)
             .collect();
-        assert_eq!(mutating, ["failover", "resize"]);
+        assert_eq!(mutating, ["failover", "resize", "shell"]);
     }
 }

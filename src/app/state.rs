@@ -42,6 +42,16 @@ pub struct Confirm {
     pub typed: String,
 }
 
+/// A question from the bastion (a passphrase, an unknown host key), answered in a dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prompt {
+    pub title: String,
+    pub lines: Vec<String>,
+    /// Typed without echo.
+    pub secret: bool,
+    pub input: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Level {
     Info,
@@ -58,6 +68,14 @@ pub struct Message {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Source(crate::source::Request),
+    Bastion(crate::bastion::Command),
+    /// An interactive shell on an instance, through the bastion.
+    Shell {
+        instance: String,
+        address: String,
+    },
+    /// The answer to the bastion's question; `None` declines it.
+    Answer(Option<String>),
     SwitchEstate(String),
     Quit,
 }
@@ -85,6 +103,9 @@ pub struct App {
     pub overview_tile: usize,
     pub palette: Palette,
     pub confirm: Option<Confirm>,
+    pub prompt: Option<Prompt>,
+    /// A live bastion reports the bastion panel itself; the source's pictures then leave it be.
+    pub bastion_reported: bool,
     pub help_scroll: usize,
     pub message: Option<Message>,
     /// Keys of a sequence typed so far (`g` of `g g`).
@@ -121,6 +142,8 @@ impl App {
             overview_tile: 0,
             palette: Palette::default(),
             confirm: None,
+            prompt: None,
+            bastion_reported: false,
             help_scroll: 0,
             message: None,
             pending_keys: Vec::new(),
@@ -149,6 +172,7 @@ impl App {
             .unwrap_or_default();
         self.estate_name = name.to_string();
         self.estate = Estate::empty(name, region);
+        self.bastion_reported = false;
         self.readonly = self.readonly_on_entry || readonly;
         self.production = production;
         self.rules = Rules {

@@ -3,12 +3,13 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use crate::estate::AreaKind;
-use crate::source::{Request, Update};
+use crate::bastion::{Command, Question, Report};
+use crate::estate::{AreaKind, ForwardState};
+use crate::source::{Request, SourceKind, Update};
 use crate::ui;
 use crate::ui::keymap::{Chord, Lookup, Mode};
 
-use super::{Action, App, Effect, Level, Message, View, confirm, palette, rows};
+use super::{Action, App, Effect, Level, Message, Prompt, View, confirm, palette, rows};
 
 impl App {
     /// Applies a source's report.
@@ -20,6 +21,9 @@ impl App {
                 if let Some(p) = estate.phoenix.data.as_mut() {
                     p.instances
                         .sort_by(|a, b| (&a.az, &a.name, &a.id).cmp(&(&b.az, &b.name, &b.id)));
+                }
+                if self.bastion_reported {
+                    estate.bastion = std::mem::take(&mut self.estate.bastion);
                 }
                 self.estate = estate;
                 for view in View::ALL {
@@ -33,6 +37,29 @@ impl App {
                 });
             }
         }
+    }
+
+    /// A report from the estate's live bastion.
+    pub fn apply_bastion(&mut self, report: Report) {
+        match report {
+            Report::Bastion(b) => {
+                self.bastion_reported = true;
+                self.estate.bastion = b;
+                self.clamp_selection(View::Bastion);
+            }
+            Report::Notice { ok, message } => self.apply(Update::Notice { ok, message }),
+        }
+    }
+
+    /// Puts the bastion's question on screen, above whatever was open.
+    pub fn show_prompt(&mut self, question: &Question) {
+        self.prompt = Some(Prompt {
+            title: question.title().to_string(),
+            lines: question.lines(),
+            secret: question.is_secret(),
+            input: String::new(),
+        });
+        self.mode = Mode::Prompt;
     }
 
     pub fn resize(&mut self, width: u16, height: u16) {
@@ -86,6 +113,7 @@ impl App {
             Mode::Palette => self.in_palette(action),
             Mode::Filter => self.in_filter(action),
             Mode::Confirm => self.in_confirm(action),
+            Mode::Prompt => self.in_prompt(action),
             Mode::Help => self.in_help(action),
         }
     }
@@ -166,7 +194,7 @@ impl App {
                     self.info("read-only: failover and resize are disabled");
                 }
             }
-            Action::Failover(_) | Action::Resize { .. } if self.readonly => {
+            Action::Failover(_) | Action::Resize { .. } | Action::Shell if self.readonly => {
                 let how = self
                     .keymap
                     .key_for(Mode::Normal, &Action::ToggleReadonly)
@@ -176,6 +204,49 @@ impl App {
                     "read-only: {} is disabled ({how}:readonly to leave read-only)",
                     action.command().word
                 ));
+            }
+            Action::TunnelOpen(name) => return self.tunnel(Command::Open(name)),
+            Action::TunnelClose(name) => return self.tunnel(Command::Close(name)),
+            Action::TunnelToggle => {
+                if self.view() != View::Bastion {
+                    self.error("tunnels are opened from the Bastion view (or :tunnel-open NAME)");
+                    return Vec::new();
+                }
+                let selected = self.table(View::Bastion).selected;
+                let Some(f) = rows::forwards(self).get(selected).map(|f| (*f).clone()) else {
+                    self.error(
+                        "no tunnel selected: add [[estates.NAME.tunnels]] to qpconsole.toml",
+                    );
+                    return Vec::new();
+                };
+                return self.tunnel(if f.state == ForwardState::Listening {
+                    Command::Close(f.name)
+                } else {
+                    Command::Open(f.name)
+                });
+            }
+            Action::Reconnect => return self.tunnel(Command::Reconnect),
+            Action::Shell => {
+                if self.view() != View::Phoenix {
+                    self.error("shells are opened on the selected instance of the Phoenix view");
+                    return Vec::new();
+                }
+                let selected = self.table(View::Phoenix).selected;
+                let Some(i) = rows::instances(self).get(selected).map(|i| (*i).clone()) else {
+                    self.error("no instance selected");
+                    return Vec::new();
+                };
+                if i.private_ip.is_empty() {
+                    self.error(format!("{} has no private address to reach", i.id));
+                    return Vec::new();
+                }
+                if !self.has_live_bastion() {
+                    return Vec::new();
+                }
+                return vec![Effect::Shell {
+                    instance: i.id,
+                    address: i.private_ip,
+                }];
             }
             Action::Failover(target) => match confirm::failover(self, target.as_deref()) {
                 Ok(c) => self.ask(c),
@@ -290,6 +361,34 @@ impl App {
         Vec::new()
     }
 
+    fn in_prompt(&mut self, action: Action) -> Vec<Effect> {
+        let answer = match action {
+            Action::Submit => self.prompt.take().map(|p| p.input),
+            Action::Cancel | Action::Back | Action::Quit => {
+                self.prompt = None;
+                None
+            }
+            Action::DeleteChar => {
+                if let Some(p) = self.prompt.as_mut() {
+                    p.input.pop();
+                }
+                return Vec::new();
+            }
+            Action::ClearInput => {
+                if let Some(p) = self.prompt.as_mut() {
+                    p.input.clear();
+                }
+                return Vec::new();
+            }
+            _ => return Vec::new(),
+        };
+        self.mode = Mode::Normal;
+        if answer.is_none() {
+            self.info("declined: the bastion was not given an answer");
+        }
+        vec![Effect::Answer(answer)]
+    }
+
     fn in_help(&mut self, action: Action) -> Vec<Effect> {
         let last = ui::help_len(self).saturating_sub(1);
         let page = usize::from(self.viewport.1.saturating_sub(6)).max(1);
@@ -341,6 +440,34 @@ impl App {
         }
     }
 
+    /// Whether a real bastion can carry work; says why not otherwise (the DEMO estate only
+    /// simulates one).
+    fn has_live_bastion(&mut self) -> bool {
+        if self.source == SourceKind::Demo {
+            self.error("the DEMO bastion is simulated: tunnels and shells need a live estate");
+            return false;
+        }
+        if self
+            .estate_config(&self.estate_name)
+            .and_then(|c| c.bastion.as_ref())
+            .is_none()
+        {
+            self.error(format!(
+                "estate {} names no bastion: set `bastion` in qpconsole.toml",
+                self.estate_name
+            ));
+            return false;
+        }
+        true
+    }
+
+    fn tunnel(&mut self, command: Command) -> Vec<Effect> {
+        if !self.has_live_bastion() {
+            return Vec::new();
+        }
+        vec![Effect::Bastion(command)]
+    }
+
     fn type_char(&mut self, c: char) {
         match self.mode {
             Mode::Palette => {
@@ -351,6 +478,11 @@ impl App {
                 let view = self.view();
                 let f = format!("{}{c}", self.filter(view));
                 self.set_filter(view, f);
+            }
+            Mode::Prompt => {
+                if let Some(p) = self.prompt.as_mut() {
+                    p.input.push(c);
+                }
             }
             Mode::Confirm => {
                 if let Some(confirm) = self.confirm.as_mut() {

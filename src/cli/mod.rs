@@ -1,9 +1,11 @@
 //! The command line: the interactive console by default, and headless commands for scripts.
 
+pub mod ask;
 pub mod check_config;
 pub mod setup;
 pub mod status;
 pub mod tui;
+pub mod tunnel;
 
 use std::path::PathBuf;
 
@@ -62,6 +64,12 @@ pub enum Command {
     Status {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+    },
+    /// Hold the estate's named tunnels open through the bastion until Ctrl-C (like
+    /// `ssh -N -L`); prints where each listens. No names: every tunnel of the estate.
+    Tunnel {
+        #[arg(value_name = "NAME")]
+        names: Vec<String>,
     },
     /// Validate the config, theme and keymap, and say which files were loaded from where.
     CheckConfig {

@@ -3,8 +3,9 @@
 
 use serde::Serialize;
 
+use crate::bastion::{BastionHandle, Prompter, Report as BastionReportMsg, aws_http, service};
 use crate::estate::health::{self, backup_health};
-use crate::estate::{AreaKind, Estate, Health, Rules, Timestamp};
+use crate::estate::{AreaKind, Bastion, BastionState, Estate, Health, Rules, Timestamp};
 use crate::source::SourceKind;
 
 use super::setup::Setup;
@@ -36,10 +37,31 @@ pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8
             .build()
             .map_err(|e| format!("cannot start the async runtime: {e}"))?;
         let estate = runtime.block_on(async {
-            let mut live = LiveEstate::connect(&setup.estate, cfg).await;
-            live.identify().await;
-            live.refresh(true, true).await;
-            live.estate()
+            let mut probe = BastionProbe::start(cfg);
+            let http = match &probe {
+                Some(BastionProbe::Running { handle, .. }) if cfg.aws_via_bastion => {
+                    Some(aws_http::http_client(handle.link().clone()))
+                }
+                _ => None,
+            };
+            let mut live = LiveEstate::connect_with(&setup.estate, cfg, http).await;
+            let (_, bastion) = tokio::join!(
+                async {
+                    live.identify().await;
+                    live.refresh(true, true).await;
+                },
+                async {
+                    match probe.as_mut() {
+                        Some(p) => Some(p.settle().await),
+                        None => None,
+                    }
+                }
+            );
+            let mut estate = live.estate();
+            if let Some(b) = bastion {
+                estate.bastion = b;
+            }
+            estate
         });
         (estate, SourceKind::Live)
     };
@@ -60,6 +82,8 @@ pub struct Report {
     pub vpn: Vec<VpnReport>,
     pub backups: Vec<BackupReport>,
     pub bastion: BastionReport,
+    /// The bastion's named forwards (the demo's simulated ones, or the configured ones).
+    pub tunnels: Vec<ForwardReport>,
     pub identity: Option<IdentityReport>,
 }
 
@@ -155,6 +179,106 @@ pub struct BastionReport {
     pub target: Option<String>,
     pub state: &'static str,
     pub rtt_ms: Option<f64>,
+    /// Why the session is not up, when it is not.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ForwardReport {
+    pub name: String,
+    pub local: String,
+    pub remote: String,
+    pub state: &'static str,
+    pub connections: u32,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub last_error: Option<String>,
+}
+
+/// How long `status` gives the bastion to answer.
+const BASTION_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The estate's bastion, dialled once for `status` (no questions asked: nobody is there to
+/// answer), for its state and round trip, and to carry the AWS calls under `aws_via_bastion`.
+enum BastionProbe {
+    Failed(Bastion),
+    Running {
+        target: String,
+        handle: BastionHandle,
+        reports: tokio::sync::mpsc::UnboundedReceiver<BastionReportMsg>,
+    },
+}
+
+impl BastionProbe {
+    /// `None` when the estate has no bastion.
+    fn start(cfg: &crate::config::EstateConfig) -> Option<BastionProbe> {
+        let target = cfg.bastion.as_deref()?;
+        let failed = |error: String| {
+            BastionProbe::Failed(Bastion {
+                target: Some(target.to_string()),
+                state: BastionState::Down { error },
+                rtt_ms: None,
+                forwards: Vec::new(),
+            })
+        };
+        let (route, settings) = match service::prepare(cfg, target) {
+            Ok(p) => p,
+            Err(e) => return Some(failed(e)),
+        };
+        let (tx, reports) = tokio::sync::mpsc::unbounded_channel();
+        let emit = Box::new(move |r| tx.send(r).is_ok());
+        Some(
+            match service::spawn(cfg, settings, route, Prompter::none(), emit) {
+                Ok(handle) => BastionProbe::Running {
+                    target: target.to_string(),
+                    handle,
+                    reports,
+                },
+                Err(e) => failed(e),
+            },
+        )
+    }
+
+    /// The bastion once it is up with a round trip measured, or has failed, or after
+    /// `BASTION_WAIT`.
+    async fn settle(&mut self) -> Bastion {
+        let (target, reports) = match self {
+            BastionProbe::Failed(b) => return b.clone(),
+            BastionProbe::Running {
+                target, reports, ..
+            } => (target.clone(), reports),
+        };
+        let mut last: Option<Bastion> = None;
+        let settled = tokio::time::timeout(BASTION_WAIT, async {
+            while let Some(report) = reports.recv().await {
+                let BastionReportMsg::Bastion(b) = report else {
+                    continue;
+                };
+                let done = match &b.state {
+                    BastionState::Connected { .. } => b.rtt_ms.is_some(),
+                    BastionState::Down { .. } | BastionState::Reconnecting { .. } => true,
+                    _ => false,
+                };
+                last = Some(b);
+                if done {
+                    return;
+                }
+            }
+        })
+        .await;
+        // Without a single report the session never started: still Connecting.
+        let mut b = last.unwrap_or(Bastion {
+            target: Some(target),
+            state: BastionState::Connecting,
+            ..Bastion::default()
+        });
+        if settled.is_err() && !matches!(b.state, BastionState::Connected { .. }) {
+            b.state = BastionState::Down {
+                error: format!("no session after {} s", BASTION_WAIT.as_secs()),
+            };
+        }
+        b
+    }
 }
 
 impl Report {
@@ -277,8 +401,28 @@ impl Report {
             bastion: BastionReport {
                 target: estate.bastion.target.clone(),
                 state: estate.bastion.state.label(),
-                rtt_ms: estate.bastion.rtt_ms.map(|r| r.round()),
+                rtt_ms: estate.bastion.rtt_ms.map(|r| (r * 10.0).round() / 10.0),
+                error: match &estate.bastion.state {
+                    BastionState::Down { error } => Some(error.clone()),
+                    BastionState::Reconnecting { last_error, .. } => Some(last_error.clone()),
+                    _ => None,
+                },
             },
+            tunnels: estate
+                .bastion
+                .forwards
+                .iter()
+                .map(|f| ForwardReport {
+                    name: f.name.clone(),
+                    local: f.local.clone(),
+                    remote: f.remote.clone(),
+                    state: f.state.as_str(),
+                    connections: f.connections,
+                    bytes_in: f.bytes_in,
+                    bytes_out: f.bytes_out,
+                    last_error: f.last_error.clone(),
+                })
+                .collect(),
             identity: estate.identity.as_ref().map(|i| IdentityReport {
                 account: i.account.clone(),
                 arn: i.arn.clone(),

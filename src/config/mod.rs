@@ -8,4 +8,4 @@ pub mod model;
 
 pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};
-pub use model::{Config, EstateConfig, PhoenixConfig, RefreshConfig};
+pub use model::{Config, EstateConfig, HostKeyPolicy, PhoenixConfig, RefreshConfig, TunnelConfig};

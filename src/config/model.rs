@@ -33,6 +33,27 @@ pub struct EstateConfig {
     pub production: bool,
     /// An ssh config Host alias, or user@host:port.
     pub bastion: Option<String>,
+    /// The OpenSSH client config that resolves `bastion`; default ~/.ssh/config.
+    pub ssh_config: Option<String>,
+    /// The known_hosts file host keys are checked against (and learned into); default
+    /// ~/.ssh/known_hosts.
+    pub known_hosts: Option<String>,
+    #[serde(default)]
+    pub strict_host_key_checking: HostKeyPolicy,
+    /// Password authentication is off unless asked for: keys and certificates come first.
+    #[serde(default)]
+    pub password_auth: bool,
+    /// Open the AWS SDK's connections as channels through the bastion (for networks where only
+    /// the bastion reaches AWS).
+    #[serde(default)]
+    pub aws_via_bastion: bool,
+    /// Named local forwards through the bastion.
+    #[serde(default)]
+    pub tunnels: Vec<TunnelConfig>,
+    /// `host:port` the bastion should dial instead of another `host:port`: for split-horizon
+    /// names and for labs where the estate's endpoints are stand-ins.
+    #[serde(default)]
+    pub remap: BTreeMap<String, String>,
     pub aurora_cluster: String,
     #[serde(default)]
     pub phoenix: PhoenixConfig,
@@ -45,6 +66,33 @@ pub struct EstateConfig {
     pub backup_max_age_hours: f64,
     #[serde(default)]
     pub refresh: RefreshConfig,
+}
+
+/// OpenSSH's StrictHostKeyChecking, minus `no`: a changed key is always refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+pub enum HostKeyPolicy {
+    /// An unknown host is refused.
+    #[default]
+    #[serde(rename = "yes")]
+    Yes,
+    /// An unknown host's key is learned into known_hosts.
+    #[serde(rename = "accept-new")]
+    AcceptNew,
+    /// An unknown host's fingerprint is shown and the user decides.
+    #[serde(rename = "ask")]
+    Ask,
+}
+
+/// A named local forward: `remote` is `host:port`, `cluster:writer:PORT`,
+/// `cluster:reader:PORT` or `instance:ID:PORT`, resolved when a connection arrives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TunnelConfig {
+    pub name: String,
+    pub remote: String,
+    /// 0 or absent: any free port.
+    #[serde(default)]
+    pub local_port: u16,
 }
 
 /// How often the live source reads each kind of data.

@@ -92,9 +92,7 @@ fn session(frame: &mut Frame, area: Rect, app: &App, target: &str, selected: Opt
             widgets::health_style(t, v.health),
         ),
     ])];
-    let rtt = b
-        .rtt_ms
-        .map_or_else(|| "-".to_string(), |r| format!("{r:.0} ms"));
+    let rtt = b.rtt_ms.map_or_else(|| "-".to_string(), widgets::millis);
     let mut timing = vec![label("rtt "), text(rtt)];
     if let BastionState::Connected { since } = b.state {
         timing.extend([

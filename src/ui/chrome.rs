@@ -158,7 +158,10 @@ fn bastion_piece(app: &App) -> Piece<'static> {
     }
     let h = health::bastion(b).health;
     let mark = Span::styled(format!("{} ", health_symbol(h)), health_style(t, h));
-    let rtt = b.rtt_ms.map(|r| format!(" {r:.0} ms")).unwrap_or_default();
+    let rtt = b
+        .rtt_ms
+        .map(|r| format!(" {}", widgets::millis(r)))
+        .unwrap_or_default();
     let full = vec![
         Span::styled("bastion ", t.dim),
         mark.clone(),
@@ -275,6 +278,12 @@ fn hint_actions(app: &App) -> Vec<(Action, &'static str)> {
                 (Action::Palette, "command"),
                 (Action::Filter, "filter"),
             ];
+            if app.view() == View::Bastion {
+                hints.push((Action::TunnelToggle, "open/close"));
+            }
+            if app.view() == View::Phoenix && !app.readonly {
+                hints.push((Action::Shell, "shell"));
+            }
             if app.view() == View::Overview {
                 hints.push((Action::Select, "open"));
             } else {
@@ -296,6 +305,7 @@ fn hint_actions(app: &App) -> Vec<(Action, &'static str)> {
             (Action::Submit, "press"),
             (Action::Cancel, "cancel"),
         ],
+        Mode::Prompt => vec![(Action::Submit, "answer"), (Action::Cancel, "decline")],
         Mode::Help => vec![(Action::Down, "scroll"), (Action::Back, "close")],
     }
 }

@@ -15,6 +15,7 @@ fn heading(mode: Mode) -> &'static str {
         Mode::Palette => "Command palette (:)",
         Mode::Filter => "Filter (/)",
         Mode::Confirm => "Confirmation dialog",
+        Mode::Prompt => "Bastion question (passphrase, host key)",
         Mode::Help => "This help",
     }
 }

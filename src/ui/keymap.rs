@@ -21,15 +21,17 @@ pub enum Mode {
     Palette,
     Filter,
     Confirm,
+    Prompt,
     Help,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 5] = [
+    pub const ALL: [Mode; 6] = [
         Mode::Normal,
         Mode::Palette,
         Mode::Filter,
         Mode::Confirm,
+        Mode::Prompt,
         Mode::Help,
     ];
 
@@ -39,6 +41,7 @@ impl Mode {
             Mode::Palette => "palette",
             Mode::Filter => "filter",
             Mode::Confirm => "confirm",
+            Mode::Prompt => "prompt",
             Mode::Help => "help",
         }
     }

@@ -14,6 +14,7 @@ mod help;
 mod overview;
 mod palette;
 mod phoenix;
+mod prompt;
 mod vpn;
 mod waf;
 mod widgets;
@@ -53,6 +54,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         (Mode::Palette, _) => palette::render(frame, s.body, app),
         (Mode::Confirm, Some(c)) => confirm::render(frame, s.body, app, c),
         _ => {}
+    }
+    if let (Mode::Prompt, Some(p)) = (app.mode, &app.prompt) {
+        prompt::render(frame, s.body, app, p);
     }
 }
 

@@ -257,6 +257,15 @@ pub fn sparkline(series: &Series, width: usize, ceiling: Option<f64>) -> String 
 }
 
 /// 1023 B, 4.2 KiB, 17.0 MiB, 1.3 GiB: binary units, one decimal.
+/// A round trip: tenths below 10 ms, where a loopback or same-zone bastion lives.
+pub fn millis(ms: f64) -> String {
+    if ms < 10.0 {
+        format!("{ms:.1} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
+}
+
 pub fn bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
     if n < 1024 {

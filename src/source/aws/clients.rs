@@ -11,6 +11,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
     BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
@@ -180,6 +181,12 @@ const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Clients {
     pub async fn load(cfg: &EstateConfig) -> Clients {
+        Self::load_with(cfg, None).await
+    }
+
+    /// As `load`, with `http` (when given) carrying every call, the credential providers'
+    /// included, instead of the SDK's own HTTP client: see `bastion::aws_http`.
+    pub async fn load_with(cfg: &EstateConfig, http: Option<SharedHttpClient>) -> Clients {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(cfg.region.clone()))
             .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
@@ -191,6 +198,9 @@ impl Clients {
             );
         if let Some(profile) = &cfg.profile {
             loader = loader.profile_name(profile);
+        }
+        if let Some(http) = http {
+            loader = loader.http_client(http);
         }
         let sdk = loader.load().await;
         let calls = CallCounter::default();

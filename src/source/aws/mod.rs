@@ -14,6 +14,7 @@ mod waf;
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -54,9 +55,19 @@ pub struct LiveEstate {
 
 impl LiveEstate {
     pub async fn connect(name: &str, cfg: &EstateConfig) -> LiveEstate {
+        Self::connect_with(name, cfg, None).await
+    }
+
+    /// As `connect`, with the SDK's HTTP connections made by `http` when given: for
+    /// `aws_via_bastion`, `bastion::aws_http::http_client` of the estate's bastion.
+    pub async fn connect_with(
+        name: &str,
+        cfg: &EstateConfig,
+        http: Option<SharedHttpClient>,
+    ) -> LiveEstate {
         LiveEstate {
             cfg: cfg.clone(),
-            clients: Clients::load(cfg).await,
+            clients: Clients::load_with(cfg, http).await,
             estate: Estate::empty(name, cfg.region.clone()),
             acls: Vec::new(),
             fleet: fleet::Known::default(),
@@ -189,6 +200,7 @@ fn record<T>(area: &mut Area<T>, result: Result<T, String>, now: Timestamp) {
 pub fn spawn(
     name: &str,
     cfg: &EstateConfig,
+    http: Option<SharedHttpClient>,
     emit: impl Fn(Update) -> bool + Send + 'static,
 ) -> SourceHandle {
     let (requests, mut incoming) = mpsc::unbounded_channel();
@@ -196,7 +208,7 @@ pub fn spawn(
     let task = tokio::spawn(async move {
         let describe_every = Duration::from_secs(cfg.refresh.describe_secs);
         let metrics_every = Duration::from_secs(cfg.refresh.metrics_secs);
-        let mut live = LiveEstate::connect(&name_owned, &cfg).await;
+        let mut live = LiveEstate::connect_with(&name_owned, &cfg, http).await;
         live.identify().await;
         let mut next_describe = Instant::now();
         let mut next_metrics = Instant::now();

@@ -22,6 +22,13 @@ fn cfg() -> EstateConfig {
         readonly: false,
         production: true,
         bastion: Some("qp-bastion".into()),
+        ssh_config: None,
+        known_hosts: None,
+        strict_host_key_checking: Default::default(),
+        password_auth: false,
+        aws_via_bastion: false,
+        tunnels: vec![],
+        remap: BTreeMap::new(),
         aurora_cluster: CLUSTER.into(),
         phoenix: PhoenixConfig {
             asg: Some("qp-phoenix-asg".into()),

@@ -1,0 +1,311 @@
+//! One ssh connection along a route: TCP to the first hop, then each further hop as SSH over a
+//! direct-tcpip channel of the one before (OpenSSH's ProxyJump), every hop held to the same
+//! host-key rules and authenticated on its own.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use russh::client::{self, Handle};
+use russh::keys::PublicKey;
+use russh::keys::PublicKeyOrCertificate;
+use russh::keys::ssh_key::Certificate;
+use russh::{ChannelStream, client::Msg};
+
+use super::auth::{self, KeyCache};
+use super::destination::{Hop, Route};
+use super::known_hosts::{self, Decision};
+use super::prompt::{Prompter, Question};
+use super::remote::join;
+use crate::config::HostKeyPolicy;
+
+/// How every session of an estate is opened.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub known_hosts: PathBuf,
+    pub policy: HostKeyPolicy,
+    pub password_auth: bool,
+    /// The ssh-agent socket (SSH_AUTH_SOCK), if any.
+    pub agent: Option<PathBuf>,
+    /// Keys whose passphrase was typed once, kept decrypted in memory so that a redial does not
+    /// ask again. The passphrase itself is not kept.
+    pub keys: KeyCache,
+}
+
+/// Why a dial failed. `permanent` failures (a refused host key, no way to authenticate) are
+/// not retried on their own: redialling cannot fix them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DialError {
+    pub message: String,
+    pub permanent: bool,
+}
+
+impl DialError {
+    fn transient(message: String) -> Self {
+        Self {
+            message,
+            permanent: false,
+        }
+    }
+
+    pub(super) fn permanent(message: String) -> Self {
+        Self {
+            message,
+            permanent: true,
+        }
+    }
+}
+
+impl std::fmt::Display for DialError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The russh handler of one hop: it checks the host key, and nothing else.
+pub struct HostCheck {
+    hop: String,
+    host: String,
+    port: u16,
+    settings: Arc<Settings>,
+    prompter: Prompter,
+    /// Why the key was refused, for the error the dial returns (russh only says "unknown key").
+    refusal: Arc<Mutex<Option<String>>>,
+    /// Set while a person is being asked about the key.
+    asking: Arc<AtomicBool>,
+}
+
+impl client::Handler for HostCheck {
+    type Error = russh::Error;
+
+    async fn check_server_key(
+        &mut self,
+        offered: &PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
+        // A host certificate is checked by its key: known_hosts @cert-authority lines are not
+        // supported, so the key itself must be known.
+        let offered = &match offered {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) => {
+                PublicKey::new(cert.public_key().clone(), "")
+            }
+        };
+        let path = &self.settings.known_hosts;
+        let refuse = |why: String| {
+            *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+            Ok(false)
+        };
+        let check = match known_hosts::check(path, &self.host, self.port, offered) {
+            Ok(c) => c,
+            Err(e) => return refuse(e.to_string()),
+        };
+        match known_hosts::decide(
+            self.settings.policy,
+            &check,
+            &self.host,
+            self.port,
+            offered,
+            path,
+        ) {
+            Decision::Accept => Ok(true),
+            Decision::Refuse(why) => refuse(why),
+            Decision::Learn => self.learn(offered),
+            Decision::Ask => {
+                let question = Question::HostKey {
+                    // As known_hosts (and OpenSSH's own question) writes it.
+                    host: known_hosts::recorded_name(&self.host, self.port),
+                    key: known_hosts::label(offered),
+                    known_hosts: path.clone(),
+                };
+                self.asking.store(true, Ordering::Relaxed);
+                let answer = self.prompter.ask(question.clone()).await;
+                self.asking.store(false, Ordering::Relaxed);
+                let yes = matches!(answer, Some(a) if question.accepts(&a));
+                if yes {
+                    self.learn(offered)
+                } else {
+                    refuse(format!(
+                        "the host key of {} ({}) was not accepted",
+                        self.hop,
+                        known_hosts::fingerprint(offered)
+                    ))
+                }
+            }
+        }
+    }
+}
+
+impl HostCheck {
+    fn learn(&self, key: &PublicKey) -> Result<bool, russh::Error> {
+        match known_hosts::learn(&self.settings.known_hosts, &self.host, self.port, key) {
+            Ok(()) => {
+                tracing::info!(
+                    host = %join(&self.host, self.port),
+                    fingerprint = %known_hosts::fingerprint(key),
+                    "learned a new host key"
+                );
+                Ok(true)
+            }
+            Err(e) => {
+                *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("cannot record the host key of {}: {e}", self.hop));
+                Ok(false)
+            }
+        }
+    }
+}
+
+pub type Session = Handle<HostCheck>;
+
+/// The sessions of a route, first hop first; the last is the destination. The earlier ones
+/// carry the later ones, so they live exactly as long.
+pub struct Chain {
+    sessions: Vec<Session>,
+}
+
+impl Chain {
+    pub fn destination(&self) -> &Session {
+        self.sessions.last().expect("a chain has at least one hop")
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.sessions.iter().any(|s| s.is_closed())
+    }
+
+    /// A direct-tcpip channel from the destination to `host:port`.
+    pub async fn open(&self, host: &str, port: u16) -> Result<ChannelStream<Msg>, russh::Error> {
+        let channel = self
+            .destination()
+            .channel_open_direct_tcpip(host, port as u32, "127.0.0.1", 0)
+            .await?;
+        Ok(channel.into_stream())
+    }
+}
+
+/// The russh settings for a hop. Window and packet sizes match OpenSSH's for forwarded
+/// channels, and Nagle is off, which roughly halves the latency of small round trips.
+fn config(hop: &Hop) -> Arc<client::Config> {
+    let alive = hop.server_alive_interval;
+    Arc::new(client::Config {
+        keepalive_interval: alive,
+        keepalive_max: hop.server_alive_count_max as usize,
+        nodelay: true,
+        window_size: 8 * 1024 * 1024,
+        maximum_packet_size: 32 * 1024,
+        channel_buffer_size: 256,
+        ..Default::default()
+    })
+}
+
+const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Connects and authenticates every hop of `route`.
+pub async fn dial(
+    route: &Route,
+    settings: &Arc<Settings>,
+    prompter: &Prompter,
+) -> Result<Chain, DialError> {
+    let mut sessions: Vec<Session> = Vec::with_capacity(route.hops.len());
+    for hop in &route.hops {
+        let session = dial_hop(sessions.last(), hop, settings, prompter).await?;
+        sessions.push(session);
+    }
+    Ok(Chain { sessions })
+}
+
+/// One more hop: over TCP when there is no `carrier`, else over a direct-tcpip channel of it.
+pub async fn dial_hop(
+    carrier: Option<&Session>,
+    hop: &Hop,
+    settings: &Arc<Settings>,
+    prompter: &Prompter,
+) -> Result<Session, DialError> {
+    let label = format!("{} ({}@{})", hop.name, hop.user, join(&hop.host, hop.port));
+    let refusal = Arc::new(Mutex::new(None));
+    let handler_asking = Arc::new(AtomicBool::new(false));
+    let handler = HostCheck {
+        asking: handler_asking.clone(),
+        hop: label.clone(),
+        host: hop.host.clone(),
+        port: hop.port,
+        settings: settings.clone(),
+        prompter: prompter.clone(),
+        refusal: refusal.clone(),
+    };
+    let timeout = hop.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    let connecting = async {
+        match carrier {
+            None => client::connect(config(hop), (hop.host.as_str(), hop.port), handler).await,
+            Some(carrier) => {
+                let channel = carrier
+                    .channel_open_direct_tcpip(&hop.host, hop.port as u32, "127.0.0.1", 0)
+                    .await?;
+                client::connect_stream(config(hop), channel.into_stream(), handler).await
+            }
+        }
+    };
+    // ConnectTimeout bounds the network, not a person reading a fingerprint: while the
+    // host-key question is open the clock waits.
+    let asking = handler_asking.clone();
+    let deadline = async {
+        loop {
+            tokio::time::sleep(timeout).await;
+            if !asking.load(Ordering::Relaxed) {
+                return;
+            }
+        }
+    };
+    let outcome = tokio::select! {
+        r = connecting => Some(r),
+        () = deadline => None,
+    };
+    let mut session = match outcome {
+        None => {
+            return Err(DialError::transient(format!(
+                "{label}: no answer in {} s (ConnectTimeout)",
+                timeout.as_secs()
+            )));
+        }
+        Some(Err(e)) => {
+            if let Some(why) = refusal.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                return Err(DialError::permanent(why));
+            }
+            return Err(DialError::transient(format!("{label}: {}", describe(&e))));
+        }
+        Some(Ok(s)) => s,
+    };
+    auth::authenticate(&mut session, hop, &label, settings, prompter).await?;
+    Ok(session)
+}
+
+/// A russh error in the words of someone running a bastion.
+pub fn describe(e: &russh::Error) -> String {
+    match e {
+        russh::Error::ChannelOpenFailure(reason) => {
+            let why = match reason {
+                russh::ChannelOpenFailure::AdministrativelyProhibited => {
+                    "administratively prohibited (the bastion's PermitOpen or AllowTcpForwarding does not allow it)"
+                }
+                russh::ChannelOpenFailure::ConnectFailed => {
+                    "connect failed (nothing answers there, as seen from the bastion)"
+                }
+                russh::ChannelOpenFailure::UnknownChannelType => "unknown channel type",
+                russh::ChannelOpenFailure::ResourceShortage => "resource shortage on the bastion",
+                _ => "refused",
+            };
+            format!("the bastion refused the channel: {why}")
+        }
+        russh::Error::IO(io) => io.to_string(),
+        russh::Error::Disconnect => "the connection was closed".into(),
+        russh::Error::ConnectionTimeout | russh::Error::KeepaliveTimeout => {
+            "no answer from the server (keepalive timed out)".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Loads an OpenSSH certificate file, for `auth`.
+pub(super) fn certificate(path: &std::path::Path) -> Option<Certificate> {
+    russh::keys::load_openssh_certificate(path).ok()
+}
