@@ -2,8 +2,11 @@
 //! against the lab's emulators and its real OpenSSH bastion (whose log, at DEBUG1, shows every
 //! channel it forwards). `lab/test` starts the lab; by hand: `eval "$(lab/up)"`.
 
+mod common;
+
+use common::lab::{self, port, state};
 use std::io::{Read, Seek, SeekFrom};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -12,34 +15,11 @@ use qpconsole::bastion::aws_http::http_client;
 use qpconsole::bastion::service::{self, BastionHandle};
 use qpconsole::bastion::{Prompter, Report};
 use qpconsole::config::EstateConfig;
-use qpconsole::config::files::parse_config;
 use qpconsole::source::aws::LiveEstate;
 
-fn state() -> PathBuf {
-    let state = std::env::var_os("QPCONSOLE_LAB_STATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!("the lab is not up: run `eval \"$(lab/up)\"` first (lab/test does this for you)")
-        });
-    assert!(
-        state.join("sshd-bastion.pid").exists(),
-        "the lab's bastion sshd is not running: run lab/up again"
-    );
-    state
-}
-
-fn port(var: &str, default: u16) -> u16 {
-    std::env::var(var)
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(default)
-}
-
 /// The lab's estate, with its AWS calls through the bastion.
-fn estate(state: &Path) -> EstateConfig {
-    let path = state.join("qpconsole.toml");
-    let config = parse_config(&path, &std::fs::read_to_string(&path).unwrap()).unwrap();
-    let mut cfg = config.estates["qualitypost"].clone();
+fn estate() -> EstateConfig {
+    let mut cfg = lab::config().estates["qualitypost"].clone();
     cfg.aws_via_bastion = true;
     cfg
 }
@@ -50,12 +30,9 @@ fn seed(state: &Path) -> Value {
     serde_json::from_str(&seed).unwrap()
 }
 
+/// The runtime the console's own commands run on.
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    qpconsole::cli::runtime().unwrap()
 }
 
 /// The estate's bastion, started without an agent (the lab's ssh config names the key) and
@@ -90,7 +67,7 @@ fn the_aws_calls_go_through_the_bastion_as_forwards() {
     let state = state();
     let log = state.join("sshd-bastion.log");
     let from = std::fs::metadata(&log).unwrap().len();
-    let cfg = estate(&state);
+    let cfg = estate();
     let rt = rt();
     let (estate, calls) = rt.block_on(async {
         let handle = bastion(&cfg);
@@ -145,8 +122,7 @@ fn the_aws_calls_go_through_the_bastion_as_forwards() {
 
 #[test]
 fn a_bastion_that_cannot_be_reached_is_named_in_the_error_within_a_bounded_time() {
-    let state = state();
-    let mut cfg = estate(&state);
+    let mut cfg = estate();
     // A port nothing listens on: bound, then let go.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::lab::{port, ssh, state};
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -26,30 +28,6 @@ use tokio::sync::mpsc;
 /// Readers share the bastion; a test that restarts it holds it alone.
 static BASTION: RwLock<()> = RwLock::new(());
 
-fn state() -> PathBuf {
-    let state = std::env::var_os("QPCONSOLE_LAB_STATE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            panic!("the lab is not up: run `eval \"$(lab/up)\"` first (lab/test does this for you)")
-        });
-    assert!(
-        state.join("sshd-bastion.pid").exists(),
-        "the lab's bastion sshd is not running: run lab/up again (it starts sshd since the bastion tests)"
-    );
-    state
-}
-
-fn ssh(file: &str) -> PathBuf {
-    state().join("ssh").join(file)
-}
-
-fn port(var: &str, default: u16) -> u16 {
-    std::env::var(var)
-        .ok()
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(default)
-}
-
 fn bastion_port() -> u16 {
     port("QPCONSOLE_LAB_BASTION_PORT", 47110)
 }
@@ -59,12 +37,9 @@ fn user() -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
+/// The runtime the console's own commands run on.
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    qpconsole::cli::runtime().unwrap()
 }
 
 /// An ssh config with one host, `lab`, pointing at the bastion with the given extra lines.
@@ -126,6 +101,16 @@ fn route(config: &Path, alias: &str) -> Route {
     destination::resolve(alias, Some(config)).unwrap()
 }
 
+/// The route to the bastion as `lab`, logging in with the lab's plain key; its config file is
+/// written into `dir`.
+fn keyed_route(dir: &Path) -> Route {
+    let key = ssh("client_ed25519");
+    route(
+        &config_with(dir, &format!("  IdentityFile {}\n", key.display())),
+        "lab",
+    )
+}
+
 #[test]
 fn the_agent_alone_is_enough_and_without_it_the_failure_says_what_was_tried() {
     let _shared = BASTION.read();
@@ -157,12 +142,10 @@ fn the_agent_alone_is_enough_and_without_it_the_failure_says_what_was_tried() {
 fn an_identity_file_logs_in() {
     let _shared = BASTION.read();
     let dir = tempfile::tempdir().unwrap();
-    let key = ssh("client_ed25519");
-    let config = config_with(dir.path(), &format!("  IdentityFile {}\n", key.display()));
     let rt = rt();
     dial(
         &rt,
-        &route(&config, "lab"),
+        &keyed_route(dir.path()),
         &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
         &Prompter::none(),
     )
@@ -247,11 +230,7 @@ fn an_openssh_certificate_logs_in_where_its_bare_key_is_not_authorized() {
 fn an_unknown_host_is_refused_under_yes_learned_under_accept_new_and_asked_under_ask() {
     let _shared = BASTION.read();
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with(
-        dir.path(),
-        &format!("  IdentityFile {}\n", ssh("client_ed25519").display()),
-    );
-    let route = route(&config, "lab");
+    let route = keyed_route(dir.path());
     let known = dir.path().join("known_hosts");
     let rt = rt();
     let host = format!("[127.0.0.1]:{}", bastion_port());
@@ -325,11 +304,7 @@ fn an_unknown_host_is_refused_under_yes_learned_under_accept_new_and_asked_under
 fn a_changed_host_key_is_refused_loudly_under_every_policy() {
     let _shared = BASTION.read();
     let dir = tempfile::tempdir().unwrap();
-    let config = config_with(
-        dir.path(),
-        &format!("  IdentityFile {}\n", ssh("client_ed25519").display()),
-    );
-    let route = route(&config, "lab");
+    let route = keyed_route(dir.path());
     // Another ed25519 key recorded for the bastion: what a man in the middle looks like.
     let other = dir.path().join("other");
     let made = Command::new("ssh-keygen")

@@ -23,12 +23,10 @@ impl Tmux {
     /// As `start`, on the lab's estate (its config and AWS endpoints come from the lab's
     /// environment, which the tmux server inherits).
     fn start_on_lab(name: &str, args: &str) -> Tmux {
-        let state = std::env::var("QPCONSOLE_LAB_STATE").unwrap_or_else(|_| {
-            panic!("the lab is not up: run `eval \"$(lab/up)\"` first (lab/test does this for you)")
-        });
+        let config = common::lab::state().join("qpconsole.toml");
         Self::start_with(
             name,
-            &format!("export QPCONSOLE_CONFIG='{state}/qpconsole.toml';"),
+            &format!("export QPCONSOLE_CONFIG='{}';", config.display()),
             args,
         )
     }
@@ -215,7 +213,7 @@ fn a_shell_on_a_phoenix_instance_runs_there_and_the_console_comes_back() {
     }
     t.keys(&["echo jumped-$((6*7)) on $SSH_CONNECTION", "Enter"]);
     let screen = t.wait_for("jumped-42 on");
-    let instance_port = std::env::var("QPCONSOLE_LAB_INSTANCE_SSH_PORT").unwrap_or("47111".into());
+    let instance_port = common::lab::port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111);
     assert!(
         screen.contains(&format!(" 127.0.0.1 {instance_port}")),
         "the instance's sshd answered: {screen}"
@@ -233,4 +231,62 @@ fn a_shell_on_a_phoenix_instance_runs_there_and_the_console_comes_back() {
     );
     t.keys(&["q"]);
     assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn the_tunnel_command_asks_for_a_passphrase_on_the_terminal_without_echo() {
+    let ssh = common::lab::state().join("ssh");
+    let dir = tempfile::tempdir().unwrap();
+    // The lab's bastion, with only the encrypted key to log in with.
+    let port = common::lab::port("QPCONSOLE_LAB_BASTION_PORT", 47110);
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    std::fs::write(
+        dir.path().join("config"),
+        format!(
+            "Host enc-bastion\n  HostName 127.0.0.1\n  Port {port}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n",
+            user.trim(),
+            ssh.join("client_enc_ed25519").display()
+        ),
+    )
+    .unwrap();
+    let http = common::lab::port("QPCONSOLE_LAB_HTTP_PORT", 47120);
+    std::fs::write(
+        dir.path().join("qpconsole.toml"),
+        format!(
+            "[estates.lab]\nregion = \"us-east-1\"\naurora_cluster = \"qualitypost-aurora\"\nbastion = \"enc-bastion\"\nssh_config = \"{}\"\nknown_hosts = \"{}\"\n\n[[estates.lab.tunnels]]\nname = \"web\"\nremote = \"127.0.0.1:{http}\"\n",
+            dir.path().join("config").display(),
+            ssh.join("known_hosts").display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start_with(
+        "passphrase",
+        &format!(
+            "unset SSH_AUTH_SOCK; export QPCONSOLE_CONFIG='{}';",
+            dir.path().join("qpconsole.toml").display()
+        ),
+        "tunnel web",
+    );
+    t.wait_for("Key passphrase:");
+    let passphrase = std::fs::read_to_string(ssh.join("passphrase")).unwrap();
+    t.tmux(&["send-keys", "-l", passphrase.trim()]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("bastion enc-bastion: connected");
+    assert!(
+        screen.contains("tunnel web listening on 127.0.0.1:"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(passphrase.trim()),
+        "the passphrase must not be echoed: {screen}"
+    );
+    let pid = t.console_pid();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for("EXIT=0");
 }

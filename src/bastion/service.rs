@@ -226,7 +226,10 @@ impl Service {
                         )
                         .await;
                     Some(match opened {
-                        Ok(addr) => (true, format!("tunnel {name} listening on {addr}")),
+                        Ok(addr) => (
+                            true,
+                            format!("tunnel {name} listening on {addr} → {}", t.remote()),
+                        ),
                         Err(e) => (false, e),
                     })
                 }

@@ -59,6 +59,10 @@ impl Tunnel {
         })
     }
 
+    pub fn remote(&self) -> &Remote {
+        &self.remote
+    }
+
     pub fn is_open(&self) -> bool {
         self.task.is_some()
     }

@@ -84,3 +84,13 @@ pub enum Format {
     Table,
     Json,
 }
+
+/// The runtime of the long-running commands: two workers are plenty for I/O-bound tasks, and
+/// leave the machine's other cores alone.
+pub fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}

@@ -59,11 +59,7 @@ pub fn run(global: &Global, setup: Setup, started: Instant) -> Result<(), String
     if global.readonly {
         app.force_readonly();
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut guard =
             TerminalGuard::enter().map_err(|e| format!("cannot take the terminal: {e}"))?;

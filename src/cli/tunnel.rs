@@ -49,11 +49,7 @@ pub fn run(global: &Global, setup: &Setup, names: &[String]) -> Result<(), Strin
         ));
     }
     let (route, settings) = service::prepare(cfg, &target)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let runtime = super::runtime()?;
     runtime.block_on(async {
         let (asks, mut questions) = mpsc::unbounded_channel::<Ask>();
         let prompter = if std::io::stdin().is_terminal() {

@@ -162,11 +162,22 @@ fn bastion_piece(app: &App) -> Piece<'static> {
         .rtt_ms
         .map(|r| format!(" {}", widgets::millis(r)))
         .unwrap_or_default();
-    let full = vec![
+    let mut full = vec![
         Span::styled("bastion ", t.dim),
         mark.clone(),
-        Span::styled(format!("{}{rtt}  ", b.state.label()), health_style(t, h)),
+        Span::styled(format!("{}{rtt}", b.state.label()), health_style(t, h)),
     ];
+    match &b.state {
+        BastionState::Connected { since } => full.push(Span::styled(
+            format!(" up {}", widgets::since(app.now, *since)),
+            t.dim,
+        )),
+        BastionState::Reconnecting { attempt, .. } => {
+            full.push(Span::styled(format!(" #{attempt}"), health_style(t, h)));
+        }
+        _ => {}
+    }
+    full.push(Span::raw("  "));
     let short = vec![
         Span::styled("bastion ", t.dim),
         mark,

@@ -5,7 +5,6 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Padding, Paragraph};
 
 use super::widgets;
 use crate::app::{App, Confirm};
@@ -14,13 +13,8 @@ const WIDTH: u16 = 72;
 
 pub fn render(frame: &mut Frame, body: Rect, app: &App, c: &Confirm) {
     let t = &app.theme;
-    let inner_width = usize::from(body.width.saturating_sub(4).min(WIDTH).saturating_sub(4));
-    let mut lines: Vec<Line> = c
-        .lines
-        .iter()
-        .flat_map(|l| widgets::wrap_words(l, inner_width))
-        .map(|l| Line::styled(l, t.text))
-        .collect();
+    let width = widgets::dialog_width(body, WIDTH);
+    let mut lines = widgets::dialog_lines(&c.lines, width, t.text);
     if let Some(required) = &c.require_typed {
         let style = if &c.typed == required { t.ok } else { t.input };
         lines.push(Line::default());
@@ -46,13 +40,5 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, c: &Confirm) {
         ])
         .centered(),
     );
-    let area = widgets::centered(body, inner_width as u16 + 4, lines.len() as u16 + 2);
-    let block = Block::bordered()
-        .border_style(t.danger)
-        .title(Span::styled(format!(" {} ", c.title), t.danger));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(block.padding(Padding::horizontal(1))),
-        area,
-    );
+    widgets::dialog(frame, body, width, &c.title, t.danger, lines);
 }

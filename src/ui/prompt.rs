@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Padding, Paragraph};
 
 use super::widgets;
 use crate::app::{App, Prompt};
@@ -13,32 +12,14 @@ const WIDTH: u16 = 76;
 
 pub fn render(frame: &mut Frame, body: Rect, app: &App, p: &Prompt) {
     let t = &app.theme;
-    let inner_width = usize::from(body.width.saturating_sub(4).min(WIDTH).saturating_sub(4));
-    let mut lines: Vec<Line> = p
-        .lines
-        .iter()
-        .flat_map(|l| widgets::wrap_words(l, inner_width))
-        .map(|l| Line::styled(l, t.text))
-        .collect();
+    let width = widgets::dialog_width(body, WIDTH);
+    let mut lines = widgets::dialog_lines(&p.lines, width, t.text);
     lines.push(Line::default());
-    lines.push(if p.secret {
-        Line::from(vec![
-            Span::styled("> ", t.input),
-            Span::styled("(typing is hidden)", t.dim),
-        ])
+    let answer = if p.secret {
+        Span::styled("(typing is hidden)", t.dim)
     } else {
-        Line::from(vec![
-            Span::styled("> ", t.input),
-            Span::styled(p.input.as_str(), t.input),
-        ])
-    });
-    let area = widgets::centered(body, inner_width as u16 + 4, lines.len() as u16 + 2);
-    let block = Block::bordered()
-        .border_style(t.warn)
-        .title(Span::styled(format!(" {} ", p.title), t.warn));
-    frame.render_widget(Clear, area);
-    frame.render_widget(
-        Paragraph::new(lines).block(block.padding(Padding::horizontal(1))),
-        area,
-    );
+        Span::styled(p.input.as_str(), t.input)
+    };
+    lines.push(Line::from(vec![Span::styled("> ", t.input), answer]));
+    widgets::dialog(frame, body, width, &p.title, t.warn, lines);
 }

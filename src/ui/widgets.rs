@@ -7,7 +7,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Block, Cell, Clear, Padding, Paragraph, Row, Table};
 
 use crate::app::{App, View};
 use crate::estate::area::AreaError;
@@ -399,6 +399,37 @@ pub fn hints<'a>(theme: &Theme, pairs: &[(String, &'a str)]) -> Vec<Span<'a>> {
         spans.push(Span::styled(format!(" {label}  "), theme.dim));
     }
     spans
+}
+
+/// The text width inside a dialog at most `max` wide on `body`.
+pub fn dialog_width(body: Rect, max: u16) -> usize {
+    usize::from(body.width.saturating_sub(4).min(max).saturating_sub(4))
+}
+
+/// `text` wrapped to a dialog's width, one styled line per row.
+pub fn dialog_lines<'a>(text: &[String], width: usize, style: Style) -> Vec<Line<'a>> {
+    text.iter()
+        .flat_map(|l| wrap_words(l, width))
+        .map(|l| Line::styled(l, style))
+        .collect()
+}
+
+/// Draws a dialog over the body: centred, bordered and titled in `accent`, its lines inside.
+pub fn dialog(
+    frame: &mut Frame,
+    body: Rect,
+    width: usize,
+    title: &str,
+    accent: Style,
+    lines: Vec<Line>,
+) {
+    let area = centered(body, width as u16 + 4, lines.len() as u16 + 2);
+    let block = Block::bordered()
+        .border_style(accent)
+        .title(Span::styled(format!(" {title} "), accent))
+        .padding(Padding::horizontal(1));
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 #![allow(dead_code)] // each test crate uses a different part of this module
 
 pub mod boto3;
+pub mod lab;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,36 @@
+//! The lab's state folder and ports, for the tests that run against it. A lab that is not up
+//! is a failure that says how to start it, never a skipped test.
+
+use std::path::PathBuf;
+
+pub fn state() -> PathBuf {
+    let state = std::env::var_os("QPCONSOLE_LAB_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!("the lab is not up: run `eval \"$(lab/up)\"` first (lab/test does this for you)")
+        });
+    assert!(
+        state.join("sshd-bastion.pid").exists(),
+        "the lab's bastion sshd is not running: run lab/up again (it starts sshd since the bastion tests)"
+    );
+    state
+}
+
+/// A file of the lab's ssh folder: keys, known_hosts, the client config, the agent socket.
+pub fn ssh(file: &str) -> PathBuf {
+    state().join("ssh").join(file)
+}
+
+/// A lab port from its `QPCONSOLE_LAB_*_PORT` variable, else its default.
+pub fn port(var: &str, default: u16) -> u16 {
+    std::env::var(var)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The lab's console config, as `lab/up` wrote it.
+pub fn config() -> qpconsole::config::Config {
+    let path = state().join("qpconsole.toml");
+    qpconsole::config::files::parse_config(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
+}
