@@ -290,3 +290,39 @@ fn the_tunnel_command_asks_for_a_passphrase_on_the_terminal_without_echo() {
     );
     t.wait_for("EXIT=0");
 }
+
+#[test]
+fn a_tunnel_opened_from_the_bastion_view_carries_traffic_and_closes_again() {
+    let t = Tmux::start_on_lab("tunnel", "");
+    t.wait_for("connected");
+    t.keys(&["7"]);
+    t.wait_for("web");
+    // The first forward of the lab is `web`, to its HTTP server.
+    t.keys(&["o"]);
+    let screen = t.wait_for("tunnel web listening on 127.0.0.1:");
+    let port: u16 = screen
+        .split("tunnel web listening on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port on screen: {screen}"));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{Read, Write};
+    s.write_all(b"GET /health HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.0 200") && answer.ends_with("ok"),
+        "{answer}"
+    );
+    // The view counts what went through.
+    t.wait_for(" B ");
+    t.keys(&["o"]);
+    t.wait_for("tunnel web closed");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is let go"
+    );
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}

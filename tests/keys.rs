@@ -233,3 +233,69 @@ fn a_user_keymap_rebinds_quit_and_vim_sequences_work() {
     assert_eq!(app.table(View::Phoenix).selected, 0);
     assert_eq!(press(&mut app, "Z"), [Effect::Quit]);
 }
+
+/// The demo app as if it were live, for the keys that hand work to a real bastion.
+fn live_app() -> App {
+    let mut app = app();
+    app.source = qpconsole::source::SourceKind::Live;
+    app
+}
+
+#[test]
+fn tunnel_and_shell_keys_hand_work_to_the_bastion_of_a_live_estate() {
+    use qpconsole::bastion::Command as Bastion;
+    let mut app = live_app();
+    press(&mut app, "7");
+    // The selected forward is listening in this picture, so `o` closes it.
+    let first = app.estate.bastion.forwards[0].clone();
+    assert_eq!(
+        press(&mut app, "o"),
+        [Effect::Bastion(Bastion::Close(first.name.clone()))]
+    );
+    assert_eq!(press(&mut app, "R"), [Effect::Bastion(Bastion::Reconnect)]);
+    press(&mut app, ":");
+    type_text(&mut app, "tunnel-open aurora-reader");
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Bastion(Bastion::Open("aurora-reader".into()))]
+    );
+
+    press(&mut app, "3");
+    let instance = app.estate.phoenix.data.as_ref().unwrap().instances[0].clone();
+    assert_eq!(
+        press(&mut app, "s"),
+        [Effect::Shell {
+            instance: instance.id.clone(),
+            address: instance.private_ip.clone()
+        }]
+    );
+    // Outside their views the keys say where they work.
+    press(&mut app, "2");
+    assert!(press(&mut app, "s").is_empty());
+    assert!(app.message.as_ref().unwrap().text.contains("Phoenix view"));
+    assert!(press(&mut app, "o").is_empty());
+    assert!(app.message.as_ref().unwrap().text.contains("Bastion view"));
+}
+
+#[test]
+fn read_only_removes_the_shell_and_the_demo_says_its_bastion_is_simulated() {
+    let mut app = live_app();
+    press(&mut app, "ctrl-o 3");
+    assert!(press(&mut app, "s").is_empty());
+    assert!(
+        app.message.as_ref().unwrap().text.contains("read-only"),
+        "{:?}",
+        app.message
+    );
+
+    let mut demo = app_with("default", tempfile::tempdir().unwrap().path());
+    press(&mut demo, "7");
+    assert!(press(&mut demo, "o").is_empty());
+    assert!(
+        demo.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("DEMO bastion is simulated")
+    );
+}
