@@ -21,7 +21,6 @@ use qpconsole::bastion::service::{self, Command as BastionCommand, Report};
 use qpconsole::bastion::session::{self, DialError, Settings};
 use qpconsole::bastion::{Ask, Prompter, Question};
 use qpconsole::config::HostKeyPolicy;
-use qpconsole::config::files::parse_config;
 use qpconsole::estate::{Bastion, BastionState};
 use tokio::sync::mpsc;
 
@@ -534,101 +533,161 @@ fn lab_sshd(action: &str) {
     assert!(ok.success(), "lab/sshd {action} bastion");
 }
 
-#[test]
-fn after_the_bastion_sshd_is_killed_and_started_again_the_same_tunnel_works() {
-    let _alone = BASTION.write();
-    let config = parse_config(
-        &state().join("qpconsole.toml"),
-        &std::fs::read_to_string(state().join("qpconsole.toml")).unwrap(),
-    )
-    .unwrap();
-    let cfg = config.estates["qualitypost"].clone();
-    let rt = rt();
-    let pictures: Arc<Mutex<Vec<Bastion>>> = Arc::default();
-    let seen = pictures.clone();
-    let (route, mut s) = service::prepare(&cfg, cfg.bastion.as_deref().unwrap()).unwrap();
-    s.agent = None;
-    let handle = rt.block_on(async {
-        service::spawn(
-            &cfg,
-            s,
-            route,
-            Prompter::none(),
-            Box::new(move |r| {
+/// The lab estate's bastion running in-process with its `web` tunnel open, and every picture
+/// it reported.
+struct Watched {
+    pictures: Arc<Mutex<Vec<Bastion>>>,
+    port: u16,
+    _handle: qpconsole::bastion::BastionHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Watched {
+    fn start() -> Watched {
+        let cfg = common::lab::config().estates["qualitypost"].clone();
+        let rt = rt();
+        let pictures: Arc<Mutex<Vec<Bastion>>> = Arc::default();
+        let seen = pictures.clone();
+        let (route, mut s) = service::prepare(&cfg, cfg.bastion.as_deref().unwrap()).unwrap();
+        s.agent = None;
+        let handle = rt.block_on(async {
+            let emit = Box::new(move |r| {
                 if let Report::Bastion(b) = r {
                     seen.lock().unwrap().push(b);
                 }
                 true
-            }),
-        )
-        .unwrap()
-    });
-    handle.send(BastionCommand::Open("web".into()));
-    let local = |p: &Arc<Mutex<Vec<Bastion>>>| -> Option<u16> {
-        let all = p.lock().unwrap();
-        let web = all
-            .last()?
-            .forwards
-            .iter()
-            .find(|f| f.name == "web")?
-            .clone();
-        (web.state == qpconsole::estate::ForwardState::Listening)
-            .then(|| web.local.rsplit(':').next()?.parse().ok())
-            .flatten()
-    };
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let port = loop {
-        if let Some(p) = local(&pictures) {
-            break p;
-        }
-        assert!(Instant::now() < deadline, "the web tunnel did not open");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert_eq!(http_get(port, "/health").unwrap(), b"ok");
-
-    lab_sshd("stop");
-    // The drop is noticed, and the listener stays bound meanwhile.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !matches!(
-        pictures.lock().unwrap().last().map(|b| &b.state),
-        Some(BastionState::Reconnecting { .. })
-    ) {
-        assert!(Instant::now() < deadline, "the drop was not noticed");
-        std::thread::sleep(Duration::from_millis(50));
+            });
+            service::spawn(&cfg, s, route, Prompter::none(), emit).unwrap()
+        });
+        handle.send(BastionCommand::Open("web".into()));
+        let mut w = Watched {
+            pictures,
+            port: 0,
+            _handle: handle,
+            _rt: rt,
+        };
+        w.port = w.wait("the web tunnel to listen", Duration::from_secs(15), |b| {
+            let web = b.forwards.iter().find(|f| f.name == "web")?;
+            (web.state == qpconsole::estate::ForwardState::Listening)
+                .then(|| web.local.rsplit(':').next()?.parse().ok())
+                .flatten()
+        });
+        w.wait("the session", Duration::from_secs(15), |b| {
+            matches!(b.state, BastionState::Connected { .. }).then_some(())
+        });
+        w
     }
+
+    /// Waits (bounded) until the latest picture gives `Some`.
+    fn wait<T>(&self, what: &str, within: Duration, f: impl Fn(&Bastion) -> Option<T>) -> T {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(t) = self.pictures.lock().unwrap().last().and_then(&f) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "waited {within:?} for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn reconnecting(&self, within: Duration) {
+        self.wait("the drop to be noticed", within, |b| {
+            matches!(b.state, BastionState::Reconnecting { .. }).then_some(())
+        });
+    }
+
+    /// GETs /health until it answers, as a client tool retrying would.
+    fn health_comes_back(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            match http_get(self.port, "/health") {
+                Ok(body) => {
+                    assert_eq!(body, b"ok");
+                    return;
+                }
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "not back: {e}");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+    }
+
+    fn most_attempts(&self) -> Option<u32> {
+        self.pictures
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|b| match b.state {
+                BastionState::Reconnecting { attempt, .. } => Some(attempt),
+                _ => None,
+            })
+            .max()
+    }
+}
+
+#[test]
+fn after_the_bastion_sshd_is_killed_and_started_again_the_same_tunnel_works() {
+    let _alone = BASTION.write();
+    let w = Watched::start();
+    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
+    lab_sshd("stop");
+    w.reconnecting(Duration::from_secs(10));
     assert!(
-        TcpStream::connect(("127.0.0.1", port)).is_ok(),
-        "still listening while down"
+        TcpStream::connect(("127.0.0.1", w.port)).is_ok(),
+        "still listening while the bastion is down"
     );
     lab_sshd("start");
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        match http_get(port, "/health") {
-            Ok(body) => {
-                assert_eq!(body, b"ok");
-                break;
-            }
-            Err(e) => {
-                assert!(Instant::now() < deadline, "not back: {e}");
-                std::thread::sleep(Duration::from_millis(200));
-            }
+    w.health_comes_back(Duration::from_secs(40));
+    assert!(w.most_attempts() >= Some(1), "the view counted attempts");
+    w.wait("connected again", Duration::from_secs(5), |b| {
+        matches!(b.state, BastionState::Connected { .. }).then_some(())
+    });
+}
+
+/// The processes serving the lab bastion's connections: every descendant of its sshd.
+fn bastion_connections() -> Vec<String> {
+    let master = std::fs::read_to_string(state().join("sshd-bastion.pid")).unwrap();
+    let mut found = Vec::new();
+    let mut parents = vec![master.trim().to_string()];
+    while let Some(parent) = parents.pop() {
+        let out = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", &parent])
+            .output()
+            .unwrap();
+        for pid in String::from_utf8(out.stdout).unwrap().split_whitespace() {
+            parents.push(pid.to_string());
+            found.push(pid.to_string());
         }
     }
-    let attempts = pictures
-        .lock()
-        .unwrap()
-        .iter()
-        .filter_map(|b| match b.state {
-            BastionState::Reconnecting { attempt, .. } => Some(attempt),
-            _ => None,
-        })
-        .max();
-    assert!(attempts >= Some(1), "the view counted attempts");
-    assert!(matches!(
-        pictures.lock().unwrap().last().unwrap().state,
-        BastionState::Connected { .. }
-    ));
-    drop(handle);
+    found
+}
+
+#[test]
+fn a_bastion_that_stops_answering_is_noticed_by_keepalives_and_redialled() {
+    let _alone = BASTION.write();
+    let w = Watched::start();
+    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
+    // Freeze the processes serving the session: no RST, no FIN, just silence, as when a
+    // network path dies. The listening sshd stays up for the redial.
+    let frozen = bastion_connections();
+    assert!(!frozen.is_empty(), "the session has a serving process");
+    let signal = |sig: &str| {
+        for pid in &frozen {
+            let _ = Command::new("kill").args([sig, pid]).status();
+        }
+    };
+    signal("-STOP");
+    let since = Instant::now();
+    // The lab's ssh config: ServerAliveInterval 1, ServerAliveCountMax 3.
+    let noticed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        w.reconnecting(Duration::from_secs(10))
+    }));
+    let took = since.elapsed();
+    signal("-CONT");
+    assert!(noticed.is_ok(), "the silent bastion was not noticed");
+    assert!(took < Duration::from_secs(6), "noticed after {took:?}");
+    w.health_comes_back(Duration::from_secs(30));
 }
 
 #[test]
