@@ -299,3 +299,30 @@ fn read_only_removes_the_shell_and_the_demo_says_its_bastion_is_simulated() {
             .contains("DEMO bastion is simulated")
     );
 }
+
+#[test]
+fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was_open() {
+    let mut app = live_app();
+    press(&mut app, ":");
+    type_text(&mut app, "tunnel-op");
+    app.show_prompt(&qpconsole::bastion::Question::HostKey {
+        host: "[127.0.0.1]:47110".into(),
+        key: "ED25519 SHA256:abc".into(),
+        known_hosts: "/tmp/known_hosts".into(),
+    });
+    assert_eq!(app.mode, Mode::Prompt);
+    // While the question is open, keys are its text, not palette input.
+    type_text(&mut app, "yes");
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Answer(Some("yes".into()))]
+    );
+    assert_eq!(app.mode, Mode::Palette);
+    assert_eq!(app.palette.input, "tunnel-op");
+    // Esc declines.
+    app.show_prompt(&qpconsole::bastion::Question::Passphrase {
+        key: "/tmp/id".into(),
+    });
+    assert_eq!(press(&mut app, "esc"), [Effect::Answer(None)]);
+    assert_eq!(app.mode, Mode::Palette);
+}

@@ -50,6 +50,9 @@ pub struct Prompt {
     /// Typed without echo.
     pub secret: bool,
     pub input: String,
+    /// The mode to go back to: a question may come while the palette or a confirmation is
+    /// open, and answering it must not lose them.
+    pub after: Mode,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -58,6 +58,7 @@ impl App {
             lines: question.lines(),
             secret: question.is_secret(),
             input: String::new(),
+            after: self.mode,
         });
         self.mode = Mode::Prompt;
     }
@@ -362,6 +363,7 @@ impl App {
     }
 
     fn in_prompt(&mut self, action: Action) -> Vec<Effect> {
+        let after = self.prompt.as_ref().map_or(Mode::Normal, |p| p.after);
         let answer = match action {
             Action::Submit => self.prompt.take().map(|p| p.input),
             Action::Cancel | Action::Back | Action::Quit => {
@@ -382,7 +384,7 @@ impl App {
             }
             _ => return Vec::new(),
         };
-        self.mode = Mode::Normal;
+        self.mode = after;
         if answer.is_none() {
             self.info("declined: the bastion was not given an answer");
         }
