@@ -14,11 +14,25 @@ HTTP_PORT=${QPCONSOLE_LAB_HTTP_PORT:-47120}
 BENCH_PORTS=(47121 47122)
 # A port the bastion refuses to forward to (the config's "denied" tunnel).
 DENIED_PORT=47129
+# The databases: a MariaDB primary and a replica of it (see lab/README.md, "The databases").
+DB_PRIMARY_PORT=${QPCONSOLE_LAB_DB_PRIMARY_PORT:-47130}
+DB_REPLICA_PORT=${QPCONSOLE_LAB_DB_REPLICA_PORT:-47131}
+# One health server per Phoenix instance in the seed, on BASE, BASE+1, ... (at most
+# PHOENIX_HTTP_MAX of them: the ASG's max).
+PHOENIX_HTTP_BASE_PORT=${QPCONSOLE_LAB_PHOENIX_HTTP_BASE_PORT:-47140}
+PHOENIX_HTTP_MAX=4
 SSH_DIR="$STATE/ssh"
 WWW="$STATE/www"
 AGENT_SOCK="$SSH_DIR/agent.sock"
 SSHD=/usr/sbin/sshd
 SSHDS=(bastion instance)
+MARIADBD=/usr/sbin/mariadbd
+DBS=(primary replica)
+DB_DIR="$STATE/mariadb"
+# The password of the application user qpconsole (made once by lab/up, mode 600), and the
+# replication user's (the replica's login to the primary).
+DB_PASSWORD_FILE="$STATE/db-password"
+DB_REPL_PASSWORD_FILE="$DB_DIR/repl-password"
 # The environment the lab's daemons get (nothing else of the caller's).
 DAEMON_ENV=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" "HOME=${HOME:-/}" "LANG=C.UTF-8")
 # The lab's account: moto's default, and what ministack is told to use.
@@ -95,6 +109,63 @@ http_pid() { pid_from_file "$STATE/http.pid" "$(http_marker)"; }
 
 agent_marker() { echo "ssh-agent -D -a $AGENT_SOCK "; }
 agent_pid() { pid_from_file "$STATE/ssh-agent.pid" "$(agent_marker)"; }
+
+# MariaDB server NAME (primary or replica): its config (written by lab/up), data directory,
+# unix socket, pid file (written by lab/mariadb, then by the server itself, which removes it
+# when it shuts down), log and command line.
+db_conf() { echo "$DB_DIR/$1.cnf"; }
+db_datadir() { echo "$DB_DIR/$1"; }
+db_sock() { echo "$DB_DIR/$1.sock"; }
+db_pidfile() { echo "$STATE/mariadb-$1.pid"; }
+db_log() { echo "$STATE/mariadb-$1.log"; }
+db_marker() { echo "$MARIADBD --defaults-file=$(db_conf "$1") "; }
+db_pid() { pid_from_file "$(db_pidfile "$1")" "$(db_marker "$1")"; }
+# The port in NAME's config (nothing when there is none).
+db_conf_port() { awk -F= '$1 == "port" { print $2; exit }' "$(db_conf "$1")" 2>/dev/null || true; }
+# The port NAME is meant to have (from the environment).
+db_port() {
+  case $1 in
+    primary) echo "$DB_PRIMARY_PORT" ;;
+    replica) echo "$DB_REPLICA_PORT" ;;
+  esac
+}
+# The mariadb client (and mariadb-admin) as the lab's own account over NAME's unix socket:
+# mariadb-install-db made it (and root@localhost) IDENTIFIED VIA unix_socket, so whoever runs
+# the lab gets in without a password, and nothing else does. --no-defaults: no ~/.my.cnf.
+db_client() {
+  local name=$1
+  shift
+  mariadb --no-defaults --protocol=socket --socket="$(db_sock "$name")" --user="$(id -un)" \
+    --connect-timeout=5 "$@"
+}
+db_admin() {
+  local name=$1
+  shift
+  mariadb-admin --no-defaults --protocol=socket --socket="$(db_sock "$name")" \
+    --user="$(id -un)" --connect-timeout=5 "$@"
+}
+
+# Phoenix health server INDEX: its config (written by lab/up: the port and the instance id),
+# pid file, log and command line.
+phoenix_conf() { echo "$STATE/phoenix-http-$1.conf"; }
+phoenix_pidfile() { echo "$STATE/phoenix-http-$1.pid"; }
+phoenix_log() { echo "$STATE/phoenix-http-$1.log"; }
+phoenix_marker() { echo "$VENV/bin/python -u $LAB_DIR/phoenix_http.py --index $1 "; }
+phoenix_pid() { pid_from_file "$(phoenix_pidfile "$1")" "$(phoenix_marker "$1")"; }
+# A key's value in INDEX's config (port or instance_id; nothing when there is none).
+phoenix_conf_get() { awk -F= -v k="$2" '$1 == k { print $2; exit }' "$(phoenix_conf "$1")" 2>/dev/null || true; }
+
+# new_secret FILE: a random alphanumeric secret in FILE (mode 600, no newline), unless FILE
+# already holds one.
+new_secret() {
+  local f=$1
+  [[ -s $f ]] && return 0
+  (
+    umask 077
+    head -c 30 /dev/urandom | base64 -w0 | tr -d '/+=' >"$f.tmp"
+  )
+  mv "$f.tmp" "$f"
+}
 
 # The direct children of PID, one a line.
 children_of() {
@@ -187,7 +258,7 @@ emu_running_port() {
 http_ok() {
   local url=$1
   if command -v curl >/dev/null 2>&1; then
-    curl -fsS -o /dev/null --max-time 2 "$url" 2>/dev/null
+    curl -fsS --noproxy '*' -o /dev/null --max-time 2 "$url" 2>/dev/null
   else
     "$VENV/bin/python" - "$url" <<'EOF' 2>/dev/null
 import sys, urllib.request

@@ -7,6 +7,10 @@ when seed.json is missing, was written for other processes (pids or ports), or t
 describes is gone from an emulator. A seed always starts by resetting both emulators, so the
 result is the same every time except for the ids the emulators issue.
 
+The lab database's application password (STATE/db-password, made by lab/up) is kept in moto's
+Secrets Manager as `qualitypost/db/qpconsole`; that is checked, and put right, on every run,
+seeded or not (seed.json `db_secret_arn`).
+
 Nothing here talks to anything but the two emulators on 127.0.0.1. The access key is the
 literal "testing"; the customer gateway and tunnel addresses are documentation-range strings
 that nothing ever contacts.
@@ -95,6 +99,8 @@ BACKUP_PLAN = "daily-35d"
 BACKUP_SCHEDULE = "cron(0 5 ? * * *)"
 BACKUP_DAYS = 35
 BACKUP_ROLE = f"arn:aws:iam::{ACCOUNT}:role/service-role/AWSBackupDefaultServiceRole"
+DB_SECRET = "qualitypost/db/qpconsole"
+DB_USER = "qpconsole"
 MINUTES = 60
 SPIKE_MINUTES = 5
 SPIKE_FACTOR = 10
@@ -125,6 +131,7 @@ class Lab:
             "elbv2": self.moto,
             "wafv2": self.moto,
             "sts": self.moto,
+            "secretsmanager": self.moto,
             "cloudwatch": self.ministack,
             "backup": self.ministack,
         }
@@ -1084,6 +1091,42 @@ def probe_calls(lab: Lab, out: dict) -> dict:
     return result
 
 
+def ensure_db_secret(lab: Lab) -> str | None:
+    """The secret DB_SECRET in moto holds the lab database's application user and password
+    (JSON {"username", "password"}): created, or given a new value, when it does not. Returns
+    its ARN; None (and nothing done) without a password file."""
+    path = os.path.join(lab.state, "db-password")
+    try:
+        with open(path) as f:
+            password = f.read().strip()
+    except FileNotFoundError:
+        log(f"no {path}: no database secret")
+        return None
+    want = {"username": DB_USER, "password": password}
+    sm = lab.client("secretsmanager")
+    try:
+        got = sm.get_secret_value(SecretId=DB_SECRET)
+    except botocore.exceptions.ClientError as e:
+        if e.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+            raise
+        arn = sm.create_secret(
+            Name=DB_SECRET,
+            Description="QualityPost Aurora: the qpconsole user (the lab's MariaDB)",
+            SecretString=json.dumps(want),
+            Tags=_tags(Estate="qualitypost"),
+        )["ARN"]
+        log(f"created secret {DB_SECRET}")
+        return arn
+    try:
+        same = json.loads(got.get("SecretString") or "") == want
+    except ValueError:
+        same = False
+    if not same:
+        sm.put_secret_value(SecretId=DB_SECRET, SecretString=json.dumps(want))
+        log(f"updated secret {DB_SECRET}")
+    return got["ARN"]
+
+
 # --------------------------------------------------------------------------------------------
 
 
@@ -1119,6 +1162,8 @@ def seed(lab: Lab) -> dict:
     seed_vpn(lab, out, net)
     seed_backup(lab, out)
     seed_sts(lab, out)
+    out["db_secret_name"] = DB_SECRET
+    out["db_secret_arn"] = ensure_db_secret(lab)
     seed_metrics(lab, out)
     out["calls"] = probe_calls(lab, out)
     out["seconds"] = round(time.monotonic() - t0, 2)
@@ -1171,17 +1216,28 @@ def main() -> int:
     if args.if_needed:
         why = still_seeded(lab, path)
         if why is None:
+            # The secret is not part of what still_seeded checks: put it right here.
+            with open(path) as f:
+                out = json.load(f)
+            arn = ensure_db_secret(lab)
+            if out.get("db_secret_arn") != arn or out.get("db_secret_name") != DB_SECRET:
+                out["db_secret_name"], out["db_secret_arn"] = DB_SECRET, arn
+                write_seed(path, out)
             log("already seeded")
             return 0
         log(f"seeding ({why})")
     out = seed(lab)
+    write_seed(path, out)
+    log(f"seeded in {out['seconds']} s: {path}")
+    return 0
+
+
+def write_seed(path: str, out: dict) -> None:
     tmp = path + ".tmp"
     with open(tmp, "w") as f:
         json.dump(out, f, indent=2, sort_keys=False)
         f.write("\n")
     os.replace(tmp, path)
-    log(f"seeded in {out['seconds']} s: {path}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def main() -> int:
 
     rds, ec2, asg = client("rds"), client("ec2"), client("autoscaling")
     elb, waf, sts = client("elbv2"), client("wafv2"), client("sts")
-    cw, bk = client("cloudwatch"), client("backup")
+    cw, bk, sm = client("cloudwatch"), client("backup"), client("secretsmanager")
 
     # Aurora
     a = seed["aurora"]
@@ -208,6 +208,15 @@ def main() -> int:
     # STS
     who = sts.get_caller_identity()
     check("sts account", who["Account"], seed["sts"]["account"])
+
+    # Secrets Manager: the lab database's application user, with the password lab/up exports.
+    secret = sm.get_secret_value(SecretId=seed["db_secret_name"])
+    check("db secret arn", secret["ARN"], seed["db_secret_arn"])
+    check(
+        "db secret",
+        json.loads(secret["SecretString"]),
+        {"username": "qpconsole", "password": os.environ.get("QPCONSOLE_LAB_DB_PASSWORD")},
+    )
 
     # Routing: each service went where seed.json says.
     names = {"elbv2": "elbv2", "autoscaling": "autoscaling"}

@@ -8,5 +8,6 @@ pub mod bastion;
 pub mod cli;
 pub mod config;
 pub mod estate;
+pub mod probe;
 pub mod source;
 pub mod ui;

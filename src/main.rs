@@ -4,7 +4,7 @@ use std::time::Instant;
 use clap::Parser;
 
 use qpconsole::cli::setup::{Setup, init_logging, log_dir};
-use qpconsole::cli::{Cli, Command, check_config, status, tui, tunnel};
+use qpconsole::cli::{CheckWhat, Cli, Command, check, check_config, status, tui, tunnel};
 
 fn main() -> ExitCode {
     let started = Instant::now();
@@ -33,6 +33,18 @@ fn main() -> ExitCode {
             print!("{}", check_config::report(&setup));
             ExitCode::SUCCESS
         }
+        Some(Command::Check {
+            what: CheckWhat::Endpoints { format },
+        }) => match check::endpoints(&setup, format) {
+            Ok((report, code)) => {
+                println!("{report}");
+                ExitCode::from(code)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(3)
+            }
+        },
         Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -505,22 +505,24 @@ fn a_tunnel_carries_http_byte_for_byte_and_a_refused_forward_says_why_at_once() 
 #[test]
 fn the_estates_writer_tunnel_forwards_through_the_lab_bastion() {
     let _shared = BASTION.read();
-    // The lab maps the cluster's writer endpoint to its HTTP server until it has MariaDB.
+    // The lab's writer endpoint is its primary MariaDB server: the server speaks first.
     let t = TunnelProcess::start(&["aurora-writer"]);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        match http_get(t.port("aurora-writer"), "/health") {
-            Ok(body) => {
-                assert_eq!(String::from_utf8_lossy(&body).trim(), "ok");
-                break;
-            }
-            // The estate is read from AWS first; until then the writer is not known.
-            Err(e) if Instant::now() < deadline => {
-                let _ = e;
-                std::thread::sleep(Duration::from_millis(300));
-            }
-            Err(e) => panic!("{e}; stderr: {}", t.stderr.lock().unwrap()),
+        let mut s = TcpStream::connect(("127.0.0.1", t.port("aurora-writer"))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut greeting = [0u8; 128];
+        let n = s.read(&mut greeting).unwrap_or(0);
+        if String::from_utf8_lossy(&greeting[..n]).contains("MariaDB") {
+            break;
         }
+        // The estate is read from AWS first; until then the writer is not known.
+        assert!(
+            Instant::now() < deadline,
+            "no MySQL greeting; stderr: {}",
+            t.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(300));
     }
 }
 

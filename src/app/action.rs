@@ -96,6 +96,8 @@ pub enum Action {
     Reconnect,
     /// An interactive shell on the selected Phoenix instance, through the bastion.
     Shell,
+    /// Run the endpoint checks now.
+    Check,
     // Text input (palette, filter) and dialogs.
     Submit,
     Cancel,
@@ -182,6 +184,12 @@ pub const COMMANDS: &[Command] = &[
         false,
     ),
     cmd("reconnect", "", "Redial the bastion now", true),
+    cmd(
+        "check",
+        "",
+        "Check the endpoints through the bastion now",
+        true,
+    ),
     // A shell can change anything on the instance: read-only removes it, as k9s does.
     Command {
         word: "shell",
@@ -229,6 +237,7 @@ const SIMPLE: &[(&str, Action)] = &[
     ("tunnel-toggle", Action::TunnelToggle),
     ("reconnect", Action::Reconnect),
     ("shell", Action::Shell),
+    ("check", Action::Check),
     ("submit", Action::Submit),
     ("cancel", Action::Cancel),
     ("complete", Action::Complete),

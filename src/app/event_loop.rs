@@ -12,8 +12,11 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::bastion::link::{Jumped, Link};
-use crate::bastion::{Ask, BastionHandle, Prompter, Report, shell};
+use crate::bastion::{Ask, BastionHandle, Prompter, Report, aws_http, shell};
 use crate::config::EstateConfig;
+use crate::estate::{Checks, Timestamp};
+use crate::probe::round::Prober;
+use crate::probe::service::{self as probes, ProbeHandle};
 use crate::source::{SourceHandle, Update};
 use crate::ui;
 
@@ -29,6 +32,12 @@ pub enum Event {
     Bastion {
         estate: String,
         report: Report,
+    },
+    /// A round of endpoint checks.
+    Checks {
+        estate: String,
+        checks: Checks,
+        at: Timestamp,
     },
     /// A shell session on an instance is ready (or could not be had).
     Shell {
@@ -104,8 +113,30 @@ where
             }
         }
     };
+    // The endpoint checks ride on the bastion: without one there are none.
+    let spawn_probe = |app: &App, bastion: &Option<BastionHandle>| -> Option<ProbeHandle> {
+        let estate = app.estate_name.clone();
+        let cfg = app.estate_config(&estate)?;
+        let link = bastion.as_ref()?.link().clone();
+        let http = cfg
+            .aws_via_bastion
+            .then(|| aws_http::http_client(link.clone()));
+        let every = std::time::Duration::from_secs(cfg.checks.as_ref()?.every_secs);
+        let prober = Prober::new(cfg, link, http)?;
+        let tx = tx.clone();
+        let emit = Box::new(move |checks, at| {
+            tx.send(Event::Checks {
+                estate: estate.clone(),
+                checks,
+                at,
+            })
+            .is_ok()
+        });
+        Some(probes::spawn(prober, every, emit))
+    };
     let mut bastion = spawn_bastion(&mut app);
     let mut source = spawn(&app, &bastion);
+    let mut probe = spawn_probe(&app, &bastion);
     // Questions wait their turn: one dialog at a time, answered in order.
     let mut waiting: std::collections::VecDeque<Ask> = Default::default();
     let mut asking: Option<Ask> = None;
@@ -159,13 +190,22 @@ where
                         Event::Source { estate, update } if estate == app.estate_name => {
                             let fresh = matches!(update, Update::Estate(_));
                             app.apply(update);
-                            if let (true, Some(b)) = (fresh, &bastion) {
-                                b.estate(&app.estate);
+                            if fresh {
+                                if let Some(b) = &bastion {
+                                    b.estate(&app.estate);
+                                }
+                                if let Some(p) = &probe {
+                                    p.estate(&app.estate);
+                                }
                             }
                             dirty = true;
                         }
                         Event::Bastion { estate, report } if estate == app.estate_name => {
                             app.apply_bastion(report);
+                            dirty = true;
+                        }
+                        Event::Checks { estate, checks, at } if estate == app.estate_name => {
+                            app.apply_checks(checks, at);
                             dirty = true;
                         }
                         Event::Shell { instance, session } => {
@@ -254,6 +294,22 @@ where
                         }
                     },
                 },
+                Effect::Checks => match &probe {
+                    Some(p) => {
+                        p.run_now();
+                        app.apply(Update::Notice {
+                            ok: true,
+                            message: "checking the endpoints through the bastion…".into(),
+                        });
+                    }
+                    None => app.apply(Update::Notice {
+                        ok: false,
+                        message: format!(
+                            "no endpoint checks on {}: they need a bastion and a [checks] table",
+                            app.estate_name
+                        ),
+                    }),
+                },
                 Effect::Answer(answer) => {
                     if let Some(ask) = asking.take() {
                         let _ = ask.reply.send(answer);
@@ -264,6 +320,7 @@ where
                     app.enter_estate(&name);
                     // The old estate's tunnels close (freeing their ports) before the new
                     // ones open; its questions are declined with it.
+                    drop(probe.take());
                     drop(bastion.take());
                     waiting.clear();
                     asking = None;
@@ -272,10 +329,12 @@ where
                     }
                     bastion = spawn_bastion(&mut app);
                     source = spawn(&app, &bastion);
+                    probe = spawn_probe(&app, &bastion);
                 }
             }
         }
     }
+    drop(probe);
     drop(bastion);
     drop(source);
     Ok(())

@@ -72,6 +72,8 @@ pub struct Message {
 pub enum Effect {
     Source(crate::source::Request),
     Bastion(crate::bastion::Command),
+    /// Run the endpoint checks now.
+    Checks,
     /// An interactive shell on an instance, through the bastion.
     Shell {
         instance: String,
@@ -207,5 +209,33 @@ impl App {
 
     pub fn filter(&self, view: View) -> &str {
         self.tables.get(&view).map_or("", |t| t.filter.as_str())
+    }
+}
+
+impl App {
+    /// The last health-path check of an instance, if the checks ran.
+    pub fn http_check(&self, instance: &str) -> Option<&crate::estate::HttpCheck> {
+        self.estate
+            .checks
+            .data
+            .as_ref()?
+            .http
+            .iter()
+            .find(|c| c.instance == instance)
+    }
+
+    /// The last SQL check of an endpoint kind (and member, for a member's own endpoint).
+    pub fn endpoint_check(
+        &self,
+        kind: crate::estate::EndpointKind,
+        member: Option<&str>,
+    ) -> Option<&crate::estate::EndpointCheck> {
+        self.estate
+            .checks
+            .data
+            .as_ref()?
+            .endpoints
+            .iter()
+            .find(|c| c.kind == kind && c.member.as_deref() == member)
     }
 }

@@ -25,6 +25,10 @@ impl App {
                 if self.bastion_reported {
                     estate.bastion = std::mem::take(&mut self.estate.bastion);
                 }
+                // The checks come from the probes, not the sources (the demo simulates its own).
+                if estate.checks.data.is_none() && estate.checks.last_error.is_none() {
+                    estate.checks = std::mem::take(&mut self.estate.checks);
+                }
                 self.estate = estate;
                 for view in View::ALL {
                     self.clamp_selection(view);
@@ -49,6 +53,11 @@ impl App {
             }
             Report::Notice { ok, message } => self.apply(Update::Notice { ok, message }),
         }
+    }
+
+    /// A round of endpoint checks.
+    pub fn apply_checks(&mut self, checks: crate::estate::Checks, at: crate::estate::Timestamp) {
+        self.estate.checks.record_ok(checks, at);
     }
 
     /// Puts the bastion's question on screen, above whatever was open.
@@ -227,6 +236,12 @@ impl App {
                 });
             }
             Action::Reconnect => return self.tunnel(Command::Reconnect),
+            Action::Check => {
+                if !self.has_live_bastion() {
+                    return Vec::new();
+                }
+                return vec![Effect::Checks];
+            }
             Action::Shell => {
                 if self.view() != View::Phoenix {
                     self.error("shells are opened on the selected instance of the Phoenix view");

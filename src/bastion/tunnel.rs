@@ -214,3 +214,33 @@ async fn pump(
     }
     let _ = to.shutdown().await;
 }
+
+/// A one-connection forward for a probe: the channel to `host:port` is opened first (so that
+/// a refusal is reported as itself), then 127.0.0.1 (any port) waits for one client and carries
+/// it. Aborting the returned task ends it.
+pub async fn forward_once(
+    link: &Link,
+    host: &str,
+    port: u16,
+) -> Result<(SocketAddr, JoinHandle<()>), String> {
+    let channel = link.open(host, port).await?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let task = tokio::spawn(async move {
+        let Ok((conn, _)) = listener.accept().await else {
+            return;
+        };
+        drop(listener);
+        let _ = conn.set_nodelay(true);
+        let uncounted = AtomicU64::new(0);
+        let (from_remote, to_remote) = tokio::io::split(channel);
+        let (from_local, to_local) = conn.into_split();
+        tokio::join!(
+            pump(from_local, to_remote, &uncounted),
+            pump(from_remote, to_local, &uncounted),
+        );
+    });
+    Ok((addr, task))
+}

@@ -1,8 +1,10 @@
 //! The command line: the interactive console by default, and headless commands for scripts.
 
 pub mod ask;
+pub mod check;
 pub mod check_config;
 pub mod setup;
+pub mod snapshot;
 pub mod status;
 pub mod tui;
 pub mod tunnel;
@@ -71,11 +73,26 @@ pub enum Command {
         #[arg(value_name = "NAME")]
         names: Vec<String>,
     },
+    /// Troubleshooting checks through the bastion.
+    Check {
+        #[command(subcommand)]
+        what: CheckWhat,
+    },
     /// Validate the config, theme and keymap, and say which files were loaded from where.
     CheckConfig {
         /// Print the commented example configuration instead.
         #[arg(long)]
         example: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CheckWhat {
+    /// Which node each Aurora endpoint reaches (writer, reader, each member) and whether each
+    /// Phoenix instance answers its health path; exit 0 ok, 1 degraded, 2 critical, 3 not run.
+    Endpoints {
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 

@@ -3,14 +3,12 @@
 
 use serde::Serialize;
 
-use crate::bastion::{BastionHandle, Prompter, Report as BastionReportMsg, aws_http, service};
 use crate::estate::health::{self, backup_health};
-use crate::estate::{AreaKind, Bastion, BastionState, Estate, Health, Rules, Timestamp};
+use crate::estate::{AreaKind, BastionState, Estate, Health, Rules, Timestamp};
 use crate::source::SourceKind;
 
 use super::setup::Setup;
 use super::{Format, Global};
-use crate::source::aws::LiveEstate;
 use crate::source::demo::{DemoEstate, DemoOptions};
 
 /// Takes one snapshot of the chosen estate from the demo or from AWS, and renders it; the exit
@@ -32,37 +30,7 @@ pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8
             SourceKind::Demo,
         )
     } else {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-        let estate = runtime.block_on(async {
-            let mut probe = BastionProbe::start(cfg);
-            let http = match &probe {
-                Some(BastionProbe::Running { handle, .. }) if cfg.aws_via_bastion => {
-                    Some(aws_http::http_client(handle.link().clone()))
-                }
-                _ => None,
-            };
-            let mut live = LiveEstate::connect_with(&setup.estate, cfg, http).await;
-            let (_, bastion) = tokio::join!(
-                async {
-                    live.identify().await;
-                    live.refresh(true, true).await;
-                },
-                async {
-                    match probe.as_mut() {
-                        Some(p) => Some(p.settle().await),
-                        None => None,
-                    }
-                }
-            );
-            let mut estate = live.estate();
-            if let Some(b) = bastion {
-                estate.bastion = b;
-            }
-            estate
-        });
+        let estate = super::snapshot::live(&setup.estate, cfg, cfg.checks.is_some())?;
         (estate, SourceKind::Live)
     };
     let report = Report::new(&estate, kind, &rules, chrono::Utc::now());
@@ -84,6 +52,10 @@ pub struct Report {
     pub bastion: BastionReport,
     /// The bastion's named forwards (the demo's simulated ones, or the configured ones).
     pub tunnels: Vec<ForwardReport>,
+    /// SQL sessions on the cluster's endpoints, when the estate has `[checks]`.
+    pub endpoint_checks: Vec<EndpointCheckReport>,
+    /// Each instance's health path, when the estate has `[checks]`.
+    pub http_checks: Vec<HttpCheckReport>,
     pub identity: Option<IdentityReport>,
 }
 
@@ -184,6 +156,73 @@ pub struct BastionReport {
 }
 
 #[derive(Debug, Serialize)]
+pub struct EndpointCheckReport {
+    pub endpoint: String,
+    pub kind: &'static str,
+    pub member: Option<String>,
+    pub reached: Option<String>,
+    pub read_only: Option<bool>,
+    pub version: Option<String>,
+    pub rtt_ms: Option<f64>,
+    pub replica_lag_s: Option<f64>,
+    pub verdict: &'static str,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct HttpCheckReport {
+    pub instance: String,
+    pub url: String,
+    pub status: Option<u16>,
+    pub rtt_ms: Option<f64>,
+    pub healthy: bool,
+    pub error: Option<String>,
+}
+
+impl EndpointCheckReport {
+    pub fn all(estate: &Estate) -> Vec<EndpointCheckReport> {
+        let round = |v: f64| (v * 10.0).round() / 10.0;
+        estate
+            .checks
+            .data
+            .iter()
+            .flat_map(|c| &c.endpoints)
+            .map(|c| EndpointCheckReport {
+                endpoint: c.endpoint.clone(),
+                kind: c.kind.as_str(),
+                member: c.member.clone(),
+                reached: c.reached.clone(),
+                read_only: c.read_only,
+                version: c.version.clone(),
+                rtt_ms: c.rtt_ms.map(round),
+                replica_lag_s: c.replica_lag_s,
+                verdict: c.verdict.as_str(),
+                error: c.error.clone(),
+            })
+            .collect()
+    }
+}
+
+impl HttpCheckReport {
+    pub fn all(estate: &Estate) -> Vec<HttpCheckReport> {
+        estate
+            .checks
+            .data
+            .iter()
+            .flat_map(|c| &c.http)
+            .map(|c| HttpCheckReport {
+                instance: c.instance.clone(),
+                url: c.url.clone(),
+                status: c.status,
+                rtt_ms: c.rtt_ms.map(|v| (v * 10.0).round() / 10.0),
+                healthy: c.is_healthy(),
+                error: c.error.clone(),
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Serialize)]
 pub struct ForwardReport {
     pub name: String,
     pub local: String,
@@ -193,92 +232,6 @@ pub struct ForwardReport {
     pub bytes_in: u64,
     pub bytes_out: u64,
     pub last_error: Option<String>,
-}
-
-/// How long `status` gives the bastion to answer.
-const BASTION_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
-
-/// The estate's bastion, dialled once for `status` (no questions asked: nobody is there to
-/// answer), for its state and round trip, and to carry the AWS calls under `aws_via_bastion`.
-enum BastionProbe {
-    Failed(Bastion),
-    Running {
-        target: String,
-        handle: BastionHandle,
-        reports: tokio::sync::mpsc::UnboundedReceiver<BastionReportMsg>,
-    },
-}
-
-impl BastionProbe {
-    /// `None` when the estate has no bastion.
-    fn start(cfg: &crate::config::EstateConfig) -> Option<BastionProbe> {
-        let target = cfg.bastion.as_deref()?;
-        let failed = |error: String| {
-            BastionProbe::Failed(Bastion {
-                target: Some(target.to_string()),
-                state: BastionState::Down { error },
-                rtt_ms: None,
-                forwards: Vec::new(),
-            })
-        };
-        let (route, settings) = match service::prepare(cfg, target) {
-            Ok(p) => p,
-            Err(e) => return Some(failed(e)),
-        };
-        let (tx, reports) = tokio::sync::mpsc::unbounded_channel();
-        let emit = Box::new(move |r| tx.send(r).is_ok());
-        Some(
-            match service::spawn(cfg, settings, route, Prompter::none(), emit) {
-                Ok(handle) => BastionProbe::Running {
-                    target: target.to_string(),
-                    handle,
-                    reports,
-                },
-                Err(e) => failed(e),
-            },
-        )
-    }
-
-    /// The bastion once it is up with a round trip measured, or has failed, or after
-    /// `BASTION_WAIT`.
-    async fn settle(&mut self) -> Bastion {
-        let (target, reports) = match self {
-            BastionProbe::Failed(b) => return b.clone(),
-            BastionProbe::Running {
-                target, reports, ..
-            } => (target.clone(), reports),
-        };
-        let mut last: Option<Bastion> = None;
-        let settled = tokio::time::timeout(BASTION_WAIT, async {
-            while let Some(report) = reports.recv().await {
-                let BastionReportMsg::Bastion(b) = report else {
-                    continue;
-                };
-                let done = match &b.state {
-                    BastionState::Connected { .. } => b.rtt_ms.is_some(),
-                    BastionState::Down { .. } | BastionState::Reconnecting { .. } => true,
-                    _ => false,
-                };
-                last = Some(b);
-                if done {
-                    return;
-                }
-            }
-        })
-        .await;
-        // Without a single report the session never started: still Connecting.
-        let mut b = last.unwrap_or(Bastion {
-            target: Some(target),
-            state: BastionState::Connecting,
-            ..Bastion::default()
-        });
-        if settled.is_err() && !matches!(b.state, BastionState::Connected { .. }) {
-            b.state = BastionState::Down {
-                error: format!("no session after {} s", BASTION_WAIT.as_secs()),
-            };
-        }
-        b
-    }
 }
 
 impl Report {
@@ -423,6 +376,8 @@ impl Report {
                     last_error: f.last_error.clone(),
                 })
                 .collect(),
+            endpoint_checks: EndpointCheckReport::all(estate),
+            http_checks: HttpCheckReport::all(estate),
             identity: estate.identity.as_ref().map(|i| IdentityReport {
                 account: i.account.clone(),
                 arn: i.arn.clone(),

@@ -162,6 +162,32 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                     .into());
             }
         }
+        if let Some(checks) = &estate.checks
+            && checks.every_secs < 30
+        {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "checks", "every_secs"])
+                        .unwrap_or(0..0),
+                    format!(
+                        "checks.every_secs must be at least 30 seconds, got {}",
+                        checks.every_secs
+                    ),
+                )
+                .with_hint("each round opens a session on every endpoint; `c` runs them at once")
+                .into());
+        }
+        for t in &estate.tunnels {
+            if let Err(e) = crate::bastion::remote::Remote::parse(&t.remote) {
+                return Err(doc
+                    .error(
+                        doc.span_of(&["estates", name, "tunnels"]).unwrap_or(0..0),
+                        format!("tunnel {}: {e}", t.name),
+                    )
+                    .with_hint("see README \"The bastion\" for the forms a remote takes")
+                    .into());
+            }
+        }
         if estate.region.trim().is_empty() {
             return Err(doc
                 .error(

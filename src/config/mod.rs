@@ -8,4 +8,7 @@ pub mod model;
 
 pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};
-pub use model::{Config, EstateConfig, HostKeyPolicy, PhoenixConfig, RefreshConfig, TunnelConfig};
+pub use model::{
+    ChecksConfig, Config, DbPassword, EstateConfig, HostKeyPolicy, PhoenixConfig, RefreshConfig,
+    TlsMode, TunnelConfig,
+};

@@ -54,6 +54,8 @@ pub struct EstateConfig {
     /// names and for labs where the estate's endpoints are stand-ins.
     #[serde(default)]
     pub remap: BTreeMap<String, String>,
+    /// Endpoint checks through the bastion: absent means none.
+    pub checks: Option<ChecksConfig>,
     pub aurora_cluster: String,
     #[serde(default)]
     pub phoenix: PhoenixConfig,
@@ -93,6 +95,69 @@ pub struct TunnelConfig {
     /// 0 or absent: any free port.
     #[serde(default)]
     pub local_port: u16,
+}
+
+/// Endpoint checks: SQL sessions on the cluster's endpoints and HTTP on each instance's health
+/// path, through the bastion.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecksConfig {
+    pub db_user: String,
+    /// Where the password comes from; never the password itself.
+    pub db_password: DbPassword,
+    #[serde(default = "default_db_port")]
+    pub db_port: u16,
+    /// `preferred`: TLS when the server offers it; `required`; `disabled`.
+    #[serde(default)]
+    pub tls: TlsMode,
+    #[serde(default = "default_http_path")]
+    pub http_path: String,
+    #[serde(default = "default_http_port")]
+    pub http_port: u16,
+    /// How often the checks run on their own, in seconds (at least 30).
+    #[serde(default = "default_every_secs")]
+    pub every_secs: u64,
+    /// The most any one check may take, in seconds.
+    #[serde(default = "default_check_timeout")]
+    pub timeout_secs: u64,
+}
+
+/// `{ env = "VAR" }`, `{ secret_arn = "arn:..." }` or `{ iam = true }`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbPassword {
+    Env(String),
+    SecretArn(String),
+    Iam(bool),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TlsMode {
+    #[default]
+    Preferred,
+    Required,
+    Disabled,
+}
+
+fn default_db_port() -> u16 {
+    3306
+}
+
+fn default_http_path() -> String {
+    "/health".into()
+}
+
+fn default_http_port() -> u16 {
+    80
+}
+
+fn default_every_secs() -> u64 {
+    300
+}
+
+fn default_check_timeout() -> u64 {
+    10
 }
 
 /// How often the live source reads each kind of data.

@@ -51,6 +51,8 @@ pub struct Member {
     pub az: String,
     pub class: String,
     pub status: String,
+    /// The member's own endpoint (host name), as the RDS API gives it.
+    pub endpoint: String,
     pub pending: Vec<PendingModification>,
     pub metrics: MemberMetrics,
 }

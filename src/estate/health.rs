@@ -4,8 +4,8 @@
 use chrono::Duration;
 
 use super::{
-    Area, AreaKind, Backups, Bastion, BastionState, Cluster, Estate, Phoenix, Timestamp,
-    TunnelStatus, VpnConnection, WebAcl,
+    Area, AreaKind, Backups, Bastion, BastionState, CheckVerdict, Cluster, EndpointCheck,
+    EndpointKind, Estate, HttpCheck, Phoenix, Timestamp, TunnelStatus, VpnConnection, WebAcl,
 };
 
 /// Ordered by severity, so the worst of several verdicts is their maximum.
@@ -86,13 +86,79 @@ impl Default for Rules {
 /// The verdict for one area of the estate.
 pub fn assess(estate: &Estate, kind: AreaKind, rules: &Rules, now: Timestamp) -> Verdict {
     match kind {
-        AreaKind::Cluster => area(&estate.cluster, rules, now, |c| cluster(c, rules)),
-        AreaKind::Phoenix => area(&estate.phoenix, rules, now, phoenix),
+        AreaKind::Cluster => worst(
+            area(&estate.cluster, rules, now, |c| cluster(c, rules)),
+            estate
+                .checks
+                .data
+                .as_ref()
+                .and_then(|c| endpoint_checks(&c.endpoints)),
+        ),
+        AreaKind::Phoenix => worst(
+            area(&estate.phoenix, rules, now, phoenix),
+            estate
+                .checks
+                .data
+                .as_ref()
+                .and_then(|c| http_checks(&c.http)),
+        ),
         AreaKind::Waf => area(&estate.waf, rules, now, |w| waf(w, rules, now)),
         AreaKind::Vpn => area(&estate.vpn, rules, now, |v| vpn(v)),
         AreaKind::Backups => area(&estate.backups, rules, now, |b| backups(b, rules, now)),
         AreaKind::Bastion => bastion(&estate.bastion),
     }
+}
+
+/// The area's verdict, unless what the endpoint checks found is worse.
+fn worst(area: Verdict, checks: Option<Verdict>) -> Verdict {
+    match checks {
+        Some(c) if c.health > area.health => c,
+        _ => area,
+    }
+}
+
+/// What the SQL checks say about the cluster: a writer endpoint on a read-only node (or not
+/// answering) is critical; a misrouted reader endpoint, a member whose roles disagree, or an
+/// endpoint not answering is degraded. `None` when all is well.
+pub fn endpoint_checks(checks: &[EndpointCheck]) -> Option<Verdict> {
+    let worst = checks
+        .iter()
+        .filter(|c| c.verdict != CheckVerdict::Ok)
+        .map(|c| {
+            let health = match c.kind {
+                EndpointKind::Writer => Health::Critical,
+                _ => Health::Degraded,
+            };
+            (health, c)
+        })
+        .max_by_key(|(h, _)| *h)?;
+    let (health, c) = worst;
+    Some(Verdict::new(
+        health,
+        format!(
+            "{} endpoint {} {}: {}",
+            c.kind.as_str(),
+            c.endpoint,
+            c.verdict.as_str(),
+            c.error.as_deref().unwrap_or("")
+        ),
+    ))
+}
+
+/// An instance whose health path does not answer 2xx/3xx is degraded.
+pub fn http_checks(checks: &[HttpCheck]) -> Option<Verdict> {
+    let bad: Vec<&HttpCheck> = checks.iter().filter(|c| !c.is_healthy()).collect();
+    let first = bad.first()?;
+    Some(Verdict::new(
+        Health::Degraded,
+        format!(
+            "{} of {} health checks failing: {} {}",
+            bad.len(),
+            checks.len(),
+            first.instance,
+            first.error.as_deref().unwrap_or("")
+        ),
+    ))
 }
 
 /// The estate's overall health: the worst of its areas. A bastion that is not configured is not

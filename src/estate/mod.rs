@@ -6,6 +6,7 @@
 pub mod area;
 pub mod backup;
 pub mod bastion;
+pub mod checks;
 pub mod cluster;
 pub mod health;
 pub mod phoenix;
@@ -16,6 +17,7 @@ pub mod waf;
 pub use area::Area;
 pub use backup::{BackupPlan, Backups, ProtectedResource};
 pub use bastion::{Bastion, BastionState, Forward, ForwardState};
+pub use checks::{CheckVerdict, Checks, EndpointCheck, EndpointKind, HttpCheck};
 pub use cluster::{Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role};
 pub use health::{Health, Rules, Verdict};
 pub use phoenix::{AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, TargetHealth};
@@ -38,6 +40,8 @@ pub struct Estate {
     pub vpn: Area<Vec<VpnConnection>>,
     pub backups: Area<Backups>,
     pub bastion: Bastion,
+    /// What the endpoints answered from inside the VPC; filled by the probes, not the sources.
+    pub checks: Area<Checks>,
     /// Who the console acts as, where the source knows (AWS: STS GetCallerIdentity).
     pub identity: Option<Identity>,
 }
@@ -59,6 +63,7 @@ impl Estate {
             vpn: Area::default(),
             backups: Area::default(),
             bastion: Bastion::default(),
+            checks: Area::default(),
             identity: None,
         }
     }

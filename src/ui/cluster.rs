@@ -7,7 +7,9 @@ use ratatui::widgets::{Cell, Paragraph, Sparkline, Wrap};
 
 use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
 use crate::app::{App, View, rows};
-use crate::estate::{AreaKind, Cluster, Member, Role, Series};
+use crate::estate::{
+    AreaKind, CheckVerdict, Cluster, EndpointCheck, EndpointKind, Member, Role, Series,
+};
 
 struct Areas {
     members: Rect,
@@ -34,7 +36,7 @@ pub fn table_area(body: Rect) -> Rect {
 }
 
 /// The columns, with the member ids' width so the ids are never cut.
-fn columns(id_width: u16) -> [Col; 9] {
+fn columns(id_width: u16) -> [Col; 10] {
     [
         col("Role", Constraint::Length(6)),
         col("Member", Constraint::Length(id_width.max(6))),
@@ -45,6 +47,7 @@ fn columns(id_width: u16) -> [Col; 9] {
         col("CPU %", Constraint::Length(5)),
         col("Conns", Constraint::Length(5)),
         col("Lag ms", Constraint::Length(6)),
+        wide_col("SQL check", Constraint::Length(16), 100),
     ]
 }
 
@@ -104,21 +107,76 @@ fn member_cells<'a>(app: &App, m: &'a Member) -> Vec<Cell<'a>> {
         Cell::from(widgets::last(&m.metrics.cpu, 0)),
         Cell::from(widgets::last(&m.metrics.connections, 0)),
         Cell::from(widgets::last(&m.metrics.replica_lag_ms, 0)),
+        check_cell(app, app.endpoint_check(EndpointKind::Instance, Some(&m.id))),
     ]
+}
+
+/// A member's own endpoint as SQL saw it: its role and round trip, or what is wrong.
+fn check_cell<'a>(app: &App, check: Option<&EndpointCheck>) -> Cell<'a> {
+    let t = &app.theme;
+    let Some(c) = check else {
+        return Cell::from("-").style(t.dim);
+    };
+    let (text, style) = match (c.verdict, c.read_only, c.rtt_ms) {
+        (CheckVerdict::Ok, Some(ro), Some(ms)) => (
+            format!("✔ {} {}", if ro { "ro" } else { "rw" }, widgets::millis(ms)),
+            t.ok,
+        ),
+        (CheckVerdict::Misrouted, _, _) => ("▲ misrouted".to_string(), t.warn),
+        (CheckVerdict::Unreachable, _, _) => ("✖ unreachable".to_string(), t.warn),
+        _ => ("✔".to_string(), t.ok),
+    };
+    Cell::from(text).style(style)
+}
+
+/// The writer or reader endpoint's line: what the SQL check found there (the node reached, its
+/// role, the round trip, what is wrong), then the endpoint's name.
+fn endpoint_line<'a>(
+    app: &App,
+    kind: EndpointKind,
+    name: &'a str,
+    name_style: ratatui::style::Style,
+) -> Line<'a> {
+    let t = &app.theme;
+    let mut spans = vec![Span::styled(format!("{:<8}", kind.as_str()), t.dim)];
+    if let Some(c) = app.endpoint_check(kind, None) {
+        let bad = if kind == EndpointKind::Writer {
+            t.crit
+        } else {
+            t.warn
+        };
+        let (mark, style) = match c.verdict {
+            CheckVerdict::Ok => ("✔", t.ok),
+            CheckVerdict::Misrouted => ("✖ misrouted", bad),
+            CheckVerdict::Unreachable => ("✖ unreachable", bad),
+        };
+        spans.push(Span::styled(mark, style));
+        if let Some(reached) = &c.reached {
+            let role = match c.read_only {
+                Some(true) => "read-only",
+                _ => "writable",
+            };
+            let rtt = c
+                .rtt_ms
+                .map(|ms| format!(", {}", widgets::millis(ms)))
+                .unwrap_or_default();
+            spans.push(Span::styled(format!(" {reached} ({role}{rtt})"), t.text));
+        }
+        if let Some(e) = &c.error {
+            spans.push(Span::styled(format!(" {e}"), style));
+        }
+        spans.push(Span::styled("  ", t.dim));
+    }
+    spans.push(Span::styled(name, name_style));
+    Line::from(spans)
 }
 
 fn endpoints(frame: &mut Frame, area: Rect, app: &App, c: &Cluster) {
     let t = &app.theme;
     let label = |s: &'static str| Span::styled(format!("{s:<8}"), t.dim);
     let lines = vec![
-        Line::from(vec![
-            label("writer"),
-            Span::styled(c.writer_endpoint.as_str(), t.writer),
-        ]),
-        Line::from(vec![
-            label("reader"),
-            Span::styled(c.reader_endpoint.as_str(), t.reader),
-        ]),
+        endpoint_line(app, EndpointKind::Writer, &c.writer_endpoint, t.writer),
+        endpoint_line(app, EndpointKind::Reader, &c.reader_endpoint, t.reader),
         Line::from(vec![
             label("status"),
             Span::styled(

@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph};
 
 use super::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
 use crate::app::{App, View, rows};
-use crate::estate::{AreaKind, CheckStatus, Instance, Phoenix, TargetHealth};
+use crate::estate::{AreaKind, CheckStatus, HttpCheck, Instance, Phoenix, TargetHealth};
 use crate::ui::theme::Theme;
 
 /// Points in each instance's CPU trend: the last twelve minutes.
@@ -20,14 +20,15 @@ pub fn table_area(body: Rect) -> Rect {
     rest
 }
 
-const COLS: [Col; 10] = [
+const COLS: [Col; 11] = [
     col("AZ", Constraint::Length(10)),
     col("Instance", Constraint::Length(19)),
-    wide_col("Name", Constraint::Fill(1), 110),
+    wide_col("Name", Constraint::Fill(2), 110),
     wide_col("Type", Constraint::Length(9), 100),
     col("State", Constraint::Length(8)),
     col("Sys/Inst", Constraint::Length(9)),
     col("Target", Constraint::Length(9)),
+    wide_col("Health", Constraint::Length(11), 100),
     wide_col("Events", Constraint::Fill(1), 100),
     col("CPU trend", Constraint::Length(TREND_POINTS as u16)),
     col("CPU %", Constraint::Length(5)),
@@ -52,7 +53,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
         &items,
         |above, i| {
             let first_in_zone = above.is_none_or(|a| a.az != i.az);
-            instance_cells(t, i, first_in_zone)
+            instance_cells(t, i, first_in_zone, app.http_check(&i.id))
         },
     );
 }
@@ -94,7 +95,26 @@ fn capacity(frame: &mut Frame, area: Rect, app: &App, fleet: &Phoenix) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn instance_cells<'a>(t: &Theme, i: &'a Instance, first_in_zone: bool) -> Vec<Cell<'a>> {
+/// What the instance's health path answered through the bastion, if it was asked.
+fn health_cell<'a>(t: &Theme, check: Option<&HttpCheck>) -> Cell<'a> {
+    match check {
+        None => Cell::from("-").style(t.dim),
+        Some(c) => match (c.status, c.rtt_ms) {
+            (Some(s), Some(ms)) if c.is_healthy() => {
+                Cell::from(format!("{s} {}", widgets::millis(ms))).style(t.ok)
+            }
+            (Some(s), _) => Cell::from(format!("✖ {s}")).style(t.warn),
+            _ => Cell::from("✖ no answer").style(t.warn),
+        },
+    }
+}
+
+fn instance_cells<'a>(
+    t: &Theme,
+    i: &'a Instance,
+    first_in_zone: bool,
+    health: Option<&HttpCheck>,
+) -> Vec<Cell<'a>> {
     let az = if first_in_zone { i.az.as_str() } else { "" };
     let state = match i.state.as_str() {
         "running" => t.text,
@@ -128,6 +148,7 @@ fn instance_cells<'a>(t: &Theme, i: &'a Instance, first_in_zone: bool) -> Vec<Ce
         Cell::from(i.state.as_str()).style(state),
         Cell::from(checks).style(checks_style(t, i.system_status, i.instance_status)),
         Cell::from(i.target_health.as_str()).style(target_style(t, &i.target_health)),
+        health_cell(t, health),
         Cell::from(events).style(t.warn),
         Cell::from(widgets::sparkline(&i.cpu, TREND_POINTS, Some(100.0))).style(t.sparkline),
         Cell::from(widgets::last(&i.cpu, 0)),

@@ -14,6 +14,7 @@ fn member(id: &str, role: Role, az: &str) -> Member {
         az: az.into(),
         class: "db.r6g.large".into(),
         status: "available".into(),
+        endpoint: format!("{id}.example"),
         pending: vec![],
         metrics: MemberMetrics::default(),
     }

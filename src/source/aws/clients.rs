@@ -187,22 +187,7 @@ impl Clients {
     /// As `load`, with `http` (when given) carrying every call, the credential providers'
     /// included, instead of the SDK's own HTTP client: see `bastion::aws_http`.
     pub async fn load_with(cfg: &EstateConfig, http: Option<SharedHttpClient>) -> Clients {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(cfg.region.clone()))
-            .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            );
-        if let Some(profile) = &cfg.profile {
-            loader = loader.profile_name(profile);
-        }
-        if let Some(http) = http {
-            loader = loader.http_client(http);
-        }
-        let sdk = loader.load().await;
+        let sdk = sdk_config(cfg, http).await;
         let calls = CallCounter::default();
         macro_rules! client {
             ($krate:ident) => {
@@ -226,6 +211,30 @@ impl Clients {
             optional: Optional::default(),
         }
     }
+}
+
+/// The SDK settings of an estate: its region and profile, the console's retry and timeouts,
+/// and `http` (when given) carrying every call, the credential providers' included.
+pub async fn sdk_config(
+    cfg: &EstateConfig,
+    http: Option<SharedHttpClient>,
+) -> aws_types::SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .region(Region::new(cfg.region.clone()))
+        .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(CONNECT_TIMEOUT)
+                .operation_timeout(OPERATION_TIMEOUT)
+                .build(),
+        );
+    if let Some(profile) = &cfg.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(http) = http {
+        loader = loader.http_client(http);
+    }
+    loader.load().await
 }
 
 #[cfg(test)]

@@ -129,6 +129,11 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
                     .and_then(|i| i.db_instance_status())
                     .unwrap_or("unknown")
                     .to_string(),
+                endpoint: inst
+                    .and_then(|i| i.endpoint())
+                    .and_then(|e| e.address())
+                    .unwrap_or_default()
+                    .to_string(),
                 pending,
                 metrics: MemberMetrics::default(),
             }

@@ -81,6 +81,7 @@ impl SimCluster {
                 az: az(region, i),
                 class: CLASS.into(),
                 status: "available".into(),
+                endpoint: format!("{id}-{}.{suffix}.{region}.rds.amazonaws.com", i + 1),
                 pending: vec![],
                 metrics: MemberMetrics {
                     cpu: Series::with_capacity(METRIC_POINTS),

@@ -7,6 +7,7 @@
 
 mod backup;
 mod bastion;
+mod checks;
 mod cluster;
 mod fleet;
 mod random;
@@ -211,15 +212,18 @@ impl DemoEstate {
     /// The current picture: every area freshly taken now.
     pub fn estate(&self) -> Estate {
         let now = self.now;
+        let (cluster, phoenix) = (self.cluster.snapshot(), self.fleet.snapshot());
+        let checks = Area::fresh(checks::simulate(&cluster, &phoenix, now), now);
         Estate {
             name: self.name.clone(),
             region: self.region.clone(),
-            cluster: Area::fresh(self.cluster.snapshot(), now),
-            phoenix: Area::fresh(self.fleet.snapshot(), now),
+            cluster: Area::fresh(cluster, now),
+            phoenix: Area::fresh(phoenix, now),
             waf: Area::fresh(self.waf.snapshot(), now),
             vpn: Area::fresh(self.vpn.snapshot(now), now),
             backups: Area::fresh(self.backups.snapshot(now), now),
             bastion: self.bastion.snapshot(),
+            checks,
             identity: None,
         }
     }

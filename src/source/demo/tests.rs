@@ -29,6 +29,7 @@ fn cfg() -> EstateConfig {
         aws_via_bastion: false,
         tunnels: vec![],
         remap: BTreeMap::new(),
+        checks: None,
         aurora_cluster: CLUSTER.into(),
         phoenix: PhoenixConfig {
             asg: Some("qp-phoenix-asg".into()),

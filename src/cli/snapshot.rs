@@ -1,0 +1,143 @@
+//! One live snapshot for the headless commands (`status`, `check endpoints`): the estate from
+//! AWS, the bastion dialled once (nobody is there to answer questions), and, when asked, one
+//! round of endpoint checks through it.
+
+use crate::bastion::{BastionHandle, Prompter, Report as BastionReportMsg, aws_http, service};
+use crate::config::EstateConfig;
+use crate::estate::{Bastion, BastionState, Estate};
+use crate::probe::round::Prober;
+use crate::source::aws::LiveEstate;
+
+/// The estate as AWS and the bastion see it now; with `checks`, also what its endpoints answer.
+pub fn live(name: &str, cfg: &EstateConfig, checks: bool) -> Result<Estate, String> {
+    let runtime = super::runtime()?;
+    Ok(runtime.block_on(async {
+        let mut probe = BastionProbe::start(cfg);
+        let link = match &probe {
+            Some(BastionProbe::Running { handle, .. }) => Some(handle.link().clone()),
+            _ => None,
+        };
+        let http = link
+            .clone()
+            .filter(|_| cfg.aws_via_bastion)
+            .map(aws_http::http_client);
+        let mut live = LiveEstate::connect_with(name, cfg, http.clone()).await;
+        let (_, bastion) = tokio::join!(
+            async {
+                live.identify().await;
+                live.refresh(true, true).await;
+            },
+            async {
+                match probe.as_mut() {
+                    Some(p) => Some(p.settle().await),
+                    None => None,
+                }
+            }
+        );
+        let mut estate = live.estate();
+        if let Some(b) = bastion {
+            estate.bastion = b;
+        }
+        if checks {
+            let now = chrono::Utc::now();
+            let prober = match (link, &estate.bastion.state) {
+                (Some(link), BastionState::Connected { .. }) => Prober::new(cfg, link, http),
+                _ => None,
+            };
+            match prober {
+                Some(p) => estate.checks.record_ok(p.round(&estate, now).await, now),
+                None => estate.checks.record_error(
+                    "the checks run through the bastion, which is not connected",
+                    now,
+                ),
+            }
+        }
+        estate
+    }))
+}
+
+/// How long `status` gives the bastion to answer.
+const BASTION_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// The estate's bastion, dialled once for `status` (no questions asked: nobody is there to
+/// answer), for its state and round trip, and to carry the AWS calls under `aws_via_bastion`.
+enum BastionProbe {
+    Failed(Bastion),
+    Running {
+        target: String,
+        handle: BastionHandle,
+        reports: tokio::sync::mpsc::UnboundedReceiver<BastionReportMsg>,
+    },
+}
+
+impl BastionProbe {
+    /// `None` when the estate has no bastion.
+    fn start(cfg: &crate::config::EstateConfig) -> Option<BastionProbe> {
+        let target = cfg.bastion.as_deref()?;
+        let failed = |error: String| {
+            BastionProbe::Failed(Bastion {
+                target: Some(target.to_string()),
+                state: BastionState::Down { error },
+                rtt_ms: None,
+                forwards: Vec::new(),
+            })
+        };
+        let (route, settings) = match service::prepare(cfg, target) {
+            Ok(p) => p,
+            Err(e) => return Some(failed(e)),
+        };
+        let (tx, reports) = tokio::sync::mpsc::unbounded_channel();
+        let emit = Box::new(move |r| tx.send(r).is_ok());
+        Some(
+            match service::spawn(cfg, settings, route, Prompter::none(), emit) {
+                Ok(handle) => BastionProbe::Running {
+                    target: target.to_string(),
+                    handle,
+                    reports,
+                },
+                Err(e) => failed(e),
+            },
+        )
+    }
+
+    /// The bastion once it is up with a round trip measured, or has failed, or after
+    /// `BASTION_WAIT`.
+    async fn settle(&mut self) -> Bastion {
+        let (target, reports) = match self {
+            BastionProbe::Failed(b) => return b.clone(),
+            BastionProbe::Running {
+                target, reports, ..
+            } => (target.clone(), reports),
+        };
+        let mut last: Option<Bastion> = None;
+        let settled = tokio::time::timeout(BASTION_WAIT, async {
+            while let Some(report) = reports.recv().await {
+                let BastionReportMsg::Bastion(b) = report else {
+                    continue;
+                };
+                let done = match &b.state {
+                    BastionState::Connected { .. } => b.rtt_ms.is_some(),
+                    BastionState::Down { .. } | BastionState::Reconnecting { .. } => true,
+                    _ => false,
+                };
+                last = Some(b);
+                if done {
+                    return;
+                }
+            }
+        })
+        .await;
+        // Without a single report the session never started: still Connecting.
+        let mut b = last.unwrap_or(Bastion {
+            target: Some(target),
+            state: BastionState::Connecting,
+            ..Bastion::default()
+        });
+        if settled.is_err() && !matches!(b.state, BastionState::Connected { .. }) {
+            b.state = BastionState::Down {
+                error: format!("no session after {} s", BASTION_WAIT.as_secs()),
+            };
+        }
+        b
+    }
+}

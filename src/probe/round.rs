@@ -1,0 +1,211 @@
+//! One round of checks over the estate as last seen: a SQL session on the writer endpoint, the
+//! reader endpoint and every member's own endpoint, and a GET of every running instance's
+//! health path, all at once (one connection per endpoint), every wait bounded.
+
+use std::time::Duration;
+
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
+use futures_util::future::join_all;
+
+use super::credentials::{self, Secret};
+use super::{http, sql};
+use crate::bastion::link::Link;
+use crate::bastion::remote::{Remote, join};
+use crate::bastion::tunnel::forward_once;
+use crate::config::{ChecksConfig, EstateConfig, TlsMode};
+use crate::estate::checks::judge;
+use crate::estate::{CheckVerdict, Checks, EndpointCheck, EndpointKind, Estate, HttpCheck};
+
+pub struct Prober {
+    cfg: EstateConfig,
+    checks: ChecksConfig,
+    link: Link,
+    /// For AWS calls (Secrets Manager, IAM tokens) under `aws_via_bastion`.
+    aws_http: Option<SharedHttpClient>,
+}
+
+impl Prober {
+    /// `None` when the estate configures no checks.
+    pub fn new(cfg: &EstateConfig, link: Link, aws_http: Option<SharedHttpClient>) -> Option<Self> {
+        Some(Self {
+            checks: cfg.checks.clone()?,
+            cfg: cfg.clone(),
+            link,
+            aws_http,
+        })
+    }
+
+    fn timeout(&self) -> Duration {
+        Duration::from_secs(self.checks.timeout_secs.max(1))
+    }
+
+    /// Where the bastion should dial for `host:port`, after the estate's remap.
+    fn dial(&self, host: &str, port: u16) -> Result<(String, u16), String> {
+        Remote::Address {
+            host: host.to_string(),
+            port,
+        }
+        .resolve(None, &self.cfg.remap)
+    }
+
+    pub async fn round(&self, estate: &Estate, now: crate::estate::Timestamp) -> Checks {
+        let endpoints = targets(estate);
+        let sql = join_all(endpoints.iter().map(|(kind, member, host)| {
+            self.endpoint(estate, *kind, member.as_deref(), host, now)
+        }));
+        let instances: Vec<_> = estate
+            .phoenix
+            .data
+            .iter()
+            .flat_map(|p| &p.instances)
+            .filter(|i| i.state == "running" && !i.private_ip.is_empty())
+            .collect();
+        let web = join_all(
+            instances
+                .iter()
+                .map(|i| self.health(&i.id, &i.private_ip, now)),
+        );
+        let (endpoints, http) = tokio::join!(sql, web);
+        Checks { endpoints, http }
+    }
+
+    async fn endpoint(
+        &self,
+        estate: &Estate,
+        kind: EndpointKind,
+        member: Option<&str>,
+        host: &str,
+        now: crate::estate::Timestamp,
+    ) -> EndpointCheck {
+        let port = self.checks.db_port;
+        let mut check = EndpointCheck {
+            endpoint: join(host, port),
+            kind,
+            member: member.map(str::to_string),
+            reached: None,
+            read_only: None,
+            version: None,
+            rtt_ms: None,
+            replica_lag_s: None,
+            verdict: CheckVerdict::Unreachable,
+            error: None,
+            at: now,
+        };
+        match self.session(host, port).await {
+            Err(e) => check.error = Some(e),
+            Ok(a) => {
+                let (verdict, why) = judge(kind, member, a.read_only, estate.cluster.data.as_ref());
+                check.verdict = verdict;
+                check.error = why.or(a.replication);
+                check.reached = Some(a.reached);
+                check.read_only = Some(a.read_only);
+                check.version = Some(a.version);
+                check.rtt_ms = Some(a.rtt_ms);
+                check.replica_lag_s = a.replica_lag_s;
+            }
+        }
+        check
+    }
+
+    async fn secret(&self, host: &str, port: u16) -> Result<Secret, String> {
+        credentials::resolve(
+            &self.checks.db_password,
+            &self.checks.db_user,
+            host,
+            port,
+            async || {
+                crate::source::aws::clients::sdk_config(&self.cfg, self.aws_http.clone()).await
+            },
+        )
+        .await
+    }
+
+    /// A SQL session through a one-connection forward; TLS as `tls` says.
+    async fn session(&self, host: &str, port: u16) -> Result<sql::Answer, String> {
+        let secret = self.secret(host, port).await?;
+        let (dial_host, dial_port) = self.dial(host, port)?;
+        let attempt = |tls: bool| {
+            let secret = &secret;
+            let (dial_host, link) = (&dial_host, &self.link);
+            async move {
+                let (addr, forward) = forward_once(link, dial_host, dial_port).await?;
+                let target = sql::Target {
+                    addr,
+                    endpoint: host,
+                    user: &self.checks.db_user,
+                    secret,
+                    tls,
+                };
+                let answer = sql::ask(target, self.timeout()).await;
+                forward.abort();
+                answer
+            }
+        };
+        match self.checks.tls {
+            TlsMode::Disabled if secret.is_token() => Err(
+                "an IAM token needs TLS: set tls = \"preferred\" or \"required\" in [checks]"
+                    .into(),
+            ),
+            TlsMode::Disabled => attempt(false).await,
+            TlsMode::Required => attempt(true).await,
+            // A password (not a token) may go without TLS to a server that offers none.
+            TlsMode::Preferred => match attempt(true).await {
+                Err(e) if sql::no_tls_offered(&e) && !secret.is_token() => attempt(false).await,
+                other => other,
+            },
+        }
+    }
+
+    async fn health(
+        &self,
+        instance: &str,
+        address: &str,
+        now: crate::estate::Timestamp,
+    ) -> HttpCheck {
+        let port = self.checks.http_port;
+        let path = &self.checks.http_path;
+        let mut check = HttpCheck {
+            instance: instance.to_string(),
+            url: format!("{}{path}", join(address, port)),
+            status: None,
+            rtt_ms: None,
+            error: None,
+            at: now,
+        };
+        let asked = match self.dial(address, port) {
+            Ok((h, p)) => http::get(&self.link, (&h, p), address, path, self.timeout()).await,
+            Err(e) => Err(e),
+        };
+        match asked {
+            Ok((status, rtt)) => {
+                check.status = Some(status);
+                check.rtt_ms = Some(rtt);
+                if !check.is_healthy() {
+                    check.error = Some(format!("{path} answered {status}"));
+                }
+            }
+            Err(e) => check.error = Some(e),
+        }
+        check
+    }
+}
+
+/// The endpoints to check: the writer and reader endpoints, then each member's own.
+fn targets(estate: &Estate) -> Vec<(EndpointKind, Option<String>, String)> {
+    let Some(c) = estate.cluster.data.as_ref() else {
+        return Vec::new();
+    };
+    let mut out = vec![
+        (EndpointKind::Writer, None, c.writer_endpoint.clone()),
+        (EndpointKind::Reader, None, c.reader_endpoint.clone()),
+    ];
+    out.extend(c.members.iter().map(|m| {
+        (
+            EndpointKind::Instance,
+            Some(m.id.clone()),
+            m.endpoint.clone(),
+        )
+    }));
+    out.retain(|(_, _, host)| !host.is_empty() && host != "-");
+    out
+}
