@@ -749,3 +749,47 @@ fn status_says_why_the_bastion_is_down_and_counts_it() {
     assert!(b["error"].as_str().unwrap().contains("is not known"), "{b}");
     assert_eq!(out.status.code(), Some(2), "a refused bastion is critical");
 }
+
+#[test]
+fn a_mysql_session_runs_through_the_writer_tunnel_byte_for_byte() {
+    use mysql_async::prelude::Queryable;
+    let _shared = BASTION.read();
+    let t = TunnelProcess::start(&["aurora-writer"]);
+    let password = std::env::var("QPCONSOLE_LAB_DB_PASSWORD")
+        .expect("QPCONSOLE_LAB_DB_PASSWORD: run lab/up (it exports the lab's database password)");
+    let rt = rt();
+    let (server_id, echoed): (u32, String) = rt.block_on(async {
+        let opts = mysql_async::OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(t.port("aurora-writer"))
+            .user(Some("qpconsole"))
+            .pass(Some(password))
+            .prefer_socket(false);
+        // The estate is read from AWS first; until then the writer is not known.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut conn = loop {
+            match mysql_async::Conn::new(opts.clone()).await {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        // A megabyte each way: sent as a literal, returned as the result.
+        let blob: String = (0..1_000_000)
+            .map(|i| (b'a' + (i % 26) as u8) as char)
+            .collect();
+        let row: (u32, String) = conn
+            .exec_first("SELECT @@server_id, ?", (blob.clone(),))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.1 == blob, "the megabyte came back changed");
+        conn.disconnect().await.unwrap();
+        (row.0, row.1[..10].to_string())
+    });
+    assert_eq!(server_id, 1, "the writer endpoint reaches the primary");
+    assert_eq!(echoed, "abcdefghij");
+}

@@ -326,3 +326,20 @@ fn a_tunnel_opened_from_the_bastion_view_carries_traffic_and_closes_again() {
     t.keys(&["q"]);
     assert_terminal_restored(&t, 0);
 }
+
+#[test]
+fn the_cluster_view_shows_which_node_each_endpoint_reaches() {
+    let t = Tmux::start_on_lab("checks", "");
+    t.wait_for("connected");
+    t.keys(&["2"]);
+    // The first round runs once the cluster is described; `c` asks for another.
+    let screen = t.wait_for("(server_id 2)");
+    assert!(screen.contains("(server_id 1)"), "{screen}");
+    assert!(screen.contains("✔ rw"), "member checks: {screen}");
+    t.keys(&["c"]);
+    t.wait_for("checking the endpoints");
+    t.keys(&["3"]);
+    t.wait_for("200 ");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}

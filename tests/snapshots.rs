@@ -340,3 +340,20 @@ fn bastion_questions_hide_secrets_and_show_fingerprints() {
     }
     insta::assert_snapshot!("host_key_prompt_100x30", draw(&app).backend());
 }
+
+#[test]
+fn a_misrouted_writer_endpoint_stands_out() {
+    use qpconsole::estate::{CheckVerdict, EndpointKind};
+    let mut app = showing(View::Cluster, (120, 40));
+    let checks = app.estate.checks.data.as_mut().unwrap();
+    let writer = checks
+        .endpoints
+        .iter_mut()
+        .find(|c| c.kind == EndpointKind::Writer)
+        .unwrap();
+    writer.verdict = CheckVerdict::Misrouted;
+    writer.read_only = Some(true);
+    writer.reached = Some("qualitypost-aurora-2".into());
+    writer.error = Some("the writer endpoint reached a read-only node: writes will fail".into());
+    insta::assert_snapshot!("cluster_writer_misrouted_120x40", draw(&app).backend());
+}

@@ -133,12 +133,15 @@ pub fn endpoint_checks(checks: &[EndpointCheck]) -> Option<Verdict> {
         })
         .max_by_key(|(h, _)| *h)?;
     let (health, c) = worst;
+    // The endpoint's long name is on the Endpoints panel; the verdict says which and why.
+    let which = match &c.member {
+        Some(m) => format!("member {m}"),
+        None => format!("{} endpoint", c.kind.as_str()),
+    };
     Some(Verdict::new(
         health,
         format!(
-            "{} endpoint {} {}: {}",
-            c.kind.as_str(),
-            c.endpoint,
+            "{which} {}: {}",
             c.verdict.as_str(),
             c.error.as_deref().unwrap_or("")
         ),
