@@ -35,16 +35,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Check {
             what: CheckWhat::Endpoints { format },
-        }) => match check::endpoints(&setup, format) {
-            Ok((report, code)) => {
-                println!("{report}");
-                ExitCode::from(code)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(3)
-            }
-        },
+        }) => report(check::endpoints(&setup, format)),
         Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -52,15 +43,20 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some(Command::Status { format }) => match status::run(&cli.global, &setup, format) {
-            Ok((report, code)) => {
-                println!("{report}");
-                ExitCode::from(code)
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::from(3)
-            }
-        },
+        Some(Command::Status { format }) => report(status::run(&cli.global, &setup, format)),
+    }
+}
+
+/// A report on stdout with its health as the exit code; 3 (unknown) when none could be made.
+fn report(made: Result<(String, u8), String>) -> ExitCode {
+    match made {
+        Ok((report, code)) => {
+            println!("{report}");
+            ExitCode::from(code)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(3)
+        }
     }
 }

@@ -695,14 +695,7 @@ fn a_bastion_that_stops_answering_is_noticed_by_keepalives_and_redialled() {
 #[test]
 fn status_reports_the_bastion_session_and_the_tunnels() {
     let _shared = BASTION.read();
-    let log = tempfile::tempdir().unwrap();
-    let out = Command::new(common::bin())
-        .args(["status", "--format", "json"])
-        .env("QPCONSOLE_CONFIG", state().join("qpconsole.toml"))
-        .env("QPCONSOLE_LOG_DIR", log.path())
-        .env_remove("SSH_AUTH_SOCK")
-        .output()
-        .unwrap();
+    let (out, _log) = common::lab::qpconsole(&["status", "--format", "json"], None, &[]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
     let b = &report["bastion"];

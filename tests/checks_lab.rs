@@ -52,17 +52,8 @@ impl Drop for Undo {
 
 /// `qpconsole check endpoints --format json` on the lab's config (or `config`), with `env`.
 fn check(config: Option<&Path>, env: &[(&str, &str)]) -> (Output, Value) {
-    let log = tempfile::tempdir().unwrap();
-    let default = state().join("qpconsole.toml");
-    let mut cmd = Command::new(common::bin());
-    cmd.args(["check", "endpoints", "--format", "json"])
-        .env("QPCONSOLE_CONFIG", config.unwrap_or(&default))
-        .env("QPCONSOLE_LOG_DIR", log.path())
-        .env_remove("SSH_AUTH_SOCK");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = cmd.output().unwrap();
+    let (out, log) =
+        common::lab::qpconsole(&["check", "endpoints", "--format", "json"], config, env);
     let logged = std::fs::read_to_string(log.path().join("qpconsole.log")).unwrap_or_default();
     let password = std::env::var("QPCONSOLE_LAB_DB_PASSWORD").unwrap();
     for (what, text) in [
@@ -242,14 +233,7 @@ fn the_password_can_come_from_secrets_manager() {
 #[test]
 fn status_carries_the_checks_too() {
     let _turn = turn();
-    let log = tempfile::tempdir().unwrap();
-    let out = Command::new(common::bin())
-        .args(["status", "--format", "json"])
-        .env("QPCONSOLE_CONFIG", state().join("qpconsole.toml"))
-        .env("QPCONSOLE_LOG_DIR", log.path())
-        .env_remove("SSH_AUTH_SOCK")
-        .output()
-        .unwrap();
+    let (out, _log) = common::lab::qpconsole(&["status", "--format", "json"], None, &[]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(
         report["endpoint_checks"].as_array().unwrap().len(),

@@ -81,6 +81,31 @@ pub struct HttpCheck {
     pub at: Timestamp,
 }
 
+impl EndpointCheck {
+    /// An endpoint that gave no answer (yet): what a check starts as.
+    pub fn unanswered(
+        endpoint: String,
+        kind: EndpointKind,
+        member: Option<&str>,
+        error: Option<String>,
+        at: Timestamp,
+    ) -> Self {
+        Self {
+            endpoint,
+            kind,
+            member: member.map(str::to_string),
+            reached: None,
+            read_only: None,
+            version: None,
+            rtt_ms: None,
+            replica_lag_s: None,
+            verdict: CheckVerdict::Unreachable,
+            error,
+            at,
+        }
+    }
+}
+
 impl HttpCheck {
     pub fn is_healthy(&self) -> bool {
         self.status.is_some_and(|s| (200..400).contains(&s))

@@ -14,7 +14,7 @@ use crate::bastion::remote::{Remote, join};
 use crate::bastion::tunnel::forward_once;
 use crate::config::{ChecksConfig, EstateConfig, TlsMode};
 use crate::estate::checks::judge;
-use crate::estate::{CheckVerdict, Checks, EndpointCheck, EndpointKind, Estate, HttpCheck};
+use crate::estate::{Checks, EndpointCheck, EndpointKind, Estate, HttpCheck};
 
 pub struct Prober {
     cfg: EstateConfig,
@@ -78,19 +78,7 @@ impl Prober {
         now: crate::estate::Timestamp,
     ) -> EndpointCheck {
         let port = self.checks.db_port;
-        let mut check = EndpointCheck {
-            endpoint: join(host, port),
-            kind,
-            member: member.map(str::to_string),
-            reached: None,
-            read_only: None,
-            version: None,
-            rtt_ms: None,
-            replica_lag_s: None,
-            verdict: CheckVerdict::Unreachable,
-            error: None,
-            at: now,
-        };
+        let mut check = EndpointCheck::unanswered(join(host, port), kind, member, None, now);
         match self.session(host, port).await {
             Err(e) => check.error = Some(e),
             Ok(a) => {

@@ -34,3 +34,23 @@ pub fn config() -> qpconsole::config::Config {
     let path = state().join("qpconsole.toml");
     qpconsole::config::files::parse_config(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
 }
+
+/// `qpconsole ARGS` on the lab's config (or `config`), with its log in a fresh folder (the
+/// folder is returned too, for tests that read the log) and without the user's ssh-agent.
+pub fn qpconsole(
+    args: &[&str],
+    config: Option<&std::path::Path>,
+    env: &[(&str, &str)],
+) -> (std::process::Output, tempfile::TempDir) {
+    let log = tempfile::tempdir().unwrap();
+    let default = state().join("qpconsole.toml");
+    let out = std::process::Command::new(super::bin())
+        .args(args)
+        .env("QPCONSOLE_CONFIG", config.unwrap_or(&default))
+        .env("QPCONSOLE_LOG_DIR", log.path())
+        .env_remove("SSH_AUTH_SOCK")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (out, log)
+}

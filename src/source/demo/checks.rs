@@ -3,8 +3,7 @@
 
 use crate::estate::checks::judge;
 use crate::estate::{
-    CheckVerdict, Checks, Cluster, EndpointCheck, EndpointKind, HttpCheck, Member, Phoenix, Role,
-    Timestamp,
+    Checks, Cluster, EndpointCheck, EndpointKind, HttpCheck, Member, Phoenix, Role, Timestamp,
 };
 
 const DB_PORT: u16 = 3306;
@@ -69,19 +68,13 @@ fn endpoint(
     node: Option<&Member>,
     at: Timestamp,
 ) -> EndpointCheck {
-    let mut check = EndpointCheck {
-        endpoint: format!("{host}:{DB_PORT}"),
+    let mut check = EndpointCheck::unanswered(
+        format!("{host}:{DB_PORT}"),
         kind,
-        member: member.map(str::to_string),
-        reached: None,
-        read_only: None,
-        version: None,
-        rtt_ms: None,
-        replica_lag_s: None,
-        verdict: CheckVerdict::Unreachable,
-        error: Some("no answer in 10 s: no node behind the endpoint".into()),
+        member,
+        Some("no answer in 10 s: no node behind the endpoint".into()),
         at,
-    };
+    );
     if let Some(n) = node {
         let read_only = n.role == Role::Reader;
         let (verdict, why) = judge(kind, member, read_only, Some(cluster));
