@@ -187,16 +187,17 @@ fn main() {
     // Warm up every path (the session, the allocators, the TCP stacks).
     for p in &paths {
         run(&io, upload(p.sink, 32 << 20));
-        run(&io, round_trips(p.echo, 10));
+        run(&io, new_connections(vec![p.echo], 1));
     }
     let mut results: Vec<Vec<Round>> = paths.iter().map(|_| Vec::new()).collect();
     for round in 0..rounds {
-        // The direct baseline first, then the two tunnels, in turns.
+        // Bulk: the direct baseline first, then the two tunnels, in turns.
         let order: &[usize] = if round % 2 == 0 {
             &[0, 1, 2]
         } else {
             &[0, 2, 1]
         };
+        let mut bulk = [(0.0, 0.0, 0.0, 0.0); 3];
         for &i in order {
             let p = &paths[i];
             let cpu0 = p.cpu();
@@ -204,18 +205,31 @@ fn main() {
             let cpu1 = p.cpu();
             let down = run(&io, download(p.sink, bytes));
             let cpu2 = p.cpu();
-            let mut trips = run(&io, round_trips(p.echo, ROUND_TRIPS));
+            bulk[i] = (
+                mib_per_s(bytes, up),
+                mib_per_s(bytes, down),
+                per_gib(cpu1.saturating_sub(cpu0), bytes),
+                per_gib(cpu2.saturating_sub(cpu1), bytes),
+            );
+        }
+        // Small round trips: the paths take turns every block of trips, so that all three
+        // see the same machine (its load and idle states change from second to second).
+        let echoes: Vec<SocketAddr> = paths.iter().map(|p| p.echo).collect();
+        let trips = run(&io, round_trips(echoes.clone(), ROUND_TRIPS));
+        let fresh = run(&io, new_connections(echoes, NEW_CONNECTIONS));
+        for (i, p) in paths.iter().enumerate() {
+            let (mut trips, mut fresh) = (trips[i].clone(), fresh[i].clone());
             trips.sort();
-            let mut fresh = run(&io, new_connections(p.echo, NEW_CONNECTIONS));
             fresh.sort();
+            let (up, down, cpu_up, cpu_down) = bulk[i];
             let r = Round {
-                up: mib_per_s(bytes, up),
-                down: mib_per_s(bytes, down),
+                up,
+                down,
                 rtt_median: micros(trips[trips.len() / 2]),
                 rtt_p99: micros(trips[trips.len() * 99 / 100]),
                 connect: micros(fresh[fresh.len() / 2]) / 1000.0,
-                cpu_up: per_gib(cpu1.saturating_sub(cpu0), bytes),
-                cpu_down: per_gib(cpu2.saturating_sub(cpu1), bytes),
+                cpu_up,
+                cpu_down,
             };
             eprintln!(
                 "round {}: {:>9}: up {:.0} MiB/s, down {:.0} MiB/s, round trip {:.0} µs (p99 {:.0}), new connection {:.2} ms, CPU {:.2}/{:.2} s per GiB",
@@ -474,39 +488,57 @@ async fn download(addr: SocketAddr, len: u64) -> Duration {
     t.elapsed()
 }
 
-/// `n` sequential request/response round trips on one connection, after a warm-up.
-async fn round_trips(addr: SocketAddr, n: usize) -> Vec<Duration> {
-    let mut conn = connect(addr).await;
-    let request = [0x5a_u8; MESSAGE];
-    let mut response = [0u8; MESSAGE];
-    let mut times = Vec::with_capacity(n);
-    for i in 0..WARMUP_TRIPS + n {
-        let t = Instant::now();
-        conn.write_all(&request).await.unwrap();
-        conn.read_exact(&mut response)
-            .await
-            .unwrap_or_else(|e| panic!("round trip through {addr}: {e}"));
-        if i >= WARMUP_TRIPS {
-            times.push(t.elapsed());
+/// `n` sequential request/response round trips through each address, one connection each,
+/// after a warm-up; the addresses take turns every `TURN` trips.
+async fn round_trips(addrs: Vec<SocketAddr>, n: usize) -> Vec<Vec<Duration>> {
+    const TURN: usize = 50;
+    let mut conns = Vec::new();
+    for &addr in &addrs {
+        let mut conn = connect(addr).await;
+        trips(&mut conn, WARMUP_TRIPS, &mut Vec::new()).await;
+        conns.push(conn);
+    }
+    let mut times = vec![Vec::with_capacity(n); addrs.len()];
+    for block in 0..n.div_ceil(TURN) {
+        let count = TURN.min(n - block * TURN);
+        for k in 0..conns.len() {
+            let i = (block + k) % conns.len();
+            trips(&mut conns[i], count, &mut times[i]).await;
         }
     }
-    assert_eq!(response, request);
     times
 }
 
-/// Connect, one round trip, close: a new channel through the bastion each time.
-async fn new_connections(addr: SocketAddr, n: usize) -> Vec<Duration> {
-    let request = [0xa5_u8; MESSAGE];
+async fn trips(conn: &mut TcpStream, n: usize, times: &mut Vec<Duration>) {
+    let request = [0x5a_u8; MESSAGE];
     let mut response = [0u8; MESSAGE];
-    let mut times = Vec::with_capacity(n);
     for _ in 0..n {
         let t = Instant::now();
-        let mut conn = connect(addr).await;
         conn.write_all(&request).await.unwrap();
         conn.read_exact(&mut response)
             .await
-            .unwrap_or_else(|e| panic!("first round trip through {addr}: {e}"));
+            .unwrap_or_else(|e| panic!("round trip through {:?}: {e}", conn.peer_addr()));
         times.push(t.elapsed());
+        assert_eq!(response, request);
+    }
+}
+
+/// Connect, one round trip, close (a new channel through the bastion each time), `n` times
+/// through each address, taking turns.
+async fn new_connections(addrs: Vec<SocketAddr>, n: usize) -> Vec<Vec<Duration>> {
+    let request = [0xa5_u8; MESSAGE];
+    let mut response = [0u8; MESSAGE];
+    let mut times = vec![Vec::with_capacity(n); addrs.len()];
+    for _ in 0..n {
+        for (i, &addr) in addrs.iter().enumerate() {
+            let t = Instant::now();
+            let mut conn = connect(addr).await;
+            conn.write_all(&request).await.unwrap();
+            conn.read_exact(&mut response)
+                .await
+                .unwrap_or_else(|e| panic!("first round trip through {addr}: {e}"));
+            times[i].push(t.elapsed());
+        }
     }
     times
 }
