@@ -8,6 +8,7 @@ pub mod bastion;
 pub mod cli;
 pub mod config;
 pub mod estate;
+pub mod ops;
 pub mod probe;
 pub mod source;
 pub mod ui;

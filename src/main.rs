@@ -3,8 +3,11 @@ use std::time::Instant;
 
 use clap::Parser;
 
+use qpconsole::cli::ops::{self, Ask, ResizeDb, Stop};
 use qpconsole::cli::setup::{Setup, init_logging, log_dir};
-use qpconsole::cli::{CheckWhat, Cli, Command, check, check_config, status, tui, tunnel};
+use qpconsole::cli::{
+    CheckWhat, Cli, Command, ResizeAction, check, check_config, status, tui, tunnel,
+};
 
 fn main() -> ExitCode {
     let started = Instant::now();
@@ -36,6 +39,32 @@ fn main() -> ExitCode {
         Some(Command::Check {
             what: CheckWhat::Endpoints { format },
         }) => report(check::endpoints(&setup, format)),
+        Some(Command::Resize { action }) => {
+            let (args, ask) = match &action {
+                ResizeAction::Plan(a) => (a, Ask::Plan),
+                ResizeAction::Apply { args, yes } => (args, Ask::Apply { yes: *yes }),
+            };
+            let resize = ResizeDb {
+                db: args.db.clone(),
+                class: args.class.clone(),
+                fail_back: args.fail_back,
+                in_maintenance_window: args.in_maintenance_window,
+            };
+            done(ops::resize_db(&cli.global, &setup, &resize, ask))
+        }
+        Some(Command::Failover {
+            cluster,
+            target,
+            yes,
+        }) => done(ops::failover(
+            &cli.global,
+            &setup,
+            &cluster,
+            target.as_deref(),
+            yes,
+        )),
+        Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
+        Some(Command::Audit) => done(ops::audit_trail()),
         Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -57,6 +86,20 @@ fn report(made: Result<(String, u8), String>) -> ExitCode {
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(3)
+        }
+    }
+}
+
+/// An ops command's output, or why it stopped with its exit code.
+fn done(result: Result<String, Stop>) -> ExitCode {
+    match result {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(stop) => {
+            eprintln!("error: {}", stop.message);
+            ExitCode::from(stop.code)
         }
     }
 }

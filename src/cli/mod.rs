@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod check;
 pub mod check_config;
+pub mod ops;
 pub mod setup;
 pub mod snapshot;
 pub mod status;
@@ -73,6 +74,29 @@ pub enum Command {
         #[arg(value_name = "NAME")]
         names: Vec<String>,
     },
+    /// Change an Aurora member's instance class with a plan that keeps the cluster writable.
+    Resize {
+        #[command(subcommand)]
+        action: ResizeAction,
+    },
+    /// Fail the cluster over to a reader (the first available one in another zone by default).
+    Failover {
+        #[arg(long, value_name = "ID")]
+        cluster: String,
+        #[arg(long, value_name = "READER")]
+        target: Option<String>,
+        /// Apply without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Continue the unfinished plan of the journal, checking AWS before redoing a step that was
+    /// cut off.
+    Resume {
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print the audit trail of every mutating call.
+    Audit,
     /// Troubleshooting checks through the bastion.
     Check {
         #[command(subcommand)]
@@ -84,6 +108,35 @@ pub enum Command {
         #[arg(long)]
         example: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ResizeAction {
+    /// Print the plan; nothing changes.
+    Plan(ResizeArgs),
+    /// Print the plan, ask (unless --yes), then run it step by step.
+    Apply {
+        #[command(flatten)]
+        args: ResizeArgs,
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResizeArgs {
+    /// The cluster member to resize (resizing the writer resizes the readers first).
+    #[arg(long, value_name = "ID")]
+    pub db: String,
+    /// The target instance class, e.g. db.r6g.xlarge.
+    #[arg(long, value_name = "CLASS")]
+    pub class: String,
+    /// After resizing the writer, fail back to it.
+    #[arg(long)]
+    pub fail_back: bool,
+    /// Schedule the change for the maintenance window instead of applying it now.
+    #[arg(long)]
+    pub in_maintenance_window: bool,
 }
 
 #[derive(Debug, Subcommand)]

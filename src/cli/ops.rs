@@ -1,0 +1,361 @@
+//! The ops commands: `resize plan|apply`, `failover`, `resume` and `audit`. The same plans and
+//! runner as the console: a plan is printed before anything changes, applying asks on the
+//! terminal (or takes `--yes`), and every step is journaled and every mutating call audited.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crate::config::EstateConfig;
+use crate::ops::audit::{self, Audit};
+use crate::ops::journal::{self, Journal};
+use crate::ops::plan::{self, BUILTIN_AURORA_CLASSES, Plan, ResizeOptions};
+use crate::ops::runner::{Actor, Progress, Runner, Waits};
+use crate::source::aws::{Clients, LiveEstate};
+
+use super::Global;
+use super::setup::Setup;
+
+/// Why a command ended without doing (all of) its work; the exit code goes with it.
+pub struct Stop {
+    pub code: u8,
+    pub message: String,
+}
+
+/// Exit codes of the ops commands (README "Exit codes").
+pub const REFUSED: u8 = 4;
+pub const FAILED: u8 = 1;
+pub const UNREACHABLE: u8 = 3;
+
+fn stop(code: u8, message: impl Into<String>) -> Stop {
+    Stop {
+        code,
+        message: message.into(),
+    }
+}
+
+pub enum Ask {
+    /// Print the plan only.
+    Plan,
+    /// Apply it, asking first unless `yes`.
+    Apply { yes: bool },
+}
+
+pub struct ResizeDb {
+    pub db: String,
+    pub class: String,
+    pub fail_back: bool,
+    pub in_maintenance_window: bool,
+}
+
+fn state_dir() -> Result<std::path::PathBuf, Stop> {
+    journal::default_dir().ok_or_else(|| {
+        stop(
+            REFUSED,
+            "no state directory for the journal: set QPCONSOLE_STATE_DIR",
+        )
+    })
+}
+
+fn refuse_readonly(global: &Global, setup: &Setup) -> Result<(), Stop> {
+    if global.readonly || setup.estate_config().readonly {
+        return Err(stop(
+            REFUSED,
+            format!(
+                "estate {} is read-only ({}): nothing was changed",
+                setup.estate,
+                if global.readonly {
+                    "--readonly"
+                } else {
+                    "readonly = true in its config"
+                }
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub fn resize_db(
+    global: &Global,
+    setup: &Setup,
+    args: &ResizeDb,
+    ask: Ask,
+) -> Result<String, Stop> {
+    if matches!(ask, Ask::Apply { .. }) {
+        refuse_readonly(global, setup)?;
+    }
+    let cfg = setup.estate_config();
+    let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
+    runtime.block_on(async {
+        let (estate, clients) = read(&setup.estate, cfg).await?;
+        let cluster = estate.cluster.data.as_ref().ok_or_else(|| {
+            stop(
+                UNREACHABLE,
+                format!(
+                    "cannot read cluster {}: {}",
+                    cfg.aurora_cluster,
+                    estate
+                        .cluster
+                        .last_error
+                        .as_ref()
+                        .map_or("no data", |e| e.message.as_str())
+                ),
+            )
+        })?;
+        let orderable = orderable(&clients, &cluster.engine, &cluster.engine_version).await;
+        let opts = ResizeOptions {
+            fail_back: args.fail_back,
+            apply_immediately: !args.in_maintenance_window,
+        };
+        let plan = plan::aurora_resize(
+            cluster,
+            &args.db,
+            &args.class,
+            &orderable,
+            &opts,
+            plan_id(),
+            &setup.estate,
+        )
+        .map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
+        let mut out = render(&plan);
+        match ask {
+            Ask::Plan => Ok(out),
+            Ask::Apply { yes } => {
+                eprint!("{out}");
+                out.clear();
+                confirm(setup, &args.db, yes)?;
+                execute(setup, cfg, &clients, &plan, None).await
+            }
+        }
+    })
+}
+
+pub fn failover(
+    global: &Global,
+    setup: &Setup,
+    cluster_id: &str,
+    target: Option<&str>,
+    yes: bool,
+) -> Result<String, Stop> {
+    refuse_readonly(global, setup)?;
+    let cfg = setup.estate_config();
+    if cluster_id != cfg.aurora_cluster {
+        return Err(stop(
+            REFUSED,
+            format!(
+                "estate {} manages cluster {}, not {cluster_id}: use --estate to choose another estate",
+                setup.estate, cfg.aurora_cluster
+            ),
+        ));
+    }
+    let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
+    runtime.block_on(async {
+        let (estate, clients) = read(&setup.estate, cfg).await?;
+        let cluster = estate
+            .cluster
+            .data
+            .as_ref()
+            .ok_or_else(|| stop(UNREACHABLE, format!("cannot read cluster {cluster_id}")))?;
+        let plan = plan::failover(cluster, target, plan_id(), &setup.estate)
+            .map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
+        eprint!("{}", render(&plan));
+        confirm(setup, cluster_id, yes)?;
+        execute(setup, cfg, &clients, &plan, None).await
+    })
+}
+
+/// Continues the unfinished plan of the journal, if there is one.
+pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop> {
+    refuse_readonly(global, setup)?;
+    let journal = Journal::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
+    let Some(resume) = journal
+        .unfinished()
+        .map_err(|e| stop(FAILED, e.to_string()))?
+    else {
+        return Ok("no unfinished plan in the journal".into());
+    };
+    if resume.plan.estate != setup.estate {
+        return Err(stop(
+            REFUSED,
+            format!(
+                "the unfinished plan is for estate {}: run with --estate {}",
+                resume.plan.estate, resume.plan.estate
+            ),
+        ));
+    }
+    let cfg = setup.estate_config();
+    eprint!("{}", render(&resume.plan));
+    eprintln!(
+        "done before: {} of {} steps{}",
+        resume.done.len(),
+        resume.plan.steps.len(),
+        resume
+            .started_not_done
+            .map(|i| format!(
+                "; step {} was cut off and is checked against AWS first",
+                i + 1
+            ))
+            .unwrap_or_default()
+    );
+    confirm(setup, &resume.plan.id, yes)?;
+    let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
+    runtime.block_on(async {
+        let clients = Clients::load(cfg).await;
+        execute(setup, cfg, &clients, &resume.plan, Some(&resume)).await
+    })
+}
+
+pub fn audit_trail() -> Result<String, Stop> {
+    let audit = Audit::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
+    let entries = audit.entries().map_err(|e| stop(FAILED, e.to_string()))?;
+    Ok(audit::render(&entries))
+}
+
+async fn read(name: &str, cfg: &EstateConfig) -> Result<(crate::estate::Estate, Clients), Stop> {
+    let mut live = LiveEstate::connect(name, cfg).await;
+    live.refresh(true, false).await;
+    Ok((live.estate(), Clients::load(cfg).await))
+}
+
+/// The classes the cluster's engine and version can run, or the built-in list when the
+/// endpoint returns none.
+async fn orderable(clients: &Clients, engine: &str, version: &str) -> Vec<String> {
+    let mut classes: Vec<String> = clients
+        .rds
+        .describe_orderable_db_instance_options()
+        .engine(engine)
+        .engine_version(version)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|o| o.db_instance_class().map(str::to_string))
+        .collect();
+    classes.sort();
+    classes.dedup();
+    if classes.is_empty() {
+        BUILTIN_AURORA_CLASSES
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    } else {
+        classes
+    }
+}
+
+fn plan_id() -> String {
+    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
+}
+
+pub fn render(plan: &Plan) -> String {
+    let mut out = format!("plan {}: {}\n", plan.id, plan.title);
+    for (i, step) in plan.steps.iter().enumerate() {
+        out += &format!(
+            "  {:>2}. {}\n      impact: {}\n",
+            i + 1,
+            step.describe(),
+            step.impact()
+        );
+    }
+    for note in &plan.notes {
+        out += &format!("  note: {note}\n");
+    }
+    out
+}
+
+/// Asks on the terminal: production estates want the resource id typed, others `yes`.
+fn confirm(setup: &Setup, id: &str, yes: bool) -> Result<(), Stop> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(stop(
+            REFUSED,
+            "not confirmed: nobody at a terminal to ask; pass --yes to apply from a script. Nothing was changed",
+        ));
+    }
+    let word = if setup.estate_config().production {
+        id.to_string()
+    } else {
+        "yes".to_string()
+    };
+    eprint!("Type {word} to apply, anything else cancels: ");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    if line.trim() == word {
+        Ok(())
+    } else {
+        Err(stop(REFUSED, "cancelled: nothing was changed"))
+    }
+}
+
+async fn execute(
+    setup: &Setup,
+    cfg: &EstateConfig,
+    clients: &Clients,
+    plan: &Plan,
+    resume: Option<&journal::Resume>,
+) -> Result<String, Stop> {
+    let dir = state_dir()?;
+    let journal = Journal::open(&dir).map_err(|e| stop(FAILED, e.to_string()))?;
+    if resume.is_none()
+        && let Some(open) = journal
+            .unfinished()
+            .map_err(|e| stop(FAILED, e.to_string()))?
+    {
+        return Err(stop(
+            REFUSED,
+            format!(
+                "plan {} ({}) is unfinished: `qpconsole resume` continues it; nothing new was started",
+                open.plan.id, open.plan.title
+            ),
+        ));
+    }
+    let caller_arn = clients
+        .sts
+        .get_caller_identity()
+        .send()
+        .await
+        .ok()
+        .and_then(|o| o.arn().map(str::to_string));
+    let cancel = Arc::new(AtomicBool::new(false));
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("cancelling after the step that runs…");
+            on_signal.store(true, Ordering::Relaxed);
+        }
+    });
+    let runner = Runner {
+        rds: clients.rds.clone(),
+        journal,
+        audit: Audit::open(&dir).map_err(|e| stop(FAILED, e.to_string()))?,
+        actor: Actor {
+            caller_arn,
+            profile: cfg.profile.clone(),
+            estate: setup.estate.clone(),
+            bastion_user: None,
+        },
+        waits: Waits::default(),
+        cancel,
+    };
+    let report = |p: Progress| match p {
+        Progress::Started { index, total, what } => eprintln!("[{}/{total}] {what}", index + 1),
+        Progress::Waiting {
+            elapsed, status, ..
+        } => {
+            eprintln!("      … {status} ({} s)", elapsed.as_secs())
+        }
+        Progress::Done { outcome, .. } => eprintln!("      ✔ {outcome}"),
+        Progress::Skipped { index, why } => eprintln!("      step {} skipped: {why}", index + 1),
+    };
+    runner
+        .run(plan, resume, &report)
+        .await
+        .map_err(|e| stop(FAILED, e))?;
+    Ok(format!("plan {} done: {}", plan.id, plan.title))
+}

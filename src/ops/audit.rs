@@ -1,0 +1,226 @@
+//! The audit trail: one JSON line per mutating AWS call, whoever made it and however it ended,
+//! next to the journal. The journal says how far a plan got; this says who changed what, for
+//! `qpconsole audit` and for the person asking afterwards.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::journal::{JournalError, append_line, create, read_lines};
+use crate::estate::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: Timestamp,
+    /// Who AWS says made the call (STS GetCallerIdentity), when known.
+    pub caller_arn: Option<String>,
+    pub profile: Option<String>,
+    pub estate: String,
+    /// The bastion account the call went through: tells people apart behind a shared role.
+    pub bastion_user: Option<String>,
+    /// Service and API name, e.g. `rds:ModifyDBInstance`.
+    pub action: String,
+    /// The call's parameters under the API's own names (`DBInstanceIdentifier`, ...): the table
+    /// finds the target by them.
+    pub request: Value,
+    /// `ok`, or the error AWS returned.
+    pub result: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Audit {
+    path: PathBuf,
+}
+
+impl Audit {
+    /// The audit trail in `dir` (`audit.jsonl`), creating the directory and the file so that a
+    /// trail that cannot be written is found before the first call.
+    pub fn open(dir: &Path) -> io::Result<Audit> {
+        let path = dir.join("audit.jsonl");
+        create(&path)?;
+        Ok(Audit { path })
+    }
+
+    pub fn append(&self, entry: &AuditEntry) -> io::Result<()> {
+        append_line(&self.path, entry)
+    }
+
+    pub fn entries(&self) -> Result<Vec<AuditEntry>, JournalError> {
+        read_lines(&self.path)
+    }
+}
+
+/// Request parameters that name what a call acts on, most specific first.
+const TARGET_PARAMETERS: &[&str] = &["DBInstanceIdentifier", "DBClusterIdentifier"];
+
+/// The entries as a table, oldest first: time, estate, caller, action, target, result.
+pub fn render(entries: &[AuditEntry]) -> String {
+    if entries.is_empty() {
+        return "no mutating AWS calls recorded yet\n".to_string();
+    }
+    let header = [
+        "TIME (UTC)",
+        "ESTATE",
+        "CALLER",
+        "ACTION",
+        "TARGET",
+        "RESULT",
+    ]
+    .map(String::from);
+    let rows: Vec<[String; 6]> = std::iter::once(header)
+        .chain(entries.iter().map(|e| {
+            [
+                e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
+                e.estate.clone(),
+                caller(e),
+                e.action.clone(),
+                target(&e.request),
+                e.result.split_whitespace().collect::<Vec<_>>().join(" "),
+            ]
+        }))
+        .collect();
+    let widths: Vec<usize> = (0..6)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut out = String::new();
+    for row in &rows {
+        let (last, padded) = row.split_last().expect("six columns");
+        for (cell, width) in padded.iter().zip(&widths) {
+            out.push_str(&format!("{cell:width$}  "));
+        }
+        out.push_str(last);
+        out.push('\n');
+    }
+    out
+}
+
+/// The caller's ARN without its account prefix (`assumed-role/Ops/alice`), else the profile,
+/// with the bastion user when there was one.
+fn caller(e: &AuditEntry) -> String {
+    let who = match (&e.caller_arn, &e.profile) {
+        (Some(arn), _) => arn.rsplit(':').next().unwrap_or(arn).to_string(),
+        (None, Some(profile)) => format!("profile {profile}"),
+        (None, None) => "-".to_string(),
+    };
+    match &e.bastion_user {
+        Some(user) => format!("{who}, {user}@bastion"),
+        None => who,
+    }
+}
+
+/// What the call acted on: the cluster and the new writer for a failover, else the first
+/// identifying parameter.
+fn target(request: &Value) -> String {
+    let param = |k: &str| request.get(k).and_then(Value::as_str);
+    if let (Some(cluster), Some(to)) = (
+        param("DBClusterIdentifier"),
+        param("TargetDBInstanceIdentifier"),
+    ) {
+        return format!("{cluster} → {to}");
+    }
+    TARGET_PARAMETERS
+        .iter()
+        .find_map(|k| param(k))
+        .unwrap_or("-")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    use super::*;
+
+    fn entry(action: &str, request: Value, result: &str) -> AuditEntry {
+        AuditEntry {
+            at: Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 5).unwrap(),
+            caller_arn: Some("arn:aws:sts::123456789012:assumed-role/Ops/alice".into()),
+            profile: Some("qp-prod".into()),
+            estate: "prod".into(),
+            bastion_user: None,
+            action: action.into(),
+            request,
+            result: result.into(),
+        }
+    }
+
+    #[test]
+    fn entries_read_back_as_appended() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = Audit::open(dir.path()).unwrap();
+        assert_eq!(audit.entries().unwrap(), vec![]);
+        let entries = vec![
+            entry(
+                "rds:ModifyDBInstance",
+                json!({"DBInstanceIdentifier": "qp-aurora-2", "DBInstanceClass": "db.r6g.xlarge", "ApplyImmediately": true}),
+                "ok",
+            ),
+            entry(
+                "rds:FailoverDBCluster",
+                json!({"DBClusterIdentifier": "qp-aurora", "TargetDBInstanceIdentifier": "qp-aurora-2"}),
+                "InvalidDBClusterStateFault: cluster is modifying",
+            ),
+        ];
+        for e in &entries {
+            audit.append(e).unwrap();
+        }
+        assert_eq!(audit.entries().unwrap(), entries);
+        assert!(dir.path().join("audit.jsonl").is_file());
+    }
+
+    #[test]
+    fn a_corrupt_entry_is_an_error_naming_the_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let audit = Audit::open(dir.path()).unwrap();
+        std::fs::write(dir.path().join("audit.jsonl"), "{}\n").unwrap();
+        let msg = audit.entries().unwrap_err().to_string();
+        assert!(msg.contains("audit.jsonl: line 1 is not a record"), "{msg}");
+    }
+
+    #[test]
+    fn render_is_a_table_with_caller_and_target() {
+        let mut via_bastion = entry(
+            "rds:RebootDBInstance",
+            json!({"DBInstanceIdentifier": "qp-aurora-1"}),
+            "ok",
+        );
+        via_bastion.caller_arn = None;
+        via_bastion.bastion_user = Some("bob".into());
+        let table = render(&[
+            entry(
+                "rds:ModifyDBInstance",
+                json!({"DBInstanceIdentifier": "qp-aurora-2", "DBInstanceClass": "db.r6g.xlarge"}),
+                "ok",
+            ),
+            entry(
+                "rds:FailoverDBCluster",
+                json!({"DBClusterIdentifier": "qp-aurora", "TargetDBInstanceIdentifier": "qp-aurora-2"}),
+                "InvalidDBClusterStateFault:\n  cluster is modifying",
+            ),
+            via_bastion,
+        ]);
+        assert_eq!(
+            table,
+            "\
+TIME (UTC)           ESTATE  CALLER                        ACTION                 TARGET                   RESULT
+2026-03-01 12:00:05  prod    assumed-role/Ops/alice        rds:ModifyDBInstance   qp-aurora-2              ok
+2026-03-01 12:00:05  prod    assumed-role/Ops/alice        rds:FailoverDBCluster  qp-aurora → qp-aurora-2  InvalidDBClusterStateFault: cluster is modifying
+2026-03-01 12:00:05  prod    profile qp-prod, bob@bastion  rds:RebootDBInstance   qp-aurora-1              ok
+"
+        );
+    }
+
+    #[test]
+    fn render_without_entries_says_so() {
+        assert_eq!(render(&[]), "no mutating AWS calls recorded yet\n");
+    }
+
+    #[test]
+    fn an_unknown_request_has_no_target() {
+        assert_eq!(target(&json!({"Foo": 1})), "-");
+        assert_eq!(target(&Value::Null), "-");
+    }
+}

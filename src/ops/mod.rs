@@ -1,0 +1,11 @@
+//! Mutating actions as values: a [`plan::Plan`] of steps is built from the estate as last seen,
+//! shown and confirmed, written to the [`journal`], and only then run, step by step, each AWS
+//! call landing in the [`audit`] trail. A console that dies mid-plan finds the plan in the
+//! journal on its next start and knows which steps are done.
+//!
+//! Nothing in here calls AWS: planning is pure, and the journal and the audit trail are files.
+
+pub mod audit;
+pub mod journal;
+pub mod plan;
+pub mod runner;

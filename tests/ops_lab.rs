@@ -1,0 +1,334 @@
+//! Planned resizing and failover against the lab's RDS emulator (moto), through the real
+//! aws-sdk-rds, with the command line a user would type. Each test has its own journal and
+//! audit trail (QPCONSOLE_STATE_DIR) and puts the cluster back as it found it.
+
+mod common;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use serde_json::Value;
+
+use common::lab::state;
+
+static LAB: Mutex<()> = Mutex::new(());
+
+const CLUSTER: &str = "qualitypost-aurora";
+
+struct Cluster {
+    _turn: MutexGuard<'static, ()>,
+    before: Vec<(String, String)>,
+    writer: String,
+}
+
+/// The cluster's members as (id, class), and its writer, read with boto3.
+fn members() -> (Vec<(String, String)>, String) {
+    let out = common::boto3::call(
+        &state(),
+        "rds",
+        "describe_db_clusters",
+        &serde_json::json!({ "DBClusterIdentifier": CLUSTER }),
+    );
+    let c = &out["DBClusters"][0];
+    let mut list = Vec::new();
+    let mut writer = String::new();
+    for m in c["DBClusterMembers"].as_array().unwrap() {
+        let id = m["DBInstanceIdentifier"].as_str().unwrap().to_string();
+        if m["IsClusterWriter"] == true {
+            writer = id.clone();
+        }
+        let i = common::boto3::call(
+            &state(),
+            "rds",
+            "describe_db_instances",
+            &serde_json::json!({ "DBInstanceIdentifier": id }),
+        );
+        list.push((
+            id,
+            i["DBInstances"][0]["DBInstanceClass"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        ));
+    }
+    list.sort();
+    (list, writer)
+}
+
+impl Cluster {
+    fn take() -> Cluster {
+        let turn = LAB.lock().unwrap_or_else(|e| e.into_inner());
+        let (before, writer) = members();
+        Cluster {
+            _turn: turn,
+            before,
+            writer,
+        }
+    }
+
+    fn reader(&self) -> String {
+        self.before
+            .iter()
+            .map(|(id, _)| id.clone())
+            .find(|id| *id != self.writer)
+            .unwrap()
+    }
+}
+
+impl Drop for Cluster {
+    /// Puts the classes and the writer back, behind the console's back.
+    fn drop(&mut self) {
+        for (id, class) in &self.before {
+            common::boto3::call(
+                &state(),
+                "rds",
+                "modify_db_instance",
+                &serde_json::json!({ "DBInstanceIdentifier": id, "DBInstanceClass": class, "ApplyImmediately": true }),
+            );
+        }
+        if members().1 != self.writer {
+            common::boto3::call(
+                &state(),
+                "rds",
+                "failover_db_cluster",
+                &serde_json::json!({ "DBClusterIdentifier": CLUSTER, "TargetDBInstanceIdentifier": self.writer }),
+            );
+        }
+    }
+}
+
+fn qp(dir: &Path, args: &[&str]) -> std::process::Output {
+    let (out, _log) = common::lab::qpconsole(
+        args,
+        None,
+        &[("QPCONSOLE_STATE_DIR", dir.to_str().unwrap())],
+    );
+    out
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+fn audit_actions(dir: &Path) -> Vec<String> {
+    lines(&dir.join("audit.jsonl"))
+        .iter()
+        .map(|e| format!("{} {}", e["action"].as_str().unwrap(), e["request"]))
+        .collect()
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn resizing_a_reader_changes_the_class_the_emulator_reports() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let reader = c.reader();
+    let out = qp(
+        dir.path(),
+        &[
+            "resize",
+            "apply",
+            "--db",
+            &reader,
+            "--class",
+            "db.r6g.xlarge",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let (after, _) = members();
+    assert!(
+        after.contains(&(reader.clone(), "db.r6g.xlarge".into())),
+        "{after:?}"
+    );
+    let audit = audit_actions(dir.path());
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert!(audit[0].starts_with("rds:ModifyDBInstance"), "{audit:?}");
+}
+
+#[test]
+fn read_only_refuses_and_changes_nothing() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let reader = c.reader();
+    let out = qp(
+        dir.path(),
+        &[
+            "--readonly",
+            "resize",
+            "apply",
+            "--db",
+            &reader,
+            "--class",
+            "db.r6g.xlarge",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(
+        text(&out).contains("read-only") && text(&out).contains("nothing was changed"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(members().0, c.before, "the emulator is as it was");
+    assert!(audit_actions(dir.path()).is_empty());
+}
+
+#[test]
+fn an_unknown_class_is_refused_before_any_mutating_call() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let out = qp(
+        dir.path(),
+        &[
+            "resize",
+            "apply",
+            "--db",
+            &c.writer,
+            "--class",
+            "db.x9.huge",
+            "--yes",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert!(text(&out).contains("db.x9.huge"), "{}", text(&out));
+    assert_eq!(members().0, c.before);
+    assert!(audit_actions(dir.path()).is_empty(), "no call was made");
+}
+
+#[test]
+fn resizing_the_writer_goes_reader_first_and_ends_with_a_writer_at_the_new_class() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let plan = qp(
+        dir.path(),
+        &[
+            "resize",
+            "plan",
+            "--db",
+            &c.writer,
+            "--class",
+            "db.r6g.2xlarge",
+        ],
+    );
+    assert!(plan.status.success(), "{}", text(&plan));
+    assert!(
+        audit_actions(dir.path()).is_empty(),
+        "a plan changes nothing"
+    );
+    let out = qp(
+        dir.path(),
+        &[
+            "resize",
+            "apply",
+            "--db",
+            &c.writer,
+            "--class",
+            "db.r6g.2xlarge",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let (after, writer) = members();
+    for (id, class) in &after {
+        assert_eq!(class, "db.r6g.2xlarge", "{id}");
+    }
+    assert_eq!(writer, c.reader(), "the resized reader took over");
+    // Reader first, then the failover, then the old writer: the cluster never lost its writer
+    // to a resize.
+    let audit = audit_actions(dir.path());
+    assert_eq!(audit.len(), 3, "{audit:#?}");
+    assert!(
+        audit[0].starts_with("rds:ModifyDBInstance") && audit[0].contains(&c.reader()),
+        "{audit:#?}"
+    );
+    assert!(audit[1].starts_with("rds:FailoverDBCluster"), "{audit:#?}");
+    assert!(
+        audit[2].starts_with("rds:ModifyDBInstance") && audit[2].contains(&c.writer),
+        "{audit:#?}"
+    );
+    let trail = qp(dir.path(), &["audit"]);
+    assert!(
+        text(&trail).contains("FailoverDBCluster"),
+        "{}",
+        text(&trail)
+    );
+}
+
+#[test]
+fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let out = qp(
+        dir.path(),
+        &[
+            "resize",
+            "apply",
+            "--db",
+            &c.writer,
+            "--class",
+            "db.r6g.4xlarge",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    // Cut the journal back to just after the first two steps (the reader's resize and its
+    // wait), as if the process had been killed there, and put AWS back to that moment.
+    let journal = dir.path().join("journal.jsonl");
+    let records = lines(&journal);
+    let cut = records
+        .iter()
+        .position(|r| r["record"] == "step_started" && r["index"] == 2)
+        .expect("a third step");
+    let kept: Vec<String> = records[..cut].iter().map(|r| r.to_string()).collect();
+    std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
+    std::fs::remove_file(dir.path().join("audit.jsonl")).unwrap();
+    common::boto3::call(
+        &state(),
+        "rds",
+        "failover_db_cluster",
+        &serde_json::json!({ "DBClusterIdentifier": CLUSTER, "TargetDBInstanceIdentifier": c.writer }),
+    );
+    common::boto3::call(
+        &state(),
+        "rds",
+        "modify_db_instance",
+        &serde_json::json!({ "DBInstanceIdentifier": c.writer, "DBInstanceClass": c.before.iter().find(|(id, _)| *id == c.writer).unwrap().1, "ApplyImmediately": true }),
+    );
+    let out = qp(dir.path(), &["resume", "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let audit = audit_actions(dir.path());
+    assert_eq!(
+        audit.len(),
+        2,
+        "only the failover and the old writer's resize: {audit:#?}"
+    );
+    assert!(
+        audit
+            .iter()
+            .all(|a| !a.contains(&format!("\"{}\"", c.reader()))
+                || a.starts_with("rds:FailoverDBCluster")),
+        "{audit:#?}"
+    );
+    let (after, _) = members();
+    for (id, class) in &after {
+        assert_eq!(class, "db.r6g.4xlarge", "{id}");
+    }
+    let again = qp(dir.path(), &["resume", "--yes"]);
+    assert!(
+        text(&again).contains("no unfinished plan"),
+        "{}",
+        text(&again)
+    );
+}
