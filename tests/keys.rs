@@ -326,3 +326,35 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     assert_eq!(press(&mut app, "esc"), [Effect::Answer(None)]);
     assert_eq!(app.mode, Mode::Palette);
 }
+
+#[test]
+fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
+    let mut app = live_app();
+    let writer = app
+        .estate
+        .cluster
+        .data
+        .as_ref()
+        .unwrap()
+        .writer()
+        .unwrap()
+        .id
+        .clone();
+    press(&mut app, ":");
+    type_text(&mut app, &format!("resize {writer} db.r6g.2xlarge"));
+    press(&mut app, "enter");
+    let confirm = app.confirm.as_ref().expect("a confirmation");
+    let text = confirm.lines.join("\n");
+    let failover = text.find("fail over").expect(&text);
+    let first_resize = text.find("resize reader").expect(&text);
+    assert!(
+        first_resize < failover,
+        "a reader is resized before the failover:\n{text}"
+    );
+    assert!(text.contains("about 30 s without a writer"), "{text}");
+    assert_eq!(
+        confirm.require_typed.as_deref(),
+        Some(writer.as_str()),
+        "production"
+    );
+}

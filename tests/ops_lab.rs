@@ -332,3 +332,51 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
         text(&again)
     );
 }
+
+#[test]
+fn the_consoles_own_resize_runs_the_same_plan_through_the_live_source() {
+    use qpconsole::source::{Request, Update};
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    // The live source reads the journal directory from the environment, as the console does.
+    // SAFETY: this test binary runs its tests one at a time under the lab lock, and nothing
+    // else reads the variable concurrently.
+    unsafe { std::env::set_var("QPCONSOLE_STATE_DIR", dir.path()) };
+    let cfg = common::lab::config().estates["qualitypost"].clone();
+    let rt = qpconsole::cli::runtime().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let reader = c.reader();
+    let notices = rt.block_on(async {
+        let source =
+            qpconsole::source::aws::spawn("qualitypost", &cfg, None, move |u| tx.send(u).is_ok());
+        // The first picture, then the change, as the app sends it after its confirmation.
+        while !matches!(rx.recv().await, Some(Update::Estate(_))) {}
+        source.send(Request::Resize {
+            member: reader.clone(),
+            class: "db.r6g.8xlarge".into(),
+        });
+        let mut notices = Vec::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        while let Ok(Some(u)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if let Update::Notice { ok, message } = u {
+                let finished = message.starts_with("done:") || !ok;
+                notices.push(message);
+                if finished {
+                    break;
+                }
+            }
+        }
+        notices
+    });
+    assert!(
+        notices.last().is_some_and(|n| n.starts_with("done:")),
+        "{notices:#?}"
+    );
+    assert!(
+        notices.iter().any(|n| n.contains("[1/2]")),
+        "progress is reported: {notices:#?}"
+    );
+    assert!(members().0.contains(&(c.reader(), "db.r6g.8xlarge".into())));
+    let audit = audit_actions(dir.path());
+    assert_eq!(audit.len(), 1, "{audit:?}");
+}

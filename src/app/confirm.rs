@@ -59,6 +59,35 @@ pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
     if m.class == class {
         return Err(format!("{member} is already {class}"));
     }
+    // A live estate runs the plan (reader first for a writer): the question shows its steps.
+    // The demo simulates a direct change.
+    if app.source == crate::source::SourceKind::Live {
+        let opts = crate::ops::plan::ResizeOptions {
+            fail_back: false,
+            apply_immediately: true,
+        };
+        let plan = crate::ops::plan::aurora_resize(
+            cluster,
+            member,
+            class,
+            &[],
+            &opts,
+            String::new(),
+            &app.estate_name,
+        )
+        .map_err(|r| format!("refused: {r}"))?;
+        return Ok(Confirm {
+            title: format!("Resize {member}?"),
+            lines: plan_lines(&plan),
+            action: Action::Resize {
+                member: member.to_string(),
+                class: class.to_string(),
+            },
+            on_confirm: false,
+            require_typed: app.production.then(|| member.to_string()),
+            typed: String::new(),
+        });
+    }
     Ok(Confirm {
         title: format!("Resize {member}?"),
         lines: vec![
@@ -83,6 +112,20 @@ pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
         require_typed: app.production.then(|| member.to_string()),
         typed: String::new(),
     })
+}
+
+/// A plan as the confirmation's lines: each step with its impact, then the notes.
+fn plan_lines(plan: &crate::ops::plan::Plan) -> Vec<String> {
+    let mut lines: Vec<String> = plan
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_mutating())
+        .map(|(i, s)| format!("{}. {} ({})", i + 1, s.describe(), s.impact()))
+        .collect();
+    lines.push("each step is waited for, journaled and audited; Ctrl-C stops between steps".into());
+    lines.extend(plan.notes.iter().cloned());
+    lines
 }
 
 pub fn leave_readonly(app: &App) -> Confirm {

@@ -49,7 +49,12 @@ pub enum Event {
 /// Starts the source for an estate, given the estate's bastion session when it has one (for
 /// `aws_via_bastion`); its updates must go through `emit`.
 pub type StartSource = Box<
-    dyn Fn(&str, &EstateConfig, Option<Link>, Box<dyn Fn(Update) -> bool + Send>) -> SourceHandle,
+    dyn Fn(
+        &str,
+        &EstateConfig,
+        Option<Link>,
+        Box<dyn Fn(Update) -> bool + Send + Sync>,
+    ) -> SourceHandle,
 >;
 
 /// Starts the bastion of an estate, if it has one and the source is live; its reports go

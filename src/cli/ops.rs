@@ -9,9 +9,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::config::EstateConfig;
 use crate::ops::audit::{self, Audit};
 use crate::ops::journal::{self, Journal};
-use crate::ops::plan::{self, BUILTIN_AURORA_CLASSES, Plan, ResizeOptions};
-use crate::ops::runner::{Actor, Progress, Runner, Waits};
-use crate::source::aws::{Clients, LiveEstate};
+use crate::ops::plan::{self, Plan, ResizeOptions};
+use crate::ops::runner::{Actor, Progress, Runner};
+use crate::source::aws::{Clients, LiveEstate, rds};
 
 use super::Global;
 use super::setup::Setup;
@@ -102,7 +102,8 @@ pub fn resize_db(
                 ),
             )
         })?;
-        let orderable = orderable(&clients, &cluster.engine, &cluster.engine_version).await;
+        let orderable =
+            rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version).await;
         let opts = ResizeOptions {
             fail_back: args.fail_back,
             apply_immediately: !args.in_maintenance_window,
@@ -217,35 +218,6 @@ async fn read(name: &str, cfg: &EstateConfig) -> Result<(crate::estate::Estate, 
     Ok((live.estate(), Clients::load(cfg).await))
 }
 
-/// The classes the cluster's engine and version can run, or the built-in list when the
-/// endpoint returns none.
-async fn orderable(clients: &Clients, engine: &str, version: &str) -> Vec<String> {
-    let mut classes: Vec<String> = clients
-        .rds
-        .describe_orderable_db_instance_options()
-        .engine(engine)
-        .engine_version(version)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .filter_map(Result::ok)
-        .filter_map(|o| o.db_instance_class().map(str::to_string))
-        .collect();
-    classes.sort();
-    classes.dedup();
-    if classes.is_empty() {
-        BUILTIN_AURORA_CLASSES
-            .iter()
-            .map(|c| c.to_string())
-            .collect()
-    } else {
-        classes
-    }
-}
-
 fn plan_id() -> String {
     chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
 }
@@ -330,19 +302,14 @@ async fn execute(
             on_signal.store(true, Ordering::Relaxed);
         }
     });
-    let runner = Runner {
-        rds: clients.rds.clone(),
-        journal,
-        audit: Audit::open(&dir).map_err(|e| stop(FAILED, e.to_string()))?,
-        actor: Actor {
-            caller_arn,
-            profile: cfg.profile.clone(),
-            estate: setup.estate.clone(),
-            bastion_user: None,
-        },
-        waits: Waits::default(),
-        cancel,
+    let actor = Actor {
+        caller_arn,
+        profile: cfg.profile.clone(),
+        estate: setup.estate.clone(),
+        bastion_user: None,
     };
+    let runner = Runner::new(clients.rds.clone(), &dir, actor, cancel)
+        .map_err(|e| stop(FAILED, e.to_string()))?;
     let report = |p: Progress| match p {
         Progress::Started { index, total, what } => eprintln!("[{}/{total}] {what}", index + 1),
         Progress::Waiting {

@@ -74,6 +74,23 @@ pub struct Runner {
 }
 
 impl Runner {
+    /// A runner journaling and auditing in `dir`, acting as `actor`, with the default waits.
+    pub fn new(
+        rds: Rds,
+        dir: &std::path::Path,
+        actor: Actor,
+        cancel: Arc<AtomicBool>,
+    ) -> std::io::Result<Runner> {
+        Ok(Runner {
+            rds,
+            journal: Journal::open(dir)?,
+            audit: Audit::open(dir)?,
+            actor,
+            waits: Waits::default(),
+            cancel,
+        })
+    }
+
     /// Runs `plan` from the start, or from where `resume` says it stopped.
     pub async fn run(
         &self,
@@ -254,37 +271,44 @@ impl Runner {
                 Ok(format!("{member} is rebooting"))
             }
             Step::WaitDbAvailable { member } => {
-                self.wait(index, progress, async || {
-                    let (class, status, _) = self.instance(member).await?;
-                    Ok((
-                        status == "available",
-                        format!("{member} {status} ({class})"),
-                    ))
-                })
-                .await
+                self.wait(index, progress, Until::Available(member)).await
             }
             Step::WaitWriter { cluster, member } => {
-                self.wait(index, progress, async || {
-                    let writer = self.writer(cluster).await?;
-                    let now = writer.as_deref().unwrap_or("none");
-                    Ok((now == member, format!("writer of {cluster}: {now}")))
-                })
-                .await
+                self.wait(index, progress, Until::Writer(cluster, member))
+                    .await
             }
         }
     }
 
-    /// Polls `check` with backoff until it says done, within the wait limit.
+    /// Whether `until` holds now, and what AWS says.
+    async fn poll(&self, until: &Until<'_>) -> Result<(bool, String), String> {
+        match until {
+            Until::Available(member) => {
+                let (class, status, _) = self.instance(member).await?;
+                Ok((
+                    status == "available",
+                    format!("{member} {status} ({class})"),
+                ))
+            }
+            Until::Writer(cluster, member) => {
+                let writer = self.writer(cluster).await?;
+                let now = writer.as_deref().unwrap_or("none");
+                Ok((now == *member, format!("writer of {cluster}: {now}")))
+            }
+        }
+    }
+
+    /// Polls until `until` holds, with backoff, within the wait limit.
     async fn wait(
         &self,
         index: usize,
         progress: &(dyn Fn(Progress) + Sync),
-        check: impl AsyncFn() -> Result<(bool, String), String>,
+        until: Until<'_>,
     ) -> Result<String, String> {
         let started = Instant::now();
         let mut pause = self.waits.first;
         loop {
-            let (done, status) = check().await?;
+            let (done, status) = self.poll(&until).await?;
             if done {
                 return Ok(status);
             }
@@ -371,6 +395,13 @@ impl Runner {
             .map_err(|e| format!("cannot write the audit trail: {e}"))?;
         result.clone()
     }
+}
+
+/// What a wait step waits for.
+enum Until<'a> {
+    Available(&'a str),
+    /// The cluster's writer is the member.
+    Writer(&'a str, &'a str),
 }
 
 fn aws_error<E: std::error::Error + 'static>(e: &E) -> String {

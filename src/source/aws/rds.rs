@@ -188,3 +188,35 @@ pub async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, 
         .filter_map(|s| s.snapshot_create_time().and_then(to_chrono))
         .collect())
 }
+
+/// The classes the cluster's engine and version can run, or the built-in list when the
+/// endpoint returns none.
+pub async fn orderable_classes(
+    rds: &aws_sdk_rds::Client,
+    engine: &str,
+    version: &str,
+) -> Vec<String> {
+    let mut classes: Vec<String> = rds
+        .describe_orderable_db_instance_options()
+        .engine(engine)
+        .engine_version(version)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter_map(|o| o.db_instance_class().map(str::to_string))
+        .collect();
+    classes.sort();
+    classes.dedup();
+    if classes.is_empty() {
+        crate::ops::plan::BUILTIN_AURORA_CLASSES
+            .iter()
+            .map(|c| c.to_string())
+            .collect()
+    } else {
+        classes
+    }
+}
