@@ -546,7 +546,14 @@ struct Watched {
 
 impl Watched {
     fn start() -> Watched {
-        let cfg = common::lab::config().estates["qualitypost"].clone();
+        Self::start_with(
+            common::lab::config().estates["qualitypost"].clone(),
+            &["web"],
+        )
+    }
+
+    /// The bastion of `cfg` with the tunnels `open` opened; `port` is web's.
+    fn start_with(cfg: qpconsole::config::EstateConfig, open: &[&str]) -> Watched {
         let rt = rt();
         let pictures: Arc<Mutex<Vec<Bastion>>> = Arc::default();
         let seen = pictures.clone();
@@ -561,7 +568,9 @@ impl Watched {
             });
             service::spawn(&cfg, s, route, Prompter::none(), emit).unwrap()
         });
-        handle.send(BastionCommand::Open("web".into()));
+        for name in open {
+            handle.send(BastionCommand::Open(name.to_string()));
+        }
         let mut w = Watched {
             pictures,
             port: 0,
@@ -785,4 +794,62 @@ fn a_mysql_session_runs_through_the_writer_tunnel_byte_for_byte() {
     });
     assert_eq!(server_id, 1, "the writer endpoint reaches the primary");
     assert_eq!(echoed, "abcdefghij");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_closed_alone_and_the_other_tunnels_keep_going() {
+    let _alone = BASTION.write();
+    // A server that pours data into every connection (the port the lab's bastion lets through
+    // for benchmarks).
+    let flood = std::net::TcpListener::bind("127.0.0.1:47121")
+        .expect("127.0.0.1:47121 is free (the lab's benchmark port)");
+    std::thread::spawn(move || {
+        for conn in flood.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let chunk = vec![7u8; 1 << 20];
+                while conn.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    let mut cfg = common::lab::config().estates["qualitypost"].clone();
+    cfg.tunnels.push(qpconsole::config::TunnelConfig {
+        name: "flood".into(),
+        remote: "127.0.0.1:47121".into(),
+        local_port: 0,
+    });
+    let w = Watched::start_with(cfg, &["web", "flood"]);
+    let flood_port = w.wait("the flood tunnel", Duration::from_secs(15), |b| {
+        let f = b.forwards.iter().find(|f| f.name == "flood")?;
+        (f.state == qpconsole::estate::ForwardState::Listening)
+            .then(|| f.local.rsplit(':').next()?.parse::<u16>().ok())
+            .flatten()
+    });
+    // Connect and never read.
+    let _stalled = TcpStream::connect(("127.0.0.1", flood_port)).unwrap();
+    let until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < until {
+        assert_eq!(
+            http_get(w.port, "/health").unwrap(),
+            b"ok",
+            "the web tunnel keeps going"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let error = w.wait(
+        "the stalled connection to be closed",
+        Duration::from_secs(30),
+        |b| {
+            b.forwards
+                .iter()
+                .find(|f| f.name == "flood")?
+                .last_error
+                .clone()
+        },
+    );
+    assert!(error.contains("left 32 MiB unread"), "{error}");
+    assert!(
+        w.most_attempts().is_none(),
+        "the session was never redialled"
+    );
 }

@@ -3,7 +3,7 @@
 //! never a closed port; each connection gets its own channel through the bastion.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -45,6 +45,8 @@ pub struct Tunnel {
 
 /// Copy buffers: large enough that a bulk transfer is not held back by syscalls.
 const BUFFER: usize = 64 * 1024;
+/// How much a local client may leave unread before its connection is closed (see `drain`).
+const STALL_LIMIT: usize = 32 * 1024 * 1024;
 
 impl Tunnel {
     pub fn new(cfg: &TunnelConfig) -> Result<Tunnel, String> {
@@ -178,11 +180,7 @@ async fn serve(
         changed.notify_one();
         let (from_remote, to_remote) = tokio::io::split(channel);
         let (from_local, to_local) = conn.into_split();
-        tokio::join!(
-            pump(from_local, to_remote, &stats.bytes_out),
-            pump(from_remote, to_local, &stats.bytes_in),
-        );
-        Ok::<(), String>(())
+        carry(from_local, to_remote, from_remote, to_local, &stats).await
     }
     .await;
     if let Err(e) = result {
@@ -191,6 +189,83 @@ async fn serve(
     }
     stats.connections.fetch_sub(1, Ordering::Relaxed);
     changed.notify_one();
+}
+
+/// Carries one connection both ways until both are done, or until the local client stops
+/// reading (then the whole connection is closed, and only it).
+async fn carry(
+    from_local: impl AsyncRead + Unpin,
+    to_remote: impl AsyncWrite + Unpin,
+    from_remote: impl AsyncRead + Unpin,
+    to_local: impl AsyncWrite + Unpin,
+    stats: &Stats,
+) -> Result<(), String> {
+    let up = pump(from_local, to_remote, &stats.bytes_out);
+    let down = drain(from_remote, to_local, &stats.bytes_in);
+    tokio::pin!(up, down);
+    // Whichever side ends first, the other is waited for, unless the client stalled.
+    tokio::select! {
+        down_done = &mut down => {
+            down_done?;
+            up.await;
+            Ok(())
+        }
+        () = &mut up => down.await,
+    }
+}
+
+/// Copies the channel to the local client without ever leaving the channel unread. russh holds
+/// the whole session while one channel's queue is full (it re-opens the window as data arrives,
+/// not as it is read: russh #770), so a client that stopped reading would stall every tunnel and
+/// the keepalives. What the client has not taken yet waits here instead, up to `STALL_LIMIT`;
+/// beyond that its connection is closed, alone.
+async fn drain(
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
+    counter: &AtomicU64,
+) -> Result<(), String> {
+    let (chunks, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
+    let queued = &AtomicUsize::new(0);
+    // Moves the sender in, so that the writer sees the end once the remote side is done.
+    let read = async move {
+        let mut buf = vec![0u8; BUFFER];
+        loop {
+            match from.read(&mut buf).await {
+                Ok(0) | Err(_) => return Ok(()),
+                Ok(n) => {
+                    if queued.fetch_add(n, Ordering::Relaxed) + n > STALL_LIMIT {
+                        return Err(format!(
+                            "the local client left {} MiB unread: its connection was closed so that the other tunnels keep going",
+                            STALL_LIMIT >> 20
+                        ));
+                    }
+                    if chunks.send(buf[..n].to_vec()).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    };
+    let write = async {
+        while let Some(chunk) = queue.recv().await {
+            if to.write_all(&chunk).await.is_err() {
+                return;
+            }
+            queued.fetch_sub(chunk.len(), Ordering::Relaxed);
+            counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+        }
+        let _ = to.shutdown().await;
+    };
+    tokio::pin!(write);
+    tokio::select! {
+        read = read => {
+            read?;
+            // The remote side is done: the client still gets the rest.
+            write.await;
+            Ok(())
+        }
+        () = &mut write => Ok(()),
+    }
 }
 
 /// Copies one direction until EOF or an error, counting as it goes (the view shows bytes while
@@ -234,13 +309,16 @@ pub async fn forward_once(
         };
         drop(listener);
         let _ = conn.set_nodelay(true);
-        let uncounted = AtomicU64::new(0);
         let (from_remote, to_remote) = tokio::io::split(channel);
         let (from_local, to_local) = conn.into_split();
-        tokio::join!(
-            pump(from_local, to_remote, &uncounted),
-            pump(from_remote, to_local, &uncounted),
-        );
+        let _ = carry(
+            from_local,
+            to_remote,
+            from_remote,
+            to_local,
+            &Stats::default(),
+        )
+        .await;
     });
     Ok((addr, task))
 }
