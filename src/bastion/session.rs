@@ -188,11 +188,11 @@ impl Chain {
 /// 32 KiB; russh warns above 65,535): the server then sends half as many packets, each of which
 /// costs russh a fixed share, and downloads run about 1.35x faster. The window (8 MiB; OpenSSH
 /// offers 2 MiB) bounds a download over a long round trip, not on loopback. The channel queue
-/// (256 packets) is all that holds a fast server back from a slow local reader: russh re-opens
-/// the window as packets arrive, not as they are read (russh #770), and while one connection's
-/// queue is full the whole session waits, its other channels and keepalives included (russh
-/// PR #730, not merged). Nagle is off: with it, the first round trip of every new tunnel
-/// connection waits about 40 ms for a delayed ACK.
+/// (256 packets): russh re-opens the window as packets arrive, not as they are read (russh
+/// #770), and while one channel's queue is full the whole session waits, its other channels and
+/// keepalives included, so the tunnels never leave a channel unread (`tunnel::drain`). Nagle is
+/// off: with it, the first round trip of every new tunnel connection waits about 40 ms for a
+/// delayed ACK.
 fn config(hop: &Hop) -> Arc<client::Config> {
     let alive = hop.server_alive_interval;
     Arc::new(client::Config {
