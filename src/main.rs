@@ -63,6 +63,7 @@ fn main() -> ExitCode {
             target.as_deref(),
             yes,
         )),
+        Some(Command::Reboot { db, yes }) => done(ops::reboot(&cli.global, &setup, &db, yes)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
         Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {

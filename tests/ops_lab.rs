@@ -380,3 +380,28 @@ fn the_consoles_own_resize_runs_the_same_plan_through_the_live_source() {
     let audit = audit_actions(dir.path());
     assert_eq!(audit.len(), 1, "{audit:?}");
 }
+
+#[test]
+fn rebooting_a_reader_is_planned_audited_and_waited_for() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let reader = c.reader();
+    let out = qp(dir.path(), &["reboot", "--db", &reader, "--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("wait until {reader} is available")),
+        "{}",
+        text(&out)
+    );
+    let audit = audit_actions(dir.path());
+    assert_eq!(audit.len(), 1, "{audit:?}");
+    assert!(
+        audit[0].starts_with("rds:RebootDBInstance") && audit[0].contains(&reader),
+        "{audit:?}"
+    );
+    let refused = qp(
+        dir.path(),
+        &["--readonly", "reboot", "--db", &reader, "--yes"],
+    );
+    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+}

@@ -89,6 +89,13 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Reboot one cluster member and wait until it is available again.
+    Reboot {
+        #[arg(long, value_name = "ID")]
+        db: String,
+        #[arg(long)]
+        yes: bool,
+    },
     /// Continue the unfinished plan of the journal, checking AWS before redoing a step that was
     /// cut off.
     Resume {

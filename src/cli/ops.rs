@@ -138,7 +138,6 @@ pub fn failover(
     target: Option<&str>,
     yes: bool,
 ) -> Result<String, Stop> {
-    refuse_readonly(global, setup)?;
     let cfg = setup.estate_config();
     if cluster_id != cfg.aurora_cluster {
         return Err(stop(
@@ -149,18 +148,41 @@ pub fn failover(
             ),
         ));
     }
+    planned(global, setup, cluster_id, yes, |cluster, id| {
+        plan::failover(cluster, target, id, &setup.estate)
+    })
+}
+
+/// Reboots one member (and waits for it).
+pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result<String, Stop> {
+    planned(global, setup, member, yes, |cluster, id| {
+        plan::reboot(cluster, member, id, &setup.estate)
+    })
+}
+
+/// Plans from the cluster as AWS describes it now, prints the plan, asks (the resource id
+/// `confirm_id` on production), and runs it.
+fn planned(
+    global: &Global,
+    setup: &Setup,
+    confirm_id: &str,
+    yes: bool,
+    make: impl FnOnce(&crate::estate::Cluster, String) -> Result<Plan, plan::Refusal>,
+) -> Result<String, Stop> {
+    refuse_readonly(global, setup)?;
+    let cfg = setup.estate_config();
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
         let (estate, clients) = read(&setup.estate, cfg).await?;
-        let cluster = estate
-            .cluster
-            .data
-            .as_ref()
-            .ok_or_else(|| stop(UNREACHABLE, format!("cannot read cluster {cluster_id}")))?;
-        let plan = plan::failover(cluster, target, plan_id(), &setup.estate)
-            .map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
+        let cluster = estate.cluster.data.as_ref().ok_or_else(|| {
+            stop(
+                UNREACHABLE,
+                format!("cannot read cluster {}", cfg.aurora_cluster),
+            )
+        })?;
+        let plan = make(cluster, plan_id()).map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
         eprint!("{}", render(&plan));
-        confirm(setup, cluster_id, yes)?;
+        confirm(setup, confirm_id, yes)?;
         execute(setup, cfg, &clients, &plan, None).await
     })
 }
