@@ -61,7 +61,7 @@ pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
     }
     // A live estate runs the plan (reader first for a writer): the question shows its steps.
     // The demo simulates a direct change.
-    if app.source == crate::source::SourceKind::Live {
+    let lines = if app.source == crate::source::SourceKind::Live {
         let opts = crate::ops::plan::ResizeOptions {
             fail_back: false,
             apply_immediately: true,
@@ -76,21 +76,9 @@ pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
             &app.estate_name,
         )
         .map_err(|r| format!("refused: {r}"))?;
-        return Ok(Confirm {
-            title: format!("Resize {member}?"),
-            lines: plan_lines(&plan),
-            action: Action::Resize {
-                member: member.to_string(),
-                class: class.to_string(),
-            },
-            on_confirm: false,
-            require_typed: app.production.then(|| member.to_string()),
-            typed: String::new(),
-        });
-    }
-    Ok(Confirm {
-        title: format!("Resize {member}?"),
-        lines: vec![
+        plan_lines(&plan)
+    } else {
+        vec![
             format!(
                 "{member}: {} → {class}, {}, applies immediately",
                 m.class,
@@ -103,7 +91,11 @@ pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
                 }
                 Role::Reader => format!("{member} serves no reads while it is modified"),
             },
-        ],
+        ]
+    };
+    Ok(Confirm {
+        title: format!("Resize {member}?"),
+        lines,
         action: Action::Resize {
             member: member.to_string(),
             class: class.to_string(),

@@ -81,6 +81,78 @@ pub fn resize_db(
     args: &ResizeDb,
     ask: Ask,
 ) -> Result<String, Stop> {
+    let opts = ResizeOptions {
+        fail_back: args.fail_back,
+        apply_immediately: !args.in_maintenance_window,
+    };
+    planned(
+        global,
+        setup,
+        &args.db,
+        ask,
+        async |cluster, clients, id| {
+            let orderable =
+                rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version)
+                    .await;
+            plan::aurora_resize(
+                cluster,
+                &args.db,
+                &args.class,
+                &orderable,
+                &opts,
+                id,
+                &setup.estate,
+            )
+        },
+    )
+}
+
+pub fn failover(
+    global: &Global,
+    setup: &Setup,
+    cluster_id: &str,
+    target: Option<&str>,
+    yes: bool,
+) -> Result<String, Stop> {
+    let cfg = setup.estate_config();
+    if cluster_id != cfg.aurora_cluster {
+        return Err(stop(
+            REFUSED,
+            format!(
+                "estate {} manages cluster {}, not {cluster_id}: use --estate to choose another estate",
+                setup.estate, cfg.aurora_cluster
+            ),
+        ));
+    }
+    planned(
+        global,
+        setup,
+        cluster_id,
+        Ask::Apply { yes },
+        async |cluster, _, id| plan::failover(cluster, target, id, &setup.estate),
+    )
+}
+
+/// Reboots one member (and waits for it).
+pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result<String, Stop> {
+    planned(
+        global,
+        setup,
+        member,
+        Ask::Apply { yes },
+        async |cluster, _, id| plan::reboot(cluster, member, id, &setup.estate),
+    )
+}
+
+/// Plans from the cluster as AWS describes it now and prints the plan; to apply it, asks (the
+/// resource id `confirm_id` on production) and runs it. Read-only refuses only applying.
+fn planned(
+    global: &Global,
+    setup: &Setup,
+    confirm_id: &str,
+    ask: Ask,
+    make: impl AsyncFnOnce(&crate::estate::Cluster, &Clients, String) -> Result<Plan, plan::Refusal>,
+) -> Result<String, Stop> {
     if matches!(ask, Ask::Apply { .. }) {
         refuse_readonly(global, setup)?;
     }
@@ -102,88 +174,17 @@ pub fn resize_db(
                 ),
             )
         })?;
-        let orderable =
-            rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version).await;
-        let opts = ResizeOptions {
-            fail_back: args.fail_back,
-            apply_immediately: !args.in_maintenance_window,
-        };
-        let plan = plan::aurora_resize(
-            cluster,
-            &args.db,
-            &args.class,
-            &orderable,
-            &opts,
-            plan_id(),
-            &setup.estate,
-        )
-        .map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
-        let mut out = render(&plan);
+        let plan = make(cluster, &clients, plan_id())
+            .await
+            .map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
         match ask {
-            Ask::Plan => Ok(out),
+            Ask::Plan => Ok(render(&plan)),
             Ask::Apply { yes } => {
-                eprint!("{out}");
-                out.clear();
-                confirm(setup, &args.db, yes)?;
+                eprint!("{}", render(&plan));
+                confirm(setup, confirm_id, yes)?;
                 execute(setup, cfg, &clients, &plan, None).await
             }
         }
-    })
-}
-
-pub fn failover(
-    global: &Global,
-    setup: &Setup,
-    cluster_id: &str,
-    target: Option<&str>,
-    yes: bool,
-) -> Result<String, Stop> {
-    let cfg = setup.estate_config();
-    if cluster_id != cfg.aurora_cluster {
-        return Err(stop(
-            REFUSED,
-            format!(
-                "estate {} manages cluster {}, not {cluster_id}: use --estate to choose another estate",
-                setup.estate, cfg.aurora_cluster
-            ),
-        ));
-    }
-    planned(global, setup, cluster_id, yes, |cluster, id| {
-        plan::failover(cluster, target, id, &setup.estate)
-    })
-}
-
-/// Reboots one member (and waits for it).
-pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result<String, Stop> {
-    planned(global, setup, member, yes, |cluster, id| {
-        plan::reboot(cluster, member, id, &setup.estate)
-    })
-}
-
-/// Plans from the cluster as AWS describes it now, prints the plan, asks (the resource id
-/// `confirm_id` on production), and runs it.
-fn planned(
-    global: &Global,
-    setup: &Setup,
-    confirm_id: &str,
-    yes: bool,
-    make: impl FnOnce(&crate::estate::Cluster, String) -> Result<Plan, plan::Refusal>,
-) -> Result<String, Stop> {
-    refuse_readonly(global, setup)?;
-    let cfg = setup.estate_config();
-    let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
-    runtime.block_on(async {
-        let (estate, clients) = read(&setup.estate, cfg).await?;
-        let cluster = estate.cluster.data.as_ref().ok_or_else(|| {
-            stop(
-                UNREACHABLE,
-                format!("cannot read cluster {}", cfg.aurora_cluster),
-            )
-        })?;
-        let plan = make(cluster, plan_id()).map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
-        eprint!("{}", render(&plan));
-        confirm(setup, confirm_id, yes)?;
-        execute(setup, cfg, &clients, &plan, None).await
     })
 }
 
