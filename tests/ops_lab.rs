@@ -55,6 +55,26 @@ fn members() -> (Vec<(String, String)>, String) {
     (list, writer)
 }
 
+/// Changes a member's class behind the console's back.
+fn set_class(id: &str, class: &str) {
+    common::boto3::call(
+        &state(),
+        "rds",
+        "modify_db_instance",
+        &serde_json::json!({ "DBInstanceIdentifier": id, "DBInstanceClass": class, "ApplyImmediately": true }),
+    );
+}
+
+/// Fails the cluster over behind the console's back.
+fn fail_over_to(id: &str) {
+    common::boto3::call(
+        &state(),
+        "rds",
+        "failover_db_cluster",
+        &serde_json::json!({ "DBClusterIdentifier": CLUSTER, "TargetDBInstanceIdentifier": id }),
+    );
+}
+
 impl Cluster {
     fn take() -> Cluster {
         let turn = LAB.lock().unwrap_or_else(|e| e.into_inner());
@@ -79,20 +99,10 @@ impl Drop for Cluster {
     /// Puts the classes and the writer back, behind the console's back.
     fn drop(&mut self) {
         for (id, class) in &self.before {
-            common::boto3::call(
-                &state(),
-                "rds",
-                "modify_db_instance",
-                &serde_json::json!({ "DBInstanceIdentifier": id, "DBInstanceClass": class, "ApplyImmediately": true }),
-            );
+            set_class(id, class);
         }
         if members().1 != self.writer {
-            common::boto3::call(
-                &state(),
-                "rds",
-                "failover_db_cluster",
-                &serde_json::json!({ "DBClusterIdentifier": CLUSTER, "TargetDBInstanceIdentifier": self.writer }),
-            );
+            fail_over_to(&self.writer);
         }
     }
 }
@@ -294,17 +304,10 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
     let kept: Vec<String> = records[..cut].iter().map(|r| r.to_string()).collect();
     std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
     std::fs::remove_file(dir.path().join("audit.jsonl")).unwrap();
-    common::boto3::call(
-        &state(),
-        "rds",
-        "failover_db_cluster",
-        &serde_json::json!({ "DBClusterIdentifier": CLUSTER, "TargetDBInstanceIdentifier": c.writer }),
-    );
-    common::boto3::call(
-        &state(),
-        "rds",
-        "modify_db_instance",
-        &serde_json::json!({ "DBInstanceIdentifier": c.writer, "DBInstanceClass": c.before.iter().find(|(id, _)| *id == c.writer).unwrap().1, "ApplyImmediately": true }),
+    fail_over_to(&c.writer);
+    set_class(
+        &c.writer,
+        &c.before.iter().find(|(id, _)| *id == c.writer).unwrap().1,
     );
     let out = qp(dir.path(), &["resume", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));

@@ -183,18 +183,15 @@ mod tests {
         )
     }
 
+    fn token(user: &str, at: SystemTime) -> String {
+        let host = "db.cluster-x.us-east-1.rds.amazonaws.com";
+        iam_token(host, 3306, user, "us-east-1", creds(), at).unwrap()
+    }
+
     #[test]
     fn an_iam_token_is_a_presigned_connect_request_for_the_user() {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_767_225_600); // 2026-01-01
-        let t = iam_token(
-            "db.cluster-x.us-east-1.rds.amazonaws.com",
-            3306,
-            "ops",
-            "us-east-1",
-            creds(),
-            at,
-        )
-        .unwrap();
+        let t = token("ops", at);
         assert!(
             t.starts_with(
                 "db.cluster-x.us-east-1.rds.amazonaws.com:3306/?Action=connect&DBUser=ops&"
@@ -213,25 +210,9 @@ mod tests {
         assert!(t.contains("X-Amz-Signature="), "{t}");
         assert!(!t.contains("wJalrXUtnFEMI"), "the secret key never appears");
         // Deterministic for the same inputs; another user or time signs differently.
-        let again = iam_token(
-            "db.cluster-x.us-east-1.rds.amazonaws.com",
-            3306,
-            "ops",
-            "us-east-1",
-            creds(),
-            at,
-        )
-        .unwrap();
+        let again = token("ops", at);
         assert_eq!(t, again);
-        let other = iam_token(
-            "db.cluster-x.us-east-1.rds.amazonaws.com",
-            3306,
-            "admin",
-            "us-east-1",
-            creds(),
-            at,
-        )
-        .unwrap();
+        let other = token("admin", at);
         assert_ne!(
             t.rsplit("X-Amz-Signature=").next(),
             other.rsplit("X-Amz-Signature=").next()
