@@ -44,13 +44,25 @@ fn main() -> ExitCode {
                 ResizeAction::Plan(a) => (a, Ask::Plan),
                 ResizeAction::Apply { args, yes } => (args, Ask::Apply { yes: *yes }),
             };
-            let resize = ResizeDb {
-                db: args.db.clone(),
-                class: args.class.clone(),
-                fail_back: args.fail_back,
-                in_maintenance_window: args.in_maintenance_window,
-            };
-            done(ops::resize_db(&cli.global, &setup, &resize, ask))
+            done(match (&args.db, &args.class, &args.instance_type) {
+                (Some(db), Some(class), _) => {
+                    let resize = ResizeDb {
+                        db: db.clone(),
+                        class: class.clone(),
+                        fail_back: args.fail_back,
+                        in_maintenance_window: args.in_maintenance_window,
+                    };
+                    ops::resize_db(&cli.global, &setup, &resize, ask)
+                }
+                (_, _, Some(instance_type)) => ops::resize_phoenix(
+                    &cli.global,
+                    &setup,
+                    args.instance.as_deref(),
+                    instance_type,
+                    ask,
+                ),
+                _ => unreachable!("clap requires --db with --class, or --type"),
+            })
         }
         Some(Command::Failover {
             cluster,

@@ -74,7 +74,8 @@ pub enum Command {
         #[arg(value_name = "NAME")]
         names: Vec<String>,
     },
-    /// Change an Aurora member's instance class with a plan that keeps the cluster writable.
+    /// Change an Aurora member's instance class with a plan that keeps the cluster writable,
+    /// or Phoenix's instance type with one that keeps an AZ serving.
     Resize {
         #[command(subcommand)]
         action: ResizeAction,
@@ -131,18 +132,31 @@ pub enum ResizeAction {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["db", "instance", "fleet"])))]
+#[command(group(clap::ArgGroup::new("phoenix").args(["instance", "fleet"])))]
 pub struct ResizeArgs {
     /// The cluster member to resize (resizing the writer resizes the readers first).
-    #[arg(long, value_name = "ID")]
-    pub db: String,
+    #[arg(long, value_name = "ID", requires = "class")]
+    pub db: Option<String>,
     /// The target instance class, e.g. db.r6g.xlarge.
-    #[arg(long, value_name = "CLASS")]
-    pub class: String,
+    #[arg(long, value_name = "CLASS", requires = "db")]
+    pub class: Option<String>,
+    /// One Phoenix instance outside the Auto Scaling group, by id or Name tag: stopped,
+    /// changed and started while the others serve.
+    #[arg(long, value_name = "ID", requires = "instance_type")]
+    pub instance: Option<String>,
+    /// Every Phoenix instance: the Auto Scaling group through a new launch template version
+    /// and an instance refresh, the others one at a time.
+    #[arg(long, requires = "instance_type")]
+    pub fleet: bool,
+    /// The target EC2 instance type, e.g. t3.xlarge.
+    #[arg(long = "type", value_name = "TYPE", requires = "phoenix")]
+    pub instance_type: Option<String>,
     /// After resizing the writer, fail back to it.
-    #[arg(long)]
+    #[arg(long, requires = "db")]
     pub fail_back: bool,
     /// Schedule the change for the maintenance window instead of applying it now.
-    #[arg(long)]
+    #[arg(long, requires = "db")]
     pub in_maintenance_window: bool,
 }
 

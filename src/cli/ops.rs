@@ -1,4 +1,4 @@
-//! The ops commands: `resize plan|apply`, `failover`, `resume` and `audit`. The same plans and
+//! The ops commands: `resize plan|apply`, `failover`, `reboot`, `resume` and `audit`. The same plans and
 //! runner as the console: a plan is printed before anything changes, applying asks on the
 //! terminal (or takes `--yes`), and every step is journaled and every mutating call audited.
 
@@ -7,11 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::config::EstateConfig;
+use crate::estate::Estate;
 use crate::ops::audit::{self, Audit};
 use crate::ops::journal::{self, Journal};
-use crate::ops::plan::{self, Plan, ResizeOptions};
+use crate::ops::plan::{self, FleetTarget, Plan, ResizeOptions};
 use crate::ops::runner::{Actor, Progress, Runner};
-use crate::source::aws::{Clients, LiveEstate, rds};
+use crate::source::aws::{Clients, LiveEstate, fleet, rds};
 
 use super::Global;
 use super::setup::Setup;
@@ -85,26 +86,76 @@ pub fn resize_db(
         fail_back: args.fail_back,
         apply_immediately: !args.in_maintenance_window,
     };
+    planned(global, setup, &args.db, ask, async |estate, clients, id| {
+        let cluster = described_cluster(estate)?;
+        let orderable =
+            rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version).await;
+        plan::aurora_resize(
+            cluster,
+            &args.db,
+            &args.class,
+            &orderable,
+            &opts,
+            id,
+            &setup.estate,
+        )
+        .map_err(refused)
+    })
+}
+
+/// Resizes Phoenix: one instance outside the Auto Scaling group (`instance`), or the whole
+/// fleet (`None`).
+pub fn resize_phoenix(
+    global: &Global,
+    setup: &Setup,
+    instance: Option<&str>,
+    instance_type: &str,
+    ask: Ask,
+) -> Result<String, Stop> {
+    let cfg = setup.estate_config();
+    let confirm_id = instance.or(cfg.phoenix.asg.as_deref()).unwrap_or("phoenix");
+    let target = instance.map_or(FleetTarget::Fleet, FleetTarget::Instance);
     planned(
         global,
         setup,
-        &args.db,
+        confirm_id,
         ask,
-        async |cluster, clients, id| {
-            let orderable =
-                rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version)
-                    .await;
-            plan::aurora_resize(
-                cluster,
-                &args.db,
-                &args.class,
-                &orderable,
-                &opts,
+        async |estate, clients, id| {
+            fleet::plan_resize(
+                clients,
+                &cfg.phoenix,
+                estate.phoenix.data.as_ref(),
+                target,
+                instance_type,
                 id,
                 &setup.estate,
             )
+            .await
+            .map_err(|e| stop(UNREACHABLE, format!("cannot plan the resize: {e}")))?
+            .map_err(refused)
         },
     )
+}
+
+fn refused(r: plan::Refusal) -> Stop {
+    stop(REFUSED, format!("refused: {r}"))
+}
+
+/// The cluster as just described, or why it could not be read.
+fn described_cluster(estate: &Estate) -> Result<&crate::estate::Cluster, Stop> {
+    estate.cluster.data.as_ref().ok_or_else(|| {
+        stop(
+            UNREACHABLE,
+            format!(
+                "cannot read the cluster: {}",
+                estate
+                    .cluster
+                    .last_error
+                    .as_ref()
+                    .map_or("no data", |e| e.message.as_str())
+            ),
+        )
+    })
 }
 
 pub fn failover(
@@ -129,7 +180,9 @@ pub fn failover(
         setup,
         cluster_id,
         Ask::Apply { yes },
-        async |cluster, _, id| plan::failover(cluster, target, id, &setup.estate),
+        async |estate, _, id| {
+            plan::failover(described_cluster(estate)?, target, id, &setup.estate).map_err(refused)
+        },
     )
 }
 
@@ -140,18 +193,20 @@ pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result
         setup,
         member,
         Ask::Apply { yes },
-        async |cluster, _, id| plan::reboot(cluster, member, id, &setup.estate),
+        async |estate, _, id| {
+            plan::reboot(described_cluster(estate)?, member, id, &setup.estate).map_err(refused)
+        },
     )
 }
 
-/// Plans from the cluster as AWS describes it now and prints the plan; to apply it, asks (the
+/// Plans from the estate as AWS describes it now and prints the plan; to apply it, asks (the
 /// resource id `confirm_id` on production) and runs it. Read-only refuses only applying.
 fn planned(
     global: &Global,
     setup: &Setup,
     confirm_id: &str,
     ask: Ask,
-    make: impl AsyncFnOnce(&crate::estate::Cluster, &Clients, String) -> Result<Plan, plan::Refusal>,
+    make: impl AsyncFnOnce(&Estate, &Clients, String) -> Result<Plan, Stop>,
 ) -> Result<String, Stop> {
     if matches!(ask, Ask::Apply { .. }) {
         refuse_readonly(global, setup)?;
@@ -160,23 +215,8 @@ fn planned(
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
         let (estate, clients) = read(&setup.estate, cfg).await?;
-        let cluster = estate.cluster.data.as_ref().ok_or_else(|| {
-            stop(
-                UNREACHABLE,
-                format!(
-                    "cannot read cluster {}: {}",
-                    cfg.aurora_cluster,
-                    estate
-                        .cluster
-                        .last_error
-                        .as_ref()
-                        .map_or("no data", |e| e.message.as_str())
-                ),
-            )
-        })?;
-        let plan = make(cluster, &clients, plan_id())
-            .await
-            .map_err(|r| stop(REFUSED, format!("refused: {r}")))?;
+        let mut plan = make(&estate, &clients, plan_id()).await?;
+        plan.note_cost(&cfg.prices);
         match ask {
             Ask::Plan => Ok(render(&plan)),
             Ask::Apply { yes } => {
@@ -235,7 +275,7 @@ pub fn audit_trail() -> Result<String, Stop> {
     Ok(audit::render(&entries))
 }
 
-async fn read(name: &str, cfg: &EstateConfig) -> Result<(crate::estate::Estate, Clients), Stop> {
+async fn read(name: &str, cfg: &EstateConfig) -> Result<(Estate, Clients), Stop> {
     let mut live = LiveEstate::connect(name, cfg).await;
     live.refresh(true, false).await;
     Ok((live.estate(), Clients::load(cfg).await))
@@ -331,7 +371,7 @@ async fn execute(
         estate: setup.estate.clone(),
         bastion_user: None,
     };
-    let runner = Runner::new(clients.rds.clone(), &dir, actor, cancel)
+    let runner = Runner::new(clients.clone(), &dir, actor, cancel)
         .map_err(|e| stop(FAILED, e.to_string()))?;
     let report = |p: Progress| match p {
         Progress::Started { index, total, what } => eprintln!("[{}/{total}] {what}", index + 1),

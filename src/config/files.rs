@@ -210,6 +210,20 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 .with_hint("daily backups usually allow 26 hours")
                 .into());
         }
+        if let Some((kind, price)) = estate
+            .prices
+            .iter()
+            .find(|(_, p)| !p.is_finite() || **p < 0.0)
+        {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "prices", kind])
+                        .unwrap_or(0..0),
+                    format!("the price of {kind} must be 0 or more, got {price}"),
+                )
+                .with_hint("prices are per hour, e.g. \"db.r6g.large\" = 0.26")
+                .into());
+        }
     }
     Ok(config)
 }

@@ -68,6 +68,10 @@ pub struct EstateConfig {
     pub backup_max_age_hours: f64,
     #[serde(default)]
     pub refresh: RefreshConfig,
+    /// Hourly prices by Aurora instance class or EC2 instance type, in the estate's currency:
+    /// with them a resize plan shows the change in hourly cost.
+    #[serde(default)]
+    pub prices: BTreeMap<String, f64>,
 }
 
 /// OpenSSH's StrictHostKeyChecking, minus `no`: a changed key is always refused.

@@ -154,32 +154,12 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::estate::{Member, MemberMetrics};
+    use crate::estate::fixtures::{cluster_of, member};
 
     fn cluster(readers: usize) -> Cluster {
-        let member = |id: &str, role| Member {
-            id: id.into(),
-            role,
-            az: "us-east-1a".into(),
-            class: "db.r6g.large".into(),
-            status: "available".into(),
-            endpoint: format!("{id}.example"),
-            pending: vec![],
-            metrics: MemberMetrics::default(),
-        };
-        let mut members = vec![member("w", Role::Writer)];
-        members.extend((0..readers).map(|i| member(&format!("r{i}"), Role::Reader)));
-        Cluster {
-            id: "c".into(),
-            engine: "aurora-mysql".into(),
-            engine_version: "8.0".into(),
-            status: "available".into(),
-            writer_endpoint: "c.cluster.example".into(),
-            reader_endpoint: "c.cluster-ro.example".into(),
-            storage_used_bytes: 0,
-            members,
-            events: vec![],
-        }
+        let mut members = vec![member("w", Role::Writer, "us-east-1a")];
+        members.extend((0..readers).map(|i| member(&format!("r{i}"), Role::Reader, "us-east-1a")));
+        cluster_of(members)
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub mod backup;
 pub mod bastion;
 pub mod checks;
 pub mod cluster;
+#[cfg(test)]
+pub mod fixtures;
 pub mod health;
 pub mod phoenix;
 pub mod series;

@@ -7,13 +7,16 @@
 //! a time while the writer carries on, the cluster fails over to a resized reader, and only then
 //! is the old writer resized, as a reader.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::estate::cluster::AURORA_CLASSES;
 use crate::estate::{Cluster, Member, Role};
+
+mod phoenix;
+pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, phoenix_resize};
 
 /// Aurora MySQL 3 instance classes, used when DescribeOrderableDBInstanceOptions lists none (no
 /// permission for it, or a stand-in endpoint). Whether a class is offered still depends on the
@@ -91,6 +94,73 @@ pub enum Step {
         #[serde(with = "RoleDef")]
         role: Role,
     },
+    /// CreateLaunchTemplateVersion: a copy of the group's template version with another
+    /// instance type. Nothing runs on it until instances are replaced.
+    NewTemplateVersion {
+        template: String,
+        source_version: String,
+        from: String,
+        to: String,
+    },
+    /// StartInstanceRefresh onto the newest template version of type `to`, replacing few
+    /// enough instances at a time that every AZ keeps serving (or, with one instance in an AZ,
+    /// the other AZs do).
+    StartRefresh {
+        group: String,
+        template: String,
+        from: String,
+        to: String,
+        /// How many instances it replaces (for the cost of the change).
+        instances: u32,
+        min_healthy_percentage: u8,
+        warmup_secs: u32,
+    },
+    WaitRefresh {
+        group: String,
+    },
+    /// DeregisterTargets: the load balancer stops sending new requests to the instance.
+    Deregister {
+        instance: String,
+        target_group: String,
+    },
+    WaitDrained {
+        instance: String,
+        target_group: String,
+    },
+    /// StopInstances, once another instance of the fleet (`others`) is seen serving.
+    StopInstance {
+        instance: String,
+        name: String,
+        az: String,
+        others: Vec<String>,
+        target_group: Option<String>,
+    },
+    WaitStopped {
+        instance: String,
+    },
+    /// ModifyInstanceAttribute InstanceType, on the stopped instance.
+    ModifyInstanceType {
+        instance: String,
+        name: String,
+        from: String,
+        to: String,
+    },
+    StartInstance {
+        instance: String,
+    },
+    /// Running, with both status checks ok.
+    WaitInstanceOk {
+        instance: String,
+    },
+    /// RegisterTargets.
+    Register {
+        instance: String,
+        target_group: String,
+    },
+    WaitHealthy {
+        instance: String,
+        target_group: String,
+    },
 }
 
 /// How the journal spells a [`Role`] (the estate model itself has no serde).
@@ -126,6 +196,53 @@ impl Step {
                 format!("wait until {member} is the writer of {cluster}")
             }
             Step::RebootDb { member, role } => format!("reboot {} {member}", role.as_str()),
+            Step::NewTemplateVersion {
+                template,
+                source_version,
+                from,
+                to,
+            } => format!(
+                "new version of launch template {template}: version {source_version} with {from} → {to}"
+            ),
+            Step::StartRefresh {
+                group,
+                to,
+                min_healthy_percentage,
+                ..
+            } => format!(
+                "start an instance refresh of {group} onto {to} (at least {min_healthy_percentage}% in service)"
+            ),
+            Step::WaitRefresh { group } => format!("wait until the refresh of {group} succeeds"),
+            Step::Deregister {
+                instance,
+                target_group,
+            } => format!("take {instance} out of target group {target_group}"),
+            Step::WaitDrained { instance, .. } => {
+                format!("wait until {instance} has drained")
+            }
+            Step::StopInstance {
+                instance, name, az, ..
+            } => {
+                format!("stop {name} ({instance}, {az})")
+            }
+            Step::WaitStopped { instance } => format!("wait until {instance} is stopped"),
+            Step::ModifyInstanceType {
+                instance,
+                name,
+                from,
+                to,
+            } => format!("resize {name} ({instance}): {from} → {to}"),
+            Step::StartInstance { instance } => format!("start {instance}"),
+            Step::WaitInstanceOk { instance } => {
+                format!("wait until {instance} runs with both status checks ok")
+            }
+            Step::Register {
+                instance,
+                target_group,
+            } => format!("put {instance} back in target group {target_group}"),
+            Step::WaitHealthy { instance, .. } => {
+                format!("wait until {instance} is healthy in the target group")
+            }
         }
     }
 
@@ -162,14 +279,47 @@ impl Step {
                 role: Role::Reader, ..
             } => "the reader restarts: reads go to the other nodes (under a minute)",
             Step::WaitDbAvailable { .. } | Step::WaitWriter { .. } => "none: waits for RDS",
+            Step::NewTemplateVersion { .. } => {
+                "none: instances launch from it only when they are replaced"
+            }
+            Step::StartRefresh { .. } => {
+                "instances are replaced a batch at a time; the rest keep serving"
+            }
+            Step::WaitRefresh { .. } => "none: waits for Auto Scaling",
+            Step::Deregister { .. } => "new requests go to the other instances; open ones finish",
+            Step::StopInstance { .. } => {
+                "the instance is out of service until it is started and healthy (a few minutes)"
+            }
+            Step::ModifyInstanceType { .. } => "none: the instance is stopped",
+            Step::StartInstance { .. } => "none: it rejoins once its checks pass",
+            Step::Register { .. } => "the load balancer sends it requests once it is healthy",
+            Step::WaitDrained { .. }
+            | Step::WaitStopped { .. }
+            | Step::WaitInstanceOk { .. }
+            | Step::WaitHealthy { .. } => "none: waits for EC2 and the load balancer",
         }
     }
 
     /// Whether the step changes AWS (and so is audited); waits only look.
     pub fn is_mutating(&self) -> bool {
         match self {
-            Step::ModifyDbClass { .. } | Step::Failover { .. } | Step::RebootDb { .. } => true,
-            Step::WaitDbAvailable { .. } | Step::WaitWriter { .. } => false,
+            Step::ModifyDbClass { .. }
+            | Step::Failover { .. }
+            | Step::RebootDb { .. }
+            | Step::NewTemplateVersion { .. }
+            | Step::StartRefresh { .. }
+            | Step::Deregister { .. }
+            | Step::StopInstance { .. }
+            | Step::ModifyInstanceType { .. }
+            | Step::StartInstance { .. }
+            | Step::Register { .. } => true,
+            Step::WaitDbAvailable { .. }
+            | Step::WaitWriter { .. }
+            | Step::WaitRefresh { .. }
+            | Step::WaitDrained { .. }
+            | Step::WaitStopped { .. }
+            | Step::WaitInstanceOk { .. }
+            | Step::WaitHealthy { .. } => false,
         }
     }
 
@@ -182,9 +332,24 @@ impl Step {
             Step::Failover { cluster, to } => format!("failover:{cluster}:{to}"),
             Step::WaitWriter { cluster, member } => format!("wait-writer:{cluster}:{member}"),
             Step::RebootDb { member, .. } => format!("reboot:{member}"),
+            Step::NewTemplateVersion { template, to, .. } => format!("template:{template}:{to}"),
+            Step::StartRefresh { group, to, .. } => format!("refresh:{group}:{to}"),
+            Step::WaitRefresh { group } => format!("wait-refresh:{group}"),
+            Step::Deregister { instance, .. } => format!("deregister:{instance}"),
+            Step::WaitDrained { instance, .. } => format!("wait-drained:{instance}"),
+            Step::StopInstance { instance, .. } => format!("stop:{instance}"),
+            Step::WaitStopped { instance } => format!("wait-stopped:{instance}"),
+            Step::ModifyInstanceType { instance, to, .. } => format!("type:{instance}:{to}"),
+            Step::StartInstance { instance } => format!("start:{instance}"),
+            Step::WaitInstanceOk { instance } => format!("wait-ok:{instance}"),
+            Step::Register { instance, .. } => format!("register:{instance}"),
+            Step::WaitHealthy { instance, .. } => format!("wait-healthy:{instance}"),
         }
     }
 }
+
+/// The hours of an average month (365 × 24 / 12), as AWS prices monthly costs.
+const HOURS_A_MONTH: f64 = 730.0;
 
 /// A mutating action as a value: shown, confirmed, journaled, then run step by step.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -201,6 +366,52 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// Adds the change in hourly cost to the notes, from `prices` by class or type. Says which
+    /// prices are missing rather than guessing; says nothing when no prices are configured.
+    pub fn note_cost(&mut self, prices: &BTreeMap<String, f64>) {
+        if prices.is_empty() {
+            return;
+        }
+        let changes = self.steps.iter().filter_map(|s| match s {
+            Step::ModifyDbClass { from, to, .. } | Step::ModifyInstanceType { from, to, .. } => {
+                Some((from, to, 1))
+            }
+            Step::StartRefresh {
+                from,
+                to,
+                instances,
+                ..
+            } => Some((from, to, *instances)),
+            _ => None,
+        });
+        let (mut before, mut after) = (0.0, 0.0);
+        let mut missing = BTreeSet::new();
+        for (from, to, count) in changes {
+            for (kind, sum) in [(from, &mut before), (to, &mut after)] {
+                match prices.get(kind) {
+                    Some(p) => *sum += p * f64::from(count),
+                    None => {
+                        missing.insert(kind.as_str());
+                    }
+                }
+            }
+        }
+        if !missing.is_empty() {
+            self.notes.push(format!(
+                "cost change unknown: no price for {} in the estate's prices",
+                missing.into_iter().collect::<Vec<_>>().join(", ")
+            ));
+        } else if before != after {
+            let delta = after - before;
+            self.notes.push(format!(
+                "hourly cost of what changes: {before:.3} → {after:.3} ({}{delta:.3} an hour, about {}{:.0} a month)",
+                if delta > 0.0 { "+" } else { "" },
+                if delta > 0.0 { "+" } else { "" },
+                delta * HOURS_A_MONTH
+            ));
+        }
+    }
+
     fn new(id: String, title: String, estate: &str) -> Self {
         Self {
             id,
@@ -249,6 +460,29 @@ pub enum Refusal {
         member: String,
         readers: Vec<String>,
     },
+    #[error("{instance} is not a Phoenix instance: choose one of {}", instances.join(", "))]
+    UnknownInstance {
+        instance: String,
+        instances: Vec<String>,
+    },
+    #[error(
+        "{instance} belongs to Auto Scaling group {group}, which would replace it at its old type: resize the group with --fleet (a new launch template version and an instance refresh)"
+    )]
+    InGroup { instance: String, group: String },
+    #[error(
+        "{instance_type} is not offered in {}: choose a type offered in every AZ of the fleet, e.g. {}",
+        azs.join(", "),
+        offered.join(", ")
+    )]
+    TypeNotOffered {
+        instance_type: String,
+        azs: Vec<String>,
+        offered: Vec<String>,
+    },
+    #[error("{what} would take Phoenix out of service in every AZ at once: {why}")]
+    WouldLeaveNoAz { what: String, why: String },
+    #[error("{what}: {why}")]
+    FleetNotReady { what: String, why: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -589,22 +823,32 @@ fn check_orderable(class: &str, orderable: &[String]) -> Result<(), Refusal> {
     if orderable.is_empty() || orderable.iter().any(|c| c == class) {
         return Ok(());
     }
-    let family = class.rsplit_once('.').map_or(class, |(f, _)| f);
-    let same_family: Vec<String> = orderable
-        .iter()
-        .filter(|c| c.rsplit_once('.').is_some_and(|(f, _)| f == family))
-        .take(SUGGESTIONS)
-        .cloned()
-        .collect();
-    let offered = if same_family.is_empty() {
-        orderable.iter().take(SUGGESTIONS).cloned().collect()
-    } else {
-        same_family
-    };
     Err(Refusal::NotOrderable {
         class: class.to_string(),
-        offered,
+        offered: suggestions(class, orderable),
     })
+}
+
+/// A few of `offered` to suggest instead of `wanted`: the same family first (a typo in the
+/// size: `db.r6g.xlarg`, `t3.huge`), else the first few offered.
+fn suggestions<S: AsRef<str>>(wanted: &str, offered: &[S]) -> Vec<String> {
+    let family = |c: &str| c.rsplit_once('.').map(|(f, _)| f.to_string());
+    let same_family: Vec<String> = offered
+        .iter()
+        .map(AsRef::as_ref)
+        .filter(|c| family(c).is_some() && family(c) == family(wanted))
+        .take(SUGGESTIONS)
+        .map(str::to_string)
+        .collect();
+    if same_family.is_empty() {
+        offered
+            .iter()
+            .take(SUGGESTIONS)
+            .map(|c| c.as_ref().to_string())
+            .collect()
+    } else {
+        same_family
+    }
 }
 
 /// A resize needs a settled cluster: available, with a writer, every member available (a member

@@ -7,11 +7,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use aws_sdk_rds::Client as Rds;
-
 use super::audit::{Audit, AuditEntry};
 use super::journal::{Journal, Record, Resume};
 use super::plan::{Plan, Step};
+use crate::source::aws::Clients;
+
+mod db;
+mod fleet;
 
 /// Who is acting, for the audit trail.
 #[derive(Debug, Clone, Default)]
@@ -64,7 +66,7 @@ impl Default for Waits {
 }
 
 pub struct Runner {
-    pub rds: Rds,
+    pub clients: Clients,
     pub journal: Journal,
     pub audit: Audit,
     pub actor: Actor,
@@ -76,13 +78,13 @@ pub struct Runner {
 impl Runner {
     /// A runner journaling and auditing in `dir`, acting as `actor`, with the default waits.
     pub fn new(
-        rds: Rds,
+        clients: Clients,
         dir: &std::path::Path,
         actor: Actor,
         cancel: Arc<AtomicBool>,
     ) -> std::io::Result<Runner> {
         Ok(Runner {
-            rds,
+            clients,
             journal: Journal::open(dir)?,
             audit: Audit::open(dir)?,
             actor,
@@ -190,19 +192,14 @@ impl Runner {
 
     /// Whether AWS already shows the step's effect (after an interruption mid-step).
     async fn already_done(&self, step: &Step) -> Result<bool, String> {
-        Ok(match step {
-            Step::ModifyDbClass { member, to, .. } => {
-                let (class, _, pending) = self.instance(member).await?;
-                class == *to || pending.as_deref() == Some(to.as_str())
-            }
-            Step::Failover { cluster, to }
-            | Step::WaitWriter {
-                cluster,
-                member: to,
-            } => self.writer(cluster).await?.as_deref() == Some(to.as_str()),
-            // Waiting and rebooting again is harmless.
-            Step::WaitDbAvailable { .. } | Step::RebootDb { .. } => false,
-        })
+        match step {
+            Step::ModifyDbClass { .. }
+            | Step::Failover { .. }
+            | Step::WaitWriter { .. }
+            | Step::WaitDbAvailable { .. }
+            | Step::RebootDb { .. } => self.db_already_done(step).await,
+            _ => self.fleet_already_done(step).await,
+        }
     }
 
     async fn step(
@@ -211,90 +208,22 @@ impl Runner {
         step: &Step,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<String, String> {
+        if let Some(until) = Until::of(step) {
+            return self.wait(index, progress, until).await;
+        }
         match step {
-            Step::ModifyDbClass {
-                member,
-                to,
-                apply_immediately,
-                ..
-            } => {
-                let request = serde_json::json!({
-                    "DBInstanceIdentifier": member,
-                    "DBInstanceClass": to,
-                    "ApplyImmediately": apply_immediately,
-                });
-                let result = self
-                    .rds
-                    .modify_db_instance()
-                    .db_instance_identifier(member)
-                    .db_instance_class(to)
-                    .apply_immediately(*apply_immediately)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error(&e));
-                self.audited("rds:ModifyDBInstance", request, &result)?;
-                Ok(if *apply_immediately {
-                    format!("{member} is changing to {to}")
-                } else {
-                    format!("{member} will change to {to} in its maintenance window")
-                })
+            Step::ModifyDbClass { .. } | Step::Failover { .. } | Step::RebootDb { .. } => {
+                self.db_call(step).await
             }
-            Step::Failover { cluster, to } => {
-                let request = serde_json::json!({
-                    "DBClusterIdentifier": cluster,
-                    "TargetDBInstanceIdentifier": to,
-                });
-                let result = self
-                    .rds
-                    .failover_db_cluster()
-                    .db_cluster_identifier(cluster)
-                    .target_db_instance_identifier(to)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error(&e));
-                self.audited("rds:FailoverDBCluster", request, &result)?;
-                Ok(format!("{cluster} is failing over to {to}"))
-            }
-            Step::RebootDb { member, .. } => {
-                let request = serde_json::json!({ "DBInstanceIdentifier": member });
-                let result = self
-                    .rds
-                    .reboot_db_instance()
-                    .db_instance_identifier(member)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error(&e));
-                self.audited("rds:RebootDBInstance", request, &result)?;
-                Ok(format!("{member} is rebooting"))
-            }
-            Step::WaitDbAvailable { member } => {
-                self.wait(index, progress, Until::Available(member)).await
-            }
-            Step::WaitWriter { cluster, member } => {
-                self.wait(index, progress, Until::Writer(cluster, member))
-                    .await
-            }
+            _ => self.fleet_call(step).await,
         }
     }
 
     /// Whether `until` holds now, and what AWS says.
     async fn poll(&self, until: &Until<'_>) -> Result<(bool, String), String> {
         match until {
-            Until::Available(member) => {
-                let (class, status, _) = self.instance(member).await?;
-                Ok((
-                    status == "available",
-                    format!("{member} {status} ({class})"),
-                ))
-            }
-            Until::Writer(cluster, member) => {
-                let writer = self.writer(cluster).await?;
-                let now = writer.as_deref().unwrap_or("none");
-                Ok((now == *member, format!("writer of {cluster}: {now}")))
-            }
+            Until::Available(_) | Until::Writer(..) => self.db_poll(until).await,
+            _ => self.fleet_poll(until).await,
         }
     }
 
@@ -329,48 +258,6 @@ impl Runner {
         }
     }
 
-    /// An instance's class, status and pending class change.
-    async fn instance(&self, id: &str) -> Result<(String, String, Option<String>), String> {
-        let out = self
-            .rds
-            .describe_db_instances()
-            .db_instance_identifier(id)
-            .send()
-            .await
-            .map_err(|e| aws_error(&e))?;
-        let i = out
-            .db_instances()
-            .first()
-            .ok_or_else(|| format!("no instance {id}"))?;
-        Ok((
-            i.db_instance_class().unwrap_or_default().to_string(),
-            i.db_instance_status().unwrap_or_default().to_string(),
-            i.pending_modified_values()
-                .and_then(|p| p.db_instance_class())
-                .map(str::to_string),
-        ))
-    }
-
-    async fn writer(&self, cluster: &str) -> Result<Option<String>, String> {
-        let out = self
-            .rds
-            .describe_db_clusters()
-            .db_cluster_identifier(cluster)
-            .send()
-            .await
-            .map_err(|e| aws_error(&e))?;
-        Ok(out
-            .db_clusters()
-            .first()
-            .and_then(|c| {
-                c.db_cluster_members()
-                    .iter()
-                    .find(|m| m.is_cluster_writer() == Some(true))
-            })
-            .and_then(|m| m.db_instance_identifier())
-            .map(str::to_string))
-    }
-
     fn audited(
         &self,
         action: &str,
@@ -402,6 +289,36 @@ enum Until<'a> {
     Available(&'a str),
     /// The cluster's writer is the member.
     Writer(&'a str, &'a str),
+    /// The group's newest instance refresh succeeded.
+    Refresh(&'a str),
+    /// The instance is no longer a target of the group (instance, target group).
+    Drained(&'a str, &'a str),
+    Stopped(&'a str),
+    /// Running with both status checks ok.
+    InstanceOk(&'a str),
+    /// Healthy in the target group (instance, target group).
+    Healthy(&'a str, &'a str),
+}
+
+impl<'a> Until<'a> {
+    fn of(step: &'a Step) -> Option<Until<'a>> {
+        Some(match step {
+            Step::WaitDbAvailable { member } => Until::Available(member),
+            Step::WaitWriter { cluster, member } => Until::Writer(cluster, member),
+            Step::WaitRefresh { group } => Until::Refresh(group),
+            Step::WaitDrained {
+                instance,
+                target_group,
+            } => Until::Drained(instance, target_group),
+            Step::WaitStopped { instance } => Until::Stopped(instance),
+            Step::WaitInstanceOk { instance } => Until::InstanceOk(instance),
+            Step::WaitHealthy {
+                instance,
+                target_group,
+            } => Until::Healthy(instance, target_group),
+            _ => return None,
+        })
+    }
 }
 
 fn aws_error<E: std::error::Error + 'static>(e: &E) -> String {

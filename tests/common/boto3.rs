@@ -8,7 +8,20 @@ use serde_json::Value;
 
 /// Calls `service.operation(**params)` on the lab whose state folder is `state`.
 pub fn call(state: &Path, service: &str, operation: &str, params: &Value) -> Value {
+    call_with(state, &[], service, operation, params)
+}
+
+/// As `call`, with extra environment: `AWS_ENDPOINT_URL_<SERVICE>` sends the call to the other
+/// emulator.
+pub fn call_with(
+    state: &Path,
+    env: &[(&str, &str)],
+    service: &str,
+    operation: &str,
+    params: &Value,
+) -> Value {
     let out = Command::new(state.join("venv/bin/python"))
+        .envs(env.iter().copied())
         .arg(
             state
                 .parent()

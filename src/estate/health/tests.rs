@@ -1,56 +1,11 @@
 use chrono::{Duration, TimeZone, Utc};
 
 use super::*;
+use crate::estate::fixtures::{cluster_of, instance, member};
 use crate::estate::*;
 
 fn t0() -> Timestamp {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
-}
-
-fn member(id: &str, role: Role, az: &str) -> Member {
-    Member {
-        id: id.into(),
-        role,
-        az: az.into(),
-        class: "db.r6g.large".into(),
-        status: "available".into(),
-        endpoint: format!("{id}.example"),
-        pending: vec![],
-        metrics: MemberMetrics::default(),
-    }
-}
-
-fn cluster_of(members: Vec<Member>) -> Cluster {
-    Cluster {
-        id: "qp-aurora".into(),
-        engine: "aurora-mysql".into(),
-        engine_version: "8.0.mysql_aurora.3.05.2".into(),
-        status: "available".into(),
-        writer_endpoint: "w".into(),
-        reader_endpoint: "r".into(),
-        storage_used_bytes: 0,
-        members,
-        events: vec![],
-    }
-}
-
-fn instance(id: &str, az: &str) -> Instance {
-    Instance {
-        id: id.into(),
-        name: id.into(),
-        az: az.into(),
-        instance_type: "t3.medium".into(),
-        state: "running".into(),
-        private_ip: "10.0.1.10".into(),
-        system_status: CheckStatus::Ok,
-        instance_status: CheckStatus::Ok,
-        scheduled_events: vec![],
-        target_health: TargetHealth::Healthy,
-        cpu: Series::default(),
-        network_in_bytes: Series::default(),
-        network_out_bytes: Series::default(),
-        status_check_failed: Series::default(),
-    }
 }
 
 fn vpn_with(states: [TunnelStatus; 2]) -> Vec<VpnConnection> {

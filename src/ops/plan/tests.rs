@@ -1,35 +1,9 @@
 use super::*;
-use crate::estate::{MemberMetrics, PendingModification};
+use crate::estate::PendingModification;
+use crate::estate::fixtures::{cluster_of, member};
 
 const LARGE: &str = "db.r6g.large";
 const XLARGE: &str = "db.r6g.xlarge";
-
-fn member(id: &str, role: Role, az: &str) -> Member {
-    Member {
-        id: id.into(),
-        role,
-        az: az.into(),
-        class: LARGE.into(),
-        status: "available".into(),
-        endpoint: format!("{id}.example"),
-        pending: vec![],
-        metrics: MemberMetrics::default(),
-    }
-}
-
-fn cluster_of(members: Vec<Member>) -> Cluster {
-    Cluster {
-        id: "qp-aurora".into(),
-        engine: "aurora-mysql".into(),
-        engine_version: "8.0.mysql_aurora.3.05.2".into(),
-        status: "available".into(),
-        writer_endpoint: "w".into(),
-        reader_endpoint: "r".into(),
-        storage_used_bytes: 0,
-        members,
-        events: vec![],
-    }
-}
 
 /// The usual estate: the writer in one zone, a reader in the other.
 fn two_zones() -> Cluster {

@@ -1,9 +1,9 @@
 //! The Phoenix fleet: its Auto Scaling group, the instances (by group and/or tags), their
 //! status checks and scheduled events, and their health in the load balancer's target group.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use aws_sdk_ec2::types::Filter;
+use aws_sdk_ec2::types::{Filter, LocationType};
 use futures_util::future::try_join_all;
 
 use super::error::describe;
@@ -11,6 +11,9 @@ use super::{Clients, name_tag, to_chrono};
 use crate::config::PhoenixConfig;
 use crate::estate::{
     AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, Series, TargetHealth,
+};
+use crate::ops::plan::{
+    FleetFacts, FleetTarget, GroupFacts, GroupInstance, Plan, Refusal, Template, phoenix_resize,
 };
 
 /// DescribeInstanceStatus takes at most 100 instance ids a call.
@@ -336,4 +339,191 @@ async fn targets(
                 .collect(),
         ),
     ))
+}
+
+/// What a resize of the group needs to know: the launch template version it launches (with
+/// `$Latest`/`$Default` resolved to a number), its instances by AZ, its warm-up, and whether a
+/// refresh is already running.
+pub async fn group_facts(c: &Clients, name: &str) -> Result<GroupFacts, String> {
+    let groups = c
+        .autoscaling
+        .describe_auto_scaling_groups()
+        .auto_scaling_group_names(name)
+        .send()
+        .await
+        .map_err(|e| describe("autoscaling:DescribeAutoScalingGroups", &e))?;
+    let g = groups
+        .auto_scaling_groups()
+        .iter()
+        .find(|g| g.auto_scaling_group_name() == Some(name))
+        .ok_or_else(|| format!("Auto Scaling group {name} not found in this account and region"))?;
+    let template = match (
+        g.launch_template(),
+        g.mixed_instances_policy(),
+        g.launch_configuration_name(),
+    ) {
+        (Some(lt), _, _) => {
+            template_version(
+                c,
+                lt.launch_template_name().or(lt.launch_template_id()),
+                lt.version().unwrap_or("$Default"),
+            )
+            .await?
+        }
+        (None, Some(_), _) => Err(
+            "it launches from a mixed-instances policy: change the types of its overrides instead"
+                .to_string(),
+        ),
+        (None, None, Some(lc)) => Err(format!(
+            "it launches from launch configuration {lc}: move it to a launch template first"
+        )),
+        (None, None, None) => Err("it names no launch template".to_string()),
+    };
+    let refreshing = c
+        .optional
+        .call(
+            "autoscaling:DescribeInstanceRefreshes",
+            c.autoscaling
+                .describe_instance_refreshes()
+                .auto_scaling_group_name(name)
+                .send(),
+        )
+        .await
+        .is_some_and(|r| {
+            r.instance_refreshes().iter().any(|r| {
+                r.status()
+                    .is_some_and(|s| matches!(s.as_str(), "Pending" | "InProgress"))
+            })
+        });
+    Ok(GroupFacts {
+        name: name.to_string(),
+        template,
+        warmup_secs: g
+            .default_instance_warmup()
+            .or(g.health_check_grace_period())
+            .map_or(DEFAULT_WARMUP_SECS, |s| s.max(0) as u32),
+        instances: g
+            .instances()
+            .iter()
+            .map(|i| GroupInstance {
+                id: i.instance_id().unwrap_or_default().to_string(),
+                az: i.availability_zone().unwrap_or_default().to_string(),
+                in_service: i
+                    .lifecycle_state()
+                    .is_some_and(|s| s.as_str() == "InService")
+                    && i.health_status() == Some("Healthy"),
+            })
+            .collect(),
+        refreshing,
+    })
+}
+
+/// Auto Scaling's default instance warm-up when the group sets none.
+const DEFAULT_WARMUP_SECS: u32 = 300;
+
+/// The template version a group launches; the outer error is AWS's, the inner one why the
+/// version cannot be resized here.
+async fn template_version(
+    c: &Clients,
+    template: Option<&str>,
+    version: &str,
+) -> Result<Result<Template, String>, String> {
+    let Some(template) = template else {
+        return Ok(Err("its launch template has no name or id".into()));
+    };
+    let req = c.ec2.describe_launch_template_versions().versions(version);
+    let req = if template.starts_with("lt-") {
+        req.launch_template_id(template)
+    } else {
+        req.launch_template_name(template)
+    };
+    let out = req
+        .send()
+        .await
+        .map_err(|e| describe("ec2:DescribeLaunchTemplateVersions", &e))?;
+    let Some(v) = out.launch_template_versions().first() else {
+        return Ok(Err(format!(
+            "launch template {template} has no version {version}"
+        )));
+    };
+    let number = v.version_number().unwrap_or_default();
+    Ok(
+        match v.launch_template_data().and_then(|d| d.instance_type()) {
+            Some(t) => Ok(Template {
+                name: v.launch_template_name().unwrap_or(template).to_string(),
+                version: number.to_string(),
+                instance_type: t.as_str().to_string(),
+            }),
+            None => Err(format!(
+                "version {number} of launch template {template} sets no instance type (it comes from elsewhere): set one there first"
+            )),
+        },
+    )
+}
+
+/// The instance types offered in each of `azs`.
+pub async fn offered_types(
+    c: &Clients,
+    azs: &[String],
+) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
+    let offerings: Vec<_> = c
+        .ec2
+        .describe_instance_type_offerings()
+        .location_type(LocationType::AvailabilityZone)
+        .filters(
+            Filter::builder()
+                .name("location")
+                .set_values(Some(azs.to_vec()))
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .map_err(|e| describe("ec2:DescribeInstanceTypeOfferings", &e))?;
+    let mut offered: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for o in &offerings {
+        if let (Some(az), Some(t)) = (o.location(), o.instance_type()) {
+            offered
+                .entry(az.to_string())
+                .or_default()
+                .insert(t.as_str().to_string());
+        }
+    }
+    Ok(offered)
+}
+
+/// Plans a Phoenix resize from AWS as it is now: the fleet as last described (`phoenix`), the
+/// group's own facts, and the types offered in every AZ involved. The outer error is AWS's
+/// (nothing could be planned); the inner one a refusal.
+pub async fn plan_resize(
+    c: &Clients,
+    cfg: &PhoenixConfig,
+    phoenix: Option<&Phoenix>,
+    target: FleetTarget<'_>,
+    to: &str,
+    id: String,
+    estate: &str,
+) -> Result<Result<Plan, Refusal>, String> {
+    let group = match &cfg.asg {
+        Some(name) => Some(group_facts(c, name).await?),
+        None => None,
+    };
+    let azs: BTreeSet<String> = group
+        .iter()
+        .flat_map(|g| g.instances.iter().map(|i| i.az.clone()))
+        .chain(
+            phoenix
+                .iter()
+                .flat_map(|p| p.instances.iter().map(|i| i.az.clone())),
+        )
+        .collect();
+    let offered = offered_types(c, &azs.into_iter().collect::<Vec<_>>()).await?;
+    let facts = FleetFacts {
+        phoenix,
+        group: group.as_ref(),
+        offered: &offered,
+    };
+    Ok(phoenix_resize(&facts, target, to, id, estate))
 }

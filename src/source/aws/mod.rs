@@ -5,7 +5,7 @@
 mod backup;
 pub mod clients;
 mod error;
-mod fleet;
+pub mod fleet;
 pub mod metrics;
 pub mod rds;
 mod vpn;
@@ -100,7 +100,7 @@ impl LiveEstate {
             estate: self.estate.name.clone(),
             bastion_user: None,
         };
-        let rds = self.clients.rds.clone();
+        let clients = self.clients.clone();
         async move {
             let Some(dir) = crate::ops::journal::default_dir() else {
                 emit(Update::Notice {
@@ -109,7 +109,7 @@ impl LiveEstate {
                 });
                 return;
             };
-            let runner = match Runner::new(rds, &dir, actor, Default::default()) {
+            let runner = match Runner::new(clients, &dir, actor, Default::default()) {
                 Ok(r) => r,
                 Err(e) => {
                     emit(Update::Notice {

@@ -40,6 +40,7 @@ fn cfg() -> EstateConfig {
         vpn_connections: vec![],
         backup_max_age_hours: 26.0,
         refresh: Default::default(),
+        prices: BTreeMap::new(),
     }
 }
 

@@ -1,0 +1,51 @@
+//! Hand-built estate parts for unit tests: a member, a cluster of members, an instance, each
+//! healthy and available unless a test changes it.
+
+use super::*;
+
+pub fn member(id: &str, role: Role, az: &str) -> Member {
+    Member {
+        id: id.into(),
+        role,
+        az: az.into(),
+        class: "db.r6g.large".into(),
+        status: "available".into(),
+        endpoint: format!("{id}.example"),
+        pending: vec![],
+        metrics: MemberMetrics::default(),
+    }
+}
+
+pub fn cluster_of(members: Vec<Member>) -> Cluster {
+    Cluster {
+        id: "qp-aurora".into(),
+        engine: "aurora-mysql".into(),
+        engine_version: "8.0.mysql_aurora.3.05.2".into(),
+        status: "available".into(),
+        writer_endpoint: "qp-aurora.cluster.example".into(),
+        reader_endpoint: "qp-aurora.cluster-ro.example".into(),
+        storage_used_bytes: 0,
+        members,
+        events: vec![],
+    }
+}
+
+/// A running t3.medium, both checks ok, healthy in the target group, named after its id.
+pub fn instance(id: &str, az: &str) -> Instance {
+    Instance {
+        id: id.into(),
+        name: id.into(),
+        az: az.into(),
+        instance_type: "t3.medium".into(),
+        state: "running".into(),
+        private_ip: "10.0.1.10".into(),
+        system_status: CheckStatus::Ok,
+        instance_status: CheckStatus::Ok,
+        scheduled_events: vec![],
+        target_health: TargetHealth::Healthy,
+        cpu: Series::default(),
+        network_in_bytes: Series::default(),
+        network_out_bytes: Series::default(),
+        status_check_failed: Series::default(),
+    }
+}
