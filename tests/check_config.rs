@@ -95,6 +95,10 @@ fn invalid_files_are_reported_with_file_line_column_and_what_to_do() {
             "DIR/qpconsole.toml:2:1: no estate is configured",
         ),
         (
+            "bad-config-price",
+            "DIR/qpconsole.toml:4:48: the price of t3.large must be 0 or more, got -0.08",
+        ),
+        (
             "bad-theme-color",
             "DIR/themes/default.toml:2:15: 'redd' is not a colour",
         ),

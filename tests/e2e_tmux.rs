@@ -343,3 +343,24 @@ fn the_cluster_view_shows_which_node_each_endpoint_reaches() {
     t.keys(&["q"]);
     assert_terminal_restored(&t, 0);
 }
+
+/// A resize on the DEMO estate as a user does it: the plan is shown and waits for the group's
+/// name (a production estate), runs with its progress above the footer, and `X` stops it.
+#[test]
+fn a_demo_resize_shows_its_plan_runs_with_progress_and_cancels() {
+    let t = Tmux::start("plan", "--demo");
+    t.wait_for("Overview");
+    t.keys(&[":", "resize phoenix m6i.large", "Enter"]);
+    let screen = t.wait_for("Resize the Phoenix fleet to m6i.large?");
+    assert!(
+        screen.contains("(MinHealthyPercentage 50)"),
+        "the refresh keeps a zone serving: {screen}"
+    );
+    t.keys(&["phoenix", "Enter"]);
+    let screen = t.wait_for("▶ Resize the Phoenix fleet to m6i.large");
+    assert!(screen.contains("step 3/3"), "{screen}");
+    t.keys(&["X"]);
+    t.wait_for("cancelled while step 3 of 3 waited");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}

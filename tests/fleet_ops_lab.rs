@@ -319,7 +319,7 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
     );
     assert!(shown.contains("(at least 50% in service)"), "{shown}");
     assert!(
-        shown.contains("the other AZs keep serving while an AZ's only instance is replaced"),
+        shown.contains("another AZ keeps serving while an AZ's only instance is replaced"),
         "{shown}"
     );
 

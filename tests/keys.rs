@@ -2,9 +2,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use qpconsole::app::{Action, App, Effect, View};
-use qpconsole::source::Request;
-use qpconsole::source::demo::Scenario;
+use qpconsole::app::{App, Effect, View};
+use qpconsole::source::demo::{DemoEstate, Scenario};
+use qpconsole::source::{Change, Request};
 use qpconsole::ui::keymap::Mode;
 
 mod common;
@@ -24,6 +24,21 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
             app.handle_key(KeyEvent::new(chord.code, chord.mods))
         })
         .collect()
+}
+
+/// The DEMO estate answers what the app asked of its source (a plan, a run), as the running
+/// source would; returns what was asked.
+fn serve(app: &mut App, demo: &mut DemoEstate, effects: Vec<Effect>) -> Vec<Request> {
+    let mut asked = Vec::new();
+    for e in effects {
+        if let Effect::Source(request) = e {
+            for update in demo.request(&request) {
+                app.apply(update);
+            }
+            asked.push(request);
+        }
+    }
+    asked
 }
 
 fn type_text(app: &mut App, text: &str) {
@@ -138,26 +153,46 @@ fn help_opens_scrolls_and_closes_and_q_quits() {
 }
 
 #[test]
-fn failover_asks_first_defaults_to_cancel_and_wants_the_id_on_production() {
-    let mut app = app();
+fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_production() {
+    let (mut app, mut demo) = common::demo_pair(
+        "default",
+        tempfile::tempdir().unwrap().path(),
+        Scenario::Steady,
+        (120, 40),
+    );
     assert!(
         app.production,
         "the example marks qualitypost as production"
     );
-    press(&mut app, "2 down F");
+    let effects = press(&mut app, "2 down F");
+    assert_eq!(
+        serve(&mut app, &mut demo, effects),
+        [Request::Plan(Change::Failover {
+            target: Some("qualitypost-aurora-2".into())
+        })],
+        "F plans a failover to the selected reader"
+    );
     assert_eq!(app.mode, Mode::Confirm);
     let confirm = app.confirm.clone().unwrap();
-    assert_eq!(confirm.title, "Fail over qualitypost-aurora?");
-    assert!(!confirm.on_confirm, "the dialog starts on Cancel");
     assert_eq!(
-        confirm.action,
-        Action::Failover(Some("qualitypost-aurora-2".into()))
+        confirm.title,
+        "Fail over qualitypost-aurora to qualitypost-aurora-2?"
+    );
+    assert!(!confirm.on_confirm, "the dialog starts on Cancel");
+    let text = confirm.lines.join("\n");
+    assert!(
+        text.contains(
+            "1. fail over qualitypost-aurora to qualitypost-aurora-2 (about 30 s without a writer)"
+        ),
+        "{text}"
     );
     // Enter on Cancel cancels.
     assert!(press(&mut app, "enter").is_empty());
     assert_eq!(app.mode, Mode::Normal);
 
-    press(&mut app, "F tab");
+    let effects = press(&mut app, "F");
+    serve(&mut app, &mut demo, effects);
+    press(&mut app, "tab");
     assert!(app.confirm.as_ref().unwrap().on_confirm);
     assert!(
         press(&mut app, "enter").is_empty(),
@@ -170,7 +205,8 @@ fn failover_asks_first_defaults_to_cancel_and_wants_the_id_on_production() {
             .text
             .contains("type qualitypost-aurora to confirm")
     );
-    press(&mut app, "esc F");
+    let effects = press(&mut app, "esc F");
+    serve(&mut app, &mut demo, effects);
     // The id has a `y`, which the confirm keymap binds to "yes": while typing it is text.
     type_text(&mut app, "qualitypost-auror");
     assert!(!app.confirm.as_ref().unwrap().on_confirm);
@@ -181,11 +217,58 @@ fn failover_asks_first_defaults_to_cancel_and_wants_the_id_on_production() {
         "the full id moves the focus to Confirm"
     );
     let effects = press(&mut app, "enter");
+    let asked = serve(&mut app, &mut demo, effects);
+    assert!(
+        matches!(&asked[..], [Request::Run(plan)] if plan.title == "Fail over qualitypost-aurora to qualitypost-aurora-2"),
+        "{asked:?}"
+    );
+    let progress = app.plan.as_ref().expect("the running plan is shown");
     assert_eq!(
-        effects,
-        [Effect::Source(Request::Failover {
-            target: Some("qualitypost-aurora-2".into())
-        })]
+        (progress.index, progress.total),
+        (1, 2),
+        "the failover call is made"
+    );
+}
+
+#[test]
+fn a_running_plan_can_be_cancelled_between_steps() {
+    let (mut app, mut demo) = common::demo_pair(
+        "default",
+        tempfile::tempdir().unwrap().path(),
+        Scenario::Steady,
+        (120, 40),
+    );
+    app.production = false;
+    assert!(press(&mut app, "X").is_empty(), "nothing runs yet");
+    assert_eq!(app.message.as_ref().unwrap().text, "no plan is running");
+    press(&mut app, ":");
+    type_text(&mut app, "reboot qualitypost-aurora-2");
+    let effects = press(&mut app, "enter");
+    serve(&mut app, &mut demo, effects);
+    assert_eq!(
+        app.confirm.as_ref().unwrap().title,
+        "Reboot qualitypost-aurora-2 (reader)?"
+    );
+    let effects = press(&mut app, "y");
+    serve(&mut app, &mut demo, effects);
+    let running = app.plan.clone().expect("the plan's progress is shown");
+    assert_eq!(
+        (running.index, running.total),
+        (1, 2),
+        "rebooted, now waiting"
+    );
+    let effects = press(&mut app, "X");
+    assert_eq!(serve(&mut app, &mut demo, effects), [Request::Cancel]);
+    demo.advance_to(demo.now() + chrono::Duration::seconds(5));
+    app.apply(qpconsole::source::Update::Progress(
+        demo.progress().unwrap(),
+    ));
+    assert!(app.plan.is_none(), "the progress row is gone");
+    let m = app.message.as_ref().unwrap();
+    assert!(
+        m.text.starts_with("cancelled while step 2 of 2 waited"),
+        "{}",
+        m.text
     );
 }
 
@@ -342,7 +425,30 @@ fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
         .clone();
     press(&mut app, ":");
     type_text(&mut app, &format!("resize {writer} db.r6g.2xlarge"));
-    press(&mut app, "enter");
+    let change = Change::Resize {
+        target: writer.clone(),
+        size: "db.r6g.2xlarge".into(),
+    };
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Source(Request::Plan(change))],
+        "the live source makes the plan from AWS"
+    );
+    // The plan the live source answers with, made from the same cluster.
+    let plan = qpconsole::ops::plan::aurora_resize(
+        app.estate.cluster.data.as_ref().unwrap(),
+        &writer,
+        "db.r6g.2xlarge",
+        &[],
+        &qpconsole::ops::plan::ResizeOptions {
+            fail_back: false,
+            apply_immediately: true,
+        },
+        "p1".into(),
+        "qualitypost",
+    )
+    .unwrap();
+    app.apply(qpconsole::source::Update::Planned(Box::new(plan)));
     let confirm = app.confirm.as_ref().expect("a confirmation");
     let text = confirm.lines.join("\n");
     let failover = text.find("fail over").expect(&text);

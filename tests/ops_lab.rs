@@ -165,6 +165,13 @@ fn resizing_a_reader_changes_the_class_the_emulator_reports() {
     let audit = audit_actions(dir.path());
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert!(audit[0].starts_with("rds:ModifyDBInstance"), "{audit:?}");
+    let entry = &lines(&dir.path().join("audit.jsonl"))[0];
+    assert!(
+        entry["bastion_user"]
+            .as_str()
+            .is_some_and(|u| u.ends_with("@qp-bastion")),
+        "who was at the bastion is recorded: {entry}"
+    );
 }
 
 #[test]
@@ -276,26 +283,18 @@ fn resizing_the_writer_goes_reader_first_and_ends_with_a_writer_at_the_new_class
     );
 }
 
-#[test]
-fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
-    let c = Cluster::take();
-    let dir = tempfile::tempdir().unwrap();
+/// A writer resize to `class` left as if the process had been killed after its first two
+/// steps (the reader's resize and its wait): the journal cut back to there, AWS put back to
+/// that moment, and no audit trail.
+fn cut_off_writer_resize(c: &Cluster, dir: &Path, class: &str) {
     let out = qp(
-        dir.path(),
+        dir,
         &[
-            "resize",
-            "apply",
-            "--db",
-            &c.writer,
-            "--class",
-            "db.r6g.4xlarge",
-            "--yes",
+            "resize", "apply", "--db", &c.writer, "--class", class, "--yes",
         ],
     );
     assert!(out.status.success(), "{}", text(&out));
-    // Cut the journal back to just after the first two steps (the reader's resize and its
-    // wait), as if the process had been killed there, and put AWS back to that moment.
-    let journal = dir.path().join("journal.jsonl");
+    let journal = dir.join("journal.jsonl");
     let records = lines(&journal);
     let cut = records
         .iter()
@@ -303,12 +302,19 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
         .expect("a third step");
     let kept: Vec<String> = records[..cut].iter().map(|r| r.to_string()).collect();
     std::fs::write(&journal, kept.join("\n") + "\n").unwrap();
-    std::fs::remove_file(dir.path().join("audit.jsonl")).unwrap();
+    std::fs::remove_file(dir.join("audit.jsonl")).unwrap();
     fail_over_to(&c.writer);
     set_class(
         &c.writer,
         &c.before.iter().find(|(id, _)| *id == c.writer).unwrap().1,
     );
+}
+
+#[test]
+fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    cut_off_writer_resize(&c, dir.path(), "db.r6g.4xlarge");
     let out = qp(dir.path(), &["resume", "--yes"]);
     assert!(out.status.success(), "{}", text(&out));
     let audit = audit_actions(dir.path());
@@ -338,7 +344,8 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
 
 #[test]
 fn the_consoles_own_resize_runs_the_same_plan_through_the_live_source() {
-    use qpconsole::source::{Request, Update};
+    use qpconsole::ops::progress::Outcome;
+    use qpconsole::source::{Change, Request, Update};
     let c = Cluster::take();
     let dir = tempfile::tempdir().unwrap();
     // The live source reads the journal directory from the environment, as the console does.
@@ -349,35 +356,43 @@ fn the_consoles_own_resize_runs_the_same_plan_through_the_live_source() {
     let rt = qpconsole::cli::runtime().unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let reader = c.reader();
-    let notices = rt.block_on(async {
+    let progress = rt.block_on(async {
         let source =
             qpconsole::source::aws::spawn("qualitypost", &cfg, None, move |u| tx.send(u).is_ok());
         // The first picture, then the change, as the app sends it after its confirmation.
         while !matches!(rx.recv().await, Some(Update::Estate(_))) {}
-        source.send(Request::Resize {
-            member: reader.clone(),
-            class: "db.r6g.8xlarge".into(),
-        });
-        let mut notices = Vec::new();
+        source.send(Request::Plan(Change::Resize {
+            target: reader.clone(),
+            size: "db.r6g.8xlarge".into(),
+        }));
+        let mut progress = Vec::new();
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
         while let Ok(Some(u)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-            if let Update::Notice { ok, message } = u {
-                let finished = message.starts_with("done:") || !ok;
-                notices.push(message);
-                if finished {
-                    break;
+            match u {
+                // What the user confirms is what runs.
+                Update::Planned(plan) => {
+                    source.send(Request::Run(plan));
                 }
+                Update::Progress(p) => {
+                    let end = p.outcome != Outcome::Running;
+                    progress.push(p);
+                    if end {
+                        break;
+                    }
+                }
+                Update::Notice { ok: false, message } => panic!("{message}"),
+                _ => {}
             }
         }
-        notices
+        progress
     });
+    let last = progress.last().expect("progress is reported");
+    assert_eq!(last.outcome, Outcome::Done, "{progress:#?}");
     assert!(
-        notices.last().is_some_and(|n| n.starts_with("done:")),
-        "{notices:#?}"
-    );
-    assert!(
-        notices.iter().any(|n| n.contains("[1/2]")),
-        "progress is reported: {notices:#?}"
+        progress
+            .iter()
+            .any(|p| p.index == 1 && p.outcome == Outcome::Running),
+        "the wait step is reported while it runs: {progress:#?}"
     );
     assert!(members().0.contains(&(c.reader(), "db.r6g.8xlarge".into())));
     let audit = audit_actions(dir.path());
@@ -407,4 +422,52 @@ fn rebooting_a_reader_is_planned_audited_and_waited_for() {
         &["--readonly", "reboot", "--db", &reader, "--yes"],
     );
     assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+}
+
+#[test]
+fn the_console_offers_an_unfinished_plan_at_start_and_resumes_it() {
+    use qpconsole::ops::progress::Outcome;
+    use qpconsole::source::{Request, Update};
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    cut_off_writer_resize(&c, dir.path(), "db.r6g.2xlarge");
+    // SAFETY: as above: one test at a time under the lab lock.
+    unsafe { std::env::set_var("QPCONSOLE_STATE_DIR", dir.path()) };
+    let cfg = common::lab::config().estates["qualitypost"].clone();
+    let rt = qpconsole::cli::runtime().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (summary, end) = rt.block_on(async {
+        let source =
+            qpconsole::source::aws::spawn("qualitypost", &cfg, None, move |u| tx.send(u).is_ok());
+        let mut summary = None;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(90);
+        while let Ok(Some(u)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            match u {
+                Update::Unfinished { summary: s, .. } => {
+                    summary = Some(s);
+                    // What the app sends when the user accepts the offer.
+                    source.send(Request::Resume);
+                }
+                Update::Progress(p) if p.outcome != Outcome::Running => return (summary, p),
+                Update::Notice { ok: false, message } => panic!("{message}"),
+                _ => {}
+            }
+        }
+        panic!("the resumed plan did not end in time");
+    });
+    assert_eq!(
+        summary.as_deref(),
+        Some("2 of 6 steps done"),
+        "offered with what is done"
+    );
+    assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    let audit = audit_actions(dir.path());
+    assert_eq!(
+        audit.len(),
+        2,
+        "the failover and the old writer's resize: {audit:#?}"
+    );
+    for (id, class) in members().0 {
+        assert_eq!(class, "db.r6g.2xlarge", "{id}");
+    }
 }

@@ -6,7 +6,7 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{Action, App, Confirm, Effect, Level, Message, View};
+use qpconsole::app::{App, Confirm, Effect, Level, Message, View};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
 use qpconsole::source::{SourceKind, Update};
@@ -104,19 +104,20 @@ fn filter_on_phoenix() {
     insta::assert_snapshot!("phoenix_filter_no_match_120x40", draw(&app).backend());
 }
 
-fn failover_confirm() -> Confirm {
-    Confirm {
-        title: "Fail over qualitypost-aurora?".into(),
-        lines: vec![
-            "writer now: qualitypost-aurora-1 (us-east-1a) → becomes a reader".into(),
-            "new writer: qualitypost-aurora-2 (us-east-1b, db.r6g.large)".into(),
-            "expect about 30 s without a writer while the roles swap".into(),
-        ],
-        action: Action::Failover(Some("qualitypost-aurora-2".into())),
-        on_confirm: false,
-        require_typed: Some("qualitypost-aurora".into()),
-        typed: "qualitypost".into(),
-    }
+/// The question for a failover plan, as the console asks it on a production estate, with the
+/// cluster id half typed.
+fn failover_confirm(app: &App) -> Confirm {
+    let cluster = app.estate.cluster.data.as_ref().unwrap();
+    let plan = qpconsole::ops::plan::failover(
+        cluster,
+        Some("qualitypost-aurora-2"),
+        "p1".into(),
+        "qualitypost",
+    )
+    .unwrap();
+    let mut c = qpconsole::app::confirm::plan(app, plan);
+    c.typed = "qualitypost".into();
+    c
 }
 
 #[test]
@@ -124,7 +125,8 @@ fn confirm_dialog() {
     for (w, h) in [(120, 40), (80, 24)] {
         let mut app = showing(View::Cluster, (w, h));
         app.mode = Mode::Confirm;
-        app.confirm = Some(failover_confirm());
+        app.production = true;
+        app.confirm = Some(failover_confirm(&app));
         insta::assert_snapshot!(format!("confirm_failover_{w}x{h}"), draw(&app).backend());
     }
 }
@@ -297,7 +299,7 @@ fn big_tables_scroll_to_the_selection() {
             let drawn = screen.lines().filter(|l| l.contains(row_marker)).count();
             assert_eq!(
                 drawn,
-                qpconsole::ui::visible_rows(view, size),
+                qpconsole::ui::visible_rows(view, size, app.plan.is_some()),
                 "{view:?} {size:?}: {screen}"
             );
         }
@@ -356,4 +358,44 @@ fn a_misrouted_writer_endpoint_stands_out() {
     writer.reached = Some("qualitypost-aurora-2".into());
     writer.error = Some("the writer endpoint reached a read-only node: writes will fail".into());
     insta::assert_snapshot!("cluster_writer_misrouted_120x40", draw(&app).backend());
+}
+
+/// Four minutes into a Phoenix resize on the DEMO estate: the progress row above the footer
+/// shows the steps done, the clocks, what the refresh reports and how to cancel.
+#[test]
+fn a_running_plan_shows_its_progress_above_the_footer() {
+    use qpconsole::source::{Change, Request};
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let mut demo = DemoEstate::new(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &DemoOptions {
+            seed: 42,
+            scenario: Scenario::Steady,
+        },
+        start(),
+    );
+    let Some(Update::Planned(plan)) = demo
+        .request(&Request::Plan(Change::Resize {
+            target: "phoenix".into(),
+            size: "m6i.large".into(),
+        }))
+        .pop()
+    else {
+        panic!("the demo plans a fleet resize");
+    };
+    demo.request(&Request::Run(plan));
+    demo.advance_to(start() + Duration::minutes(4));
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = showing(View::Phoenix, (w, h));
+        app.now = demo.now();
+        app.apply(Update::Estate(Box::new(demo.estate())));
+        app.apply(Update::Progress(demo.progress().unwrap()));
+        let screen = draw(&app).backend().to_string();
+        assert!(
+            screen.contains("▶ Resize the Phoenix fleet to m6i.large"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("plan_progress_{w}x{h}"), screen);
+    }
 }

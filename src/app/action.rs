@@ -83,10 +83,17 @@ pub enum Action {
     /// Enter read-only at once; leaving it asks for confirmation.
     ToggleReadonly,
     Failover(Option<String>),
+    /// A cluster member to a class, or Phoenix (`phoenix`, the group, an instance) to a type.
     Resize {
-        member: String,
-        class: String,
+        target: String,
+        size: String,
     },
+    /// Reboot a cluster member (the selected one on the Cluster view when none is named).
+    Reboot(Option<String>),
+    /// Stop the running plan after the step that runs.
+    CancelPlan,
+    /// Continue the unfinished plan of the journal.
+    Resume,
     /// Open a named tunnel through the bastion.
     TunnelOpen(String),
     TunnelClose(String),
@@ -165,11 +172,31 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         word: "resize",
-        args: "MEMBER CLASS",
-        desc: "Change a cluster member's instance class",
+        args: "MEMBER|phoenix|INSTANCE SIZE",
+        desc: "Resize a cluster member (class) or Phoenix (instance type)",
         in_palette: true,
         mutating: true,
     },
+    Command {
+        word: "reboot",
+        args: "[MEMBER]",
+        desc: "Reboot a cluster member (the selected one)",
+        in_palette: true,
+        mutating: true,
+    },
+    Command {
+        word: "resume",
+        args: "",
+        desc: "Continue the unfinished plan",
+        in_palette: true,
+        mutating: true,
+    },
+    cmd(
+        "cancel-plan",
+        "",
+        "Stop the running plan after its current step",
+        true,
+    ),
     cmd(
         "tunnel-open",
         "NAME",
@@ -238,6 +265,8 @@ const SIMPLE: &[(&str, Action)] = &[
     ("reconnect", Action::Reconnect),
     ("shell", Action::Shell),
     ("check", Action::Check),
+    ("resume", Action::Resume),
+    ("cancel-plan", Action::CancelPlan),
     ("submit", Action::Submit),
     ("cancel", Action::Cancel),
     ("complete", Action::Complete),
@@ -299,11 +328,16 @@ impl Action {
                 _ => Err("'failover' takes at most one reader id".to_string()),
             },
             "resize" => match args.as_slice() {
-                [member, class] => Ok(Action::Resize {
-                    member: member.to_string(),
-                    class: class.to_string(),
+                [target, size] => Ok(Action::Resize {
+                    target: target.to_string(),
+                    size: size.to_string(),
                 }),
-                _ => Err("'resize' takes a member id and an instance class, e.g. resize qp-aurora-2 db.r6g.xlarge".to_string()),
+                _ => Err("'resize' takes a member id and an instance class (resize qp-aurora-2 db.r6g.xlarge), or phoenix or an instance and a type (resize phoenix t3.xlarge)".to_string()),
+            },
+            "reboot" => match args.as_slice() {
+                [] => Ok(Action::Reboot(None)),
+                [member] => Ok(Action::Reboot(Some(member.to_string()))),
+                _ => Err("'reboot' takes at most one member id".to_string()),
             },
             other => Err(format!(
                 "unknown command '{other}'; commands: {}",
@@ -318,6 +352,7 @@ impl Action {
             Action::Estate(_) => "estate",
             Action::Failover(_) => "failover",
             Action::Resize { .. } => "resize",
+            Action::Reboot(_) => "reboot",
             Action::TunnelOpen(_) => "tunnel-open",
             Action::TunnelClose(_) => "tunnel-close",
             simple => {
@@ -357,7 +392,8 @@ impl fmt::Display for Action {
             Action::Estate(name) => write!(f, "{word} {name}"),
             Action::Failover(Some(t)) => write!(f, "{word} {t}"),
             Action::TunnelOpen(name) | Action::TunnelClose(name) => write!(f, "{word} {name}"),
-            Action::Resize { member, class } => write!(f, "{word} {member} {class}"),
+            Action::Resize { target, size } => write!(f, "{word} {target} {size}"),
+            Action::Reboot(Some(m)) => write!(f, "{word} {m}"),
             _ => f.write_str(word),
         }
     }
@@ -380,6 +416,11 @@ mod tests {
             "failover",
             "failover qp-aurora-2",
             "resize qp-aurora-2 db.r6g.xlarge",
+            "resize phoenix t3.xlarge",
+            "reboot qp-aurora-2",
+            "reboot",
+            "resume",
+            "cancel-plan",
             "toggle-choice",
             "tunnel-open aurora-writer",
             "tunnel-close aurora-writer",
@@ -408,17 +449,20 @@ mod tests {
         assert!(
             Action::parse("resize x")
                 .unwrap_err()
-                .contains("member id and an instance class")
+                .contains("a member id and an instance class")
         );
     }
 
     #[test]
-    fn read_only_removes_failover_resize_and_shells() {
+    fn read_only_removes_every_change_and_shells() {
         let mutating: Vec<_> = COMMANDS
             .iter()
             .filter(|c| c.mutating)
             .map(|c| c.word)
             .collect();
-        assert_eq!(mutating, ["failover", "resize", "shell"]);
+        assert_eq!(
+            mutating,
+            ["failover", "resize", "reboot", "resume", "shell"]
+        );
     }
 }

@@ -1,113 +1,14 @@
-//! The questions asked before a mutating action: they name the target and the change, and
-//! refuse up front what cannot work (no cluster data, a writer as failover target).
+//! The questions asked before a mutating action. A change is planned by the estate's source
+//! (from AWS as it is, or the DEMO simulator) and the question shows that plan: every step with
+//! its impact, then the notes. Confirming runs exactly that plan.
 
-use crate::estate::{Cluster, Role};
+use crate::estate::Role;
+use crate::ops::plan::Plan;
 
-use super::{Action, App, Confirm};
+use super::{Accept, App, Confirm};
 
-/// The cluster on screen, or why there is none to act on.
-fn cluster(app: &App) -> Result<&Cluster, String> {
-    app.estate
-        .cluster
-        .data
-        .as_ref()
-        .ok_or_else(|| "no cluster data yet: wait for the cluster to load".to_string())
-}
-
-pub fn failover(app: &App, target: Option<&str>) -> Result<Confirm, String> {
-    let cluster = cluster(app)?;
-    let writer = cluster.writer();
-    let target = match target {
-        Some(id) => cluster
-            .member(id)
-            .ok_or_else(|| format!("{id} is not a member of {}", cluster.id))?,
-        None => selected_reader(app)
-            .or_else(|| cluster.readers().next())
-            .ok_or_else(|| format!("{} has no reader to fail over to", cluster.id))?,
-    };
-    if target.role == Role::Writer {
-        let readers: Vec<&str> = cluster.readers().map(|m| m.id.as_str()).collect();
-        return Err(format!(
-            "{} is the writer already; choose a reader: {}",
-            target.id,
-            readers.join(", ")
-        ));
-    }
-    let from = writer.map_or("no writer".to_string(), |w| format!("{} ({})", w.id, w.az));
-    Ok(Confirm {
-        title: format!("Fail over {}?", cluster.id),
-        lines: vec![
-            format!("writer now: {from} → becomes a reader"),
-            format!(
-                "new writer: {} ({}, {})",
-                target.id, target.az, target.class
-            ),
-            "expect about 30 s without a writer while the roles swap".to_string(),
-        ],
-        action: Action::Failover(Some(target.id.clone())),
-        on_confirm: false,
-        require_typed: app.production.then(|| cluster.id.clone()),
-        typed: String::new(),
-    })
-}
-
-pub fn resize(app: &App, member: &str, class: &str) -> Result<Confirm, String> {
-    let cluster = cluster(app)?;
-    let m = cluster
-        .member(member)
-        .ok_or_else(|| format!("{member} is not a member of {}", cluster.id))?;
-    if m.class == class {
-        return Err(format!("{member} is already {class}"));
-    }
-    // A live estate runs the plan (reader first for a writer): the question shows its steps.
-    // The demo simulates a direct change.
-    let lines = if app.source == crate::source::SourceKind::Live {
-        let opts = crate::ops::plan::ResizeOptions {
-            fail_back: false,
-            apply_immediately: true,
-        };
-        let plan = crate::ops::plan::aurora_resize(
-            cluster,
-            member,
-            class,
-            &[],
-            &opts,
-            String::new(),
-            &app.estate_name,
-        )
-        .map_err(|r| format!("refused: {r}"))?;
-        plan_lines(&plan)
-    } else {
-        vec![
-            format!(
-                "{member}: {} → {class}, {}, applies immediately",
-                m.class,
-                m.role.as_str()
-            ),
-            match m.role {
-                Role::Writer => {
-                    "the writer restarts: expect the cluster to be unwritable for a while"
-                        .to_string()
-                }
-                Role::Reader => format!("{member} serves no reads while it is modified"),
-            },
-        ]
-    };
-    Ok(Confirm {
-        title: format!("Resize {member}?"),
-        lines,
-        action: Action::Resize {
-            member: member.to_string(),
-            class: class.to_string(),
-        },
-        on_confirm: false,
-        require_typed: app.production.then(|| member.to_string()),
-        typed: String::new(),
-    })
-}
-
-/// A plan as the confirmation's lines: each step with its impact, then the notes.
-fn plan_lines(plan: &crate::ops::plan::Plan) -> Vec<String> {
+/// The question for a plan the source made.
+pub fn plan(app: &App, plan: Plan) -> Confirm {
     let mut lines: Vec<String> = plan
         .steps
         .iter()
@@ -115,9 +16,34 @@ fn plan_lines(plan: &crate::ops::plan::Plan) -> Vec<String> {
         .filter(|(_, s)| s.is_mutating())
         .map(|(i, s)| format!("{}. {} ({})", i + 1, s.describe(), s.impact()))
         .collect();
-    lines.push("each step is waited for, journaled and audited; Ctrl-C stops between steps".into());
+    lines.push(format!(
+        "{} steps in all, each waited for; :cancel-plan stops between steps",
+        plan.steps.len()
+    ));
     lines.extend(plan.notes.iter().cloned());
-    lines
+    Confirm {
+        title: format!("{}?", plan.title),
+        lines,
+        require_typed: app.production.then(|| plan.target.clone()),
+        accept: Accept::Run(Box::new(plan)),
+        on_confirm: false,
+        typed: String::new(),
+    }
+}
+
+/// Offered at start for a plan the journal holds unfinished.
+pub fn resume(app: &App, plan: &Plan, summary: &str) -> Confirm {
+    Confirm {
+        title: format!("Resume \"{}\"?", plan.title),
+        lines: vec![
+            format!("plan {} was left unfinished: {summary}", plan.id),
+            "done steps are not repeated; Cancel leaves it for :resume later".to_string(),
+        ],
+        accept: Accept::Resume,
+        on_confirm: false,
+        require_typed: app.production.then(|| plan.target.clone()),
+        typed: String::new(),
+    }
 }
 
 pub fn leave_readonly(app: &App) -> Confirm {
@@ -125,25 +51,27 @@ pub fn leave_readonly(app: &App) -> Confirm {
         title: "Leave read-only mode?".to_string(),
         lines: vec![
             format!(
-                "estate {}: failover and resize become available",
+                "estate {}: failover, resize, reboot and shells become available",
                 app.estate_name
             ),
-            "each of them still asks before it runs".to_string(),
+            "each change still shows its plan and asks before it runs".to_string(),
         ],
-        action: Action::ToggleReadonly,
+        accept: Accept::LeaveReadonly,
         on_confirm: false,
         require_typed: None,
         typed: String::new(),
     }
 }
 
-/// The cluster view's selected member, if it is a reader: `F` there fails over to it.
-fn selected_reader(app: &App) -> Option<&crate::estate::Member> {
+/// The Cluster view's selected member, if it has `role` (any role when None): `F` fails over to
+/// the selected reader, `B` reboots the selected member.
+pub fn selected_member(app: &App, role: Option<Role>) -> Option<String> {
     if app.view() != super::View::Cluster {
         return None;
     }
     let rows = super::rows::members(app);
     rows.get(app.table(super::View::Cluster).selected)
         .copied()
-        .filter(|m| m.role == Role::Reader)
+        .filter(|m| role.is_none_or(|r| m.role == r))
+        .map(|m| m.id.clone())
 }

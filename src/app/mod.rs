@@ -11,4 +11,4 @@ pub mod terminal;
 pub mod update;
 
 pub use action::{Action, View};
-pub use state::{App, Confirm, Effect, Level, Message, Palette, Prompt, TableState};
+pub use state::{Accept, App, Confirm, Effect, Level, Message, Palette, Prompt, TableState};

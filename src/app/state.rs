@@ -9,7 +9,7 @@ use crate::source::SourceKind;
 use crate::ui::keymap::{Chord, Keymap, Mode};
 use crate::ui::theme::Theme;
 
-use super::{Action, View};
+use super::View;
 
 /// Scroll and filter state of a view's main table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,12 +34,22 @@ pub struct Palette {
 pub struct Confirm {
     pub title: String,
     pub lines: Vec<String>,
-    pub action: Action,
+    pub accept: Accept,
     /// Whether the Confirm button (rather than Cancel) has the focus.
     pub on_confirm: bool,
     /// The text the user must type before Confirm works (a resource id), if any.
     pub require_typed: Option<String>,
     pub typed: String,
+}
+
+/// What confirming does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accept {
+    LeaveReadonly,
+    /// Run this plan, exactly as shown.
+    Run(Box<crate::ops::plan::Plan>),
+    /// Continue the journal's unfinished plan.
+    Resume,
 }
 
 /// A question from the bastion (a passphrase, an unknown host key), answered in a dialog.
@@ -109,6 +119,8 @@ pub struct App {
     pub palette: Palette,
     pub confirm: Option<Confirm>,
     pub prompt: Option<Prompt>,
+    /// The plan running on the estate, as its source last reported it.
+    pub plan: Option<crate::ops::progress::PlanStatus>,
     /// A live bastion reports the bastion panel itself; the source's pictures then leave it be.
     pub bastion_reported: bool,
     pub help_scroll: usize,
@@ -148,6 +160,7 @@ impl App {
             palette: Palette::default(),
             confirm: None,
             prompt: None,
+            plan: None,
             bastion_reported: false,
             help_scroll: 0,
             message: None,
@@ -187,6 +200,7 @@ impl App {
         self.tables.clear();
         self.overview_tile = 0;
         self.views = vec![View::Overview];
+        self.plan = None;
     }
 
     /// Makes this and every estate opened later start read-only.

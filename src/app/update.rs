@@ -4,12 +4,15 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::bastion::{Command, Question, Report};
+use crate::estate::Role;
+use crate::estate::health::human_duration;
 use crate::estate::{AreaKind, ForwardState};
-use crate::source::{Request, SourceKind, Update};
+use crate::ops::progress::Outcome;
+use crate::source::{Change, Request, SourceKind, Update};
 use crate::ui;
 use crate::ui::keymap::{Chord, Lookup, Mode};
 
-use super::{Action, App, Effect, Level, Message, Prompt, View, confirm, palette, rows};
+use super::{Accept, Action, App, Effect, Level, Message, Prompt, View, confirm, palette, rows};
 
 impl App {
     /// Applies a source's report.
@@ -39,6 +42,39 @@ impl App {
                     level: if ok { Level::Info } else { Level::Error },
                     text: message,
                 });
+            }
+            Update::Planned(plan) => {
+                if self.readonly {
+                    self.error("read-only: the plan was not offered");
+                } else {
+                    self.ask(confirm::plan(self, *plan));
+                }
+            }
+            Update::Progress(status) => match &status.outcome {
+                Outcome::Running => self.plan = Some(status),
+                Outcome::Done => {
+                    self.plan = None;
+                    self.info(format!(
+                        "done: {} ({} steps in {})",
+                        status.title,
+                        status.total,
+                        human_duration((self.now - status.started).num_seconds().max(0))
+                    ));
+                }
+                Outcome::Stopped(why) => {
+                    self.plan = None;
+                    self.error(why.clone());
+                }
+            },
+            Update::Unfinished { plan, summary } => {
+                if self.readonly {
+                    self.info(format!(
+                        "plan \"{}\" is unfinished ({summary}): leave read-only, then :resume",
+                        plan.title
+                    ));
+                } else {
+                    self.ask(confirm::resume(self, &plan, &summary));
+                }
             }
         }
     }
@@ -204,7 +240,13 @@ impl App {
                     self.info("read-only: failover and resize are disabled");
                 }
             }
-            Action::Failover(_) | Action::Resize { .. } | Action::Shell if self.readonly => {
+            Action::Failover(_)
+            | Action::Resize { .. }
+            | Action::Reboot(_)
+            | Action::Resume
+            | Action::Shell
+                if self.readonly =>
+            {
                 let how = self
                     .keymap
                     .key_for(Mode::Normal, &Action::ToggleReadonly)
@@ -264,14 +306,28 @@ impl App {
                     address: i.private_ip,
                 }];
             }
-            Action::Failover(target) => match confirm::failover(self, target.as_deref()) {
-                Ok(c) => self.ask(c),
-                Err(e) => self.error(e),
-            },
-            Action::Resize { member, class } => match confirm::resize(self, &member, &class) {
-                Ok(c) => self.ask(c),
-                Err(e) => self.error(e),
-            },
+            Action::Failover(target) => {
+                let target = target.or_else(|| confirm::selected_member(self, Some(Role::Reader)));
+                return self.plan_change(Change::Failover { target });
+            }
+            Action::Resize { target, size } => {
+                return self.plan_change(Change::Resize { target, size });
+            }
+            Action::Reboot(member) => {
+                let Some(member) = member.or_else(|| confirm::selected_member(self, None)) else {
+                    self.error("select a member on the Cluster view, or name one: :reboot MEMBER");
+                    return Vec::new();
+                };
+                return self.plan_change(Change::Reboot { member });
+            }
+            Action::Resume => return vec![Effect::Source(Request::Resume)],
+            Action::CancelPlan => {
+                if self.plan.is_none() {
+                    self.error("no plan is running");
+                    return Vec::new();
+                }
+                return vec![Effect::Source(Request::Cancel)];
+            }
             // Text and dialog actions mean nothing outside their modes.
             Action::Submit
             | Action::Cancel
@@ -439,22 +495,24 @@ impl App {
         }
         self.confirm = None;
         self.mode = Mode::Normal;
-        match confirm.action {
-            Action::ToggleReadonly => {
+        match confirm.accept {
+            Accept::LeaveReadonly => {
                 self.readonly = false;
-                self.info("read-only left: mutating actions still ask before they run");
+                self.info("read-only left: every change still shows its plan and asks");
                 Vec::new()
             }
-            Action::Failover(target) => {
-                self.info("failover requested");
-                vec![Effect::Source(Request::Failover { target })]
+            Accept::Run(plan) => {
+                self.info(format!("starting: {}", plan.title));
+                vec![Effect::Source(Request::Run(plan))]
             }
-            Action::Resize { member, class } => {
-                self.info(format!("resize of {member} to {class} requested"));
-                vec![Effect::Source(Request::Resize { member, class })]
-            }
-            _ => Vec::new(),
+            Accept::Resume => vec![Effect::Source(Request::Resume)],
         }
+    }
+
+    /// Asks the source for the plan of a change; the plan comes back to be confirmed.
+    fn plan_change(&mut self, change: Change) -> Vec<Effect> {
+        self.info("planning…");
+        vec![Effect::Source(Request::Plan(change))]
     }
 
     /// Whether a real bastion can carry work; says why not otherwise (the DEMO estate only
@@ -583,7 +641,7 @@ impl App {
 
     fn clamp_selection(&mut self, view: View) {
         let n = rows::count(self, view);
-        let page = ui::visible_rows(view, self.viewport).max(1);
+        let page = ui::visible_rows(view, self.viewport, self.plan.is_some()).max(1);
         let t = self.tables.entry(view).or_default();
         t.selected = t.selected.min(n.saturating_sub(1));
         if t.selected < t.offset {
@@ -595,7 +653,7 @@ impl App {
     }
 
     fn page_rows(&self) -> usize {
-        ui::visible_rows(self.view(), self.viewport)
+        ui::visible_rows(self.view(), self.viewport, self.plan.is_some())
     }
 
     fn set_filter(&mut self, view: View, filter: String) {

@@ -86,7 +86,7 @@ pub fn resize_db(
         fail_back: args.fail_back,
         apply_immediately: !args.in_maintenance_window,
     };
-    planned(global, setup, &args.db, ask, async |estate, clients, id| {
+    planned(global, setup, ask, async |estate, clients, id| {
         let cluster = described_cluster(estate)?;
         let orderable =
             rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version).await;
@@ -113,28 +113,21 @@ pub fn resize_phoenix(
     ask: Ask,
 ) -> Result<String, Stop> {
     let cfg = setup.estate_config();
-    let confirm_id = instance.or(cfg.phoenix.asg.as_deref()).unwrap_or("phoenix");
     let target = instance.map_or(FleetTarget::Fleet, FleetTarget::Instance);
-    planned(
-        global,
-        setup,
-        confirm_id,
-        ask,
-        async |estate, clients, id| {
-            fleet::plan_resize(
-                clients,
-                &cfg.phoenix,
-                estate.phoenix.data.as_ref(),
-                target,
-                instance_type,
-                id,
-                &setup.estate,
-            )
-            .await
-            .map_err(|e| stop(UNREACHABLE, format!("cannot plan the resize: {e}")))?
-            .map_err(refused)
-        },
-    )
+    planned(global, setup, ask, async |estate, clients, id| {
+        fleet::plan_resize(
+            clients,
+            &cfg.phoenix,
+            estate.phoenix.data.as_ref(),
+            target,
+            instance_type,
+            id,
+            &setup.estate,
+        )
+        .await
+        .map_err(|e| stop(UNREACHABLE, format!("cannot plan the resize: {e}")))?
+        .map_err(refused)
+    })
 }
 
 fn refused(r: plan::Refusal) -> Stop {
@@ -175,36 +168,23 @@ pub fn failover(
             ),
         ));
     }
-    planned(
-        global,
-        setup,
-        cluster_id,
-        Ask::Apply { yes },
-        async |estate, _, id| {
-            plan::failover(described_cluster(estate)?, target, id, &setup.estate).map_err(refused)
-        },
-    )
+    planned(global, setup, Ask::Apply { yes }, async |estate, _, id| {
+        plan::failover(described_cluster(estate)?, target, id, &setup.estate).map_err(refused)
+    })
 }
 
 /// Reboots one member (and waits for it).
 pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result<String, Stop> {
-    planned(
-        global,
-        setup,
-        member,
-        Ask::Apply { yes },
-        async |estate, _, id| {
-            plan::reboot(described_cluster(estate)?, member, id, &setup.estate).map_err(refused)
-        },
-    )
+    planned(global, setup, Ask::Apply { yes }, async |estate, _, id| {
+        plan::reboot(described_cluster(estate)?, member, id, &setup.estate).map_err(refused)
+    })
 }
 
 /// Plans from the estate as AWS describes it now and prints the plan; to apply it, asks (the
-/// resource id `confirm_id` on production) and runs it. Read-only refuses only applying.
+/// plan's resource id on production) and runs it. Read-only refuses only applying.
 fn planned(
     global: &Global,
     setup: &Setup,
-    confirm_id: &str,
     ask: Ask,
     make: impl AsyncFnOnce(&Estate, &Clients, String) -> Result<Plan, Stop>,
 ) -> Result<String, Stop> {
@@ -221,7 +201,11 @@ fn planned(
             Ask::Plan => Ok(render(&plan)),
             Ask::Apply { yes } => {
                 eprint!("{}", render(&plan));
-                confirm(setup, confirm_id, yes)?;
+                Journal::open(&state_dir()?)
+                    .map_err(|e| stop(FAILED, e.to_string()))?
+                    .refuse_if_unfinished()
+                    .map_err(|e| stop(REFUSED, e))?;
+                confirm(setup, &plan.target, yes)?;
                 execute(setup, cfg, &clients, &plan, None).await
             }
         }
@@ -261,7 +245,7 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
             ))
             .unwrap_or_default()
     );
-    confirm(setup, &resume.plan.id, yes)?;
+    confirm(setup, &resume.plan.target, yes)?;
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
         let clients = Clients::load(cfg).await;
@@ -336,20 +320,6 @@ async fn execute(
     resume: Option<&journal::Resume>,
 ) -> Result<String, Stop> {
     let dir = state_dir()?;
-    let journal = Journal::open(&dir).map_err(|e| stop(FAILED, e.to_string()))?;
-    if resume.is_none()
-        && let Some(open) = journal
-            .unfinished()
-            .map_err(|e| stop(FAILED, e.to_string()))?
-    {
-        return Err(stop(
-            REFUSED,
-            format!(
-                "plan {} ({}) is unfinished: `qpconsole resume` continues it; nothing new was started",
-                open.plan.id, open.plan.title
-            ),
-        ));
-    }
     let caller_arn = clients
         .sts
         .get_caller_identity()
@@ -365,12 +335,7 @@ async fn execute(
             on_signal.store(true, Ordering::Relaxed);
         }
     });
-    let actor = Actor {
-        caller_arn,
-        profile: cfg.profile.clone(),
-        estate: setup.estate.clone(),
-        bastion_user: None,
-    };
+    let actor = Actor::new(&setup.estate, cfg, caller_arn);
     let runner = Runner::new(clients.clone(), &dir, actor, cancel)
         .map_err(|e| stop(FAILED, e.to_string()))?;
     let report = |p: Progress| match p {

@@ -53,7 +53,13 @@ impl Audit {
 }
 
 /// Request parameters that name what a call acts on, most specific first.
-const TARGET_PARAMETERS: &[&str] = &["DBInstanceIdentifier", "DBClusterIdentifier"];
+const TARGET_PARAMETERS: &[&str] = &[
+    "DBInstanceIdentifier",
+    "DBClusterIdentifier",
+    "InstanceId",
+    "AutoScalingGroupName",
+    "LaunchTemplateName",
+];
 
 /// The entries as a table, oldest first: time, estate, caller, action, target, result.
 pub fn render(entries: &[AuditEntry]) -> String {
@@ -105,15 +111,19 @@ fn caller(e: &AuditEntry) -> String {
         (None, None) => "-".to_string(),
     };
     match &e.bastion_user {
-        Some(user) => format!("{who}, {user}@bastion"),
+        Some(user) => format!("{who} via {user}"),
         None => who,
     }
 }
 
-/// What the call acted on: the cluster and the new writer for a failover, else the first
-/// identifying parameter.
+/// What the call acted on: the cluster and the new writer for a failover, the instance of an
+/// EC2 or load balancer call, else the first identifying parameter.
 fn target(request: &Value) -> String {
     let param = |k: &str| request.get(k).and_then(Value::as_str);
+    let first = |k: &str| {
+        let list = request.get(k).and_then(Value::as_array)?.first()?;
+        list.get("Id").unwrap_or(list).as_str()
+    };
     if let (Some(cluster), Some(to)) = (
         param("DBClusterIdentifier"),
         param("TargetDBInstanceIdentifier"),
@@ -123,6 +133,8 @@ fn target(request: &Value) -> String {
     TARGET_PARAMETERS
         .iter()
         .find_map(|k| param(k))
+        .or_else(|| first("InstanceIds"))
+        .or_else(|| first("Targets"))
         .unwrap_or("-")
         .to_string()
 }
@@ -188,7 +200,7 @@ mod tests {
             "ok",
         );
         via_bastion.caller_arn = None;
-        via_bastion.bastion_user = Some("bob".into());
+        via_bastion.bastion_user = Some("bob@qp-bastion".into());
         let table = render(&[
             entry(
                 "rds:ModifyDBInstance",
@@ -201,14 +213,26 @@ mod tests {
                 "InvalidDBClusterStateFault:\n  cluster is modifying",
             ),
             via_bastion,
+            entry(
+                "ec2:StopInstances",
+                json!({"InstanceIds": ["i-0abc"]}),
+                "ok",
+            ),
+            entry(
+                "elasticloadbalancing:RegisterTargets",
+                json!({"TargetGroupArn": "arn:tg", "Targets": [{"Id": "i-0abc"}]}),
+                "ok",
+            ),
         ]);
         assert_eq!(
             table,
             "\
-TIME (UTC)           ESTATE  CALLER                        ACTION                 TARGET                   RESULT
-2026-03-01 12:00:05  prod    assumed-role/Ops/alice        rds:ModifyDBInstance   qp-aurora-2              ok
-2026-03-01 12:00:05  prod    assumed-role/Ops/alice        rds:FailoverDBCluster  qp-aurora → qp-aurora-2  InvalidDBClusterStateFault: cluster is modifying
-2026-03-01 12:00:05  prod    profile qp-prod, bob@bastion  rds:RebootDBInstance   qp-aurora-1              ok
+TIME (UTC)           ESTATE  CALLER                              ACTION                                TARGET                   RESULT
+2026-03-01 12:00:05  prod    assumed-role/Ops/alice              rds:ModifyDBInstance                  qp-aurora-2              ok
+2026-03-01 12:00:05  prod    assumed-role/Ops/alice              rds:FailoverDBCluster                 qp-aurora → qp-aurora-2  InvalidDBClusterStateFault: cluster is modifying
+2026-03-01 12:00:05  prod    profile qp-prod via bob@qp-bastion  rds:RebootDBInstance                  qp-aurora-1              ok
+2026-03-01 12:00:05  prod    assumed-role/Ops/alice              ec2:StopInstances                     i-0abc                   ok
+2026-03-01 12:00:05  prod    assumed-role/Ops/alice              elasticloadbalancing:RegisterTargets  i-0abc                   ok
 "
         );
     }

@@ -118,6 +118,18 @@ impl Journal {
         read_lines(&self.path)
     }
 
+    /// One plan at a time: a new plan would leave the unfinished one's steps half done.
+    pub fn refuse_if_unfinished(&self) -> Result<(), String> {
+        match self.unfinished() {
+            Ok(None) => Ok(()),
+            Ok(Some(open)) => Err(format!(
+                "plan {} ({}) is unfinished: resume it first (`qpconsole resume`, or :resume in the console); nothing new was started",
+                open.plan.id, open.plan.title
+            )),
+            Err(e) => Err(format!("cannot read the journal: {e}")),
+        }
+    }
+
     /// The latest plan that was confirmed but neither finished nor cancelled, with how far it
     /// got. Only the latest is offered: a new plan is only confirmed once the last one is dealt
     /// with, so an older unfinished one was already set aside.
@@ -282,6 +294,7 @@ mod tests {
 
     fn plan(id: &str) -> Plan {
         Plan {
+            target: "qp-aurora-2".into(),
             id: id.into(),
             title: "Resize qp-aurora-2 (reader) to db.r6g.xlarge".into(),
             estate: "prod".into(),

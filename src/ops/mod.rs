@@ -8,4 +8,5 @@
 pub mod audit;
 pub mod journal;
 pub mod plan;
+pub mod progress;
 pub mod runner;

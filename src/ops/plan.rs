@@ -359,6 +359,10 @@ pub struct Plan {
     pub title: String,
     /// The estate the plan was made for: a resumed plan must run against the same one.
     pub estate: String,
+    /// The resource the plan is about (a member, the cluster, an instance, the group): what a
+    /// production estate asks to be typed before it runs.
+    #[serde(default)]
+    pub target: String,
     pub steps: Vec<Step>,
     /// What a person should know before confirming: pending changes, the maintenance window,
     /// a smaller class, where the writer ends up.
@@ -412,11 +416,12 @@ impl Plan {
         }
     }
 
-    fn new(id: String, title: String, estate: &str) -> Self {
+    fn new(id: String, title: String, estate: &str, target: &str) -> Self {
         Self {
             id,
             title,
             estate: estate.to_string(),
+            target: target.to_string(),
             steps: Vec::new(),
             notes: Vec::new(),
         }
@@ -529,7 +534,13 @@ pub fn aurora_resize(
         },
     };
     let title = format!("Resize {} ({}) to {class}", m.id, m.role.as_str());
-    let mut plan = resize_plan(cluster, changing, class, opts, Plan::new(id, title, estate))?;
+    let mut plan = resize_plan(
+        cluster,
+        changing,
+        class,
+        opts,
+        Plan::new(id, title, estate, &m.id),
+    )?;
     if opts.apply_immediately && m.role == Role::Writer {
         let resized_too: Vec<&str> = plan
             .steps
@@ -581,7 +592,13 @@ pub fn aurora_resize_all(
         writer: (writer.class != class).then_some(writer),
     };
     let title = format!("Resize every member of {} to {class}", cluster.id);
-    resize_plan(cluster, changing, class, opts, Plan::new(id, title, estate))
+    resize_plan(
+        cluster,
+        changing,
+        class,
+        opts,
+        Plan::new(id, title, estate, &cluster.id),
+    )
 }
 
 /// Fails the cluster over to `target`, or by default to the first available reader in another
@@ -638,6 +655,7 @@ pub fn failover(
         id,
         title: format!("Fail over {} to {}", cluster.id, target.id),
         estate: estate.to_string(),
+        target: cluster.id.clone(),
         steps: failover_steps(cluster, target).into(),
         notes,
     })
@@ -660,6 +678,7 @@ pub fn reboot(cluster: &Cluster, member: &str, id: String, estate: &str) -> Resu
         id,
         title: format!("Reboot {} ({})", m.id, m.role.as_str()),
         estate: estate.to_string(),
+        target: m.id.clone(),
         steps: vec![
             Step::RebootDb {
                 member: m.id.clone(),

@@ -21,7 +21,29 @@ pub struct Actor {
     pub caller_arn: Option<String>,
     pub profile: Option<String>,
     pub estate: String,
+    /// `user@bastion` as the estate's ssh config resolves it: who is at the keyboard when the
+    /// AWS credentials are shared.
     pub bastion_user: Option<String>,
+}
+
+impl Actor {
+    pub fn new(
+        estate: &str,
+        cfg: &crate::config::EstateConfig,
+        caller_arn: Option<String>,
+    ) -> Self {
+        let bastion_user = cfg.bastion.as_deref().and_then(|target| {
+            let (route, _) = crate::bastion::service::prepare(cfg, target).ok()?;
+            let hop = route.destination();
+            Some(format!("{}@{}", hop.user, hop.name))
+        });
+        Actor {
+            caller_arn,
+            profile: cfg.profile.clone(),
+            estate: estate.to_string(),
+            bastion_user,
+        }
+    }
 }
 
 /// What the runner reports as it goes.
@@ -106,6 +128,7 @@ impl Runner {
                 .map_err(|e| format!("cannot write the journal: {e}; nothing more is done"))
         };
         if resume.is_none() {
+            self.journal.refuse_if_unfinished()?;
             journal(Record::Planned {
                 plan: plan.clone(),
                 at: chrono::Utc::now(),
@@ -240,6 +263,11 @@ impl Runner {
             let (done, status) = self.poll(&until).await?;
             if done {
                 return Ok(status);
+            }
+            // Nothing is in flight during a wait: stopping here is as safe as between steps,
+            // and resuming waits again.
+            if self.cancel.load(Ordering::Relaxed) {
+                return Err(format!("cancelled while waiting ({status})"));
             }
             let elapsed = started.elapsed();
             if elapsed >= self.waits.limit {

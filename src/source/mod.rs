@@ -10,6 +10,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::estate::Estate;
+use crate::ops::plan::Plan;
+use crate::ops::progress::PlanStatus;
 
 /// Which kind of source feeds the screen; the UI labels demo data as such.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,15 +29,32 @@ impl SourceKind {
     }
 }
 
+/// A change the user asked for. The source plans it from the estate it knows (and AWS's
+/// answers, live) and reports the plan; nothing runs until the user confirms that plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Fail the cluster over, to the given reader or the best available one.
+    Failover { target: Option<String> },
+    /// A cluster member to an instance class, or Phoenix (`phoenix`, the group's name, or an
+    /// instance id or name) to an instance type.
+    Resize { target: String, size: String },
+    /// Reboot one cluster member.
+    Reboot { member: String },
+}
+
 /// Work the app asks a source to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// Refresh every area now instead of at its next cadence.
     Refresh,
-    /// Fail the cluster over, to the given reader or to one AWS picks.
-    Failover { target: Option<String> },
-    /// Change a cluster member's instance class, applied immediately.
-    Resize { member: String, class: String },
+    /// Plan a change: answered by `Update::Planned`, or a notice saying why not.
+    Plan(Change),
+    /// Run a plan the user confirmed, exactly as shown.
+    Run(Box<Plan>),
+    /// Stop the running plan after the step that runs; it stays resumable.
+    Cancel,
+    /// Continue the unfinished plan of the journal.
+    Resume,
 }
 
 /// What a source reports.
@@ -45,6 +64,12 @@ pub enum Update {
     Estate(Box<Estate>),
     /// The outcome of a request, for the message line.
     Notice { ok: bool, message: String },
+    /// The plan for a requested change, to show and confirm.
+    Planned(Box<Plan>),
+    /// How far the running plan has got.
+    Progress(PlanStatus),
+    /// A plan left unfinished (found in the journal at start), with what is done of it.
+    Unfinished { plan: Box<Plan>, summary: String },
 }
 
 /// The app's side of a running source. Dropping it stops the source.

@@ -19,23 +19,64 @@ pub struct Screen {
     pub tabs: Rect,
     pub crumbs: Rect,
     pub body: Rect,
+    /// The running plan's progress, above the footer, while a plan runs.
+    pub plan: Option<Rect>,
     pub footer: Rect,
 }
 
-pub fn screen(area: Rect) -> Screen {
+pub fn screen(area: Rect, plan_row: bool) -> Screen {
     let mut rest = area;
     let header = widgets::take_top(&mut rest, 1);
     let tabs = widgets::take_top(&mut rest, 1);
     let crumbs = widgets::take_top(&mut rest, 1);
-    let body_height = rest.height.saturating_sub(1);
+    let below = 1 + u16::from(plan_row);
+    let body_height = rest.height.saturating_sub(below);
     let body = widgets::take_top(&mut rest, body_height);
+    let plan = plan_row.then(|| widgets::take_top(&mut rest, 1));
     Screen {
         header,
         tabs,
         crumbs,
         body,
+        plan,
         footer: rest,
     }
+}
+
+/// Cells of the plan's progress bar.
+const GAUGE_CELLS: usize = 16;
+
+/// The running plan: a bar of the steps done, the step, how long the plan (and a step that
+/// waits) has taken, and what the wait sees. The footer offers the key that stops it.
+pub fn plan_progress(frame: &mut Frame, area: Rect, app: &App) {
+    let Some(p) = &app.plan else { return };
+    let t = &app.theme;
+    let filled = (p.ratio() * GAUGE_CELLS as f64).round() as usize;
+    let bar: String = "█".repeat(filled) + &"░".repeat(GAUGE_CELLS - filled);
+    let since = |at: crate::estate::Timestamp| human_duration((app.now - at).num_seconds().max(0));
+    let step = (p.index + 1).min(p.total);
+    let clocks = if p.step_started > p.started {
+        format!("{} (this step {})", since(p.started), since(p.step_started))
+    } else {
+        since(p.started)
+    };
+    let spans = vec![
+        Span::styled(format!(" ▶ {} ", p.title), t.title),
+        Span::styled(bar, t.ok),
+        Span::styled(
+            format!(
+                " step {step}/{} · {clocks} · {}",
+                p.total,
+                if p.detail.is_empty() {
+                    &p.what
+                } else {
+                    &p.detail
+                }
+            ),
+            t.text,
+        ),
+    ];
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 pub fn too_small(frame: &mut Frame, area: Rect, app: &App, min: (u16, u16)) {
@@ -294,6 +335,9 @@ fn hint_actions(app: &App) -> Vec<(Action, &'static str)> {
             }
             if app.view() == View::Phoenix && !app.readonly {
                 hints.push((Action::Shell, "shell"));
+            }
+            if app.plan.is_some() {
+                hints.push((Action::CancelPlan, "cancel plan"));
             }
             if app.view() == View::Overview {
                 hints.push((Action::Select, "open"));

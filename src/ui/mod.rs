@@ -35,7 +35,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         chrome::too_small(frame, area, app, MIN_SIZE);
         return;
     }
-    let s = chrome::screen(area);
+    let s = chrome::screen(area, app.plan.is_some());
     chrome::header(frame, s.header, app);
     chrome::tabs(frame, s.tabs, app);
     chrome::breadcrumbs(frame, s.crumbs, app);
@@ -47,6 +47,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         View::Vpn => vpn::render(frame, s.body, app),
         View::Backups => backups::render(frame, s.body, app),
         View::Bastion => bastion::render(frame, s.body, app),
+    }
+    if let Some(row) = s.plan {
+        chrome::plan_progress(frame, row, app);
     }
     chrome::footer(frame, s.footer, app);
     match (app.mode, &app.confirm) {
@@ -60,10 +63,11 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
-/// How many data rows the view's main table shows on a terminal of `viewport` (columns, rows):
-/// the same layout `render` draws, so paging and the visible selection agree with the screen.
-pub fn visible_rows(view: View, viewport: (u16, u16)) -> usize {
-    let body = chrome::screen(Rect::new(0, 0, viewport.0, viewport.1)).body;
+/// How many data rows the view's main table shows on a terminal of `viewport` (columns, rows),
+/// with or without the running plan's row: the same layout `render` draws, so paging and the
+/// visible selection agree with the screen.
+pub fn visible_rows(view: View, viewport: (u16, u16), plan_row: bool) -> usize {
+    let body = chrome::screen(Rect::new(0, 0, viewport.0, viewport.1), plan_row).body;
     let table = match view {
         View::Overview => return crate::estate::AreaKind::ALL.len(),
         View::Cluster => cluster::table_area(body),

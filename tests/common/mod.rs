@@ -25,6 +25,18 @@ pub fn start() -> DateTime<Utc> {
 /// in `scenario`, on a terminal of `size`, with `keymap` and the default theme as loaded from
 /// `user_dir`.
 pub fn demo_app(keymap: &str, user_dir: &Path, scenario: Scenario, size: (u16, u16)) -> App {
+    demo_pair(keymap, user_dir, scenario, size).0
+}
+
+/// The app and the DEMO estate feeding it, for tests that let the estate answer the app's
+/// requests (plans, runs).
+#[allow(dead_code)]
+pub fn demo_pair(
+    keymap: &str,
+    user_dir: &Path,
+    scenario: Scenario,
+    size: (u16, u16),
+) -> (App, DemoEstate) {
     let config = parse_config(Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
     let keymap = Keymap::load(keymap, user_dir).unwrap().value;
     let theme = Theme::load("default", user_dir).unwrap().value;
@@ -47,7 +59,7 @@ pub fn demo_app(keymap: &str, user_dir: &Path, scenario: Scenario, size: (u16, u
     app.now = demo.now();
     app.apply(Update::Estate(Box::new(demo.estate())));
     app.resize(size.0, size.1);
-    app
+    (app, demo)
 }
 
 pub fn bin() -> &'static str {

@@ -145,14 +145,20 @@ pub fn phoenix_resize(
             class: to.to_string(),
         });
     }
-    let title = match target {
-        FleetTarget::Instance(_) => format!(
-            "Resize {} ({}) to {to}",
-            standalone[0].name, standalone[0].id
+    let (title, resource) = match target {
+        FleetTarget::Instance(_) => (
+            format!(
+                "Resize {} ({}) to {to}",
+                standalone[0].name, standalone[0].id
+            ),
+            standalone[0].id.clone(),
         ),
-        FleetTarget::Fleet => format!("Resize the Phoenix fleet to {to}"),
+        FleetTarget::Fleet => (
+            format!("Resize the Phoenix fleet to {to}"),
+            group.map_or("phoenix".to_string(), |g| g.name.clone()),
+        ),
     };
-    let mut plan = Plan::new(id, title, estate);
+    let mut plan = Plan::new(id, title, estate, &resource);
     if let Some((g, t)) = group_changes {
         refresh(&mut plan, g, t, to)?;
     }
@@ -255,7 +261,7 @@ fn refresh(plan: &mut Plan, g: &GroupFacts, t: &Template, to: &str) -> Result<()
         if smallest > batch {
             "every AZ keeps at least one instance serving"
         } else if per_az.len() > 1 {
-            "the other AZs keep serving while an AZ's only instance is replaced"
+            "another AZ keeps serving while an AZ's only instance is replaced"
         } else {
             "the others keep serving while one is replaced"
         }

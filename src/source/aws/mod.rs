@@ -3,6 +3,7 @@
 //! area keeps its last good data and says why.
 
 mod backup;
+mod changes;
 pub mod clients;
 mod error;
 pub mod fleet;
@@ -54,109 +55,6 @@ pub struct LiveEstate {
 }
 
 impl LiveEstate {
-    /// The plan for a change the app asked for, from the cluster as last described.
-    async fn plan(&self, change: &Request) -> Result<crate::ops::plan::Plan, String> {
-        use crate::ops::plan;
-        let cluster = self
-            .estate
-            .cluster
-            .data
-            .as_ref()
-            .ok_or("the cluster is not described yet: nothing was changed")?;
-        let id = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string();
-        let name = &self.estate.name;
-        let planned = match change {
-            Request::Failover { target } => plan::failover(cluster, target.as_deref(), id, name),
-            Request::Resize { member, class } => {
-                let orderable = rds::orderable_classes(
-                    &self.clients.rds,
-                    &cluster.engine,
-                    &cluster.engine_version,
-                )
-                .await;
-                let opts = plan::ResizeOptions {
-                    fail_back: false,
-                    apply_immediately: true,
-                };
-                plan::aurora_resize(cluster, member, class, &orderable, &opts, id, name)
-            }
-            Request::Refresh => unreachable!("a refresh is not a change"),
-        };
-        planned.map_err(|r| format!("refused: {r}; nothing was changed"))
-    }
-
-    /// Runs a confirmed plan beside the refreshes, journaled and audited like the command
-    /// line's, reporting each step on the message line and refreshing after it.
-    fn run(
-        &self,
-        plan: crate::ops::plan::Plan,
-        emit: std::sync::Arc<impl Fn(Update) -> bool + Send + Sync + 'static>,
-        refresh: mpsc::UnboundedSender<Request>,
-    ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        use crate::ops::runner::{Actor, Progress, Runner};
-        let actor = Actor {
-            caller_arn: self.estate.identity.as_ref().map(|i| i.arn.clone()),
-            profile: self.cfg.profile.clone(),
-            estate: self.estate.name.clone(),
-            bastion_user: None,
-        };
-        let clients = self.clients.clone();
-        async move {
-            let Some(dir) = crate::ops::journal::default_dir() else {
-                emit(Update::Notice {
-                    ok: false,
-                    message: "no state directory for the journal: set QPCONSOLE_STATE_DIR; nothing was changed".into(),
-                });
-                return;
-            };
-            let runner = match Runner::new(clients, &dir, actor, Default::default()) {
-                Ok(r) => r,
-                Err(e) => {
-                    emit(Update::Notice {
-                        ok: false,
-                        message: format!("{e}; nothing was changed"),
-                    });
-                    return;
-                }
-            };
-            let report = |p: Progress| {
-                let (ok, message) = match p {
-                    Progress::Started { index, total, what } => {
-                        (true, format!("[{}/{total}] {what}", index + 1))
-                    }
-                    Progress::Waiting {
-                        index,
-                        elapsed,
-                        status,
-                    } => (
-                        true,
-                        format!("[{}] {status} ({} s)", index + 1, elapsed.as_secs()),
-                    ),
-                    Progress::Done { index, outcome } => {
-                        let _ = refresh.send(Request::Refresh);
-                        (true, format!("[{}] ✔ {outcome}", index + 1))
-                    }
-                    Progress::Skipped { index, why } => {
-                        (true, format!("[{}] skipped: {why}", index + 1))
-                    }
-                };
-                emit(Update::Notice { ok, message });
-            };
-            let outcome = runner.run(&plan, None, &report).await;
-            let _ = refresh.send(Request::Refresh);
-            emit(match outcome {
-                Ok(()) => Update::Notice {
-                    ok: true,
-                    message: format!("done: {}", plan.title),
-                },
-                Err(e) => Update::Notice {
-                    ok: false,
-                    message: e,
-                },
-            });
-        }
-    }
-
     pub async fn connect(name: &str, cfg: &EstateConfig) -> LiveEstate {
         Self::connect_with(name, cfg, None).await
     }
@@ -316,6 +214,10 @@ pub fn spawn(
         let metrics_every = Duration::from_secs(cfg.refresh.metrics_secs);
         let mut live = LiveEstate::connect_with(&name_owned, &cfg, http).await;
         live.identify().await;
+        let mut plans = changes::Plans::default();
+        if !plans.offer_unfinished(&name_owned, &*emit) {
+            return;
+        }
         let mut next_describe = Instant::now();
         let mut next_metrics = Instant::now();
         loop {
@@ -328,18 +230,9 @@ pub fn spawn(
                         next_describe = Instant::now();
                         next_metrics = Instant::now();
                     }
-                    Some(change @ (Request::Failover { .. } | Request::Resize { .. })) => {
-                        let refresh = refresh.clone();
-                        let emit = emit.clone();
-                        match live.plan(&change).await {
-                            Ok(plan) => {
-                                tokio::spawn(live.run(plan, emit, refresh));
-                            }
-                            Err(message) => {
-                                if !emit(Update::Notice { ok: false, message }) {
-                                    return;
-                                }
-                            }
+                    Some(other) => {
+                        if !plans.request(&live, other, &emit, &refresh).await {
+                            return;
                         }
                         continue;
                     }

@@ -22,6 +22,8 @@ const WRITERLESS_AFTER_SECS: i64 = 5;
 const FAILOVER_DONE_SECS: i64 = 30;
 const RESIZE_APPLIED_SECS: i64 = 30;
 const RESIZE_DONE_SECS: i64 = 150;
+/// A reboot takes a member away for under a minute.
+const REBOOT_DONE_SECS: i64 = 45;
 /// How long before the start the writer-lost scenario's failover began.
 const LOST_WRITER_SECS: i64 = 90;
 
@@ -51,6 +53,10 @@ enum Operation {
     Resize {
         member: usize,
         class: String,
+        started: Timestamp,
+    },
+    Reboot {
+        member: usize,
         started: Timestamp,
     },
 }
@@ -160,6 +166,11 @@ impl SimCluster {
         }
     }
 
+    /// Whether an operation is under way (a plan's waits look for its end).
+    pub(super) fn busy(&self) -> bool {
+        self.op.is_some()
+    }
+
     pub(super) fn snapshot(&self) -> Cluster {
         self.cluster.clone()
     }
@@ -195,6 +206,15 @@ impl SimCluster {
                     self.op = None;
                 } else if elapsed >= WRITERLESS_AFTER_SECS {
                     self.set_writer(None);
+                }
+            }
+            Operation::Reboot { member, started } => {
+                if (now - started).num_seconds() >= REBOOT_DONE_SECS {
+                    let m = &mut self.cluster.members[member];
+                    m.status = "available".into();
+                    let id = m.id.clone();
+                    self.log(now, &id, "DB instance restarted");
+                    self.op = None;
                 }
             }
             Operation::Resize {
@@ -377,6 +397,20 @@ impl SimCluster {
         Ok(format!("resize of {id} to {class} started"))
     }
 
+    pub(super) fn reboot(&mut self, member: &str, now: Timestamp) -> Result<String, String> {
+        let index = self.index_of(member)?;
+        self.idle()?;
+        let m = &mut self.cluster.members[index];
+        m.status = "rebooting".into();
+        let id = m.id.clone();
+        self.log(now, &id, "DB instance shutdown");
+        self.op = Some(Operation::Reboot {
+            member: index,
+            started: now,
+        });
+        Ok(format!("{id} is rebooting"))
+    }
+
     /// Only one operation at a time, as the console's users expect from RDS.
     fn idle(&self) -> Result<(), String> {
         match &self.op {
@@ -387,6 +421,10 @@ impl SimCluster {
             )),
             Some(Operation::Resize { member, class, .. }) => Err(format!(
                 "{} is being resized to {class}; wait until it is available again",
+                self.cluster.members[*member].id
+            )),
+            Some(Operation::Reboot { member, .. }) => Err(format!(
+                "{} is rebooting; wait until it is available again",
                 self.cluster.members[*member].id
             )),
         }

@@ -1,12 +1,37 @@
-//! The Phoenix web fleet: an Auto Scaling group's instances spread over the zones, all serving.
+//! The Phoenix web fleet: an Auto Scaling group's instances spread over the zones, all serving,
+//! and the instance refresh that replaces them with another type a batch at a time.
+
+use std::collections::VecDeque;
 
 use super::random::{Band, hex, int};
 use super::{AZ_LETTERS, METRIC_POINTS, az};
 use crate::config::EstateConfig;
 use crate::estate::{AsgCapacity, CheckStatus, Instance, Phoenix, Series, TargetHealth, Timestamp};
+use crate::ops::plan::{GroupFacts, GroupInstance, Template};
 use crate::source::rng::Rng;
 
 const INSTANCE_TYPE: &str = "t3.large";
+/// Instance types the DEMO region offers in every zone.
+pub(super) const DEMO_TYPES: &[&str] = &[
+    "t3.medium",
+    "t3.large",
+    "t3.xlarge",
+    "t3.2xlarge",
+    "m6i.large",
+    "m6i.xlarge",
+    "m6i.2xlarge",
+    "c6i.large",
+    "c6i.xlarge",
+    "c6i.2xlarge",
+];
+/// The group's health check grace period, which the refresh waits as warm-up.
+const WARMUP_SECS: u32 = 180;
+/// A replacement's timeline (seconds from its start): the old instance drains, the new one
+/// launches, boots with its checks initializing, passes them, and turns healthy after warm-up.
+const DRAINED_SECS: i64 = 30;
+const RUNNING_SECS: i64 = 60;
+const CHECKS_OK_SECS: i64 = 150;
+const HEALTHY_SECS: i64 = 30 + 60 + WARMUP_SECS as i64;
 const CPU: Band = Band { lo: 8.0, hi: 45.0 };
 /// Bytes a minute: requests in, pages and API answers out.
 const NETWORK_IN: Band = Band { lo: 5e6, hi: 40e6 };
@@ -18,7 +43,22 @@ const NETWORK_OUT: Band = Band {
 #[derive(Debug, Clone)]
 pub(super) struct SimFleet {
     phoenix: Phoenix,
+    /// The launch template's version and the type it launches.
+    template: (u32, String),
+    refresh: Option<Refresh>,
     rng: Rng,
+}
+
+#[derive(Debug, Clone)]
+struct Refresh {
+    /// The template version it launches.
+    version: u32,
+    batch: usize,
+    waiting: VecDeque<usize>,
+    /// Instances being replaced, with when their replacement began.
+    replacing: Vec<(usize, Timestamp)>,
+    total: usize,
+    done: usize,
 }
 
 impl SimFleet {
@@ -80,7 +120,176 @@ impl SimFleet {
                 target_group: cfg.phoenix.target_group.clone(),
                 instances,
             },
+            template: (1, INSTANCE_TYPE.into()),
+            refresh: None,
             rng,
+        }
+    }
+
+    fn group_name(&self) -> String {
+        self.phoenix
+            .asg
+            .as_ref()
+            .map(|g| g.name.clone())
+            .unwrap_or_default()
+    }
+
+    /// The group as a resize plan sees it.
+    pub(super) fn group_facts(&self) -> GroupFacts {
+        GroupFacts {
+            name: self.group_name(),
+            template: Ok(Template {
+                name: format!("{}-lt", self.group_name()),
+                version: self.template.0.to_string(),
+                instance_type: self.template.1.clone(),
+            }),
+            warmup_secs: WARMUP_SECS,
+            instances: self
+                .phoenix
+                .instances
+                .iter()
+                .map(|i| GroupInstance {
+                    id: i.id.clone(),
+                    az: i.az.clone(),
+                    in_service: i.is_serving(),
+                })
+                .collect(),
+            refreshing: self.refresh.is_some(),
+        }
+    }
+
+    /// CreateLaunchTemplateVersion.
+    pub(super) fn new_template_version(&mut self, instance_type: &str) -> String {
+        self.template = (self.template.0 + 1, instance_type.to_string());
+        format!(
+            "launch template version {} launches {instance_type}",
+            self.template.0
+        )
+    }
+
+    /// StartInstanceRefresh: replaces at most as many at a time as `min_healthy` allows.
+    pub(super) fn start_refresh(&mut self, min_healthy: u8) -> Result<String, String> {
+        if self.refresh.is_some() {
+            return Err("an instance refresh is already running".into());
+        }
+        let n = self.phoenix.instances.len();
+        let keep = (n * usize::from(min_healthy)).div_ceil(100);
+        self.refresh = Some(Refresh {
+            version: self.template.0,
+            batch: n.saturating_sub(keep).max(1),
+            waiting: (0..n)
+                .filter(|&i| self.phoenix.instances[i].instance_type != self.template.1)
+                .collect(),
+            replacing: Vec::new(),
+            total: n,
+            done: 0,
+        });
+        Ok(format!(
+            "instance refresh of {} started onto version {}",
+            self.group_name(),
+            self.template.0
+        ))
+    }
+
+    /// DescribeInstanceRefreshes: whether the refresh succeeded, and what it says.
+    pub(super) fn refresh_status(&self) -> (bool, String) {
+        match &self.refresh {
+            None => (true, "refresh succeeded".into()),
+            Some(r) => (
+                false,
+                format!(
+                    "refresh onto version {} InProgress, {}% done",
+                    r.version,
+                    100 * r.done / r.total.max(1)
+                ),
+            ),
+        }
+    }
+
+    /// Moves the refresh along: each replacement follows its timeline, and the next batch
+    /// starts once a slot is free.
+    pub(super) fn step(&mut self, now: Timestamp) {
+        let Some(mut r) = self.refresh.take() else {
+            return;
+        };
+        let to = self.template.1.clone();
+        let registered = self.phoenix.target_group.is_some();
+        while r.replacing.len() < r.batch
+            && let Some(next) = r.waiting.pop_front()
+        {
+            r.replacing.push((next, now));
+        }
+        let mut finished = Vec::new();
+        for &(index, began) in &r.replacing {
+            let i = &mut self.phoenix.instances[index];
+            let elapsed = (now - began).num_seconds();
+            let target = |th: TargetHealth| {
+                if registered {
+                    th
+                } else {
+                    TargetHealth::NotRegistered
+                }
+            };
+            if elapsed < DRAINED_SECS {
+                i.target_health = target(TargetHealth::Draining);
+                continue;
+            }
+            if i.instance_type != to {
+                // The old instance is terminated; its replacement takes its place in the zone.
+                i.id = format!("i-0{}", hex(&mut self.rng, 16));
+                i.instance_type = to.clone();
+            }
+            (i.state, i.system_status, i.instance_status, i.target_health) = match elapsed {
+                e if e < RUNNING_SECS => (
+                    "pending".into(),
+                    CheckStatus::Initializing,
+                    CheckStatus::Initializing,
+                    target(TargetHealth::Initial),
+                ),
+                e if e < CHECKS_OK_SECS => (
+                    "running".into(),
+                    CheckStatus::Initializing,
+                    CheckStatus::Initializing,
+                    target(TargetHealth::Initial),
+                ),
+                e if e < HEALTHY_SECS => (
+                    "running".into(),
+                    CheckStatus::Ok,
+                    CheckStatus::Ok,
+                    target(TargetHealth::Initial),
+                ),
+                _ => {
+                    finished.push(index);
+                    (
+                        "running".into(),
+                        CheckStatus::Ok,
+                        CheckStatus::Ok,
+                        target(TargetHealth::Healthy),
+                    )
+                }
+            };
+        }
+        r.replacing.retain(|(i, _)| !finished.contains(i));
+        r.done += finished.len();
+        let serving = self
+            .phoenix
+            .instances
+            .iter()
+            .filter(|i| i.is_serving())
+            .count() as u32;
+        if let Some(g) = self.phoenix.asg.as_mut() {
+            g.in_service = serving;
+            g.refresh = Some(format!(
+                "instance refresh {}%",
+                100 * r.done / r.total.max(1)
+            ));
+        }
+        if r.waiting.is_empty() && r.replacing.is_empty() {
+            if let Some(g) = self.phoenix.asg.as_mut() {
+                g.refresh = None;
+            }
+        } else {
+            self.refresh = Some(r);
         }
     }
 

@@ -10,6 +10,7 @@ mod bastion;
 mod checks;
 mod cluster;
 mod fleet;
+mod plans;
 mod random;
 mod vpn;
 mod waf;
@@ -31,9 +32,10 @@ use self::random::fork;
 use self::vpn::SimVpn;
 use self::waf::SimWaf;
 use super::rng::Rng;
-use super::{Request, SourceHandle, SourceKind, Update};
+use super::{SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
 use crate::estate::{Area, Estate, Timestamp};
+use crate::ops::progress::PlanStatus;
 
 pub const STEP_SECS: i64 = 5;
 /// One point a minute: an hour of every metric on screen.
@@ -119,6 +121,9 @@ pub struct DemoEstate {
     vpn: SimVpn,
     backups: SimBackups,
     bastion: SimBastion,
+    run: Option<plans::DemoRun>,
+    /// How the last plan ended, until it is reported.
+    ended: Option<PlanStatus>,
 }
 
 impl DemoEstate {
@@ -176,6 +181,8 @@ impl DemoEstate {
             vpn,
             backups,
             bastion,
+            run: None,
+            ended: None,
         };
         demo.advance_to(start);
         match opts.scenario {
@@ -199,6 +206,8 @@ impl DemoEstate {
             let prev = self.now;
             self.now = prev + step;
             self.cluster.step(prev, self.now);
+            self.fleet.step(self.now);
+            self.drive();
             self.vpn.step(self.now);
             self.bastion.step();
             if let Some(minute) = minute_crossed(prev, self.now) {
@@ -225,16 +234,6 @@ impl DemoEstate {
             bastion: self.bastion.snapshot(),
             checks,
             identity: None,
-        }
-    }
-
-    /// Starts a failover or resize. Ok carries the message for the user; Err says what was wrong
-    /// and what to do instead.
-    pub fn request(&mut self, req: &Request) -> Result<String, String> {
-        match req {
-            Request::Refresh => Ok(format!("{} refreshed", self.name)),
-            Request::Failover { target } => self.cluster.failover(target.as_deref(), self.now),
-            Request::Resize { member, class } => self.cluster.resize(member, class, self.now),
         }
     }
 }
@@ -276,16 +275,13 @@ pub fn spawn(
             let listening = tokio::select! {
                 _ = tick.tick() => {
                     demo.advance_to(Utc::now());
-                    emit(Update::Estate(Box::new(demo.estate())))
+                    demo.progress().is_none_or(|p| emit(Update::Progress(p)))
+                        && emit(Update::Estate(Box::new(demo.estate())))
                 }
                 request = incoming.recv() => {
                     let Some(request) = request else { return };
                     demo.advance_to(Utc::now());
-                    let (ok, message) = match demo.request(&request) {
-                        Ok(m) => (true, m),
-                        Err(m) => (false, m),
-                    };
-                    emit(Update::Notice { ok, message })
+                    demo.request(&request).into_iter().all(&emit)
                         && emit(Update::Estate(Box::new(demo.estate())))
                 }
             };

@@ -6,6 +6,9 @@ use super::*;
 use crate::config::PhoenixConfig;
 use crate::estate::health::{self, Health, Rules};
 use crate::estate::{AreaKind, BastionState, Role, TunnelStatus};
+use crate::ops::plan::{Plan, Step};
+use crate::ops::progress::{Outcome, PlanStatus};
+use crate::source::{Change, Request};
 
 const CLUSTER: &str = "qualitypost-aurora";
 const WRITER: &str = "qualitypost-aurora-1";
@@ -84,17 +87,35 @@ fn member(d: &DemoEstate, id: &str) -> crate::estate::Member {
     cluster(d).member(id).unwrap().clone()
 }
 
+/// The simulator's own failover, as a plan's step makes it.
 fn failover(d: &mut DemoEstate, target: Option<&str>) -> Result<String, String> {
-    d.request(&Request::Failover {
-        target: target.map(Into::into),
-    })
+    d.cluster.failover(target, d.now)
 }
 
+/// The simulator's own class change, as a plan's step makes it.
 fn resize(d: &mut DemoEstate, member: &str, class: &str) -> Result<String, String> {
-    d.request(&Request::Resize {
-        member: member.into(),
-        class: class.into(),
-    })
+    d.cluster.resize(member, class, d.now)
+}
+
+/// Plans a change the way the app asks for it, and returns the plan.
+fn planned(d: &mut DemoEstate, change: Change) -> Result<Plan, String> {
+    match d.request(&Request::Plan(change)).pop() {
+        Some(Update::Planned(plan)) => Ok(*plan),
+        Some(Update::Notice { message, .. }) => Err(message),
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Runs a confirmed plan, stepping the simulator every 5 s until it ends (or `limit` s), and
+/// checks `each` at every step. Returns the outcome and the seconds it took.
+fn run(
+    d: &mut DemoEstate,
+    plan: Plan,
+    limit: i64,
+    each: impl FnMut(&DemoEstate),
+) -> (PlanStatus, i64) {
+    d.request(&Request::Run(Box::new(plan)));
+    run_on(d, limit, each)
 }
 
 #[test]
@@ -463,13 +484,14 @@ async fn the_running_demo_answers_requests_with_a_notice_and_a_fresh_estate() {
         tx.send(u).is_ok()
     });
     assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
-    assert!(handle.send(Request::Failover {
+    assert!(handle.send(Request::Plan(Change::Failover {
         target: Some(WRITER.into())
-    }));
+    })));
     let notice = loop {
         match rx.recv().await {
             Some(Update::Notice { ok, message }) => break (ok, message),
-            Some(Update::Estate(_)) => continue,
+            Some(Update::Estate(_) | Update::Progress(_)) => continue,
+            Some(other) => panic!("{other:?}"),
             None => panic!("the demo stopped"),
         }
     };
@@ -478,4 +500,156 @@ async fn the_running_demo_answers_requests_with_a_notice_and_a_fresh_estate() {
         "{notice:?}"
     );
     assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
+}
+
+#[test]
+fn resizing_the_writer_plays_out_reader_first_with_a_writer_at_the_end() {
+    let mut d = demo(1, Scenario::Steady);
+    let plan = planned(
+        &mut d,
+        Change::Resize {
+            target: WRITER.into(),
+            size: "db.r6g.xlarge".into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(plan.steps.len(), 6, "{:#?}", plan.steps);
+    let mut writerless = 0;
+    let (end, secs) = run(&mut d, plan, 3600, |d| {
+        if writer(d).is_none() {
+            writerless += STEP_SECS;
+        }
+    });
+    assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    let c = cluster(&d);
+    assert!(
+        c.members.iter().all(|m| m.class == "db.r6g.xlarge"),
+        "{c:#?}"
+    );
+    assert_eq!(
+        writer(&d).as_deref(),
+        Some(READER),
+        "the resized reader took over"
+    );
+    // Two resizes of a few minutes and a failover: minutes, not seconds, and only the failover
+    // leaves the cluster without a writer, for under half a minute.
+    assert!((300..=420).contains(&secs), "took {secs} s");
+    assert!(
+        (5..30).contains(&writerless),
+        "{writerless} s without a writer"
+    );
+}
+
+#[test]
+fn resizing_phoenix_replaces_one_instance_at_a_time_with_a_zone_always_serving() {
+    let mut d = demo(1, Scenario::Steady);
+    let plan = planned(
+        &mut d,
+        Change::Resize {
+            target: "phoenix".into(),
+            size: "m6i.large".into(),
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        plan.steps[1],
+        Step::StartRefresh {
+            min_healthy_percentage: 50,
+            ..
+        }
+    ));
+    let mut least_serving = usize::MAX;
+    let (end, secs) = run(&mut d, plan, 3600, |d| {
+        let p = d.estate().phoenix.data.unwrap();
+        least_serving = least_serving.min(p.serving_azs().len());
+    });
+    assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    let p = d.estate().phoenix.data.unwrap();
+    assert!(p.instances.iter().all(|i| i.instance_type == "m6i.large"));
+    assert_eq!(
+        least_serving, 1,
+        "one zone served while the other's instance was replaced"
+    );
+    assert_eq!(p.serving_azs().len(), 2);
+    assert!((500..=700).contains(&secs), "took {secs} s");
+}
+
+#[test]
+fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
+    let mut d = demo(1, Scenario::Steady);
+    let before = d.estate();
+    let refused = planned(
+        &mut d,
+        Change::Resize {
+            target: "phoenix".into(),
+            size: "t3.huge".into(),
+        },
+    )
+    .unwrap_err();
+    assert!(
+        refused.starts_with("refused: t3.huge is not offered"),
+        "{refused}"
+    );
+    let reboot = planned(
+        &mut d,
+        Change::Reboot {
+            member: READER.into(),
+        },
+    )
+    .unwrap();
+    assert_eq!(d.estate(), before, "planning changes nothing");
+
+    let plan = planned(
+        &mut d,
+        Change::Resize {
+            target: WRITER.into(),
+            size: "db.r6g.xlarge".into(),
+        },
+    )
+    .unwrap();
+    d.request(&Request::Run(Box::new(plan)));
+    let busy = d.request(&Request::Run(Box::new(reboot)));
+    assert!(
+        matches!(&busy[..], [Update::Notice { ok: false, message }] if message.contains("a plan is running")),
+        "{busy:?}"
+    );
+    d.request(&Request::Cancel);
+    let (end, _) = run_on(&mut d, 3600, |_| {});
+    match end.outcome {
+        Outcome::Stopped(why) => {
+            assert!(
+                why.starts_with("cancelled while step 2 of 6 waited"),
+                "{why}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+    // The class change already asked for goes on; nothing after it is started.
+    d.advance_to(d.now() + Duration::minutes(5));
+    assert_eq!(member(&d, READER).class, "db.r6g.xlarge");
+    assert_eq!(member(&d, WRITER).class, "db.r6g.large");
+    assert_eq!(
+        writer(&d).as_deref(),
+        Some(WRITER),
+        "no failover was started"
+    );
+}
+
+/// Steps the simulator until the running plan ends (or `limit` s), checking `each` at every
+/// step.
+fn run_on(d: &mut DemoEstate, limit: i64, mut each: impl FnMut(&DemoEstate)) -> (PlanStatus, i64) {
+    let began = d.now();
+    loop {
+        each(d);
+        if let Some(p) = d.progress()
+            && p.outcome != Outcome::Running
+        {
+            return (p, (d.now() - began).num_seconds());
+        }
+        assert!(
+            (d.now() - began).num_seconds() < limit,
+            "still running after {limit} s"
+        );
+        d.advance_to(d.now() + Duration::seconds(STEP_SECS));
+    }
 }

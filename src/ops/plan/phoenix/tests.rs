@@ -186,7 +186,7 @@ fn a_group_gets_a_template_version_and_a_refresh_that_keeps_an_az_serving() {
         ]
     );
     assert!(p.notes[0].contains("at most 1 of the 2"), "{:?}", p.notes);
-    assert!(p.notes[0].contains("the other AZs keep serving"));
+    assert!(p.notes[0].contains("another AZ keeps serving"));
 }
 
 #[test]
