@@ -54,6 +54,9 @@ pub struct Member {
     /// The member's own endpoint (host name), as the RDS API gives it.
     pub endpoint: String,
     pub pending: Vec<PendingModification>,
+    /// PreferredMaintenanceWindow (`ddd:hh24:mi-ddd:hh24:mi`, UTC): when changes scheduled for
+    /// the window apply.
+    pub maintenance_window: Option<String>,
     pub metrics: MemberMetrics,
 }
 

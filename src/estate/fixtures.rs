@@ -12,6 +12,7 @@ pub fn member(id: &str, role: Role, az: &str) -> Member {
         status: "available".into(),
         endpoint: format!("{id}.example"),
         pending: vec![],
+        maintenance_window: Some("sun:05:00-sun:05:30".into()),
         metrics: MemberMetrics::default(),
     }
 }

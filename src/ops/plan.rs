@@ -717,6 +717,10 @@ fn resize_plan(
         for m in changes.readers.iter().chain(&changes.writer) {
             steps.push(modify(m, m.role));
             pending_note(notes, m, false);
+            notes.push(match &m.maintenance_window {
+                Some(w) => format!("{} is resized in its maintenance window, {w} UTC", m.id),
+                None => format!("{} has no maintenance window in RDS's answer", m.id),
+            });
         }
     } else {
         let mut readers = changes.readers;

@@ -221,6 +221,14 @@ fn a_scheduled_resize_only_modifies_for_the_maintenance_window() {
         "Resize qp-aurora-1 (writer) to db.r6g.xlarge in the maintenance window"
     );
     assert!(has_note(&plan, "nothing changes now"), "{:?}", plan.notes);
+    assert!(
+        has_note(
+            &plan,
+            "qp-aurora-1 is resized in its maintenance window, sun:05:00-sun:05:30 UTC"
+        ),
+        "{:?}",
+        plan.notes
+    );
 
     let plan = resize_all(&three_members(), XLARGE, scheduled).unwrap();
     assert_eq!(

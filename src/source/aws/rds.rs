@@ -135,6 +135,9 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
                     .unwrap_or_default()
                     .to_string(),
                 pending,
+                maintenance_window: inst
+                    .and_then(|i| i.preferred_maintenance_window())
+                    .map(str::to_string),
                 metrics: MemberMetrics::default(),
             }
         })

@@ -89,6 +89,8 @@ impl SimCluster {
                 status: "available".into(),
                 endpoint: format!("{id}-{}.{suffix}.{region}.rds.amazonaws.com", i + 1),
                 pending: vec![],
+                // Staggered, as RDS assigns them: never both members in the same half hour.
+                maintenance_window: Some(format!("sun:{h:02}:00-sun:{h:02}:30", h = (4 + i) % 24)),
                 metrics: MemberMetrics {
                     cpu: Series::with_capacity(METRIC_POINTS),
                     connections: Series::with_capacity(METRIC_POINTS),

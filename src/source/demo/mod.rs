@@ -124,6 +124,8 @@ pub struct DemoEstate {
     run: Option<plans::DemoRun>,
     /// How the last plan ended, until it is reported.
     ended: Option<PlanStatus>,
+    /// The estate's configured prices, for the cost a plan notes.
+    prices: std::collections::BTreeMap<String, f64>,
 }
 
 impl DemoEstate {
@@ -183,6 +185,7 @@ impl DemoEstate {
             bastion,
             run: None,
             ended: None,
+            prices: cfg.prices.clone(),
         };
         demo.advance_to(start);
         match opts.scenario {

@@ -69,6 +69,12 @@ impl DemoEstate {
     }
 
     fn plan(&self, change: &Change) -> Result<Plan, String> {
+        let mut plan = self.plan_of(change)?;
+        plan.note_cost(&self.prices);
+        Ok(plan)
+    }
+
+    fn plan_of(&self, change: &Change) -> Result<Plan, String> {
         let id = self.now.format("%Y%m%dT%H%M%S%.3fZ").to_string();
         let cluster = self.cluster.snapshot();
         let refused = |r: plan::Refusal| format!("refused: {r}; nothing was changed");
