@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use common::boto3::{call, call_with};
 use common::lab::{port, state};
@@ -130,17 +130,9 @@ fn qp(dir: &Path, config: &Path, env: &[(&str, &str)], args: &[&str]) -> std::pr
     common::lab::qpconsole(args, Some(config), &env).0
 }
 
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 /// Each audited call as "action target", e.g. "ec2:StopInstances i-…".
 fn audit(dir: &Path) -> Vec<String> {
-    lines(&dir.join("audit.jsonl"))
+    common::jsonl(&dir.join("audit.jsonl"))
         .iter()
         .map(|e| {
             let r = &e["request"];
@@ -157,14 +149,6 @@ fn audit(dir: &Path) -> Vec<String> {
         .collect()
 }
 
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn standalone_instances_change_type_one_at_a_time_with_an_az_always_serving() {
     let fleet = Fleet::take();
@@ -176,7 +160,7 @@ fn standalone_instances_change_type_one_at_a_time_with_an_az_always_serving() {
         &[],
         &["resize", "apply", "--fleet", "--type", "t3.xlarge", "--yes"],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     let after = instances();
     assert!(
         after.iter().all(|(_, _, ty)| ty == "t3.xlarge"),
@@ -198,7 +182,7 @@ fn standalone_instances_change_type_one_at_a_time_with_an_az_always_serving() {
     let mut expected = one(a).to_vec();
     expected.extend(one(b));
     assert_eq!(audit(dir.path()), expected);
-    let journal = lines(&dir.path().join("journal.jsonl"));
+    let journal = common::jsonl(&dir.path().join("journal.jsonl"));
     let position = |record: &str, key: &str| {
         journal
             .iter()
@@ -210,7 +194,7 @@ fn standalone_instances_change_type_one_at_a_time_with_an_az_always_serving() {
             < position("step_started", &format!("deregister:{b}")),
         "{a} was healthy again before {b} left the target group"
     );
-    let text = text(&out);
+    let text = common::printed(&out);
     assert!(text.contains("one instance at a time"), "{text}");
 }
 
@@ -232,8 +216,8 @@ fn an_unknown_type_is_refused_before_any_call_and_readonly_changes_nothing() {
             "--yes",
         ],
     );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    let t = text(&out);
+    assert_eq!(out.status.code(), Some(4), "{}", common::printed(&out));
+    let t = common::printed(&out);
     assert!(
         t.contains("refused: t3.enormous is not offered in us-east-1a, us-east-1b"),
         "{t}"
@@ -255,8 +239,12 @@ fn an_unknown_type_is_refused_before_any_call_and_readonly_changes_nothing() {
             "--yes",
         ],
     );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("read-only"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", common::printed(&out));
+    assert!(
+        common::printed(&out).contains("read-only"),
+        "{}",
+        common::printed(&out)
+    );
     assert!(audit(dir.path()).is_empty(), "no call was made");
     assert_eq!(instances(), fleet.before, "nothing changed");
 }
@@ -309,7 +297,7 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
         &at_ministack,
         &["resize", "plan", "--fleet", "--type", "t3.xlarge"],
     );
-    let shown = text(&plan);
+    let shown = common::printed(&plan);
     assert!(plan.status.success(), "{shown}");
     assert!(
         shown.contains(&format!(
@@ -329,7 +317,7 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
         &at_ministack,
         &["resize", "apply", "--fleet", "--type", "t3.xlarge", "--yes"],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     let versions = call(
         &s,
         "ec2",
@@ -362,7 +350,7 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
         refreshes["InstanceRefreshes"][0]["Status"], "Successful",
         "{refreshes}"
     );
-    let trail = lines(&dir.path().join("audit.jsonl"));
+    let trail = common::jsonl(&dir.path().join("audit.jsonl"));
     let actions: Vec<&str> = trail
         .iter()
         .map(|e| e["action"].as_str().unwrap())

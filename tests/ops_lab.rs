@@ -7,8 +7,6 @@ mod common;
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use serde_json::Value;
-
 use common::lab::state;
 
 static LAB: Mutex<()> = Mutex::new(());
@@ -116,27 +114,11 @@ fn qp(dir: &Path, args: &[&str]) -> std::process::Output {
     out
 }
 
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
 fn audit_actions(dir: &Path) -> Vec<String> {
-    lines(&dir.join("audit.jsonl"))
+    common::jsonl(&dir.join("audit.jsonl"))
         .iter()
         .map(|e| format!("{} {}", e["action"].as_str().unwrap(), e["request"]))
         .collect()
-}
-
-fn text(out: &std::process::Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
 }
 
 #[test]
@@ -156,7 +138,7 @@ fn resizing_a_reader_changes_the_class_the_emulator_reports() {
             "--yes",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     let (after, _) = members();
     assert!(
         after.contains(&(reader.clone(), "db.r6g.xlarge".into())),
@@ -165,7 +147,7 @@ fn resizing_a_reader_changes_the_class_the_emulator_reports() {
     let audit = audit_actions(dir.path());
     assert_eq!(audit.len(), 1, "{audit:?}");
     assert!(audit[0].starts_with("rds:ModifyDBInstance"), "{audit:?}");
-    let entry = &lines(&dir.path().join("audit.jsonl"))[0];
+    let entry = &common::jsonl(&dir.path().join("audit.jsonl"))[0];
     assert!(
         entry["bastion_user"]
             .as_str()
@@ -192,11 +174,12 @@ fn read_only_refuses_and_changes_nothing() {
             "--yes",
         ],
     );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", common::printed(&out));
     assert!(
-        text(&out).contains("read-only") && text(&out).contains("nothing was changed"),
+        common::printed(&out).contains("read-only")
+            && common::printed(&out).contains("nothing was changed"),
         "{}",
-        text(&out)
+        common::printed(&out)
     );
     assert_eq!(members().0, c.before, "the emulator is as it was");
     assert!(audit_actions(dir.path()).is_empty());
@@ -218,8 +201,12 @@ fn an_unknown_class_is_refused_before_any_mutating_call() {
             "--yes",
         ],
     );
-    assert_eq!(out.status.code(), Some(4), "{}", text(&out));
-    assert!(text(&out).contains("db.x9.huge"), "{}", text(&out));
+    assert_eq!(out.status.code(), Some(4), "{}", common::printed(&out));
+    assert!(
+        common::printed(&out).contains("db.x9.huge"),
+        "{}",
+        common::printed(&out)
+    );
     assert_eq!(members().0, c.before);
     assert!(audit_actions(dir.path()).is_empty(), "no call was made");
 }
@@ -239,7 +226,7 @@ fn resizing_the_writer_goes_reader_first_and_ends_with_a_writer_at_the_new_class
             "db.r6g.2xlarge",
         ],
     );
-    assert!(plan.status.success(), "{}", text(&plan));
+    assert!(plan.status.success(), "{}", common::printed(&plan));
     assert!(
         audit_actions(dir.path()).is_empty(),
         "a plan changes nothing"
@@ -256,7 +243,7 @@ fn resizing_the_writer_goes_reader_first_and_ends_with_a_writer_at_the_new_class
             "--yes",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     let (after, writer) = members();
     for (id, class) in &after {
         assert_eq!(class, "db.r6g.2xlarge", "{id}");
@@ -277,9 +264,9 @@ fn resizing_the_writer_goes_reader_first_and_ends_with_a_writer_at_the_new_class
     );
     let trail = qp(dir.path(), &["audit"]);
     assert!(
-        text(&trail).contains("FailoverDBCluster"),
+        common::printed(&trail).contains("FailoverDBCluster"),
         "{}",
-        text(&trail)
+        common::printed(&trail)
     );
 }
 
@@ -293,9 +280,9 @@ fn cut_off_writer_resize(c: &Cluster, dir: &Path, class: &str) {
             "resize", "apply", "--db", &c.writer, "--class", class, "--yes",
         ],
     );
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     let journal = dir.join("journal.jsonl");
-    let records = lines(&journal);
+    let records = common::jsonl(&journal);
     let cut = records
         .iter()
         .position(|r| r["record"] == "step_started" && r["index"] == 2)
@@ -316,7 +303,7 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
     let dir = tempfile::tempdir().unwrap();
     cut_off_writer_resize(&c, dir.path(), "db.r6g.4xlarge");
     let out = qp(dir.path(), &["resume", "--yes"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     let audit = audit_actions(dir.path());
     assert_eq!(
         audit.len(),
@@ -336,9 +323,9 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
     }
     let again = qp(dir.path(), &["resume", "--yes"]);
     assert!(
-        text(&again).contains("no unfinished plan"),
+        common::printed(&again).contains("no unfinished plan"),
         "{}",
-        text(&again)
+        common::printed(&again)
     );
 }
 
@@ -405,11 +392,11 @@ fn rebooting_a_reader_is_planned_audited_and_waited_for() {
     let dir = tempfile::tempdir().unwrap();
     let reader = c.reader();
     let out = qp(dir.path(), &["reboot", "--db", &reader, "--yes"]);
-    assert!(out.status.success(), "{}", text(&out));
+    assert!(out.status.success(), "{}", common::printed(&out));
     assert!(
-        text(&out).contains(&format!("wait until {reader} is available")),
+        common::printed(&out).contains(&format!("wait until {reader} is available")),
         "{}",
-        text(&out)
+        common::printed(&out)
     );
     let audit = audit_actions(dir.path());
     assert_eq!(audit.len(), 1, "{audit:?}");
@@ -421,7 +408,12 @@ fn rebooting_a_reader_is_planned_audited_and_waited_for() {
         dir.path(),
         &["--readonly", "reboot", "--db", &reader, "--yes"],
     );
-    assert_eq!(refused.status.code(), Some(4), "{}", text(&refused));
+    assert_eq!(
+        refused.status.code(),
+        Some(4),
+        "{}",
+        common::printed(&refused)
+    );
 }
 
 #[test]

@@ -16,6 +16,24 @@ use qpconsole::source::{SourceKind, Update};
 use qpconsole::ui::keymap::Keymap;
 use qpconsole::ui::theme::Theme;
 
+/// A JSON-lines file (the journal, the audit trail) as values; nothing when it is absent.
+pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// What a finished command printed, stdout then stderr, for assertions and their messages.
+pub fn printed(out: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// The fixed clock of the in-process tests.
 pub fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()

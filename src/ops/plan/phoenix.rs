@@ -315,17 +315,25 @@ fn one_at_a_time(
             why: "no other instance is serving: bring another into service first".into(),
         });
     }
-    let tg = |step: fn(String, String) -> Step| target_group.map(|g| step(i.id.clone(), g.into()));
-    plan.steps
-        .extend(tg(|instance, target_group| Step::Deregister {
+    // Out of the load balancer before the stop, back in and healthy before the next instance.
+    let pair = |first: fn(String, String) -> Step, then: fn(String, String) -> Step| {
+        target_group.map_or(Vec::new(), |g| {
+            vec![
+                first(i.id.clone(), g.to_string()),
+                then(i.id.clone(), g.to_string()),
+            ]
+        })
+    };
+    plan.steps.extend(pair(
+        |instance, target_group| Step::Deregister {
             instance,
             target_group,
-        }));
-    plan.steps
-        .extend(tg(|instance, target_group| Step::WaitDrained {
+        },
+        |instance, target_group| Step::WaitDrained {
             instance,
             target_group,
-        }));
+        },
+    ));
     plan.steps.extend([
         Step::StopInstance {
             instance: i.id.clone(),
@@ -345,16 +353,16 @@ fn one_at_a_time(
             instance: i.id.clone(),
         },
     ]);
-    plan.steps
-        .extend(tg(|instance, target_group| Step::Register {
+    plan.steps.extend(pair(
+        |instance, target_group| Step::Register {
             instance,
             target_group,
-        }));
-    plan.steps
-        .extend(tg(|instance, target_group| Step::WaitHealthy {
+        },
+        |instance, target_group| Step::WaitHealthy {
             instance,
             target_group,
-        }));
+        },
+    ));
     if !plan
         .notes
         .iter()

@@ -158,42 +158,33 @@ impl Runner {
             Step::Deregister {
                 instance,
                 target_group,
-            } => {
-                let arn = self.target_group_arn(target_group).await?;
-                let request = serde_json::json!({
-                    "TargetGroupArn": arn,
-                    "Targets": [{ "Id": instance }],
-                });
-                let result = elb
-                    .deregister_targets()
-                    .target_group_arn(&arn)
-                    .targets(target(instance))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error(&e));
-                self.audited("elasticloadbalancing:DeregisterTargets", request, &result)?;
-                Ok(format!("{instance} is leaving {target_group}"))
             }
-            Step::Register {
+            | Step::Register {
                 instance,
                 target_group,
             } => {
+                let joining = matches!(step, Step::Register { .. });
                 let arn = self.target_group_arn(target_group).await?;
                 let request = serde_json::json!({
                     "TargetGroupArn": arn,
                     "Targets": [{ "Id": instance }],
                 });
-                let result = elb
-                    .register_targets()
-                    .target_group_arn(&arn)
-                    .targets(target(instance))
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| aws_error(&e));
-                self.audited("elasticloadbalancing:RegisterTargets", request, &result)?;
-                Ok(format!("{instance} is back in {target_group}"))
+                let result = if joining {
+                    let call = elb.register_targets().target_group_arn(&arn);
+                    let sent = call.targets(target(instance)).send().await;
+                    sent.map(|_| ()).map_err(|e| aws_error(&e))
+                } else {
+                    let call = elb.deregister_targets().target_group_arn(&arn);
+                    let sent = call.targets(target(instance)).send().await;
+                    sent.map(|_| ()).map_err(|e| aws_error(&e))
+                };
+                let (action, outcome) = if joining {
+                    ("elasticloadbalancing:RegisterTargets", "is back in")
+                } else {
+                    ("elasticloadbalancing:DeregisterTargets", "is leaving")
+                };
+                self.audited(action, request, &result)?;
+                Ok(format!("{instance} {outcome} {target_group}"))
             }
             Step::StopInstance {
                 instance,

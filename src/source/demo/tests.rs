@@ -106,6 +106,17 @@ fn planned(d: &mut DemoEstate, change: Change) -> Result<Plan, String> {
     }
 }
 
+/// Plans a resize of a member or of Phoenix.
+fn planned_resize(d: &mut DemoEstate, target: &str, size: &str) -> Result<Plan, String> {
+    planned(
+        d,
+        Change::Resize {
+            target: target.into(),
+            size: size.into(),
+        },
+    )
+}
+
 /// Runs a confirmed plan, stepping the simulator every 5 s until it ends (or `limit` s), and
 /// checks `each` at every step. Returns the outcome and the seconds it took.
 fn run(
@@ -505,14 +516,7 @@ async fn the_running_demo_answers_requests_with_a_notice_and_a_fresh_estate() {
 #[test]
 fn resizing_the_writer_plays_out_reader_first_with_a_writer_at_the_end() {
     let mut d = demo(1, Scenario::Steady);
-    let plan = planned(
-        &mut d,
-        Change::Resize {
-            target: WRITER.into(),
-            size: "db.r6g.xlarge".into(),
-        },
-    )
-    .unwrap();
+    let plan = planned_resize(&mut d, WRITER, "db.r6g.xlarge").unwrap();
     assert_eq!(plan.steps.len(), 6, "{:#?}", plan.steps);
     let mut writerless = 0;
     let (end, secs) = run(&mut d, plan, 3600, |d| {
@@ -543,14 +547,7 @@ fn resizing_the_writer_plays_out_reader_first_with_a_writer_at_the_end() {
 #[test]
 fn resizing_phoenix_replaces_one_instance_at_a_time_with_a_zone_always_serving() {
     let mut d = demo(1, Scenario::Steady);
-    let plan = planned(
-        &mut d,
-        Change::Resize {
-            target: "phoenix".into(),
-            size: "m6i.large".into(),
-        },
-    )
-    .unwrap();
+    let plan = planned_resize(&mut d, "phoenix", "m6i.large").unwrap();
     assert!(matches!(
         plan.steps[1],
         Step::StartRefresh {
@@ -578,14 +575,7 @@ fn resizing_phoenix_replaces_one_instance_at_a_time_with_a_zone_always_serving()
 fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
     let mut d = demo(1, Scenario::Steady);
     let before = d.estate();
-    let refused = planned(
-        &mut d,
-        Change::Resize {
-            target: "phoenix".into(),
-            size: "t3.huge".into(),
-        },
-    )
-    .unwrap_err();
+    let refused = planned_resize(&mut d, "phoenix", "t3.huge").unwrap_err();
     assert!(
         refused.starts_with("refused: t3.huge is not offered"),
         "{refused}"
@@ -599,14 +589,7 @@ fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
     .unwrap();
     assert_eq!(d.estate(), before, "planning changes nothing");
 
-    let plan = planned(
-        &mut d,
-        Change::Resize {
-            target: WRITER.into(),
-            size: "db.r6g.xlarge".into(),
-        },
-    )
-    .unwrap();
+    let plan = planned_resize(&mut d, WRITER, "db.r6g.xlarge").unwrap();
     d.request(&Request::Run(Box::new(plan)));
     let busy = d.request(&Request::Run(Box::new(reboot)));
     assert!(
