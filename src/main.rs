@@ -78,6 +78,7 @@ fn main() -> ExitCode {
         Some(Command::Reboot { db, yes }) => done(ops::reboot(&cli.global, &setup, &db, yes)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
+        Some(Command::Abandon { yes }) => done(ops::abandon(&setup, yes)),
         Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

@@ -370,3 +370,41 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
         "the refresh launches the new version"
     );
 }
+
+#[test]
+fn stopping_the_only_instance_in_service_is_refused() {
+    let fleet = Fleet::take();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), STANDALONE);
+    // The other zone's instance leaves the load balancer behind the console's back (the
+    // fleet's Drop puts it back).
+    let (a, b) = (&fleet.before[0].0, &fleet.before[1].0);
+    call(
+        &state(),
+        "elbv2",
+        "deregister_targets",
+        &json!({ "TargetGroupArn": target_group_arn(), "Targets": [{ "Id": b, "Port": 80 }] }),
+    );
+    let out = qp(
+        dir.path(),
+        &config,
+        &[],
+        &[
+            "resize",
+            "apply",
+            "--instance",
+            a,
+            "--type",
+            "t3.xlarge",
+            "--yes",
+        ],
+    );
+    let t = common::printed(&out);
+    assert_eq!(out.status.code(), Some(4), "{t}");
+    assert!(
+        t.contains("would take Phoenix out of service in every AZ at once"),
+        "{t}"
+    );
+    assert!(audit(dir.path()).is_empty(), "nothing was called");
+    assert_eq!(instances(), fleet.before, "nothing changed");
+}

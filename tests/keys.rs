@@ -257,6 +257,25 @@ fn a_running_plan_can_be_cancelled_between_steps() {
         (1, 2),
         "rebooted, now waiting"
     );
+    // While it runs, quitting asks first and switching estates is refused.
+    assert!(press(&mut app, "q").is_empty());
+    assert_eq!(
+        app.confirm.as_ref().unwrap().title,
+        "Quit while a plan runs?"
+    );
+    assert!(!app.quit);
+    press(&mut app, "esc :");
+    type_text(&mut app, "estate qpflex");
+    assert!(press(&mut app, "enter").is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("a plan is running on qualitypost"),
+        "{:?}",
+        app.message
+    );
     let effects = press(&mut app, "X");
     assert_eq!(serve(&mut app, &mut demo, effects), [Request::Cancel]);
     demo.advance_to(demo.now() + chrono::Duration::seconds(5));
@@ -408,6 +427,26 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     });
     assert_eq!(press(&mut app, "esc"), [Effect::Answer(None)]);
     assert_eq!(app.mode, Mode::Palette);
+
+    // An unfinished plan offered at start while a passphrase is asked waits behind it.
+    press(&mut app, "esc");
+    app.show_prompt(&qpconsole::bastion::Question::Passphrase {
+        key: "/tmp/id".into(),
+    });
+    let cluster = app.estate.cluster.data.clone().unwrap();
+    let plan = qpconsole::ops::plan::failover(&cluster, None, "p1".into(), "qualitypost").unwrap();
+    app.apply(qpconsole::source::Update::Unfinished {
+        plan: Box::new(plan),
+        summary: "1 of 2 steps done".into(),
+    });
+    assert_eq!(app.mode, Mode::Prompt, "the question keeps the keyboard");
+    type_text(&mut app, "secret");
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Answer(Some("secret".into()))]
+    );
+    assert_eq!(app.mode, Mode::Confirm);
+    assert!(app.confirm.as_ref().unwrap().title.starts_with("Resume"));
 }
 
 #[test]

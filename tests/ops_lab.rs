@@ -463,3 +463,45 @@ fn the_console_offers_an_unfinished_plan_at_start_and_resumes_it() {
         assert_eq!(class, "db.r6g.2xlarge", "{id}");
     }
 }
+
+#[test]
+fn an_unfinished_plan_blocks_new_ones_until_it_is_set_aside() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    cut_off_writer_resize(&c, dir.path(), "db.r6g.xlarge");
+    let reader = c.reader();
+    let resize = [
+        "resize",
+        "apply",
+        "--db",
+        &reader,
+        "--class",
+        "db.r6g.large",
+        "--yes",
+    ];
+    let refused = qp(dir.path(), &resize);
+    assert_eq!(
+        refused.status.code(),
+        Some(4),
+        "{}",
+        common::printed(&refused)
+    );
+    assert!(
+        common::printed(&refused).contains("`qpconsole abandon`"),
+        "says how to go on: {}",
+        common::printed(&refused)
+    );
+    assert!(
+        audit_actions(dir.path()).is_empty(),
+        "refused before any call"
+    );
+    let abandoned = qp(dir.path(), &["abandon", "--yes"]);
+    assert!(
+        common::printed(&abandoned).contains("set aside: Resize"),
+        "{}",
+        common::printed(&abandoned)
+    );
+    let out = qp(dir.path(), &resize);
+    assert!(out.status.success(), "{}", common::printed(&out));
+    assert_eq!(audit_actions(dir.path()).len(), 1);
+}

@@ -94,6 +94,8 @@ pub enum Action {
     CancelPlan,
     /// Continue the unfinished plan of the journal.
     Resume,
+    /// Set the unfinished plan of the journal aside.
+    AbandonPlan,
     /// Open a named tunnel through the bastion.
     TunnelOpen(String),
     TunnelClose(String),
@@ -192,6 +194,12 @@ pub const COMMANDS: &[Command] = &[
         mutating: true,
     },
     cmd(
+        "abandon-plan",
+        "",
+        "Set the unfinished plan aside (what it did stays done)",
+        true,
+    ),
+    cmd(
         "cancel-plan",
         "",
         "Stop the running plan after its current step",
@@ -267,6 +275,7 @@ const SIMPLE: &[(&str, Action)] = &[
     ("check", Action::Check),
     ("resume", Action::Resume),
     ("cancel-plan", Action::CancelPlan),
+    ("abandon-plan", Action::AbandonPlan),
     ("submit", Action::Submit),
     ("cancel", Action::Cancel),
     ("complete", Action::Complete),
@@ -421,6 +430,7 @@ mod tests {
             "reboot",
             "resume",
             "cancel-plan",
+            "abandon-plan",
             "toggle-choice",
             "tunnel-open aurora-writer",
             "tunnel-close aurora-writer",

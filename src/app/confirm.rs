@@ -46,6 +46,31 @@ pub fn resume(app: &App, plan: &Plan, summary: &str) -> Confirm {
     }
 }
 
+/// Quitting cuts the running plan off at its current step.
+pub fn quit_mid_plan(app: &App) -> Confirm {
+    let (title, step, total) = app.plan.as_ref().map_or((String::new(), 0, 0), |p| {
+        (p.title.clone(), (p.index + 1).min(p.total), p.total)
+    });
+    let after = if app.source == crate::source::SourceKind::Demo {
+        "the DEMO keeps no journal: the plan ends here".to_string()
+    } else {
+        "the next start offers to resume it, checking the cut-off step against AWS first"
+            .to_string()
+    };
+    Confirm {
+        title: "Quit while a plan runs?".to_string(),
+        lines: vec![
+            format!("{title}: step {step} of {total} is running"),
+            format!("quitting cuts it off there; {after}"),
+            "Cancel, then :cancel-plan, stops it cleanly after this step instead".to_string(),
+        ],
+        accept: Accept::Quit,
+        on_confirm: false,
+        require_typed: None,
+        typed: String::new(),
+    }
+}
+
 pub fn leave_readonly(app: &App) -> Confirm {
     Confirm {
         title: "Leave read-only mode?".to_string(),

@@ -50,6 +50,8 @@ pub enum Accept {
     Run(Box<crate::ops::plan::Plan>),
     /// Continue the journal's unfinished plan.
     Resume,
+    /// Quit although a plan runs.
+    Quit,
 }
 
 /// A question from the bastion (a passphrase, an unknown host key), answered in a dialog.

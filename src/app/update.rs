@@ -166,6 +166,7 @@ impl App {
 
     fn normal(&mut self, action: Action) -> Vec<Effect> {
         match action {
+            Action::Quit if self.plan.is_some() => self.ask(confirm::quit_mid_plan(self)),
             Action::Quit => {
                 self.quit = true;
                 return vec![Effect::Quit];
@@ -221,6 +222,13 @@ impl App {
             Action::Refresh => {
                 self.info("refreshing every area");
                 return vec![Effect::Source(Request::Refresh)];
+            }
+            Action::Estate(_) if self.plan.is_some() => {
+                // The plan belongs to this estate's source: leaving would orphan it.
+                self.error(format!(
+                    "a plan is running on {}: wait for it, or cancel it (:cancel-plan), then switch",
+                    self.estate_name
+                ));
             }
             Action::Estate(name) => {
                 if name == self.estate_name {
@@ -321,6 +329,7 @@ impl App {
                 return self.plan_change(Change::Reboot { member });
             }
             Action::Resume => return vec![Effect::Source(Request::Resume)],
+            Action::AbandonPlan => return vec![Effect::Source(Request::Abandon)],
             Action::CancelPlan => {
                 if self.plan.is_none() {
                     self.error("no plan is running");
@@ -506,6 +515,10 @@ impl App {
                 vec![Effect::Source(Request::Run(plan))]
             }
             Accept::Resume => vec![Effect::Source(Request::Resume)],
+            Accept::Quit => {
+                self.quit = true;
+                vec![Effect::Quit]
+            }
         }
     }
 
@@ -570,9 +583,14 @@ impl App {
         }
     }
 
+    /// Opens a confirmation; behind a bastion's question when one is open, so the question
+    /// keeps the keyboard and the confirmation shows once it is answered.
     fn ask(&mut self, confirm: super::Confirm) {
         self.confirm = Some(confirm);
-        self.mode = Mode::Confirm;
+        match self.prompt.as_mut() {
+            Some(p) if self.mode == Mode::Prompt => p.after = Mode::Confirm,
+            _ => self.mode = Mode::Confirm,
+        }
     }
 
     fn close_confirm(&mut self, why: &str) {

@@ -103,6 +103,12 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
+    /// Set the unfinished plan of the journal aside (what it did stays done), so that a new
+    /// plan can start.
+    Abandon {
+        #[arg(long)]
+        yes: bool,
+    },
     /// Print the audit trail of every mutating call.
     Audit,
     /// Troubleshooting checks through the bastion.

@@ -253,6 +253,28 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
     })
 }
 
+/// Sets the journal's unfinished plan aside, after showing it and asking.
+pub fn abandon(setup: &Setup, yes: bool) -> Result<String, Stop> {
+    let journal = Journal::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
+    let Some(open) = journal
+        .unfinished()
+        .map_err(|e| stop(FAILED, e.to_string()))?
+    else {
+        return Ok("no unfinished plan in the journal".into());
+    };
+    eprint!("{}", render(&open.plan));
+    eprintln!(
+        "done before: {} of {} steps; they stay done, the rest is not run",
+        open.done.len(),
+        open.plan.steps.len()
+    );
+    confirm(setup, &open.plan.target, yes)?;
+    match journal.abandon().map_err(|e| stop(FAILED, e))? {
+        Some(plan) => Ok(format!("plan {} set aside: {}", plan.id, plan.title)),
+        None => Ok("no unfinished plan in the journal".into()),
+    }
+}
+
 pub fn audit_trail() -> Result<String, Stop> {
     let audit = Audit::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
     let entries = audit.entries().map_err(|e| stop(FAILED, e.to_string()))?;

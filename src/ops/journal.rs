@@ -118,12 +118,29 @@ impl Journal {
         read_lines(&self.path)
     }
 
+    /// Sets the unfinished plan aside (a Cancelled record), so a new plan can start: for a plan
+    /// that cannot go on (its refresh failed, the estate moved on). What it did stays done.
+    /// Returns the plan set aside, if there was one.
+    pub fn abandon(&self) -> Result<Option<Plan>, String> {
+        let open = self
+            .unfinished()
+            .map_err(|e| format!("cannot read the journal: {e}"))?;
+        if let Some(r) = &open {
+            self.append(&Record::Cancelled {
+                plan_id: r.plan.id.clone(),
+                at: chrono::Utc::now(),
+            })
+            .map_err(|e| format!("cannot write the journal: {e}"))?;
+        }
+        Ok(open.map(|r| r.plan))
+    }
+
     /// One plan at a time: a new plan would leave the unfinished one's steps half done.
     pub fn refuse_if_unfinished(&self) -> Result<(), String> {
         match self.unfinished() {
             Ok(None) => Ok(()),
             Ok(Some(open)) => Err(format!(
-                "plan {} ({}) is unfinished: resume it first (`qpconsole resume`, or :resume in the console); nothing new was started",
+                "plan {} ({}) is unfinished: resume it first (`qpconsole resume`, or :resume in the console), or set it aside (`qpconsole abandon`, :abandon-plan); nothing new was started",
                 open.plan.id, open.plan.title
             )),
             Err(e) => Err(format!("cannot read the journal: {e}")),
@@ -379,6 +396,24 @@ mod tests {
         fs::remove_file(journal.path()).unwrap();
         assert_eq!(journal.records().unwrap(), vec![]);
         assert_eq!(journal.unfinished().unwrap(), None);
+    }
+
+    #[test]
+    fn an_abandoned_plan_is_set_aside_and_no_longer_blocks_a_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = Journal::open(dir.path()).unwrap();
+        assert_eq!(journal.abandon().unwrap(), None, "nothing to set aside");
+        journal
+            .append(&Record::Planned {
+                plan: plan("p1"),
+                at: t(0),
+            })
+            .unwrap();
+        let refused = journal.refuse_if_unfinished().unwrap_err();
+        assert!(refused.contains("qpconsole abandon"), "{refused}");
+        assert_eq!(journal.abandon().unwrap().map(|p| p.id), Some("p1".into()));
+        assert_eq!(journal.unfinished().unwrap(), None);
+        journal.refuse_if_unfinished().unwrap();
     }
 
     #[test]

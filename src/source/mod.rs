@@ -55,6 +55,8 @@ pub enum Request {
     Cancel,
     /// Continue the unfinished plan of the journal.
     Resume,
+    /// Set the unfinished plan of the journal aside.
+    Abandon,
 }
 
 /// What a source reports.

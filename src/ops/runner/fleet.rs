@@ -20,9 +20,17 @@ fn out_of_group(state: &str) -> bool {
 impl Runner {
     pub(super) async fn fleet_already_done(&self, step: &Step) -> Result<bool, String> {
         Ok(match step {
-            Step::NewTemplateVersion { template, to, .. } => {
-                self.newest_version_of(template, to).await?.is_some()
-            }
+            // Only a version made after the one copied: an older version of the same type may
+            // launch another image.
+            Step::NewTemplateVersion {
+                template,
+                source_version,
+                to,
+                ..
+            } => self
+                .newest_version_of(template, to)
+                .await?
+                .is_some_and(|v| source_version.parse::<i64>().is_ok_and(|s| v > s)),
             Step::StartRefresh { group, .. } => {
                 let (status, _) = self.newest_refresh(group).await?;
                 matches!(status.as_deref(), Some("Pending" | "InProgress"))
@@ -248,7 +256,7 @@ impl Runner {
                         ))
                     }
                     other => Err(format!(
-                        "the instance refresh of {group} ended {other}: see the group's activity history"
+                        "the instance refresh of {group} ended {other}: see the group's activity history; once the cause is fixed, `qpconsole abandon` sets this plan aside and a new plan can start"
                     )),
                 }
             }
@@ -281,9 +289,12 @@ impl Runner {
         }
     }
 
-    /// Refuses to stop `instance` unless one of `others` serves: running, both checks ok,
-    /// and healthy in the target group when there is one. No others means there was nothing
-    /// serving to protect when the plan was made.
+    /// Refuses to stop `instance` unless something else serves Phoenix now. With a target
+    /// group that is the load balancer's word: another target healthy (whatever its id: an
+    /// instance refresh earlier in the plan replaces the ids the plan knew). Without one, one
+    /// of `others` running with both checks ok; one that is gone or unreadable does not count.
+    /// No `others` means nothing else was serving when the plan was made, so there is nothing
+    /// to protect.
     async fn another_serving(
         &self,
         instance: &str,
@@ -294,21 +305,33 @@ impl Runner {
             return Ok(());
         }
         let mut seen = Vec::new();
-        for other in others {
-            let (state, system, checks) = self.status_checks(other).await?;
-            let health = match target_group {
-                Some(tg) => self.target_state(other, tg).await?,
-                None => "healthy".into(),
-            };
-            if state == "running" && system == "ok" && checks == "ok" && health == "healthy" {
-                return Ok(());
+        match target_group {
+            Some(tg) => {
+                for (id, state) in self.target_states(tg).await? {
+                    if id != instance && state == "healthy" {
+                        return Ok(());
+                    }
+                    seen.push(format!("{id} {state}"));
+                }
             }
-            seen.push(format!(
-                "{other} {state}, checks {system}/{checks}, target {health}"
-            ));
+            None => {
+                for other in others {
+                    match self.status_checks(other).await {
+                        Ok((state, system, checks))
+                            if state == "running" && system == "ok" && checks == "ok" =>
+                        {
+                            return Ok(());
+                        }
+                        Ok((state, system, checks)) => {
+                            seen.push(format!("{other} {state}, checks {system}/{checks}"))
+                        }
+                        Err(e) => seen.push(format!("{other}: {e}")),
+                    }
+                }
+            }
         }
         Err(format!(
-            "not stopping {instance}: no other instance is serving ({}), so Phoenix would be out in every AZ; bring one back into service, then resume",
+            "not stopping {instance}: nothing else is serving ({}), so Phoenix would be out in every AZ; bring an instance back into service, then resume",
             seen.join("; ")
         ))
     }
@@ -354,7 +377,11 @@ impl Runner {
         let newest = out
             .instance_refreshes()
             .iter()
-            .max_by_key(|r| r.start_time().map(|t| (t.secs(), t.subsec_nanos())));
+            // One still pending may have no start time yet: it is the newest.
+            .max_by_key(|r| {
+                r.start_time()
+                    .map_or((i64::MAX, 0), |t| (t.secs(), t.subsec_nanos()))
+            });
         Ok((
             newest
                 .and_then(|r| r.status())
@@ -430,26 +457,36 @@ impl Runner {
             .ok_or_else(|| format!("target group {name} not found"))
     }
 
-    /// The instance's state in the target group ("-" when not a target at all).
-    async fn target_state(&self, instance: &str, target_group: &str) -> Result<String, String> {
+    /// Every target of the group with its state.
+    async fn target_states(&self, target_group: &str) -> Result<Vec<(String, String)>, String> {
         let arn = self.target_group_arn(target_group).await?;
         let out = self
             .clients
             .elb
             .describe_target_health()
             .target_group_arn(arn)
-            .targets(target(instance))
             .send()
             .await
             .map_err(|e| aws_error(&e))?;
         Ok(out
             .target_health_descriptions()
             .iter()
-            .find(|d| d.target().and_then(|t| t.id()) == Some(instance))
-            .and_then(|d| d.target_health())
-            .and_then(|h| h.state())
-            .map_or("-", |s| s.as_str())
-            .to_string())
+            .filter_map(|d| {
+                let id = d.target()?.id()?.to_string();
+                let state = d.target_health().and_then(|h| h.state());
+                Some((id, state.map_or("-", |s| s.as_str()).to_string()))
+            })
+            .collect())
+    }
+
+    /// The instance's state in the target group ("-" when not a target at all).
+    async fn target_state(&self, instance: &str, target_group: &str) -> Result<String, String> {
+        Ok(self
+            .target_states(target_group)
+            .await?
+            .into_iter()
+            .find(|(id, _)| id == instance)
+            .map_or("-".to_string(), |(_, state)| state))
     }
 }
 

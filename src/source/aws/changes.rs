@@ -52,7 +52,7 @@ impl Plans {
                 Ok(plan) => emit(Update::Planned(Box::new(plan))),
                 Err(message) => notice(false, message),
             },
-            Request::Run(_) | Request::Resume if busy => notice(
+            Request::Run(_) | Request::Resume | Request::Abandon if busy => notice(
                 false,
                 "a plan is running: wait for it, or cancel it after its current step".into(),
             ),
@@ -67,6 +67,17 @@ impl Plans {
                 }
                 None => notice(true, "no unfinished plan for this estate".into()),
             },
+            Request::Abandon => {
+                let set_aside = journal::default_dir()
+                    .ok_or_else(|| "no state directory for the journal".to_string())
+                    .and_then(|dir| Journal::open(&dir).map_err(|e| e.to_string()))
+                    .and_then(|j| j.abandon());
+                match set_aside {
+                    Ok(Some(plan)) => notice(true, format!("set aside: {}", plan.title)),
+                    Ok(None) => notice(true, "no unfinished plan to set aside".into()),
+                    Err(e) => notice(false, e),
+                }
+            }
             Request::Cancel => match &self.running {
                 Some((cancel, task)) if !task.is_finished() => {
                     cancel.store(true, Ordering::Relaxed);

@@ -53,9 +53,9 @@ impl DemoEstate {
                 }
                 None => notice(false, "no plan is running".into()),
             },
-            Request::Resume => notice(
+            Request::Resume | Request::Abandon => notice(
                 false,
-                "the DEMO estate keeps no journal: there is nothing to resume".into(),
+                "the DEMO estate keeps no journal: there is no unfinished plan".into(),
             ),
         }
     }
