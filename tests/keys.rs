@@ -86,6 +86,41 @@ fn arrows_move_the_selection_and_stop_at_the_ends() {
 }
 
 #[test]
+fn the_palette_suggests_what_each_target_can_be_resized_to() {
+    let mut app = app();
+    let candidates = |app: &App| qpconsole::app::palette::candidates(app);
+    press(&mut app, ":");
+    type_text(&mut app, "resize ");
+    let targets = candidates(&app);
+    for t in [
+        "resize qualitypost-aurora-1",
+        "resize qualitypost-aurora-2",
+        "resize phoenix",
+        "resize phoenix-a",
+        "resize phoenix-b",
+    ] {
+        assert!(targets.contains(&t.to_string()), "{t} in {targets:?}");
+    }
+    type_text(&mut app, "qualitypost-aurora-2 db.r7g.4");
+    assert_eq!(
+        candidates(&app),
+        ["resize qualitypost-aurora-2 db.r7g.4xlarge"],
+        "the cluster's classes"
+    );
+    press(&mut app, "ctrl-u");
+    type_text(&mut app, "resize phoenix m6i.");
+    assert_eq!(
+        candidates(&app),
+        [
+            "resize phoenix m6i.large",
+            "resize phoenix m6i.xlarge",
+            "resize phoenix m6i.2xlarge"
+        ],
+        "instance types for Phoenix"
+    );
+}
+
+#[test]
 fn the_palette_completes_and_runs_commands() {
     let mut app = app();
     press(&mut app, ":");

@@ -104,7 +104,14 @@ fn roles_endpoints_zones_and_classes_match_the_emulator() {
         assert_eq!(mine.role, role, "{}", mine.id);
         assert_eq!(mine.az, m["az"]);
         assert_eq!(mine.class, m["class"]);
+        assert!(mine.maintenance_window.is_some(), "{}", mine.id);
     }
+    // moto lists no orderable classes: the documented built-in list stands in.
+    assert!(
+        c.classes.contains(&"db.r6g.xlarge".to_string()) && c.classes.len() > 20,
+        "{:?}",
+        c.classes
+    );
     let p = e.phoenix.data.as_ref().unwrap();
     assert_eq!(p.asg.as_ref().unwrap().name, lab.seed["phoenix"]["asg"]);
     for i in lab.seed["phoenix"]["instances"].as_array().unwrap() {

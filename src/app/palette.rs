@@ -1,7 +1,8 @@
 //! The `:` palette's suggestions: command words first, then the words each command takes
-//! (views, estates, members, instance classes), all from the state on screen.
+//! (views, estates, members, instances, classes and types), all from the state on screen.
 
 use crate::estate::cluster::AURORA_CLASSES;
+use crate::estate::phoenix::COMMON_TYPES;
 
 use super::App;
 use super::action::{COMMANDS, view_names};
@@ -27,10 +28,14 @@ pub fn candidates(app: &App) -> Vec<String> {
         ["view"] => view_names().into_iter().map(str::to_string).collect(),
         ["estate"] => app.config.estates.keys().cloned().collect(),
         ["failover"] if !app.readonly => member_ids(app, true),
-        ["resize"] if !app.readonly => member_ids(app, false),
-        ["resize", _] if !app.readonly => {
-            AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect()
+        ["resize"] if !app.readonly => {
+            let mut targets = member_ids(app, false);
+            targets.push("phoenix".into());
+            targets.extend(instance_names(app));
+            targets
         }
+        ["resize", target] if !app.readonly => sizes(app, target),
+        ["reboot"] if !app.readonly => member_ids(app, false),
         _ => Vec::new(),
     };
     let mut seen = std::collections::HashSet::new();
@@ -44,6 +49,27 @@ pub fn candidates(app: &App) -> Vec<String> {
             }
             line + &o
         })
+        .collect()
+}
+
+/// What `target` can be resized to: the classes the cluster offers for a member, instance types
+/// for Phoenix.
+fn sizes(app: &App, target: &str) -> Vec<String> {
+    let cluster = app.estate.cluster.data.as_ref();
+    match cluster.filter(|c| c.member(target).is_some()) {
+        Some(c) if !c.classes.is_empty() => c.classes.clone(),
+        Some(_) => AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect(),
+        None => COMMON_TYPES.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+fn instance_names(app: &App) -> Vec<String> {
+    app.estate
+        .phoenix
+        .data
+        .iter()
+        .flat_map(|p| &p.instances)
+        .map(|i| i.name.clone())
         .collect()
 }
 

@@ -128,21 +128,16 @@ fn split_host_port(text: &str) -> Option<(&str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estate::fixtures::cluster_of;
     use crate::estate::{Area, Cluster};
 
     fn estate(writer: &str) -> Estate {
         let mut e = Estate::empty("qp", "us-east-1");
         e.cluster = Area {
             data: Some(Cluster {
-                id: "qp-aurora".into(),
-                engine: "aurora-mysql".into(),
-                engine_version: "8.0".into(),
-                status: "available".into(),
                 writer_endpoint: writer.into(),
                 reader_endpoint: "ro.example".into(),
-                storage_used_bytes: 0,
-                members: vec![],
-                events: vec![],
+                ..cluster_of(vec![])
             }),
             ..Area::default()
         };

@@ -13,6 +13,9 @@ pub struct Cluster {
     pub members: Vec<Member>,
     /// Recent cluster and member events, oldest first.
     pub events: Vec<ClusterEvent>,
+    /// The instance classes its engine and version offer (DescribeOrderableDBInstanceOptions,
+    /// else [`AURORA_CLASSES`]): what `:resize` suggests. Empty until they are known.
+    pub classes: Vec<String>,
 }
 
 impl Cluster {
@@ -90,15 +93,46 @@ pub struct ClusterEvent {
     pub message: String,
 }
 
-/// Aurora MySQL instance classes offered when the endpoint lists none, with their memory in GiB
-/// (the resize issue fills the list from DescribeOrderableDBInstanceOptions where it can).
+/// Aurora MySQL 3 instance classes with their memory in GiB: what a resize offers when
+/// DescribeOrderableDBInstanceOptions lists none (no permission for it, or a stand-in
+/// endpoint), and what the plans compare memory with. Whether a class is offered still depends
+/// on the region and the engine version; RDS refuses the step when it is not. `db.serverless`
+/// is left out: moving to Serverless v2 also needs the cluster's scaling configuration, which a
+/// class change does not set.
 pub const AURORA_CLASSES: &[(&str, f64)] = &[
+    ("db.t3.medium", 4.0),
+    ("db.t3.large", 8.0),
     ("db.t4g.medium", 4.0),
+    ("db.t4g.large", 8.0),
+    ("db.r5.large", 16.0),
+    ("db.r5.xlarge", 32.0),
+    ("db.r5.2xlarge", 64.0),
+    ("db.r5.4xlarge", 128.0),
+    ("db.r5.8xlarge", 256.0),
+    ("db.r5.12xlarge", 384.0),
+    ("db.r5.16xlarge", 512.0),
+    ("db.r5.24xlarge", 768.0),
     ("db.r6g.large", 16.0),
     ("db.r6g.xlarge", 32.0),
     ("db.r6g.2xlarge", 64.0),
     ("db.r6g.4xlarge", 128.0),
+    ("db.r6g.8xlarge", 256.0),
+    ("db.r6g.12xlarge", 384.0),
+    ("db.r6g.16xlarge", 512.0),
+    ("db.r6i.large", 16.0),
+    ("db.r6i.xlarge", 32.0),
+    ("db.r6i.2xlarge", 64.0),
+    ("db.r6i.4xlarge", 128.0),
+    ("db.r6i.8xlarge", 256.0),
+    ("db.r6i.12xlarge", 384.0),
+    ("db.r6i.16xlarge", 512.0),
+    ("db.r6i.24xlarge", 768.0),
+    ("db.r6i.32xlarge", 1024.0),
     ("db.r7g.large", 16.0),
     ("db.r7g.xlarge", 32.0),
     ("db.r7g.2xlarge", 64.0),
+    ("db.r7g.4xlarge", 128.0),
+    ("db.r7g.8xlarge", 256.0),
+    ("db.r7g.12xlarge", 384.0),
+    ("db.r7g.16xlarge", 512.0),
 ];

@@ -1,6 +1,7 @@
 //! Hand-built estate parts for unit tests: a member, a cluster of members, an instance, each
 //! healthy and available unless a test changes it.
 
+use super::cluster::AURORA_CLASSES;
 use super::*;
 
 pub fn member(id: &str, role: Role, az: &str) -> Member {
@@ -28,6 +29,7 @@ pub fn cluster_of(members: Vec<Member>) -> Cluster {
         storage_used_bytes: 0,
         members,
         events: vec![],
+        classes: AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect(),
     }
 }
 

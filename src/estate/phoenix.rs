@@ -2,6 +2,24 @@ use super::{Series, Timestamp};
 
 /// The Phoenix tracking web application's fleet: EC2 instances behind a load balancer,
 /// normally managed by an Auto Scaling group across two availability zones.
+/// Current-generation general purpose and compute types a web fleet like Phoenix moves
+/// between: what `:resize phoenix` suggests (whether a type is offered in every AZ is checked
+/// when the plan is made) and what the DEMO region offers.
+pub const COMMON_TYPES: &[&str] = &[
+    "t3.medium",
+    "t3.large",
+    "t3.xlarge",
+    "t3.2xlarge",
+    "m6i.large",
+    "m6i.xlarge",
+    "m6i.2xlarge",
+    "m7i.large",
+    "m7i.xlarge",
+    "c6i.large",
+    "c6i.xlarge",
+    "c6i.2xlarge",
+];
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Phoenix {
     pub asg: Option<AsgCapacity>,

@@ -18,49 +18,6 @@ use crate::estate::{Cluster, Member, Role};
 mod phoenix;
 pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, phoenix_resize};
 
-/// Aurora MySQL 3 instance classes, used when DescribeOrderableDBInstanceOptions lists none (no
-/// permission for it, or a stand-in endpoint). Whether a class is offered still depends on the
-/// region and the engine version; RDS refuses the step when it is not. `db.serverless` is left
-/// out: moving to Serverless v2 also needs the cluster's scaling configuration, which a class
-/// change does not set.
-pub const BUILTIN_AURORA_CLASSES: &[&str] = &[
-    "db.t3.medium",
-    "db.t3.large",
-    "db.t4g.medium",
-    "db.t4g.large",
-    "db.r5.large",
-    "db.r5.xlarge",
-    "db.r5.2xlarge",
-    "db.r5.4xlarge",
-    "db.r5.8xlarge",
-    "db.r5.12xlarge",
-    "db.r5.16xlarge",
-    "db.r5.24xlarge",
-    "db.r6g.large",
-    "db.r6g.xlarge",
-    "db.r6g.2xlarge",
-    "db.r6g.4xlarge",
-    "db.r6g.8xlarge",
-    "db.r6g.12xlarge",
-    "db.r6g.16xlarge",
-    "db.r6i.large",
-    "db.r6i.xlarge",
-    "db.r6i.2xlarge",
-    "db.r6i.4xlarge",
-    "db.r6i.8xlarge",
-    "db.r6i.12xlarge",
-    "db.r6i.16xlarge",
-    "db.r6i.24xlarge",
-    "db.r6i.32xlarge",
-    "db.r7g.large",
-    "db.r7g.xlarge",
-    "db.r7g.2xlarge",
-    "db.r7g.4xlarge",
-    "db.r7g.8xlarge",
-    "db.r7g.12xlarge",
-    "db.r7g.16xlarge",
-];
-
 /// One thing a plan does: an AWS call, or a wait for RDS to report that the call took effect.
 /// The role recorded with a resize or a reboot is the member's role when the step runs (after
 /// any failover earlier in the plan): it decides what the step costs.

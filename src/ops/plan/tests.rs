@@ -23,10 +23,7 @@ fn three_members() -> Cluster {
 }
 
 fn orderable() -> Vec<String> {
-    BUILTIN_AURORA_CLASSES
-        .iter()
-        .map(|c| c.to_string())
-        .collect()
+    AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect()
 }
 
 const NOW: ResizeOptions = ResizeOptions {
@@ -535,10 +532,13 @@ fn plans_round_trip_through_json() {
 }
 
 #[test]
-fn builtin_classes_are_distinct_and_cover_the_known_memory_sizes() {
-    let distinct: BTreeSet<&str> = BUILTIN_AURORA_CLASSES.iter().copied().collect();
-    assert_eq!(distinct.len(), BUILTIN_AURORA_CLASSES.len());
-    for (class, _) in AURORA_CLASSES {
-        assert!(distinct.contains(class), "{class} is missing");
+fn builtin_classes_are_distinct_and_memory_doubles_with_each_size() {
+    let distinct: BTreeSet<&str> = AURORA_CLASSES.iter().map(|(c, _)| *c).collect();
+    assert_eq!(distinct.len(), AURORA_CLASSES.len());
+    let memory = |c: &str| AURORA_CLASSES.iter().find(|(n, _)| *n == c).unwrap().1;
+    for family in ["db.r5", "db.r6g", "db.r6i", "db.r7g"] {
+        assert_eq!(memory(&format!("{family}.large")), 16.0);
+        assert_eq!(memory(&format!("{family}.xlarge")), 32.0);
+        assert_eq!(memory(&format!("{family}.16xlarge")), 512.0);
     }
 }

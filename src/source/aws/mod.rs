@@ -52,6 +52,8 @@ pub struct LiveEstate {
     acls: Vec<AclInfo>,
     fleet: fleet::Known,
     series: HashMap<SeriesKey, Series>,
+    /// The classes the cluster's engine version offers, asked once per version.
+    classes: Option<(String, Vec<String>)>,
 }
 
 impl LiveEstate {
@@ -73,7 +75,30 @@ impl LiveEstate {
             acls: Vec::new(),
             fleet: fleet::Known::default(),
             series: HashMap::new(),
+            classes: None,
         }
+    }
+
+    /// Attaches the classes the cluster can be resized to, asking RDS only when the engine
+    /// version is new to this estate.
+    async fn offered_classes(&mut self) {
+        let Some(c) = self.estate.cluster.data.as_mut() else {
+            return;
+        };
+        let known = self
+            .classes
+            .as_ref()
+            .filter(|(version, _)| *version == c.engine_version);
+        let classes = match known {
+            Some((_, classes)) => classes.clone(),
+            None => {
+                let classes =
+                    rds::orderable_classes(&self.clients.rds, &c.engine, &c.engine_version).await;
+                self.classes = Some((c.engine_version.clone(), classes.clone()));
+                classes
+            }
+        };
+        c.classes = classes;
     }
 
     /// Who the console acts as (STS GetCallerIdentity), for the header.
@@ -168,6 +193,7 @@ impl LiveEstate {
             }
             Err(e) => self.estate.backups.record_error(e, now),
         }
+        self.offered_classes().await;
     }
 
     fn phoenix_instances(&self) -> Vec<crate::estate::Instance> {

@@ -170,6 +170,7 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
         storage_used_bytes: 0,
         members,
         events,
+        classes: Vec::new(),
     })
 }
 
@@ -215,9 +216,9 @@ pub async fn orderable_classes(
     classes.sort();
     classes.dedup();
     if classes.is_empty() {
-        crate::ops::plan::BUILTIN_AURORA_CLASSES
+        crate::estate::cluster::AURORA_CLASSES
             .iter()
-            .map(|c| c.to_string())
+            .map(|(c, _)| c.to_string())
             .collect()
     } else {
         classes

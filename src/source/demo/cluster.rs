@@ -111,6 +111,7 @@ impl SimCluster {
                 storage_used_bytes: (storage_gib * GIB) as u64,
                 members,
                 events: vec![],
+                classes: AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect(),
             },
             op: None,
             rng,

@@ -11,19 +11,6 @@ use crate::ops::plan::{GroupFacts, GroupInstance, Template};
 use crate::source::rng::Rng;
 
 const INSTANCE_TYPE: &str = "t3.large";
-/// Instance types the DEMO region offers in every zone.
-pub(super) const DEMO_TYPES: &[&str] = &[
-    "t3.medium",
-    "t3.large",
-    "t3.xlarge",
-    "t3.2xlarge",
-    "m6i.large",
-    "m6i.xlarge",
-    "m6i.2xlarge",
-    "c6i.large",
-    "c6i.xlarge",
-    "c6i.2xlarge",
-];
 /// The group's health check grace period, which the refresh waits as warm-up.
 const WARMUP_SECS: u32 = 180;
 /// A replacement's timeline (seconds from its start): the old instance drains, the new one

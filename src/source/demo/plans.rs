@@ -4,8 +4,8 @@
 //! made.
 
 use super::DemoEstate;
-use super::fleet::DEMO_TYPES;
 use crate::estate::cluster::AURORA_CLASSES;
+use crate::estate::phoenix::COMMON_TYPES;
 use crate::estate::{Role, Timestamp};
 use crate::ops::plan::{self, FleetFacts, FleetTarget, Plan, Step};
 use crate::ops::progress::{Outcome, PlanStatus};
@@ -104,7 +104,7 @@ impl DemoEstate {
                     .map(|az| {
                         (
                             az.to_string(),
-                            DEMO_TYPES.iter().map(|t| t.to_string()).collect(),
+                            COMMON_TYPES.iter().map(|t| t.to_string()).collect(),
                         )
                     })
                     .collect();
