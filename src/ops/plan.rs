@@ -72,8 +72,12 @@ pub enum Step {
         min_healthy_percentage: u8,
         warmup_secs: u32,
     },
+    /// Waits as long as the refresh should take (twice `expected_secs`), at least the usual
+    /// bound: a big group replaced one at a time takes hours.
     WaitRefresh {
         group: String,
+        #[serde(default)]
+        expected_secs: u64,
     },
     /// DeregisterTargets: the load balancer stops sending new requests to the instance.
     Deregister {
@@ -169,7 +173,9 @@ impl Step {
             } => format!(
                 "start an instance refresh of {group} onto {to} (at least {min_healthy_percentage}% in service)"
             ),
-            Step::WaitRefresh { group } => format!("wait until the refresh of {group} succeeds"),
+            Step::WaitRefresh { group, .. } => {
+                format!("wait until the refresh of {group} succeeds")
+            }
             Step::Deregister {
                 instance,
                 target_group,
@@ -291,7 +297,7 @@ impl Step {
             Step::RebootDb { member, .. } => format!("reboot:{member}"),
             Step::NewTemplateVersion { template, to, .. } => format!("template:{template}:{to}"),
             Step::StartRefresh { group, to, .. } => format!("refresh:{group}:{to}"),
-            Step::WaitRefresh { group } => format!("wait-refresh:{group}"),
+            Step::WaitRefresh { group, .. } => format!("wait-refresh:{group}"),
             Step::Deregister { instance, .. } => format!("deregister:{instance}"),
             Step::WaitDrained { instance, .. } => format!("wait-drained:{instance}"),
             Step::StopInstance { instance, .. } => format!("stop:{instance}"),

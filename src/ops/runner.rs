@@ -232,7 +232,13 @@ impl Runner {
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<String, String> {
         if let Some(until) = Until::of(step) {
-            return self.wait(index, progress, until).await;
+            let limit = match step {
+                Step::WaitRefresh { expected_secs, .. } => {
+                    self.waits.limit.max(Duration::from_secs(2 * expected_secs))
+                }
+                _ => self.waits.limit,
+            };
+            return self.wait(index, progress, until, limit).await;
         }
         match step {
             Step::ModifyDbClass { .. } | Step::Failover { .. } | Step::RebootDb { .. } => {
@@ -250,12 +256,13 @@ impl Runner {
         }
     }
 
-    /// Polls until `until` holds, with backoff, within the wait limit.
+    /// Polls until `until` holds, with backoff, within `limit`.
     async fn wait(
         &self,
         index: usize,
         progress: &(dyn Fn(Progress) + Sync),
         until: Until<'_>,
+        limit: Duration,
     ) -> Result<String, String> {
         let started = Instant::now();
         let mut pause = self.waits.first;
@@ -270,10 +277,10 @@ impl Runner {
                 return Err(format!("cancelled while waiting ({status})"));
             }
             let elapsed = started.elapsed();
-            if elapsed >= self.waits.limit {
+            if elapsed >= limit {
                 return Err(format!(
                     "gave up after {} min: {status}",
-                    self.waits.limit.as_secs() / 60
+                    limit.as_secs() / 60
                 ));
             }
             progress(Progress::Waiting {
@@ -333,7 +340,7 @@ impl<'a> Until<'a> {
         Some(match step {
             Step::WaitDbAvailable { member } => Until::Available(member),
             Step::WaitWriter { cluster, member } => Until::Writer(cluster, member),
-            Step::WaitRefresh { group } => Until::Refresh(group),
+            Step::WaitRefresh { group, .. } => Until::Refresh(group),
             Step::WaitDrained {
                 instance,
                 target_group,

@@ -208,6 +208,10 @@ fn check_offered(
     })
 }
 
+/// About how long a replacement takes before its warm-up: draining, launch, boot and the
+/// status checks.
+const LAUNCH_AND_CHECKS_SECS: u64 = 300;
+
 /// The group's steps: a template version with the type, then a refresh that keeps Phoenix
 /// serving. At most `batch` instances are replaced at once: one fewer than the smallest AZ
 /// holds, so every AZ keeps one serving, or one when an AZ has a single instance (the other
@@ -254,6 +258,8 @@ fn refresh(plan: &mut Plan, g: &GroupFacts, t: &Template, to: &str) -> Result<()
         },
         Step::WaitRefresh {
             group: g.name.clone(),
+            expected_secs: n.div_ceil(batch) as u64
+                * (u64::from(g.warmup_secs) + LAUNCH_AND_CHECKS_SECS),
         },
     ]);
     plan.notes.push(format!(

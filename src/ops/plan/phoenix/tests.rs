@@ -181,7 +181,8 @@ fn a_group_gets_a_template_version_and_a_refresh_that_keeps_an_az_serving() {
                 warmup_secs: 300,
             },
             Step::WaitRefresh {
-                group: "phoenix".into()
+                group: "phoenix".into(),
+                expected_secs: 2 * (300 + 300),
             },
         ]
     );
