@@ -3,7 +3,8 @@
 //! call landing in the [`audit`] trail. A console that dies mid-plan finds the plan in the
 //! journal on its next start and knows which steps are done.
 //!
-//! Nothing in here calls AWS: planning is pure, and the journal and the audit trail are files.
+//! Only the [`runner`] calls AWS: planning is pure (the sources gather what a plan needs), the
+//! journal and the audit trail are files, and [`progress`] is what the console shows of a run.
 
 pub mod audit;
 pub mod journal;
