@@ -469,6 +469,17 @@ fn an_unfinished_plan_blocks_new_ones_until_it_is_set_aside() {
     let c = Cluster::take();
     let dir = tempfile::tempdir().unwrap();
     cut_off_writer_resize(&c, dir.path(), "db.r6g.xlarge");
+    // Scripts see it too.
+    let status = qp(dir.path(), &["status", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(
+        (
+            &report["unfinished_plan"]["steps_done"],
+            &report["unfinished_plan"]["steps"]
+        ),
+        (&serde_json::json!(2), &serde_json::json!(6)),
+        "{report}"
+    );
     let reader = c.reader();
     let resize = [
         "resize",
@@ -504,4 +515,7 @@ fn an_unfinished_plan_blocks_new_ones_until_it_is_set_aside() {
     let out = qp(dir.path(), &resize);
     assert!(out.status.success(), "{}", common::printed(&out));
     assert_eq!(audit_actions(dir.path()).len(), 1);
+    let status = qp(dir.path(), &["status", "--format", "json"]);
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert!(report["unfinished_plan"].is_null(), "{report}");
 }

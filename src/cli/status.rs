@@ -33,7 +33,10 @@ pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8
         let estate = super::snapshot::live(&setup.estate, cfg, cfg.checks.is_some())?;
         (estate, SourceKind::Live)
     };
-    let report = Report::new(&estate, kind, &rules, chrono::Utc::now());
+    let mut report = Report::new(&estate, kind, &rules, chrono::Utc::now());
+    if kind == SourceKind::Live {
+        report.unfinished_plan = PlanReport::unfinished(&setup.estate);
+    }
     Ok((report.render(format), report.exit_code() as u8))
 }
 
@@ -57,6 +60,32 @@ pub struct Report {
     /// Each instance's health path, when the estate has `[checks]`.
     pub http_checks: Vec<HttpCheckReport>,
     pub identity: Option<IdentityReport>,
+    /// A plan the journal holds unfinished for this estate (live only).
+    pub unfinished_plan: Option<PlanReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PlanReport {
+    pub id: String,
+    pub title: String,
+    pub steps_done: usize,
+    pub steps: usize,
+}
+
+impl PlanReport {
+    fn unfinished(estate: &str) -> Option<PlanReport> {
+        let dir = crate::ops::journal::default_dir()?;
+        let r = crate::ops::journal::Journal::open(&dir)
+            .ok()?
+            .unfinished()
+            .ok()??;
+        (r.plan.estate == estate).then_some(PlanReport {
+            steps_done: r.done.len(),
+            steps: r.plan.steps.len(),
+            id: r.plan.id,
+            title: r.plan.title,
+        })
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -378,6 +407,7 @@ impl Report {
                 .collect(),
             endpoint_checks: EndpointCheckReport::all(estate),
             http_checks: HttpCheckReport::all(estate),
+            unfinished_plan: None,
             identity: estate.identity.as_ref().map(|i| IdentityReport {
                 account: i.account.clone(),
                 arn: i.arn.clone(),
@@ -419,6 +449,12 @@ impl Report {
                 a.area,
                 a.health.to_uppercase(),
                 a.reason
+            );
+        }
+        if let Some(p) = &self.unfinished_plan {
+            out += &format!(
+                "  unfinished plan {}: {} ({} of {} steps done; `qpconsole resume` or `qpconsole abandon`)\n",
+                p.id, p.title, p.steps_done, p.steps
             );
         }
         out
