@@ -24,7 +24,7 @@ pub fn plan(app: &App, plan: Plan) -> Confirm {
     Confirm {
         title: format!("{}?", plan.title),
         lines,
-        require_typed: app.production.then(|| plan.target.clone()),
+        require_typed: app.production.then(|| plan.confirm_word().to_string()),
         accept: Accept::Run(Box::new(plan)),
         on_confirm: false,
         typed: String::new(),
@@ -41,7 +41,7 @@ pub fn resume(app: &App, plan: &Plan, summary: &str) -> Confirm {
         ],
         accept: Accept::Resume,
         on_confirm: false,
-        require_typed: app.production.then(|| plan.target.clone()),
+        require_typed: app.production.then(|| plan.confirm_word().to_string()),
         typed: String::new(),
     }
 }

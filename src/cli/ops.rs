@@ -205,7 +205,7 @@ fn planned(
                     .map_err(|e| stop(FAILED, e.to_string()))?
                     .refuse_if_unfinished()
                     .map_err(|e| stop(REFUSED, e))?;
-                confirm(setup, &plan.target, yes)?;
+                confirm(setup, plan.confirm_word(), yes)?;
                 execute(setup, cfg, &clients, &plan, None).await
             }
         }
@@ -245,7 +245,7 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
             ))
             .unwrap_or_default()
     );
-    confirm(setup, &resume.plan.target, yes)?;
+    confirm(setup, resume.plan.confirm_word(), yes)?;
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
         let clients = Clients::load(cfg).await;
@@ -268,7 +268,7 @@ pub fn abandon(setup: &Setup, yes: bool) -> Result<String, Stop> {
         open.done.len(),
         open.plan.steps.len()
     );
-    confirm(setup, &open.plan.target, yes)?;
+    confirm(setup, open.plan.confirm_word(), yes)?;
     match journal.abandon().map_err(|e| stop(FAILED, e))? {
         Some(plan) => Ok(format!("plan {} set aside: {}", plan.id, plan.title)),
         None => Ok("no unfinished plan in the journal".into()),

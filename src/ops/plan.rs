@@ -333,6 +333,16 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// What a production estate asks to be typed before the plan runs: its resource, or its id
+    /// for a plan journaled before plans named their resource.
+    pub fn confirm_word(&self) -> &str {
+        if self.target.is_empty() {
+            &self.id
+        } else {
+            &self.target
+        }
+    }
+
     /// Adds the change in hourly cost to the notes, from `prices` by class or type. Says which
     /// prices are missing rather than guessing; says nothing when no prices are configured.
     pub fn note_cost(&mut self, prices: &BTreeMap<String, f64>) {

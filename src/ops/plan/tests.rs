@@ -529,6 +529,15 @@ fn plans_round_trip_through_json() {
         "{json}"
     );
     assert_eq!(serde_json::from_str::<Plan>(&json).unwrap(), plan);
+    assert_eq!(
+        plan.confirm_word(),
+        "qp-aurora-1",
+        "production types the member"
+    );
+    // A plan journaled before plans named their resource asks for its id instead.
+    let old = json.replace(r#""target":"qp-aurora-1","#, "");
+    let old: Plan = serde_json::from_str(&old).unwrap();
+    assert_eq!(old.confirm_word(), old.id);
 }
 
 #[test]
