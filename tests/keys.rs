@@ -514,10 +514,7 @@ fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
         &writer,
         "db.r6g.2xlarge",
         &[],
-        &qpconsole::ops::plan::ResizeOptions {
-            fail_back: false,
-            apply_immediately: true,
-        },
+        &qpconsole::ops::plan::ResizeOptions::NOW,
         "p1".into(),
         "qualitypost",
     )

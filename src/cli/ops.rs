@@ -12,7 +12,7 @@ use crate::ops::audit::{self, Audit};
 use crate::ops::journal::{self, Journal};
 use crate::ops::plan::{self, FleetTarget, Plan, ResizeOptions};
 use crate::ops::runner::{Actor, Progress, Runner};
-use crate::source::aws::{Clients, LiveEstate, fleet, rds};
+use crate::source::aws::{Clients, LiveEstate, fleet};
 
 use super::Global;
 use super::setup::Setup;
@@ -86,15 +86,14 @@ pub fn resize_db(
         fail_back: args.fail_back,
         apply_immediately: !args.in_maintenance_window,
     };
-    planned(global, setup, ask, async |estate, clients, id| {
+    planned(global, setup, ask, async |estate, _, id| {
+        // The classes the estate's read attached (DescribeOrderableDBInstanceOptions).
         let cluster = described_cluster(estate)?;
-        let orderable =
-            rds::orderable_classes(&clients.rds, &cluster.engine, &cluster.engine_version).await;
         plan::aurora_resize(
             cluster,
             &args.db,
             &args.class,
-            &orderable,
+            &cluster.classes,
             &opts,
             id,
             &setup.estate,
@@ -284,7 +283,7 @@ pub fn audit_trail() -> Result<String, Stop> {
 async fn read(name: &str, cfg: &EstateConfig) -> Result<(Estate, Clients), Stop> {
     let mut live = LiveEstate::connect(name, cfg).await;
     live.refresh(true, false).await;
-    Ok((live.estate(), Clients::load(cfg).await))
+    Ok((live.estate(), live.clients().clone()))
 }
 
 fn plan_id() -> String {

@@ -74,12 +74,8 @@ pub struct PlanReport {
 
 impl PlanReport {
     fn unfinished(estate: &str) -> Option<PlanReport> {
-        let dir = crate::ops::journal::default_dir()?;
-        let r = crate::ops::journal::Journal::open(&dir)
-            .ok()?
-            .unfinished()
-            .ok()??;
-        (r.plan.estate == estate).then_some(PlanReport {
+        let r = crate::ops::journal::unfinished_for(estate)?;
+        Some(PlanReport {
             steps_done: r.done.len(),
             steps: r.plan.steps.len(),
             id: r.plan.id,

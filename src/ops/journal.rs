@@ -28,6 +28,17 @@ pub fn default_dir() -> Option<PathBuf> {
         .or_else(|| dirs::data_local_dir().map(|d| d.join("qpconsole")))
 }
 
+/// The unfinished plan the user's journal holds for `estate`, if any (and if the journal can be
+/// read at all: this is for offering and reporting, not for deciding).
+pub fn unfinished_for(estate: &str) -> Option<Resume> {
+    Journal::open(&default_dir()?)
+        .ok()?
+        .unfinished()
+        .ok()
+        .flatten()
+        .filter(|r| r.plan.estate == estate)
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "record", rename_all = "snake_case")]
 pub enum Record {

@@ -473,6 +473,14 @@ pub struct ResizeOptions {
     pub apply_immediately: bool,
 }
 
+impl ResizeOptions {
+    /// What the console's `:resize` asks for: applied now, the writer left where it lands.
+    pub const NOW: ResizeOptions = ResizeOptions {
+        fail_back: false,
+        apply_immediately: true,
+    };
+}
+
 /// Resizes one member. A reader is resized on its own. The writer is resized reader first: the
 /// failover target (an available reader, preferring one already of `class`, then one in another
 /// zone) is resized if it must be, the cluster fails over to it, the old writer is resized as a

@@ -59,6 +59,18 @@ pub enum FleetTarget<'a> {
     Instance(&'a str),
 }
 
+impl<'a> FleetTarget<'a> {
+    /// What the console's `:resize TARGET` names: `phoenix` or the group's name is the fleet,
+    /// anything else an instance.
+    pub fn named(target: &'a str, group: Option<&str>) -> Self {
+        if target == "phoenix" || group == Some(target) {
+            FleetTarget::Fleet
+        } else {
+            FleetTarget::Instance(target)
+        }
+    }
+}
+
 pub fn phoenix_resize(
     facts: &FleetFacts<'_>,
     target: FleetTarget<'_>,

@@ -26,10 +26,7 @@ fn orderable() -> Vec<String> {
     AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect()
 }
 
-const NOW: ResizeOptions = ResizeOptions {
-    fail_back: false,
-    apply_immediately: true,
-};
+const NOW: ResizeOptions = ResizeOptions::NOW;
 
 fn resize(
     cluster: &Cluster,

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::{LiveEstate, fleet, rds};
+use super::{LiveEstate, fleet};
 use crate::ops::journal::{self, Journal, Resume};
 use crate::ops::plan::{self, FleetTarget, Plan};
 use crate::ops::progress::{Outcome, PlanStatus};
@@ -27,7 +27,7 @@ impl Plans {
     /// Tells the app about a plan the journal holds unfinished for this estate. False when the
     /// app has gone.
     pub(super) fn offer_unfinished(&self, estate: &str, emit: &Emit) -> bool {
-        let Some(resume) = unfinished(estate) else {
+        let Some(resume) = journal::unfinished_for(estate) else {
             return true;
         };
         emit(Update::Unfinished {
@@ -60,7 +60,7 @@ impl Plans {
                 self.start(live, *plan, None, emit, refresh);
                 true
             }
-            Request::Resume => match unfinished(&live.estate.name) {
+            Request::Resume => match journal::unfinished_for(&live.estate.name) {
                 Some(resume) => {
                     self.start(live, resume.plan.clone(), Some(resume), emit, refresh);
                     true
@@ -106,17 +106,6 @@ impl Plans {
     }
 }
 
-/// The journal's unfinished plan for `estate`.
-fn unfinished(estate: &str) -> Option<Resume> {
-    let dir = journal::default_dir()?;
-    Journal::open(&dir)
-        .ok()?
-        .unfinished()
-        .ok()
-        .flatten()
-        .filter(|r| r.plan.estate == estate)
-}
-
 fn summary(r: &Resume) -> String {
     format!(
         "{} of {} steps done{}",
@@ -153,38 +142,29 @@ impl LiveEstate {
             }
             Change::Resize { target, size } => {
                 match cluster().ok().filter(|c| c.member(target).is_some()) {
-                    Some(c) => {
-                        let orderable =
-                            rds::orderable_classes(&self.clients.rds, &c.engine, &c.engine_version)
-                                .await;
-                        let opts = plan::ResizeOptions {
-                            fail_back: false,
-                            apply_immediately: true,
-                        };
-                        plan::aurora_resize(c, target, size, &orderable, &opts, id, name)
-                            .map_err(refused)?
-                    }
-                    None => {
-                        let fleet_wide = target == "phoenix"
-                            || self.cfg.phoenix.asg.as_deref() == Some(target.as_str());
-                        let what = if fleet_wide {
-                            FleetTarget::Fleet
-                        } else {
-                            FleetTarget::Instance(target)
-                        };
-                        fleet::plan_resize(
-                            &self.clients,
-                            &self.cfg.phoenix,
-                            self.estate.phoenix.data.as_ref(),
-                            what,
-                            size,
-                            id,
-                            name,
-                        )
-                        .await
-                        .map_err(|e| format!("cannot plan the resize: {e}"))?
-                        .map_err(refused)?
-                    }
+                    // The classes the refresh attached (asked once per engine version).
+                    Some(c) => plan::aurora_resize(
+                        c,
+                        target,
+                        size,
+                        &c.classes,
+                        &plan::ResizeOptions::NOW,
+                        id,
+                        name,
+                    )
+                    .map_err(refused)?,
+                    None => fleet::plan_resize(
+                        &self.clients,
+                        &self.cfg.phoenix,
+                        self.estate.phoenix.data.as_ref(),
+                        FleetTarget::named(target, self.cfg.phoenix.asg.as_deref()),
+                        size,
+                        id,
+                        name,
+                    )
+                    .await
+                    .map_err(|e| format!("cannot plan the resize: {e}"))?
+                    .map_err(refused)?,
                 }
             }
         };

@@ -101,6 +101,11 @@ impl LiveEstate {
         c.classes = classes;
     }
 
+    /// The SDK clients it reads with, for callers that go on to change what they read.
+    pub fn clients(&self) -> &Clients {
+        &self.clients
+    }
+
     /// Who the console acts as (STS GetCallerIdentity), for the header.
     pub async fn identify(&mut self) {
         if let Ok(out) = self.clients.sts.get_caller_identity().send().await {

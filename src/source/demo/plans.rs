@@ -4,9 +4,8 @@
 //! made.
 
 use super::DemoEstate;
-use crate::estate::cluster::AURORA_CLASSES;
+use crate::estate::Timestamp;
 use crate::estate::phoenix::COMMON_TYPES;
-use crate::estate::{Role, Timestamp};
 use crate::ops::plan::{self, FleetFacts, FleetTarget, Plan, Step};
 use crate::ops::progress::{Outcome, PlanStatus};
 use crate::ops::runner::Progress;
@@ -86,14 +85,16 @@ impl DemoEstate {
                 plan::reboot(&cluster, member, id, &self.name).map_err(refused)
             }
             Change::Resize { target, size } if cluster.member(target).is_some() => {
-                let classes: Vec<String> =
-                    AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect();
-                let opts = plan::ResizeOptions {
-                    fail_back: false,
-                    apply_immediately: true,
-                };
-                plan::aurora_resize(&cluster, target, size, &classes, &opts, id, &self.name)
-                    .map_err(refused)
+                plan::aurora_resize(
+                    &cluster,
+                    target,
+                    size,
+                    &cluster.classes,
+                    &plan::ResizeOptions::NOW,
+                    id,
+                    &self.name,
+                )
+                .map_err(refused)
             }
             Change::Resize { target, size } => {
                 let phoenix = self.fleet.snapshot();
@@ -113,11 +114,7 @@ impl DemoEstate {
                     group: Some(&group),
                     offered: &offered,
                 };
-                let what = if target == "phoenix" || *target == group.name {
-                    FleetTarget::Fleet
-                } else {
-                    FleetTarget::Instance(target)
-                };
+                let what = FleetTarget::named(target, Some(&group.name));
                 plan::phoenix_resize(&facts, what, size, id, &self.name).map_err(refused)
             }
         }
@@ -234,7 +231,6 @@ impl DemoEstate {
             } => {
                 let writer = cluster
                     .writer()
-                    .filter(|w| w.role == Role::Writer)
                     .map_or("none".to_string(), |w| w.id.clone());
                 (
                     writer == *member && !self.cluster.busy(),
