@@ -93,14 +93,13 @@ pub fn phoenix_resize(
                 .copied()
                 .find(|i| i.id == wanted || i.name == wanted)
             else {
+                // Described instances first, then the group's not described yet: each once.
                 let mut instances: Vec<String> = described.iter().map(|i| i.id.clone()).collect();
-                instances.extend(
-                    facts
-                        .group
-                        .iter()
-                        .flat_map(|g| g.instances.iter().map(|i| i.id.clone())),
-                );
-                instances.dedup();
+                for g in facts.group.iter().flat_map(|g| &g.instances) {
+                    if !instances.contains(&g.id) {
+                        instances.push(g.id.clone());
+                    }
+                }
                 return Err(match facts.group {
                     Some(g) if in_group(wanted) => Refusal::InGroup {
                         instance: wanted.to_string(),

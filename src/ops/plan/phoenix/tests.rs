@@ -276,6 +276,17 @@ fn refusals_come_before_any_call_and_say_what_to_do() {
     ));
     assert!(r.contains("belongs to Auto Scaling group phoenix"), "{r}");
     assert!(r.contains("--fleet"), "{r}");
+    // An unknown name lists every instance once, described or in the group.
+    let r = refusal(plan(
+        Some(&with_group),
+        Some(&g),
+        FleetTarget::Instance("i-zz"),
+        "t3.large",
+    ));
+    assert_eq!(
+        r,
+        "i-zz is not a Phoenix instance: choose one of i-b, i-a, i-us-east-1b-0"
+    );
 
     let lonely = group(&[(A, 1)]);
     let r = refusal(plan(None, Some(&lonely), FleetTarget::Fleet, "t3.large"));
