@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-#[path = "../tests/common/boto3.rs"]
+#[path = "../tests/integration/common/boto3.rs"]
 mod boto3;
 
 use qpconsole::config::files::parse_config;

@@ -1,0 +1,852 @@
+//! The bastion against the lab's real OpenSSH servers on loopback: a bastion sshd, and a
+//! second sshd standing in for a private instance behind it. `lab/test` starts them; by hand:
+//! `eval "$(lab/up)"`.
+//!
+//! Tests that restart the bastion take the lab lock so that they do not pull it away from
+//! under the others.
+
+use crate::common;
+
+use common::lab::{port, ssh, state};
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use qpconsole::bastion::destination::{self, Route};
+use qpconsole::bastion::service::{self, Command as BastionCommand, Report};
+use qpconsole::bastion::session::{self, DialError, Settings};
+use qpconsole::bastion::{Ask, Prompter, Question};
+use qpconsole::config::HostKeyPolicy;
+use qpconsole::estate::{Bastion, BastionState};
+use tokio::sync::mpsc;
+
+fn bastion_port() -> u16 {
+    port("QPCONSOLE_LAB_BASTION_PORT", 47110)
+}
+
+fn user() -> String {
+    let out = Command::new("id").arg("-un").output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// The runtime the console's own commands run on.
+fn rt() -> tokio::runtime::Runtime {
+    qpconsole::cli::runtime().unwrap()
+}
+
+/// An ssh config with one host, `lab`, pointing at the bastion with the given extra lines.
+fn config_with(dir: &Path, lines: &str) -> PathBuf {
+    let path = dir.join("config");
+    std::fs::write(
+        &path,
+        format!(
+            "Host lab\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  ServerAliveInterval 1\n{lines}",
+            bastion_port(),
+            user()
+        ),
+    )
+    .unwrap();
+    path
+}
+
+fn settings(known_hosts: PathBuf, policy: HostKeyPolicy, agent: Option<PathBuf>) -> Arc<Settings> {
+    Arc::new(Settings {
+        known_hosts,
+        policy,
+        password_auth: false,
+        agent,
+        keys: Default::default(),
+    })
+}
+
+/// A prompter that answers every question with `answer` and records the questions.
+fn answering(
+    rt: &tokio::runtime::Runtime,
+    answer: Option<String>,
+) -> (Prompter, Arc<Mutex<Vec<Question>>>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Ask>();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    rt.spawn(async move {
+        while let Some(ask) = rx.recv().await {
+            log.lock().unwrap().push(ask.question.clone());
+            let _ = ask.reply.send(answer.clone());
+        }
+    });
+    (Prompter::new(tx), asked)
+}
+
+fn dial(
+    rt: &tokio::runtime::Runtime,
+    route: &Route,
+    settings: &Arc<Settings>,
+    prompter: &Prompter,
+) -> Result<(), DialError> {
+    rt.block_on(async {
+        let chain = session::dial(route, settings, prompter).await?;
+        assert!(!chain.is_closed());
+        Ok(())
+    })
+}
+
+fn route(config: &Path, alias: &str) -> Route {
+    destination::resolve(alias, Some(config)).unwrap()
+}
+
+/// The route to the bastion as `lab`, logging in with the lab's plain key; its config file is
+/// written into `dir`.
+fn keyed_route(dir: &Path) -> Route {
+    let key = ssh("client_ed25519");
+    route(
+        &config_with(dir, &format!("  IdentityFile {}\n", key.display())),
+        "lab",
+    )
+}
+
+#[test]
+fn the_agent_alone_is_enough_and_without_it_the_failure_says_what_was_tried() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), "  IdentityFile /nonexistent/id_ed25519\n");
+    let rt = rt();
+    let route = route(&config, "lab");
+    let agent = Some(ssh("agent.sock"));
+    dial(
+        &rt,
+        &route,
+        &settings(ssh("known_hosts"), HostKeyPolicy::Yes, agent),
+        &Prompter::none(),
+    )
+    .expect("the lab agent holds client_ed25519");
+    let e = dial(
+        &rt,
+        &route,
+        &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+        &Prompter::none(),
+    )
+    .unwrap_err();
+    assert!(e.permanent, "{e}");
+    assert!(e.message.contains("authentication failed"), "{e}");
+    assert!(e.message.contains(&format!("user {}", user())), "{e}");
+}
+
+#[test]
+fn an_identity_file_logs_in() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let rt = rt();
+    dial(
+        &rt,
+        &keyed_route(dir.path()),
+        &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+        &Prompter::none(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_encrypted_key_asks_for_its_passphrase_once_and_a_wrong_one_is_refused() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let key = ssh("client_enc_ed25519");
+    let config = config_with(dir.path(), &format!("  IdentityFile {}\n", key.display()));
+    let route = route(&config, "lab");
+    let rt = rt();
+    let passphrase = std::fs::read_to_string(ssh("passphrase"))
+        .unwrap()
+        .trim()
+        .to_string();
+    let (prompter, asked) = answering(&rt, Some(passphrase.clone()));
+    let s = settings(ssh("known_hosts"), HostKeyPolicy::Yes, None);
+    dial(&rt, &route, &s, &prompter).unwrap();
+    // A redial with the same settings does not ask again: the key stays decrypted in memory.
+    dial(&rt, &route, &s, &prompter).unwrap();
+    assert_eq!(
+        *asked.lock().unwrap(),
+        vec![Question::Passphrase { key: key.clone() }]
+    );
+
+    let (wrong, asked) = answering(&rt, Some(format!("{passphrase}-wrong")));
+    let e = dial(
+        &rt,
+        &route,
+        &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+        &wrong,
+    )
+    .unwrap_err();
+    assert!(e.message.contains("wrong passphrase"), "{e}");
+    assert_eq!(
+        asked.lock().unwrap().len(),
+        3,
+        "three tries, as OpenSSH allows"
+    );
+    let logged = e.message.contains(&passphrase);
+    assert!(!logged, "the passphrase must never appear in messages");
+}
+
+#[test]
+fn an_openssh_certificate_logs_in_where_its_bare_key_is_not_authorized() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let key = ssh("client_cert_ed25519");
+    let rt = rt();
+    // The same key alone, away from its certificate, is not in authorized_keys.
+    let alone = dir.path().join("alone");
+    std::fs::copy(&key, &alone).unwrap();
+    let bare = config_with(dir.path(), &format!("  IdentityFile {}\n", alone.display()));
+    let refused = dial(
+        &rt,
+        &route(&bare, "lab"),
+        &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+        &Prompter::none(),
+    );
+    assert!(refused.is_err(), "the bare key must not be enough");
+    let with_cert = config_with(
+        dir.path(),
+        &format!(
+            "  IdentityFile {}\n  CertificateFile {}\n",
+            key.display(),
+            ssh("client_cert_ed25519-cert.pub").display()
+        ),
+    );
+    dial(
+        &rt,
+        &route(&with_cert, "lab"),
+        &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+        &Prompter::none(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_unknown_host_is_refused_under_yes_learned_under_accept_new_and_asked_under_ask() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let route = keyed_route(dir.path());
+    let known = dir.path().join("known_hosts");
+    let rt = rt();
+    let host = format!("[127.0.0.1]:{}", bastion_port());
+
+    let e = dial(
+        &rt,
+        &route,
+        &settings(known.clone(), HostKeyPolicy::Yes, None),
+        &Prompter::none(),
+    )
+    .unwrap_err();
+    assert!(e.permanent && e.message.contains("not known"), "{e}");
+    assert!(
+        e.message.contains("SHA256:"),
+        "the refusal shows the fingerprint: {e}"
+    );
+    assert!(!known.exists() || std::fs::read_to_string(&known).unwrap().is_empty());
+
+    // `ask`, declined: refused, nothing written.
+    let (no, asked) = answering(&rt, Some("no".into()));
+    assert!(
+        dial(
+            &rt,
+            &route,
+            &settings(known.clone(), HostKeyPolicy::Ask, None),
+            &no
+        )
+        .is_err()
+    );
+    let q = asked.lock().unwrap()[0].clone();
+    let Question::HostKey {
+        host: asked_host,
+        key,
+        ..
+    } = q
+    else {
+        panic!("asked {q:?}")
+    };
+    assert_eq!(asked_host, host);
+    assert!(key.starts_with("ED25519 SHA256:"), "{key}");
+    assert!(!known.exists() || std::fs::read_to_string(&known).unwrap().is_empty());
+
+    // accept-new learns it, in a form OpenSSH's own tools find.
+    dial(
+        &rt,
+        &route,
+        &settings(known.clone(), HostKeyPolicy::AcceptNew, None),
+        &Prompter::none(),
+    )
+    .unwrap();
+    let found = Command::new("ssh-keygen")
+        .args(["-F", &host, "-f"])
+        .arg(&known)
+        .output()
+        .expect("ssh-keygen (openssh-client) is needed");
+    assert!(
+        found.status.success(),
+        "ssh-keygen -F finds the learned key"
+    );
+    // … after which `yes` connects.
+    dial(
+        &rt,
+        &route,
+        &settings(known.clone(), HostKeyPolicy::Yes, None),
+        &Prompter::none(),
+    )
+    .unwrap();
+}
+
+#[test]
+fn a_changed_host_key_is_refused_loudly_under_every_policy() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let route = keyed_route(dir.path());
+    // Another ed25519 key recorded for the bastion: what a man in the middle looks like.
+    let other = dir.path().join("other");
+    let made = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+        .arg(&other)
+        .status()
+        .expect("ssh-keygen (openssh-client) is needed");
+    assert!(made.success());
+    let pubkey = std::fs::read_to_string(other.with_extension("pub")).unwrap();
+    let known = dir.path().join("known_hosts");
+    let line = format!("[127.0.0.1]:{} {}", bastion_port(), pubkey.trim());
+    std::fs::write(&known, format!("# recorded earlier\n{line}\n")).unwrap();
+    let rt = rt();
+    for policy in [
+        HostKeyPolicy::Yes,
+        HostKeyPolicy::AcceptNew,
+        HostKeyPolicy::Ask,
+    ] {
+        let (yes, _) = answering(&rt, Some("yes".into()));
+        let e = dial(&rt, &route, &settings(known.clone(), policy, None), &yes).unwrap_err();
+        assert!(e.permanent, "{e}");
+        assert!(e.message.contains("CHANGED"), "{policy:?}: {e}");
+        assert!(e.message.contains(":2"), "names line 2: {e}");
+        assert!(
+            e.message.matches("SHA256:").count() >= 2,
+            "old and new fingerprints: {e}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(&known).unwrap(),
+        format!("# recorded earlier\n{line}\n"),
+        "known_hosts is left alone"
+    );
+}
+
+#[test]
+fn the_jump_to_the_private_instance_runs_a_command_through_the_bastion() {
+    let _shared = common::lab::shared();
+    let rt = rt();
+    let route = route(&ssh("config"), "qp-instance");
+    assert_eq!(route.hops.len(), 2, "bastion, then instance");
+    let out = rt.block_on(async {
+        let chain = session::dial(
+            &route,
+            &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+            &Prompter::none(),
+        )
+        .await
+        .unwrap();
+        let mut channel = chain.destination().channel_open_session().await.unwrap();
+        channel
+            .exec(true, "echo jumped-$((6*7)) $SSH_CONNECTION")
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        while let Some(msg) = channel.wait().await {
+            if let russh::ChannelMsg::Data { data } = msg {
+                out.extend_from_slice(&data);
+            }
+        }
+        String::from_utf8(out).unwrap()
+    });
+    assert!(out.starts_with("jumped-42 "), "{out}");
+    let instance = port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111);
+    assert!(
+        out.trim_end().ends_with(&instance.to_string()),
+        "the instance's sshd answered: {out}"
+    );
+}
+
+/// `qpconsole tunnel NAME` on the lab config, with where each tunnel listens.
+struct TunnelProcess {
+    child: Child,
+    listening: Vec<(String, u16)>,
+    stderr: Arc<Mutex<String>>,
+}
+
+impl TunnelProcess {
+    fn start(names: &[&str]) -> TunnelProcess {
+        let log = tempfile::tempdir().unwrap();
+        let mut child = Command::new(common::bin())
+            .arg("tunnel")
+            .args(names)
+            .env("QPCONSOLE_CONFIG", state().join("qpconsole.toml"))
+            .env("QPCONSOLE_LOG_DIR", log.path())
+            .env_remove("SSH_AUTH_SOCK")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut listening = Vec::new();
+        while listening.len() < names.len() {
+            let mut line = String::new();
+            use std::io::BufRead;
+            if out.read_line(&mut line).unwrap() == 0 {
+                panic!("qpconsole tunnel ended early: {}", stderr.lock().unwrap());
+            }
+            // "tunnel web listening on 127.0.0.1:41234"
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let ["tunnel", name, "listening", "on", addr, ..] = words.as_slice() {
+                let port = addr.rsplit(':').next().unwrap().parse().unwrap();
+                listening.push((name.to_string(), port));
+            }
+        }
+        TunnelProcess {
+            child,
+            listening,
+            stderr,
+        }
+    }
+
+    fn port(&self, name: &str) -> u16 {
+        self.listening.iter().find(|(n, _)| n == name).unwrap().1
+    }
+}
+
+impl Drop for TunnelProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+    }
+}
+
+/// GET over a local tunnel port; the body, or why not.
+fn http_get(port: u16, path: &str) -> Result<Vec<u8>, String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: lab\r\n\r\n").map_err(|e| e.to_string())?;
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).map_err(|e| e.to_string())?;
+    let split = all
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .ok_or_else(|| format!("no HTTP answer ({} bytes)", all.len()))?;
+    if !all.starts_with(b"HTTP/1.0 200") && !all.starts_with(b"HTTP/1.1 200") {
+        return Err(String::from_utf8_lossy(&all[..split]).into_owned());
+    }
+    Ok(all[split + 4..].to_vec())
+}
+
+#[test]
+fn a_tunnel_carries_http_byte_for_byte_and_a_refused_forward_says_why_at_once() {
+    let _shared = common::lab::shared();
+    let t = TunnelProcess::start(&["web", "denied"]);
+    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
+    let got = http_get(t.port("web"), "/blob.bin").unwrap();
+    assert!(
+        got == blob,
+        "{} bytes came, {} expected, and they must be identical",
+        got.len(),
+        blob.len()
+    );
+
+    let asked = Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", t.port("denied"))).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut buf = [0u8; 16];
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "the denied connection is closed");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "no hang: {:?}",
+        asked.elapsed()
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !t
+        .stderr
+        .lock()
+        .unwrap()
+        .contains("administratively prohibited")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "stderr: {}",
+            t.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_estates_writer_tunnel_forwards_through_the_lab_bastion() {
+    let _shared = common::lab::shared();
+    // The lab's writer endpoint is its primary MariaDB server: the server speaks first.
+    let t = TunnelProcess::start(&["aurora-writer"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut s = TcpStream::connect(("127.0.0.1", t.port("aurora-writer"))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut greeting = [0u8; 128];
+        let n = s.read(&mut greeting).unwrap_or(0);
+        if String::from_utf8_lossy(&greeting[..n]).contains("MariaDB") {
+            break;
+        }
+        // The estate is read from AWS first; until then the writer is not known.
+        assert!(
+            Instant::now() < deadline,
+            "no MySQL greeting; stderr: {}",
+            t.stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+fn lab_sshd(action: &str) {
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/sshd");
+    let ok = Command::new(&lab)
+        .args([action, "bastion"])
+        .status()
+        .unwrap();
+    assert!(ok.success(), "lab/sshd {action} bastion");
+}
+
+/// The lab estate's bastion running in-process with its `web` tunnel open, and every picture
+/// it reported.
+struct Watched {
+    pictures: Arc<Mutex<Vec<Bastion>>>,
+    port: u16,
+    _handle: qpconsole::bastion::BastionHandle,
+    _rt: tokio::runtime::Runtime,
+}
+
+impl Watched {
+    fn start() -> Watched {
+        Self::start_with(
+            common::lab::config().estates["qualitypost"].clone(),
+            &["web"],
+        )
+    }
+
+    /// The bastion of `cfg` with the tunnels `open` opened; `port` is web's.
+    fn start_with(cfg: qpconsole::config::EstateConfig, open: &[&str]) -> Watched {
+        let rt = rt();
+        let pictures: Arc<Mutex<Vec<Bastion>>> = Arc::default();
+        let seen = pictures.clone();
+        let (route, mut s) = service::prepare(&cfg, cfg.bastion.as_deref().unwrap()).unwrap();
+        s.agent = None;
+        let handle = rt.block_on(async {
+            let emit = Box::new(move |r| {
+                if let Report::Bastion(b) = r {
+                    seen.lock().unwrap().push(b);
+                }
+                true
+            });
+            service::spawn(&cfg, s, route, Prompter::none(), emit).unwrap()
+        });
+        for name in open {
+            handle.send(BastionCommand::Open(name.to_string()));
+        }
+        let mut w = Watched {
+            pictures,
+            port: 0,
+            _handle: handle,
+            _rt: rt,
+        };
+        w.port = w.wait("the web tunnel to listen", Duration::from_secs(15), |b| {
+            let web = b.forwards.iter().find(|f| f.name == "web")?;
+            (web.state == qpconsole::estate::ForwardState::Listening)
+                .then(|| web.local.rsplit(':').next()?.parse().ok())
+                .flatten()
+        });
+        w.wait("the session", Duration::from_secs(15), |b| {
+            matches!(b.state, BastionState::Connected { .. }).then_some(())
+        });
+        w
+    }
+
+    /// Waits (bounded) until the latest picture gives `Some`.
+    fn wait<T>(&self, what: &str, within: Duration, f: impl Fn(&Bastion) -> Option<T>) -> T {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(t) = self.pictures.lock().unwrap().last().and_then(&f) {
+                return t;
+            }
+            assert!(Instant::now() < deadline, "waited {within:?} for {what}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn reconnecting(&self, within: Duration) {
+        self.wait("the drop to be noticed", within, |b| {
+            matches!(b.state, BastionState::Reconnecting { .. }).then_some(())
+        });
+    }
+
+    /// GETs /health until it answers, as a client tool retrying would.
+    fn health_comes_back(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        loop {
+            match http_get(self.port, "/health") {
+                Ok(body) => {
+                    assert_eq!(body, b"ok");
+                    return;
+                }
+                Err(e) => {
+                    assert!(Instant::now() < deadline, "not back: {e}");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        }
+    }
+
+    fn most_attempts(&self) -> Option<u32> {
+        self.pictures
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|b| match b.state {
+                BastionState::Reconnecting { attempt, .. } => Some(attempt),
+                _ => None,
+            })
+            .max()
+    }
+}
+
+#[test]
+fn after_the_bastion_sshd_is_killed_and_started_again_the_same_tunnel_works() {
+    let _alone = common::lab::alone();
+    let w = Watched::start();
+    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
+    lab_sshd("stop");
+    w.reconnecting(Duration::from_secs(10));
+    assert!(
+        TcpStream::connect(("127.0.0.1", w.port)).is_ok(),
+        "still listening while the bastion is down"
+    );
+    lab_sshd("start");
+    w.health_comes_back(Duration::from_secs(40));
+    assert!(w.most_attempts() >= Some(1), "the view counted attempts");
+    w.wait("connected again", Duration::from_secs(5), |b| {
+        matches!(b.state, BastionState::Connected { .. }).then_some(())
+    });
+}
+
+/// The processes serving the lab bastion's connections: every descendant of its sshd.
+fn bastion_connections() -> Vec<String> {
+    let master = std::fs::read_to_string(state().join("sshd-bastion.pid")).unwrap();
+    let mut found = Vec::new();
+    let mut parents = vec![master.trim().to_string()];
+    while let Some(parent) = parents.pop() {
+        let out = Command::new("ps")
+            .args(["-o", "pid=", "--ppid", &parent])
+            .output()
+            .unwrap();
+        for pid in String::from_utf8(out.stdout).unwrap().split_whitespace() {
+            parents.push(pid.to_string());
+            found.push(pid.to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn a_bastion_that_stops_answering_is_noticed_by_keepalives_and_redialled() {
+    let _alone = common::lab::alone();
+    let w = Watched::start();
+    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
+    // Freeze the processes serving the session: no RST, no FIN, just silence, as when a
+    // network path dies. The listening sshd stays up for the redial.
+    let frozen = bastion_connections();
+    assert!(!frozen.is_empty(), "the session has a serving process");
+    let signal = |sig: &str| {
+        for pid in &frozen {
+            let _ = Command::new("kill").args([sig, pid]).status();
+        }
+    };
+    signal("-STOP");
+    let since = Instant::now();
+    // The lab's ssh config: ServerAliveInterval 1, ServerAliveCountMax 3.
+    let noticed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        w.reconnecting(Duration::from_secs(10))
+    }));
+    let took = since.elapsed();
+    signal("-CONT");
+    assert!(noticed.is_ok(), "the silent bastion was not noticed");
+    assert!(took < Duration::from_secs(6), "noticed after {took:?}");
+    w.health_comes_back(Duration::from_secs(30));
+}
+
+#[test]
+fn status_reports_the_bastion_session_and_the_tunnels() {
+    let _shared = common::lab::shared();
+    let (out, _log) = common::lab::qpconsole(&["status", "--format", "json"], None, &[]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let b = &report["bastion"];
+    assert_eq!(b["target"], "qp-bastion");
+    assert_eq!(b["state"], "connected", "{b}");
+    assert!(b["rtt_ms"].as_f64().unwrap() > 0.0, "{b}");
+    let names: Vec<&str> = report["tunnels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["web", "aurora-writer", "aurora-reader", "denied"]);
+    assert_eq!(report["tunnels"][1]["remote"], "cluster:writer:3306");
+    assert_eq!(report["tunnels"][1]["state"], "closed");
+}
+
+#[test]
+fn status_says_why_the_bastion_is_down_and_counts_it() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = std::fs::read_to_string(state().join("qpconsole.toml")).unwrap();
+    // An empty known_hosts: under `yes` the bastion is refused.
+    let empty = dir.path().join("known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let known = ssh("known_hosts");
+    let config = config.replace(
+        &format!("known_hosts = \"{}\"", known.display()),
+        &format!("known_hosts = \"{}\"", empty.display()),
+    );
+    assert!(config.contains(&empty.display().to_string()));
+    let path = dir.path().join("qpconsole.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = Command::new(common::bin())
+        .args(["status", "--format", "json"])
+        .env("QPCONSOLE_CONFIG", &path)
+        .env("QPCONSOLE_LOG_DIR", dir.path())
+        .env_remove("SSH_AUTH_SOCK")
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let b = &report["bastion"];
+    assert_eq!(b["state"], "down", "{b}");
+    assert!(b["error"].as_str().unwrap().contains("is not known"), "{b}");
+    assert_eq!(out.status.code(), Some(2), "a refused bastion is critical");
+}
+
+#[test]
+fn a_mysql_session_runs_through_the_writer_tunnel_byte_for_byte() {
+    use mysql_async::prelude::Queryable;
+    let _shared = common::lab::shared();
+    let t = TunnelProcess::start(&["aurora-writer"]);
+    let password = std::env::var("QPCONSOLE_LAB_DB_PASSWORD")
+        .expect("QPCONSOLE_LAB_DB_PASSWORD: run lab/up (it exports the lab's database password)");
+    let rt = rt();
+    let (server_id, echoed): (u32, String) = rt.block_on(async {
+        let opts = mysql_async::OptsBuilder::default()
+            .ip_or_hostname("127.0.0.1")
+            .tcp_port(t.port("aurora-writer"))
+            .user(Some("qpconsole"))
+            .pass(Some(password))
+            .prefer_socket(false);
+        // The estate is read from AWS first; until then the writer is not known.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut conn = loop {
+            match mysql_async::Conn::new(opts.clone()).await {
+                Ok(c) => break c,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        };
+        // A megabyte each way: sent as a literal, returned as the result.
+        let blob: String = (0..1_000_000)
+            .map(|i| (b'a' + (i % 26) as u8) as char)
+            .collect();
+        let row: (u32, String) = conn
+            .exec_first("SELECT @@server_id, ?", (blob.clone(),))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(row.1 == blob, "the megabyte came back changed");
+        conn.disconnect().await.unwrap();
+        (row.0, row.1[..10].to_string())
+    });
+    assert_eq!(server_id, 1, "the writer endpoint reaches the primary");
+    assert_eq!(echoed, "abcdefghij");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_closed_alone_and_the_other_tunnels_keep_going() {
+    let _alone = common::lab::alone();
+    // A server that pours data into every connection (the port the lab's bastion lets through
+    // for benchmarks).
+    let flood = std::net::TcpListener::bind("127.0.0.1:47121")
+        .expect("127.0.0.1:47121 is free (the lab's benchmark port)");
+    std::thread::spawn(move || {
+        for conn in flood.incoming() {
+            let Ok(mut conn) = conn else { return };
+            std::thread::spawn(move || {
+                let chunk = vec![7u8; 1 << 20];
+                while conn.write_all(&chunk).is_ok() {}
+            });
+        }
+    });
+    let mut cfg = common::lab::config().estates["qualitypost"].clone();
+    cfg.tunnels.push(qpconsole::config::TunnelConfig {
+        name: "flood".into(),
+        remote: "127.0.0.1:47121".into(),
+        local_port: 0,
+    });
+    let w = Watched::start_with(cfg, &["web", "flood"]);
+    let flood_port = w.wait("the flood tunnel", Duration::from_secs(15), |b| {
+        let f = b.forwards.iter().find(|f| f.name == "flood")?;
+        (f.state == qpconsole::estate::ForwardState::Listening)
+            .then(|| f.local.rsplit(':').next()?.parse::<u16>().ok())
+            .flatten()
+    });
+    // Connect and never read.
+    let _stalled = TcpStream::connect(("127.0.0.1", flood_port)).unwrap();
+    let until = Instant::now() + Duration::from_secs(8);
+    while Instant::now() < until {
+        assert_eq!(
+            http_get(w.port, "/health").unwrap(),
+            b"ok",
+            "the web tunnel keeps going"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let error = w.wait(
+        "the stalled connection to be closed",
+        Duration::from_secs(30),
+        |b| {
+            b.forwards
+                .iter()
+                .find(|f| f.name == "flood")?
+                .last_error
+                .clone()
+        },
+    );
+    assert!(error.contains("left 32 MiB unread"), "{error}");
+    assert!(
+        w.most_attempts().is_none(),
+        "the session was never redialled"
+    );
+}

@@ -1,0 +1,72 @@
+//! The lab's state folder and ports, for the tests that run against it. A lab that is not up
+//! is a failure that says how to start it, never a skipped test.
+
+use std::path::PathBuf;
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+/// The lab is one set of servers for every suite of the test binary. A test that changes what
+/// the others see (fails the cluster over, restarts sshd, points an endpoint elsewhere) has it
+/// alone; a test that only reads shares it with the other readers.
+static LAB: RwLock<()> = RwLock::new(());
+
+/// The lab to change, alone: no other lab test runs meanwhile.
+pub fn alone() -> RwLockWriteGuard<'static, ()> {
+    LAB.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The lab to read, beside the other readers and never while a test changes it.
+pub fn shared() -> RwLockReadGuard<'static, ()> {
+    LAB.read().unwrap_or_else(|e| e.into_inner())
+}
+
+pub fn state() -> PathBuf {
+    let state = std::env::var_os("QPCONSOLE_LAB_STATE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            panic!("the lab is not up: run `eval \"$(lab/up)\"` first (lab/test does this for you)")
+        });
+    assert!(
+        state.join("sshd-bastion.pid").exists(),
+        "the lab's bastion sshd is not running: run lab/up again (it starts sshd since the bastion tests)"
+    );
+    state
+}
+
+/// A file of the lab's ssh folder: keys, known_hosts, the client config, the agent socket.
+pub fn ssh(file: &str) -> PathBuf {
+    state().join("ssh").join(file)
+}
+
+/// A lab port from its `QPCONSOLE_LAB_*_PORT` variable, else its default.
+pub fn port(var: &str, default: u16) -> u16 {
+    std::env::var(var)
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The lab's console config, as `lab/up` wrote it.
+pub fn config() -> qpconsole::config::Config {
+    let path = state().join("qpconsole.toml");
+    qpconsole::config::files::parse_config(&path, &std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// `qpconsole ARGS` on the lab's config (or `config`), with its log in a fresh folder (the
+/// folder is returned too, for tests that read the log) and without the user's ssh-agent.
+pub fn qpconsole(
+    args: &[&str],
+    config: Option<&std::path::Path>,
+    env: &[(&str, &str)],
+) -> (std::process::Output, tempfile::TempDir) {
+    let log = tempfile::tempdir().unwrap();
+    let default = state().join("qpconsole.toml");
+    let out = std::process::Command::new(super::bin())
+        .args(args)
+        .env("QPCONSOLE_CONFIG", config.unwrap_or(&default))
+        .env("QPCONSOLE_LOG_DIR", log.path())
+        .env_remove("SSH_AUTH_SOCK")
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    (out, log)
+}

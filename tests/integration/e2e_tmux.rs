@@ -1,0 +1,378 @@
+//! The real binary in a real terminal (tmux): start on the demo, press keys, read the screen,
+//! quit, and find the terminal back in its normal mode, also after SIGTERM.
+//!
+//! Each test runs its own tmux server on a private socket and kills only that server.
+
+use crate::common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+    /// The lab, for the tests that run on it: held until the pane is gone.
+    _lab: Option<std::sync::RwLockReadGuard<'static, ()>>,
+}
+
+impl Tmux {
+    /// Starts `qpconsole ARGS` in a 120x40 pane; when it exits the pane's shell prints its exit
+    /// code and the terminal settings, then waits to be read.
+    fn start(name: &str, args: &str) -> Tmux {
+        Self::start_with(name, "unset QPCONSOLE_CONFIG;", args, None)
+    }
+
+    /// As `start`, on the lab's estate (its config and AWS endpoints come from the lab's
+    /// environment, which the tmux server inherits).
+    fn start_on_lab(name: &str, args: &str) -> Tmux {
+        let lab = common::lab::shared();
+        let config = common::lab::state().join("qpconsole.toml");
+        Self::start_with(
+            name,
+            &format!("export QPCONSOLE_CONFIG='{}';", config.display()),
+            args,
+            Some(lab),
+        )
+    }
+
+    fn start_with(
+        name: &str,
+        prelude: &str,
+        args: &str,
+        lab: Option<std::sync::RwLockReadGuard<'static, ()>>,
+    ) -> Tmux {
+        assert!(
+            Command::new("tmux")
+                .arg("-V")
+                .output()
+                .is_ok_and(|o| o.status.success()),
+            "tmux is not installed: run lab/install (or apt-get install tmux)"
+        );
+        let config = tempfile::tempdir().unwrap();
+        let logs = tempfile::tempdir().unwrap();
+        let socket = format!("qpconsole-e2e-{}-{name}", std::process::id());
+        let script = format!(
+            "{prelude} QPCONSOLE_CONFIG_DIR='{}' QPCONSOLE_LOG_DIR='{}' '{}' {args}; echo \"EXIT=$?\"; stty -a; echo STTY-END; sleep 60",
+            config.path().display(),
+            logs.path().display(),
+            common::bin()
+        );
+        let t = Tmux {
+            socket,
+            _dirs: (config, logs),
+            _lab: lab,
+        };
+        t.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "40",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p"])
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        for k in keys {
+            self.tmux(&["send-keys", k]);
+        }
+    }
+
+    /// Waits until the screen shows `text` (the console draws asynchronously).
+    fn wait_for(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "never saw {text:?}; screen:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The pid of the console: the only child of the pane's shell.
+    fn console_pid(&self) -> String {
+        let shell = self.tmux(&["display-message", "-p", "#{pane_pid}"]);
+        let out = Command::new("pgrep")
+            .args(["-P", shell.trim()])
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .next()
+            .expect("console running")
+            .to_string()
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+/// After the console exits: its exit code, and cooked mode back (echo and canonical input on).
+fn assert_terminal_restored(t: &Tmux, code: i32) {
+    let screen = t.wait_for("STTY-END");
+    assert!(screen.contains(&format!("EXIT={code}")), "{screen}");
+    let stty = screen.split("EXIT=").nth(1).unwrap();
+    let words: Vec<&str> = stty.split_whitespace().collect();
+    for flag in ["icanon", "echo", "isig", "icrnl", "opost"] {
+        assert!(words.contains(&flag), "{flag} is off after exit:\n{screen}");
+    }
+    assert!(
+        !screen.contains("Overview"),
+        "still on the console's screen:\n{screen}"
+    );
+}
+
+#[test]
+fn navigate_the_demo_and_quit_leaves_the_terminal_as_it_was() {
+    let t = Tmux::start("nav", "--demo --demo-seed 3");
+    let screen = t.wait_for("Overview");
+    assert!(screen.contains("DEMO"), "{screen}");
+    assert!(screen.contains("qualitypost"), "{screen}");
+    assert!(screen.contains("Aurora cluster"), "{screen}");
+
+    t.keys(&["2"]);
+    t.wait_for("qualitypost-aurora-1");
+    t.wait_for("writer");
+
+    t.keys(&["?"]);
+    t.wait_for("Show key bindings");
+    t.keys(&["Escape"]);
+
+    t.keys(&[":", "vpn", "Enter"]);
+    t.wait_for("qualitypost-office");
+
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn termination_signals_restore_the_terminal() {
+    for signal in ["TERM", "INT", "HUP"] {
+        let t = Tmux::start(&format!("sig{signal}"), "--demo");
+        t.wait_for("Overview");
+        let pid = t.console_pid();
+        let status = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_terminal_restored(&t, 0);
+    }
+}
+
+#[test]
+fn a_terminal_too_small_gets_a_message_not_a_crash() {
+    let t = Tmux::start("small", "--demo");
+    t.wait_for("Overview");
+    t.tmux(&["resize-window", "-x", "60", "-y", "20"]);
+    t.wait_for("Terminal too small");
+    t.tmux(&["resize-window", "-x", "120", "-y", "40"]);
+    t.wait_for("Overview");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn a_shell_on_a_phoenix_instance_runs_there_and_the_console_comes_back() {
+    let t = Tmux::start_on_lab("shell", "");
+    t.wait_for("connected");
+    t.keys(&["3"]);
+    t.wait_for("phoenix-a");
+    t.keys(&["s"]);
+    // The remote prompt replaces the console on the main screen.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while t.screen().contains("Phoenix fleet") {
+        assert!(Instant::now() < deadline, "no shell: {}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys(&["echo jumped-$((6*7)) on $SSH_CONNECTION", "Enter"]);
+    let screen = t.wait_for("jumped-42 on");
+    let instance_port = common::lab::port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111);
+    assert!(
+        screen.contains(&format!(" 127.0.0.1 {instance_port}")),
+        "the instance's sshd answered: {screen}"
+    );
+    // Window size changes reach the remote PTY.
+    t.tmux(&["resize-window", "-x", "100", "-y", "30"]);
+    std::thread::sleep(Duration::from_millis(300));
+    t.keys(&["stty size", "Enter"]);
+    t.wait_for("30 100");
+    t.keys(&["exit", "Enter"]);
+    let screen = t.wait_for("ended (exit 0)");
+    assert!(
+        screen.contains("Phoenix fleet"),
+        "the console is back: {screen}"
+    );
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn the_tunnel_command_asks_for_a_passphrase_on_the_terminal_without_echo() {
+    let lab = common::lab::shared();
+    let ssh = common::lab::state().join("ssh");
+    let dir = tempfile::tempdir().unwrap();
+    // The lab's bastion, with only the encrypted key to log in with.
+    let port = common::lab::port("QPCONSOLE_LAB_BASTION_PORT", 47110);
+    let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
+    std::fs::write(
+        dir.path().join("config"),
+        format!(
+            "Host enc-bastion\n  HostName 127.0.0.1\n  Port {port}\n  User {}\n  IdentityFile {}\n  IdentitiesOnly yes\n",
+            user.trim(),
+            ssh.join("client_enc_ed25519").display()
+        ),
+    )
+    .unwrap();
+    let http = common::lab::port("QPCONSOLE_LAB_HTTP_PORT", 47120);
+    std::fs::write(
+        dir.path().join("qpconsole.toml"),
+        format!(
+            "[estates.lab]\nregion = \"us-east-1\"\naurora_cluster = \"qualitypost-aurora\"\nbastion = \"enc-bastion\"\nssh_config = \"{}\"\nknown_hosts = \"{}\"\n\n[[estates.lab.tunnels]]\nname = \"web\"\nremote = \"127.0.0.1:{http}\"\n",
+            dir.path().join("config").display(),
+            ssh.join("known_hosts").display()
+        ),
+    )
+    .unwrap();
+    let t = Tmux::start_with(
+        "passphrase",
+        &format!(
+            "unset SSH_AUTH_SOCK; export QPCONSOLE_CONFIG='{}';",
+            dir.path().join("qpconsole.toml").display()
+        ),
+        "tunnel web",
+        Some(lab),
+    );
+    t.wait_for("Key passphrase:");
+    let passphrase = std::fs::read_to_string(ssh.join("passphrase")).unwrap();
+    t.tmux(&["send-keys", "-l", passphrase.trim()]);
+    t.keys(&["Enter"]);
+    let screen = t.wait_for("bastion enc-bastion: connected");
+    assert!(
+        screen.contains("tunnel web listening on 127.0.0.1:"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains(passphrase.trim()),
+        "the passphrase must not be echoed: {screen}"
+    );
+    let pid = t.console_pid();
+    assert!(
+        Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    t.wait_for("EXIT=0");
+}
+
+#[test]
+fn a_tunnel_opened_from_the_bastion_view_carries_traffic_and_closes_again() {
+    let t = Tmux::start_on_lab("tunnel", "");
+    t.wait_for("connected");
+    t.keys(&["7"]);
+    t.wait_for("web");
+    // The first forward of the lab is `web`, to its HTTP server.
+    t.keys(&["o"]);
+    let screen = t.wait_for("tunnel web listening on 127.0.0.1:");
+    let port: u16 = screen
+        .split("tunnel web listening on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port on screen: {screen}"));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    use std::io::{Read, Write};
+    s.write_all(b"GET /health HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    assert!(
+        answer.starts_with("HTTP/1.0 200") && answer.ends_with("ok"),
+        "{answer}"
+    );
+    // The view counts what went through.
+    t.wait_for(" B ");
+    t.keys(&["o"]);
+    t.wait_for("tunnel web closed");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the port is let go"
+    );
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+#[test]
+fn the_cluster_view_shows_which_node_each_endpoint_reaches() {
+    let t = Tmux::start_on_lab("checks", "");
+    t.wait_for("connected");
+    t.keys(&["2"]);
+    // The first round runs once the cluster is described; `c` asks for another.
+    let screen = t.wait_for("(server_id 2)");
+    assert!(screen.contains("(server_id 1)"), "{screen}");
+    assert!(screen.contains("✔ rw"), "member checks: {screen}");
+    t.keys(&["c"]);
+    t.wait_for("checking the endpoints");
+    t.keys(&["3"]);
+    t.wait_for("200 ");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}
+
+/// A resize on the DEMO estate as a user does it: the plan is shown and waits for the group's
+/// name (a production estate), runs with its progress above the footer, and `X` stops it.
+#[test]
+fn a_demo_resize_shows_its_plan_runs_with_progress_and_cancels() {
+    let t = Tmux::start("plan", "--demo");
+    t.wait_for("Overview");
+    t.keys(&[":", "resize phoenix m6i.large", "Enter"]);
+    let screen = t.wait_for("Resize the Phoenix fleet to m6i.large?");
+    assert!(
+        screen.contains("(MinHealthyPercentage 50)"),
+        "the refresh keeps a zone serving: {screen}"
+    );
+    t.keys(&["phoenix", "Enter"]);
+    let screen = t.wait_for("▶ Resize the Phoenix fleet to m6i.large");
+    assert!(screen.contains("step 3/3"), "{screen}");
+    t.keys(&["X"]);
+    t.wait_for("cancelled while step 3 of 3 waited");
+    t.keys(&["q"]);
+    assert_terminal_restored(&t, 0);
+}

@@ -1,0 +1,537 @@
+//! Keys as a user presses them: through the keymap to actions and the state the screen shows.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use qpconsole::app::{App, Effect, View};
+use qpconsole::source::demo::{DemoEstate, Scenario};
+use qpconsole::source::{Change, Request};
+use qpconsole::ui::keymap::Mode;
+
+use crate::common;
+
+fn app_with(keymap: &str, user_dir: &std::path::Path) -> App {
+    common::demo_app(keymap, user_dir, Scenario::Steady, (120, 40))
+}
+
+fn app() -> App {
+    app_with("default", tempfile::tempdir().unwrap().path())
+}
+
+fn press(app: &mut App, keys: &str) -> Vec<Effect> {
+    keys.split_whitespace()
+        .flat_map(|k| {
+            let chord = qpconsole::ui::keymap::Chord::parse(k).unwrap();
+            app.handle_key(KeyEvent::new(chord.code, chord.mods))
+        })
+        .collect()
+}
+
+/// The DEMO estate answers what the app asked of its source (a plan, a run), as the running
+/// source would; returns what was asked.
+fn serve(app: &mut App, demo: &mut DemoEstate, effects: Vec<Effect>) -> Vec<Request> {
+    let mut asked = Vec::new();
+    for e in effects {
+        if let Effect::Source(request) = e {
+            for update in demo.request(&request) {
+                app.apply(update);
+            }
+            asked.push(request);
+        }
+    }
+    asked
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+}
+
+#[test]
+fn numbers_tab_enter_and_esc_move_between_views_with_breadcrumbs() {
+    let mut app = app();
+    assert_eq!(app.view(), View::Overview);
+    press(&mut app, "3");
+    assert_eq!(app.views, [View::Overview, View::Phoenix]);
+    press(&mut app, "tab");
+    assert_eq!(app.view(), View::Waf);
+    press(&mut app, "shift-tab shift-tab");
+    assert_eq!(app.view(), View::Cluster);
+    press(&mut app, "esc");
+    assert_eq!(app.views, [View::Overview]);
+    // Enter on the overview drills into the selected tile: right, down moves in the grid.
+    press(&mut app, "right enter");
+    assert_eq!(app.view(), View::Phoenix);
+    press(&mut app, "esc down enter");
+    assert_eq!(
+        app.view(),
+        View::Backups,
+        "tile below Phoenix in a 3-column grid"
+    );
+}
+
+#[test]
+fn arrows_move_the_selection_and_stop_at_the_ends() {
+    let mut app = app();
+    press(&mut app, "2 down");
+    assert_eq!(app.table(View::Cluster).selected, 1);
+    press(&mut app, "down down down");
+    assert_eq!(
+        app.table(View::Cluster).selected,
+        1,
+        "two members: stays on the last"
+    );
+    press(&mut app, "home");
+    assert_eq!(app.table(View::Cluster).selected, 0);
+}
+
+#[test]
+fn the_palette_suggests_what_each_target_can_be_resized_to() {
+    let mut app = app();
+    let candidates = |app: &App| qpconsole::app::palette::candidates(app);
+    press(&mut app, ":");
+    type_text(&mut app, "resize ");
+    let targets = candidates(&app);
+    for t in [
+        "resize qualitypost-aurora-1",
+        "resize qualitypost-aurora-2",
+        "resize phoenix",
+        "resize phoenix-a",
+        "resize phoenix-b",
+    ] {
+        assert!(targets.contains(&t.to_string()), "{t} in {targets:?}");
+    }
+    type_text(&mut app, "qualitypost-aurora-2 db.r7g.4");
+    assert_eq!(
+        candidates(&app),
+        ["resize qualitypost-aurora-2 db.r7g.4xlarge"],
+        "the cluster's classes"
+    );
+    press(&mut app, "ctrl-u");
+    type_text(&mut app, "resize phoenix m6i.");
+    assert_eq!(
+        candidates(&app),
+        [
+            "resize phoenix m6i.large",
+            "resize phoenix m6i.xlarge",
+            "resize phoenix m6i.2xlarge"
+        ],
+        "instance types for Phoenix"
+    );
+}
+
+#[test]
+fn the_palette_completes_and_runs_commands() {
+    let mut app = app();
+    press(&mut app, ":");
+    assert_eq!(app.mode, Mode::Palette);
+    type_text(&mut app, "es");
+    assert_eq!(qpconsole::app::palette::candidates(&app), ["estate"]);
+    press(&mut app, "tab");
+    assert_eq!(app.palette.input, "estate ");
+    type_text(&mut app, "f");
+    assert_eq!(qpconsole::app::palette::candidates(&app), ["estate fesa"]);
+    let effects = press(&mut app, "tab enter");
+    assert_eq!(effects, [Effect::SwitchEstate("fesa".into())]);
+    assert_eq!(app.mode, Mode::Normal);
+
+    press(&mut app, ":");
+    type_text(&mut app, "vpn");
+    press(&mut app, "enter");
+    assert_eq!(app.view(), View::Vpn, "a view name alone opens it");
+
+    press(&mut app, ":");
+    type_text(&mut app, "bogus");
+    press(&mut app, "enter");
+    let msg = app.message.clone().unwrap();
+    assert!(
+        msg.text.starts_with("unknown command 'bogus'"),
+        "{}",
+        msg.text
+    );
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn the_filter_narrows_the_table_and_esc_clears_it() {
+    let mut app = app();
+    press(&mut app, "3 /");
+    assert_eq!(app.mode, Mode::Filter);
+    type_text(&mut app, "1b");
+    assert_eq!(app.filter(View::Phoenix), "1b");
+    let rows = qpconsole::app::rows::instances(&app);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].az, "us-east-1b");
+    press(&mut app, "enter");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(app.filter(View::Phoenix), "1b", "enter keeps the filter");
+    press(&mut app, "esc");
+    assert_eq!(app.filter(View::Phoenix), "");
+    assert_eq!(
+        app.view(),
+        View::Phoenix,
+        "the first esc only clears the filter"
+    );
+}
+
+#[test]
+fn help_opens_scrolls_and_closes_and_q_quits() {
+    let mut app = app();
+    press(&mut app, "?");
+    assert_eq!(app.mode, Mode::Help);
+    press(&mut app, "down down");
+    assert_eq!(app.help_scroll, 2);
+    press(&mut app, "esc");
+    assert_eq!(app.mode, Mode::Normal);
+    assert_eq!(press(&mut app, "q"), [Effect::Quit]);
+    assert!(app.quit);
+}
+
+#[test]
+fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_production() {
+    let (mut app, mut demo) = common::demo_pair(
+        "default",
+        tempfile::tempdir().unwrap().path(),
+        Scenario::Steady,
+        (120, 40),
+    );
+    assert!(
+        app.production,
+        "the example marks qualitypost as production"
+    );
+    let effects = press(&mut app, "2 down F");
+    assert_eq!(
+        serve(&mut app, &mut demo, effects),
+        [Request::Plan(Change::Failover {
+            target: Some("qualitypost-aurora-2".into())
+        })],
+        "F plans a failover to the selected reader"
+    );
+    assert_eq!(app.mode, Mode::Confirm);
+    let confirm = app.confirm.clone().unwrap();
+    assert_eq!(
+        confirm.title,
+        "Fail over qualitypost-aurora to qualitypost-aurora-2?"
+    );
+    assert!(!confirm.on_confirm, "the dialog starts on Cancel");
+    let text = confirm.lines.join("\n");
+    assert!(
+        text.contains(
+            "1. fail over qualitypost-aurora to qualitypost-aurora-2 (about 30 s without a writer)"
+        ),
+        "{text}"
+    );
+    // Enter on Cancel cancels.
+    assert!(press(&mut app, "enter").is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+
+    let effects = press(&mut app, "F");
+    serve(&mut app, &mut demo, effects);
+    press(&mut app, "tab");
+    assert!(app.confirm.as_ref().unwrap().on_confirm);
+    assert!(
+        press(&mut app, "enter").is_empty(),
+        "not before the id is typed"
+    );
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("type qualitypost-aurora to confirm")
+    );
+    let effects = press(&mut app, "esc F");
+    serve(&mut app, &mut demo, effects);
+    // The id has a `y`, which the confirm keymap binds to "yes": while typing it is text.
+    type_text(&mut app, "qualitypost-auror");
+    assert!(!app.confirm.as_ref().unwrap().on_confirm);
+    assert_eq!(app.mode, Mode::Confirm);
+    type_text(&mut app, "a");
+    assert!(
+        app.confirm.as_ref().unwrap().on_confirm,
+        "the full id moves the focus to Confirm"
+    );
+    let effects = press(&mut app, "enter");
+    let asked = serve(&mut app, &mut demo, effects);
+    assert!(
+        matches!(&asked[..], [Request::Run(plan)] if plan.title == "Fail over qualitypost-aurora to qualitypost-aurora-2"),
+        "{asked:?}"
+    );
+    let progress = app.plan.as_ref().expect("the running plan is shown");
+    assert_eq!(
+        (progress.index, progress.total),
+        (1, 2),
+        "the failover call is made"
+    );
+}
+
+#[test]
+fn a_running_plan_can_be_cancelled_between_steps() {
+    let (mut app, mut demo) = common::demo_pair(
+        "default",
+        tempfile::tempdir().unwrap().path(),
+        Scenario::Steady,
+        (120, 40),
+    );
+    app.production = false;
+    assert!(press(&mut app, "X").is_empty(), "nothing runs yet");
+    assert_eq!(app.message.as_ref().unwrap().text, "no plan is running");
+    press(&mut app, ":");
+    type_text(&mut app, "reboot qualitypost-aurora-2");
+    let effects = press(&mut app, "enter");
+    serve(&mut app, &mut demo, effects);
+    assert_eq!(
+        app.confirm.as_ref().unwrap().title,
+        "Reboot qualitypost-aurora-2 (reader)?"
+    );
+    let effects = press(&mut app, "y");
+    serve(&mut app, &mut demo, effects);
+    let running = app.plan.clone().expect("the plan's progress is shown");
+    assert_eq!(
+        (running.index, running.total),
+        (1, 2),
+        "rebooted, now waiting"
+    );
+    // While it runs, quitting asks first and switching estates is refused.
+    assert!(press(&mut app, "q").is_empty());
+    assert_eq!(
+        app.confirm.as_ref().unwrap().title,
+        "Quit while a plan runs?"
+    );
+    assert!(!app.quit);
+    press(&mut app, "esc :");
+    type_text(&mut app, "estate qpflex");
+    assert!(press(&mut app, "enter").is_empty());
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("a plan is running on qualitypost"),
+        "{:?}",
+        app.message
+    );
+    let effects = press(&mut app, "X");
+    assert_eq!(serve(&mut app, &mut demo, effects), [Request::Cancel]);
+    demo.advance_to(demo.now() + chrono::Duration::seconds(5));
+    app.apply(qpconsole::source::Update::Progress(
+        demo.progress().unwrap(),
+    ));
+    assert!(app.plan.is_none(), "the progress row is gone");
+    let m = app.message.as_ref().unwrap();
+    assert!(
+        m.text.starts_with("cancelled while step 2 of 2 waited"),
+        "{}",
+        m.text
+    );
+}
+
+#[test]
+fn read_only_removes_mutating_actions_and_leaving_it_asks() {
+    let mut app = app();
+    press(&mut app, "ctrl-o");
+    assert!(app.readonly);
+    assert!(press(&mut app, "2 F").is_empty());
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(
+        app.message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("read-only: failover is disabled")
+    );
+    press(&mut app, ":");
+    type_text(&mut app, "fail");
+    assert!(
+        qpconsole::app::palette::candidates(&app).is_empty(),
+        "not offered in read-only"
+    );
+    press(&mut app, "esc ctrl-o");
+    assert_eq!(app.mode, Mode::Confirm);
+    press(&mut app, "tab enter");
+    assert!(!app.readonly);
+}
+
+#[test]
+fn a_user_keymap_rebinds_quit_and_vim_sequences_work() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("keymaps")).unwrap();
+    std::fs::write(
+        dir.path().join("keymaps/vim.toml"),
+        "[normal]\nq = \"unbind\"\nZ = { run = \"quit\", desc = \"Quit\" }\n",
+    )
+    .unwrap();
+    let mut app = app_with("vim", dir.path());
+    assert!(press(&mut app, "q").is_empty());
+    assert!(!app.quit);
+    press(&mut app, "3 j");
+    assert_eq!(app.table(View::Phoenix).selected, 1);
+    press(&mut app, "g g");
+    assert_eq!(app.table(View::Phoenix).selected, 0);
+    assert_eq!(press(&mut app, "Z"), [Effect::Quit]);
+}
+
+/// The demo app as if it were live, for the keys that hand work to a real bastion.
+fn live_app() -> App {
+    let mut app = app();
+    app.source = qpconsole::source::SourceKind::Live;
+    app
+}
+
+#[test]
+fn tunnel_and_shell_keys_hand_work_to_the_bastion_of_a_live_estate() {
+    use qpconsole::bastion::Command as Bastion;
+    let mut app = live_app();
+    press(&mut app, "7");
+    // The selected forward is listening in this picture, so `o` closes it.
+    let first = app.estate.bastion.forwards[0].clone();
+    assert_eq!(
+        press(&mut app, "o"),
+        [Effect::Bastion(Bastion::Close(first.name.clone()))]
+    );
+    assert_eq!(press(&mut app, "R"), [Effect::Bastion(Bastion::Reconnect)]);
+    press(&mut app, ":");
+    type_text(&mut app, "tunnel-open aurora-reader");
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Bastion(Bastion::Open("aurora-reader".into()))]
+    );
+
+    press(&mut app, "3");
+    let instance = app.estate.phoenix.data.as_ref().unwrap().instances[0].clone();
+    assert_eq!(
+        press(&mut app, "s"),
+        [Effect::Shell {
+            instance: instance.id.clone(),
+            address: instance.private_ip.clone()
+        }]
+    );
+    // Outside their views the keys say where they work.
+    press(&mut app, "2");
+    assert!(press(&mut app, "s").is_empty());
+    assert!(app.message.as_ref().unwrap().text.contains("Phoenix view"));
+    assert!(press(&mut app, "o").is_empty());
+    assert!(app.message.as_ref().unwrap().text.contains("Bastion view"));
+}
+
+#[test]
+fn read_only_removes_the_shell_and_the_demo_says_its_bastion_is_simulated() {
+    let mut app = live_app();
+    press(&mut app, "ctrl-o 3");
+    assert!(press(&mut app, "s").is_empty());
+    assert!(
+        app.message.as_ref().unwrap().text.contains("read-only"),
+        "{:?}",
+        app.message
+    );
+
+    let mut demo = app_with("default", tempfile::tempdir().unwrap().path());
+    press(&mut demo, "7");
+    assert!(press(&mut demo, "o").is_empty());
+    assert!(
+        demo.message
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("DEMO bastion is simulated")
+    );
+}
+
+#[test]
+fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was_open() {
+    let mut app = live_app();
+    press(&mut app, ":");
+    type_text(&mut app, "tunnel-op");
+    app.show_prompt(&qpconsole::bastion::Question::HostKey {
+        host: "[127.0.0.1]:47110".into(),
+        key: "ED25519 SHA256:abc".into(),
+        known_hosts: "/tmp/known_hosts".into(),
+    });
+    assert_eq!(app.mode, Mode::Prompt);
+    // While the question is open, keys are its text, not palette input.
+    type_text(&mut app, "yes");
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Answer(Some("yes".into()))]
+    );
+    assert_eq!(app.mode, Mode::Palette);
+    assert_eq!(app.palette.input, "tunnel-op");
+    // Esc declines.
+    app.show_prompt(&qpconsole::bastion::Question::Passphrase {
+        key: "/tmp/id".into(),
+    });
+    assert_eq!(press(&mut app, "esc"), [Effect::Answer(None)]);
+    assert_eq!(app.mode, Mode::Palette);
+
+    // An unfinished plan offered at start while a passphrase is asked waits behind it.
+    press(&mut app, "esc");
+    app.show_prompt(&qpconsole::bastion::Question::Passphrase {
+        key: "/tmp/id".into(),
+    });
+    let cluster = app.estate.cluster.data.clone().unwrap();
+    let plan = qpconsole::ops::plan::failover(&cluster, None, "p1".into(), "qualitypost").unwrap();
+    app.apply(qpconsole::source::Update::Unfinished {
+        plan: Box::new(plan),
+        summary: "1 of 2 steps done".into(),
+    });
+    assert_eq!(app.mode, Mode::Prompt, "the question keeps the keyboard");
+    type_text(&mut app, "secret");
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Answer(Some("secret".into()))]
+    );
+    assert_eq!(app.mode, Mode::Confirm);
+    assert!(app.confirm.as_ref().unwrap().title.starts_with("Resume"));
+}
+
+#[test]
+fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
+    let mut app = live_app();
+    let writer = app
+        .estate
+        .cluster
+        .data
+        .as_ref()
+        .unwrap()
+        .writer()
+        .unwrap()
+        .id
+        .clone();
+    press(&mut app, ":");
+    type_text(&mut app, &format!("resize {writer} db.r6g.2xlarge"));
+    let change = Change::Resize {
+        target: writer.clone(),
+        size: "db.r6g.2xlarge".into(),
+    };
+    assert_eq!(
+        press(&mut app, "enter"),
+        [Effect::Source(Request::Plan(change))],
+        "the live source makes the plan from AWS"
+    );
+    // The plan the live source answers with, made from the same cluster.
+    let plan = qpconsole::ops::plan::aurora_resize(
+        app.estate.cluster.data.as_ref().unwrap(),
+        &writer,
+        "db.r6g.2xlarge",
+        &[],
+        &qpconsole::ops::plan::ResizeOptions::NOW,
+        "p1".into(),
+        "qualitypost",
+    )
+    .unwrap();
+    app.apply(qpconsole::source::Update::Planned(Box::new(plan)));
+    let confirm = app.confirm.as_ref().expect("a confirmation");
+    let text = confirm.lines.join("\n");
+    let failover = text.find("fail over").expect(&text);
+    let first_resize = text.find("resize reader").expect(&text);
+    assert!(
+        first_resize < failover,
+        "a reader is resized before the failover:\n{text}"
+    );
+    assert!(text.contains("about 30 s without a writer"), "{text}");
+    assert_eq!(
+        confirm.require_typed.as_deref(),
+        Some(writer.as_str()),
+        "production"
+    );
+}

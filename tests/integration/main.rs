@@ -1,0 +1,17 @@
+//! Every integration suite in one test binary, a module each, so that the aws-sdk crates and
+//! russh are linked once rather than once per suite. Suites that use the lab share its servers
+//! through `common::lab`'s lock.
+
+mod common;
+
+mod aws_via_bastion;
+mod bastion_lab;
+mod check_config;
+mod checks_lab;
+mod e2e_tmux;
+mod fleet_ops_lab;
+mod keys;
+mod live_lab;
+mod ops_lab;
+mod snapshots;
+mod status;

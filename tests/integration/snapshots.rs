@@ -1,0 +1,401 @@
+//! The screen as a user sees it: every view at the largest and smallest supported sizes, the
+//! overlays, and the states that must stand out (read-only, degraded, critical, no data).
+//! The clock, the demo's seed and the terminal size are fixed, so every frame is reproducible.
+
+use chrono::Duration;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use qpconsole::app::{App, Confirm, Effect, Level, Message, View};
+use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
+use qpconsole::source::{SourceKind, Update};
+use qpconsole::ui::keymap::{Keymap, Mode};
+use qpconsole::ui::theme::Theme;
+
+use crate::common;
+
+use common::start;
+
+fn app_in(scenario: Scenario, size: (u16, u16)) -> App {
+    // An empty user directory, so only the shipped presets load.
+    common::demo_app(
+        "default",
+        tempfile::tempdir().unwrap().path(),
+        scenario,
+        size,
+    )
+}
+
+fn app(size: (u16, u16)) -> App {
+    app_in(Scenario::Steady, size)
+}
+
+fn draw(app: &App) -> Terminal<TestBackend> {
+    let (w, h) = app.viewport;
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| qpconsole::ui::render(app, f)).unwrap();
+    terminal
+}
+
+/// The app with `view` opened from the overview, as a user would get there.
+fn showing(view: View, size: (u16, u16)) -> App {
+    let mut app = app(size);
+    if view != View::Overview {
+        app.views.push(view);
+    }
+    app
+}
+
+macro_rules! view_snapshots {
+    ($($name:ident: $view:expr),+ $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                for (w, h) in [(120, 40), (80, 24)] {
+                    let app = showing($view, (w, h));
+                    insta::assert_snapshot!(format!("{}_{w}x{h}", stringify!($name)), draw(&app).backend());
+                }
+            }
+        )+
+    };
+}
+
+view_snapshots! {
+    overview: View::Overview,
+    cluster: View::Cluster,
+    phoenix: View::Phoenix,
+    waf: View::Waf,
+    vpn: View::Vpn,
+    backups: View::Backups,
+    bastion: View::Bastion,
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app((120, 40));
+    app.mode = Mode::Help;
+    insta::assert_snapshot!("help_120x40", draw(&app).backend());
+    app.help_scroll = 1000;
+    insta::assert_snapshot!("help_scrolled_to_end_120x40", draw(&app).backend());
+}
+
+#[test]
+fn palette_suggests_commands() {
+    let mut app = app((120, 40));
+    app.mode = Mode::Palette;
+    app.palette.input = "es".into();
+    insta::assert_snapshot!("palette_es_120x40", draw(&app).backend());
+    app.palette.input = "view ".into();
+    app.palette.selected = Some(2);
+    insta::assert_snapshot!("palette_view_selected_80x24", {
+        app.viewport = (80, 24);
+        draw(&app).backend().to_string()
+    });
+}
+
+#[test]
+fn filter_on_phoenix() {
+    let mut app = showing(View::Phoenix, (120, 40));
+    app.mode = Mode::Filter;
+    app.tables.entry(View::Phoenix).or_default().filter = "1b".into();
+    insta::assert_snapshot!("phoenix_filter_1b_120x40", draw(&app).backend());
+    app.tables.entry(View::Phoenix).or_default().filter = "nothing-like-this".into();
+    insta::assert_snapshot!("phoenix_filter_no_match_120x40", draw(&app).backend());
+}
+
+/// The question for a failover plan, as the console asks it on a production estate, with the
+/// cluster id half typed.
+fn failover_confirm(app: &App) -> Confirm {
+    let cluster = app.estate.cluster.data.as_ref().unwrap();
+    let plan = qpconsole::ops::plan::failover(
+        cluster,
+        Some("qualitypost-aurora-2"),
+        "p1".into(),
+        "qualitypost",
+    )
+    .unwrap();
+    let mut c = qpconsole::app::confirm::plan(app, plan);
+    c.typed = "qualitypost".into();
+    c
+}
+
+#[test]
+fn confirm_dialog() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = showing(View::Cluster, (w, h));
+        app.mode = Mode::Confirm;
+        app.production = true;
+        app.confirm = Some(failover_confirm(&app));
+        insta::assert_snapshot!(format!("confirm_failover_{w}x{h}"), draw(&app).backend());
+    }
+}
+
+#[test]
+fn readonly_banner() {
+    let mut app = app((120, 40));
+    app.readonly = true;
+    insta::assert_snapshot!("readonly_overview_120x40", draw(&app).backend());
+    insta::assert_snapshot!("readonly_overview_80x24", {
+        app.viewport = (80, 24);
+        draw(&app).backend().to_string()
+    });
+}
+
+#[test]
+fn degraded_overview_tunnel_down() {
+    let app = app_in(Scenario::TunnelDown, (120, 40));
+    insta::assert_snapshot!("overview_tunnel_down_120x40", draw(&app).backend());
+}
+
+#[test]
+fn critical_overview_writer_lost() {
+    let mut app = app_in(Scenario::WriterLost, (120, 40));
+    insta::assert_snapshot!("overview_writer_lost_120x40", draw(&app).backend());
+    app.views = vec![View::Overview, View::Cluster];
+    insta::assert_snapshot!("cluster_writer_lost_120x40", draw(&app).backend());
+}
+
+#[test]
+fn late_backups() {
+    let mut app = app_in(Scenario::BackupLate, (120, 40));
+    app.views = vec![View::Overview, View::Backups];
+    insta::assert_snapshot!("backups_late_120x40", draw(&app).backend());
+}
+
+#[test]
+fn area_with_an_error_and_no_data() {
+    let mut app = showing(View::Cluster, (120, 40));
+    app.estate.cluster = Default::default();
+    app.estate.cluster.record_error(
+        "AccessDenied: rds:DescribeDBClusters not allowed for profile qualitypost",
+        app.now,
+    );
+    insta::assert_snapshot!("cluster_error_no_data_120x40", draw(&app).backend());
+    app.views = vec![View::Overview];
+    insta::assert_snapshot!(
+        "overview_cluster_error_no_data_120x40",
+        draw(&app).backend()
+    );
+}
+
+#[test]
+fn stale_area_with_a_failing_refresh() {
+    let mut app = showing(View::Vpn, (120, 40));
+    app.now += Duration::minutes(10);
+    app.estate.vpn.record_error(
+        "RequestTimeout: ec2.us-east-1.amazonaws.com",
+        app.now - Duration::seconds(20),
+    );
+    insta::assert_snapshot!("vpn_stale_120x40", draw(&app).backend());
+}
+
+#[test]
+fn nothing_received_yet() {
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let keymap = Keymap::load("default", dir.path()).unwrap().value;
+    let theme = Theme::load("default", dir.path()).unwrap().value;
+    let app = App::new(config, "qpflex", SourceKind::Live, keymap, theme, start());
+    insta::assert_snapshot!("overview_waiting_120x40", draw(&app).backend());
+}
+
+#[test]
+fn no_bastion_configured() {
+    let mut app = showing(View::Bastion, (80, 24));
+    app.estate.bastion = Default::default();
+    insta::assert_snapshot!("bastion_not_configured_80x24", draw(&app).backend());
+}
+
+#[test]
+fn an_error_message_replaces_the_key_hints() {
+    let mut app = showing(View::Cluster, (80, 24));
+    app.message = Some(Message {
+        level: Level::Error,
+        text: "qualitypost-aurora-1 is the writer already; choose a reader: qualitypost-aurora-2"
+            .into(),
+    });
+    insta::assert_snapshot!("message_error_80x24", draw(&app).backend());
+}
+
+#[test]
+fn terminal_too_small() {
+    let app = app((60, 20));
+    insta::assert_snapshot!("too_small_60x20", draw(&app).backend());
+}
+
+#[test]
+fn any_size_renders_without_panic() {
+    let mut app = app((0, 0));
+    app.mode = Mode::Help;
+    for size in [
+        (0, 0),
+        (1, 1),
+        (79, 24),
+        (80, 23),
+        (80, 24),
+        (81, 25),
+        (300, 100),
+        (1000, 2),
+    ] {
+        for view in View::ALL {
+            app.views = vec![view];
+            app.viewport = size;
+            draw(&app);
+        }
+    }
+}
+
+/// Thousands of instances and dozens of members: the selection far down is on screen, and the
+/// table draws exactly the rows `visible_rows` promises.
+#[test]
+fn big_tables_scroll_to_the_selection() {
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let opts = DemoOptions {
+        seed: 42,
+        scenario: Scenario::Steady,
+    };
+    let demo = DemoEstate::scaled(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &opts,
+        start(),
+        5000,
+        40,
+    );
+    for size in [(120, 40), (80, 24)] {
+        let mut app = app(size);
+        app.apply(Update::Estate(Box::new(demo.estate())));
+        let views: [(View, Vec<String>, &str); 2] = [
+            (
+                View::Phoenix,
+                qpconsole::app::rows::instances(&app)
+                    .iter()
+                    .map(|i| i.id.clone())
+                    .collect(),
+                " i-0",
+            ),
+            (
+                View::Cluster,
+                qpconsole::app::rows::members(&app)
+                    .iter()
+                    .map(|m| m.id.clone())
+                    .collect(),
+                "│reader qualitypost-aurora-",
+            ),
+        ];
+        for (view, ids, row_marker) in views {
+            app.views = vec![View::Overview, view];
+            let last = ids.len() - 1;
+            let table = app.tables.entry(view).or_default();
+            table.selected = last;
+            table.offset = 0;
+            let screen = draw(&app).backend().to_string();
+            assert!(screen.contains(&ids[last]), "{view:?} {size:?}: {screen}");
+            assert!(
+                screen.contains(&format!("{}/{}", ids.len(), ids.len())),
+                "{screen}"
+            );
+            let drawn = screen.lines().filter(|l| l.contains(row_marker)).count();
+            assert_eq!(
+                drawn,
+                qpconsole::ui::visible_rows(view, size, app.plan.is_some()),
+                "{view:?} {size:?}: {screen}"
+            );
+        }
+    }
+}
+
+#[test]
+fn bastion_questions_hide_secrets_and_show_fingerprints() {
+    use qpconsole::bastion::Question;
+    let mut app = showing(View::Bastion, (100, 30));
+    app.show_prompt(&Question::Passphrase {
+        key: "/home/ops/.ssh/id_ed25519".into(),
+    });
+    for c in "s3cret".chars() {
+        app.handle_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    assert_eq!(app.prompt.as_ref().unwrap().input, "s3cret");
+    let screen = draw(&app).backend().to_string();
+    assert!(!screen.contains("s3cret"), "a passphrase is never echoed");
+    insta::assert_snapshot!("passphrase_prompt_100x30", draw(&app).backend());
+    let answered = app.handle_key(crossterm::event::KeyEvent::from(
+        crossterm::event::KeyCode::Enter,
+    ));
+    assert_eq!(answered, [Effect::Answer(Some("s3cret".into()))]);
+    assert_eq!(app.mode, Mode::Normal);
+    assert!(app.prompt.is_none());
+
+    let mut app = showing(View::Bastion, (100, 30));
+    app.show_prompt(&Question::HostKey {
+        host: "10.20.0.5".into(),
+        key: "ED25519 SHA256:WOwXsrp1d7sYwFTIvxRYtlNWJrpXPWp5r9Vc1YtbKI8".into(),
+        known_hosts: "/home/ops/.ssh/known_hosts".into(),
+    });
+    for c in "ye".chars() {
+        app.handle_key(crossterm::event::KeyEvent::from(
+            crossterm::event::KeyCode::Char(c),
+        ));
+    }
+    insta::assert_snapshot!("host_key_prompt_100x30", draw(&app).backend());
+}
+
+#[test]
+fn a_misrouted_writer_endpoint_stands_out() {
+    use qpconsole::estate::{CheckVerdict, EndpointKind};
+    let mut app = showing(View::Cluster, (120, 40));
+    let checks = app.estate.checks.data.as_mut().unwrap();
+    let writer = checks
+        .endpoints
+        .iter_mut()
+        .find(|c| c.kind == EndpointKind::Writer)
+        .unwrap();
+    writer.verdict = CheckVerdict::Misrouted;
+    writer.read_only = Some(true);
+    writer.reached = Some("qualitypost-aurora-2".into());
+    writer.error = Some("the writer endpoint reached a read-only node: writes will fail".into());
+    insta::assert_snapshot!("cluster_writer_misrouted_120x40", draw(&app).backend());
+}
+
+/// Four minutes into a Phoenix resize on the DEMO estate: the progress row above the footer
+/// shows the steps done, the clocks, what the refresh reports and how to cancel.
+#[test]
+fn a_running_plan_shows_its_progress_above_the_footer() {
+    use qpconsole::source::{Change, Request};
+    let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let mut demo = DemoEstate::new(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &DemoOptions {
+            seed: 42,
+            scenario: Scenario::Steady,
+        },
+        start(),
+    );
+    let Some(Update::Planned(plan)) = demo
+        .request(&Request::Plan(Change::Resize {
+            target: "phoenix".into(),
+            size: "m6i.large".into(),
+        }))
+        .pop()
+    else {
+        panic!("the demo plans a fleet resize");
+    };
+    demo.request(&Request::Run(plan));
+    demo.advance_to(start() + Duration::minutes(4));
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = showing(View::Phoenix, (w, h));
+        app.now = demo.now();
+        app.apply(Update::Estate(Box::new(demo.estate())));
+        app.apply(Update::Progress(demo.progress().unwrap()));
+        let screen = draw(&app).backend().to_string();
+        assert!(
+            screen.contains("▶ Resize the Phoenix fleet to m6i.large"),
+            "{screen}"
+        );
+        insta::assert_snapshot!(format!("plan_progress_{w}x{h}"), screen);
+    }
+}
