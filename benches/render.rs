@@ -8,14 +8,13 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{App, View};
+use qpconsole::app::App;
 use qpconsole::config::Config;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::estate::Estate;
+use qpconsole::input::View;
 use qpconsole::source::demo::{DemoEstate, DemoOptions};
 use qpconsole::source::{SourceKind, Update};
-use qpconsole::ui::keymap::Keymap;
-use qpconsole::ui::theme::Theme;
 
 /// The example config and a demo estate with 5,000 Phoenix instances and 40 DB instances.
 fn large_estate() -> (Config, Estate) {
@@ -42,8 +41,12 @@ fn large_app() -> App {
         config,
         "qualitypost",
         SourceKind::Demo,
-        Keymap::load("default", dir.path()).unwrap().value,
-        Theme::load("default", dir.path()).unwrap().value,
+        qpconsole::config::keymap::load("default", dir.path())
+            .unwrap()
+            .value,
+        qpconsole::config::theme::load("default", dir.path())
+            .unwrap()
+            .value,
         start(),
     );
     app.apply(Update::Estate(Box::new(estate)));
@@ -57,7 +60,7 @@ fn render_views(c: &mut Criterion) {
     for view in View::ALL {
         app.views = vec![View::Overview, view];
         // Deep in the table, so windowing (not the first rows) is what is measured.
-        app.dispatch(qpconsole::app::Action::Bottom);
+        app.dispatch(qpconsole::input::Action::Bottom);
         c.bench_function(&format!("render/{}", view.name()), |b| {
             b.iter(|| {
                 terminal.draw(|f| qpconsole::ui::render(&app, f)).unwrap();

@@ -6,6 +6,7 @@ use crate::estate::Role;
 use crate::ops::plan::Plan;
 
 use super::{Accept, App, Confirm};
+use crate::input::View;
 
 /// The question for a plan the source made.
 pub fn plan(app: &App, plan: Plan) -> Confirm {
@@ -91,11 +92,11 @@ pub fn leave_readonly(app: &App) -> Confirm {
 /// The Cluster view's selected member, if it has `role` (any role when None): `F` fails over to
 /// the selected reader, `B` reboots the selected member.
 pub fn selected_member(app: &App, role: Option<Role>) -> Option<String> {
-    if app.view() != super::View::Cluster {
+    if app.view() != View::Cluster {
         return None;
     }
     let rows = super::rows::members(app);
-    rows.get(app.table(super::View::Cluster).selected)
+    rows.get(app.table(View::Cluster).selected)
         .copied()
         .filter(|m| role.is_none_or(|r| m.role == r))
         .map(|m| m.id.clone())

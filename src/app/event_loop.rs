@@ -330,7 +330,7 @@ where
                     waiting.clear();
                     asking = None;
                     if app.prompt.take().is_some() {
-                        app.mode = crate::ui::keymap::Mode::Normal;
+                        app.mode = crate::input::keymap::Mode::Normal;
                     }
                     bastion = spawn_bastion(&mut app);
                     source = spawn(&app, &bastion);

@@ -1,7 +1,6 @@
 //! The app: its state, the actions that change it, and the event loop that wires the sources,
 //! the terminal and the render together.
 
-pub mod action;
 pub mod confirm;
 pub mod event_loop;
 pub mod palette;
@@ -10,5 +9,4 @@ pub mod state;
 pub mod terminal;
 pub mod update;
 
-pub use action::{Action, View};
 pub use state::{Accept, App, Confirm, Effect, Level, Message, Palette, Prompt, TableState};

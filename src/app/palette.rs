@@ -5,7 +5,7 @@ use crate::estate::cluster::AURORA_CLASSES;
 use crate::estate::phoenix::COMMON_TYPES;
 
 use super::App;
-use super::action::{COMMANDS, view_names};
+use crate::input::action::{COMMANDS, view_names};
 
 /// Full command lines that complete what has been typed, in a stable order.
 pub fn candidates(app: &App) -> Vec<String> {

@@ -5,7 +5,8 @@ use crate::estate::{
     Forward, Instance, Member, ProtectedResource, Tunnel, VpnConnection, WafRule, WebAcl,
 };
 
-use super::{App, View};
+use super::App;
+use crate::input::View;
 
 /// Case-insensitive match of `filter` against any of `fields`; an empty filter matches all.
 /// Allocation-free for ASCII, since it runs over every row of a 5,000-instance fleet per frame.

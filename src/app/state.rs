@@ -5,11 +5,11 @@ use std::collections::HashMap;
 
 use crate::config::{Config, EstateConfig};
 use crate::estate::{Estate, Rules, Timestamp};
+use crate::input::keymap::{Chord, Keymap, Mode};
 use crate::source::SourceKind;
-use crate::ui::keymap::{Chord, Keymap, Mode};
-use crate::ui::theme::Theme;
+use crate::theme::Theme;
 
-use super::View;
+use crate::input::View;
 
 /// Scroll and filter state of a view's main table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

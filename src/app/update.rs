@@ -7,12 +7,13 @@ use crate::bastion::{Command, Question, Report};
 use crate::estate::Role;
 use crate::estate::health::human_duration;
 use crate::estate::{AreaKind, ForwardState};
+use crate::input::keymap::{Chord, Lookup, Mode};
 use crate::ops::progress::Outcome;
 use crate::source::{Change, Request, SourceKind, Update};
 use crate::ui;
-use crate::ui::keymap::{Chord, Lookup, Mode};
 
-use super::{Accept, Action, App, Effect, Level, Message, Prompt, View, confirm, palette, rows};
+use super::{Accept, App, Effect, Level, Message, Prompt, confirm, palette, rows};
+use crate::input::{Action, View};
 
 impl App {
     /// Applies a source's report.

@@ -6,14 +6,31 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use russh::client::AuthResult;
+use russh::client::{AuthResult, Handle, Handler};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
+use russh::keys::ssh_key::Certificate;
 use russh::keys::{PrivateKey, PrivateKeyWithHashAlg};
+use thiserror::Error;
 
 use super::destination::Hop;
 use super::prompt::{Prompter, Question};
-use super::session::{DialError, Session, Settings, certificate};
+
+/// What a hop may be authenticated with, besides its identity files.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The ssh-agent socket (SSH_AUTH_SOCK), if any.
+    pub agent: Option<PathBuf>,
+    pub password_auth: bool,
+    /// Keys whose passphrase was typed once, kept decrypted in memory so that a redial does not
+    /// ask again. The passphrase itself is not kept.
+    pub keys: KeyCache,
+}
+
+/// No way in was found, with what was tried: redialling cannot fix it.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{0}")]
+pub struct AuthFailed(pub String);
 
 /// Decrypted keys by path, shared by every dial of a console.
 #[derive(Debug, Clone, Default)]
@@ -37,17 +54,16 @@ const PASSPHRASE_TRIES: usize = 3;
 /// What was tried, for the error when nothing worked.
 struct Tried(Vec<String>);
 
-pub async fn authenticate(
-    session: &mut Session,
+pub async fn authenticate<H: Handler>(
+    session: &mut Handle<H>,
     hop: &Hop,
     label: &str,
-    settings: &Settings,
+    settings: &Credentials,
     prompter: &Prompter,
-) -> Result<(), DialError> {
+) -> Result<(), AuthFailed> {
     let user = hop.user.as_str();
     let mut tried = Tried(Vec::new());
-    let failed =
-        |e: russh::Error| DialError::permanent(format!("{label}: authentication broke off: {e}"));
+    let failed = |e: russh::Error| AuthFailed(format!("{label}: authentication broke off: {e}"));
 
     if let Some(socket) = &settings.agent {
         match AgentClient::connect_uds(socket).await {
@@ -150,7 +166,7 @@ pub async fn authenticate(
         }
     }
 
-    Err(DialError::permanent(format!(
+    Err(AuthFailed(format!(
         "{label}: authentication failed (tried: {}). Load a key into ssh-agent, name one with \
          IdentityFile in the ssh config, or check the server's authorized_keys for user {user}",
         if tried.0.is_empty() {
@@ -159,6 +175,11 @@ pub async fn authenticate(
             tried.0.join(", ")
         }
     )))
+}
+
+/// Loads an OpenSSH certificate file.
+fn certificate(path: &Path) -> Option<Certificate> {
+    russh::keys::load_openssh_certificate(path).ok()
 }
 
 fn paired_key(cert: &Path) -> Option<PathBuf> {
@@ -170,7 +191,7 @@ fn paired_key(cert: &Path) -> Option<PathBuf> {
 /// a note in `tried`) when it cannot be had.
 async fn load(
     path: &Path,
-    settings: &Settings,
+    settings: &Credentials,
     prompter: &Prompter,
     tried: &mut Tried,
 ) -> Option<Arc<PrivateKey>> {

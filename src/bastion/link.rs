@@ -14,7 +14,7 @@ use super::destination::{Hop, Route};
 use super::prompt::Prompter;
 use super::session::{self, Chain, Session, Settings, describe};
 use crate::estate::BastionState;
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 /// What the session panel shows.
 #[derive(Debug, Clone, PartialEq)]

@@ -9,14 +9,15 @@ use std::time::Duration;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::auth::KeyCache;
+use super::auth::{Credentials, KeyCache};
 use super::destination::{self, Hop, Route};
 use super::link::Link;
 use super::prompt::Prompter;
-use super::remote::join;
+use super::remote::resolve;
 use super::session::Settings;
 use super::tunnel::{Resolver, Tunnel};
 use crate::config::EstateConfig;
+use crate::config::remote::join;
 use crate::estate::{Bastion, Estate};
 
 /// Work the app asks of the bastion.
@@ -113,9 +114,11 @@ pub fn prepare(cfg: &EstateConfig, target: &str) -> Result<(Route, Settings), St
     let settings = Settings {
         known_hosts,
         policy: cfg.strict_host_key_checking,
-        password_auth: cfg.password_auth,
-        agent: std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from),
-        keys: KeyCache::default(),
+        credentials: Credentials {
+            password_auth: cfg.password_auth,
+            agent: std::env::var_os("SSH_AUTH_SOCK").map(PathBuf::from),
+            keys: KeyCache::default(),
+        },
     };
     Ok((route, settings))
 }
@@ -140,7 +143,7 @@ pub fn spawn(
     let remap: BTreeMap<String, String> = cfg.remap.clone();
     let resolver: Resolver = {
         let remap = remap.clone();
-        Arc::new(move |remote| remote.resolve(estate_rx.borrow().as_deref(), &remap))
+        Arc::new(move |remote| resolve(remote, estate_rx.borrow().as_deref(), &remap))
     };
     let (commands, rx) = mpsc::unbounded_channel();
     let service = Service {

@@ -10,27 +10,21 @@ use std::time::Duration;
 use russh::client::{self, Handle};
 use russh::keys::PublicKey;
 use russh::keys::PublicKeyOrCertificate;
-use russh::keys::ssh_key::Certificate;
 use russh::{ChannelStream, client::Msg};
 
-use super::auth::{self, KeyCache};
+use super::auth::{self, Credentials};
 use super::destination::{Hop, Route};
 use super::known_hosts::{self, Decision};
 use super::prompt::{Prompter, Question};
-use super::remote::join;
 use crate::config::HostKeyPolicy;
+use crate::config::remote::join;
 
 /// How every session of an estate is opened.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub known_hosts: PathBuf,
     pub policy: HostKeyPolicy,
-    pub password_auth: bool,
-    /// The ssh-agent socket (SSH_AUTH_SOCK), if any.
-    pub agent: Option<PathBuf>,
-    /// Keys whose passphrase was typed once, kept decrypted in memory so that a redial does not
-    /// ask again. The passphrase itself is not kept.
-    pub keys: KeyCache,
+    pub credentials: Credentials,
 }
 
 /// Why a dial failed. `permanent` failures (a refused host key, no way to authenticate) are
@@ -49,7 +43,7 @@ impl DialError {
         }
     }
 
-    pub(super) fn permanent(message: String) -> Self {
+    fn permanent(message: String) -> Self {
         Self {
             message,
             permanent: true,
@@ -283,7 +277,9 @@ pub async fn dial_hop(
         }
         Some(Ok(s)) => s,
     };
-    auth::authenticate(&mut session, hop, &label, settings, prompter).await?;
+    auth::authenticate(&mut session, hop, &label, &settings.credentials, prompter)
+        .await
+        .map_err(|e| DialError::permanent(e.0))?;
     Ok(session)
 }
 
@@ -311,9 +307,4 @@ pub fn describe(e: &russh::Error) -> String {
         }
         other => other.to_string(),
     }
-}
-
-/// Loads an OpenSSH certificate file, for `auth`.
-pub(super) fn certificate(path: &std::path::Path) -> Option<Certificate> {
-    russh::keys::load_openssh_certificate(path).ok()
 }

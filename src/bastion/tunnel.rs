@@ -12,8 +12,8 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
 use super::link::Link;
-use super::remote::Remote;
 use crate::config::TunnelConfig;
+use crate::config::remote::Remote;
 use crate::estate::{Forward, ForwardState};
 
 /// Finds where a remote is right now (the estate moves).

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use crate::config::files::{estate_names, load_config, user_dir};
 use crate::config::{Config, ConfigError, EstateConfig, Layer};
-use crate::ui::keymap::Keymap;
-use crate::ui::theme::Theme;
+use crate::input::keymap::Keymap;
+use crate::theme::Theme;
 
 use super::Global;
 
@@ -24,11 +24,11 @@ impl Setup {
         let user_dir = user_dir();
         let config = load_config(global.config.as_deref(), &user_dir, global.demo)?;
         let estate = choose_estate(&config.value, global.estate.as_deref())?;
-        let theme = Theme::load(
+        let theme = crate::config::theme::load(
             global.theme.as_deref().unwrap_or(&config.value.theme),
             &user_dir,
         )?;
-        let keymap = Keymap::load(
+        let keymap = crate::config::keymap::load(
             global.keymap.as_deref().unwrap_or(&config.value.keymap),
             &user_dir,
         )?;

@@ -8,9 +8,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
 use crate::bastion::aws_http;
-use crate::bastion::remote::Remote;
 use crate::bastion::service::{self, Command, Report};
 use crate::bastion::{Ask, Prompter};
+use crate::config::remote::Remote;
 use crate::estate::{BastionState, ForwardState};
 use crate::source::{Update, aws};
 

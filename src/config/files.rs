@@ -178,7 +178,7 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 .into());
         }
         for t in &estate.tunnels {
-            if let Err(e) = crate::bastion::remote::Remote::parse(&t.remote) {
+            if let Err(e) = super::remote::Remote::parse(&t.remote) {
                 return Err(doc
                     .error(
                         doc.span_of(&["estates", name, "tunnels"]).unwrap_or(0..0),

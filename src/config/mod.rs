@@ -4,7 +4,10 @@
 pub mod diag;
 pub mod doc;
 pub mod files;
+pub mod keymap;
 pub mod model;
+pub mod remote;
+pub mod theme;
 
 pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};

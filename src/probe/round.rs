@@ -10,8 +10,9 @@ use futures_util::future::join_all;
 use super::credentials::{self, Secret};
 use super::{http, sql};
 use crate::bastion::link::Link;
-use crate::bastion::remote::{Remote, join};
+use crate::bastion::remote::resolve;
 use crate::bastion::tunnel::forward_once;
+use crate::config::remote::{Remote, join};
 use crate::config::{ChecksConfig, EstateConfig, TlsMode};
 use crate::estate::checks::judge;
 use crate::estate::{Checks, EndpointCheck, EndpointKind, Estate, HttpCheck};
@@ -41,11 +42,11 @@ impl Prober {
 
     /// Where the bastion should dial for `host:port`, after the estate's remap.
     fn dial(&self, host: &str, port: u16) -> Result<(String, u16), String> {
-        Remote::Address {
+        let address = Remote::Address {
             host: host.to_string(),
             port,
-        }
-        .resolve(None, &self.cfg.remap)
+        };
+        resolve(&address, None, &self.cfg.remap)
     }
 
     pub async fn round(&self, estate: &Estate, now: crate::estate::Timestamp) -> Checks {

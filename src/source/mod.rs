@@ -4,7 +4,6 @@
 
 pub mod aws;
 pub mod demo;
-pub mod rng;
 
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;

@@ -8,9 +8,10 @@ use ratatui::widgets::{Cell, Paragraph};
 use super::widgets::{
     self, Col, TableSpec, col, health_style, health_symbol, panel, take_top, wide_col,
 };
-use crate::app::{App, View, rows};
+use crate::app::{App, rows};
 use crate::estate::health::backup_health;
 use crate::estate::{AreaKind, BackupPlan, ProtectedResource};
+use crate::input::View;
 
 /// Lines above the table: the plans and the policy.
 const PLAN_LINES: u16 = 2;

@@ -6,9 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
-use crate::app::{App, View, rows};
+use crate::app::{App, rows};
 use crate::estate::health;
 use crate::estate::{BastionState, Forward, ForwardState};
+use crate::input::View;
 
 /// The session panel above the forwards: its border and five lines.
 const SESSION: u16 = 7;

@@ -7,11 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::widgets::{self, health_span, health_style, health_symbol};
-use crate::app::{Action, App, Level, View};
+use crate::app::{App, Level};
 use crate::estate::health::{self, human_duration};
 use crate::estate::{AreaKind, BastionState};
+use crate::input::keymap::Mode;
+use crate::input::{Action, View};
 use crate::source::SourceKind;
-use crate::ui::keymap::Mode;
 
 /// The rows of the screen; `visible_rows` derives table sizes from the same split.
 pub struct Screen {

@@ -6,10 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Sparkline, Wrap};
 
 use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
-use crate::app::{App, View, rows};
+use crate::app::{App, rows};
 use crate::estate::{
     AreaKind, CheckVerdict, Cluster, EndpointCheck, EndpointKind, Member, Role, Series,
 };
+use crate::input::View;
 
 struct Areas {
     members: Rect,

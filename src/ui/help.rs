@@ -7,7 +7,7 @@ use ratatui::widgets::{Clear, Paragraph};
 
 use super::widgets::{self, panel};
 use crate::app::App;
-use crate::ui::keymap::Mode;
+use crate::input::keymap::Mode;
 
 fn heading(mode: Mode) -> &'static str {
     match mode {

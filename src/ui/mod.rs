@@ -2,9 +2,6 @@
 //! Nothing here performs I/O, reads a clock or changes the state, so a frame depends only on
 //! the `App` it is given.
 
-pub mod keymap;
-pub mod theme;
-
 mod backups;
 mod bastion;
 mod chrome;
@@ -22,8 +19,9 @@ mod widgets;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::app::{App, View};
-use keymap::Mode;
+use crate::app::App;
+use crate::input::View;
+use crate::input::keymap::Mode;
 
 /// The smallest terminal the layout is designed for; below it only a notice is drawn.
 pub const MIN_SIZE: (u16, u16) = (80, 24);

@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph};
 
 use super::widgets::{self, panel};
-use crate::app::action::COMMANDS;
-use crate::app::{Action, App, palette};
+use crate::app::{App, palette};
+use crate::input::Action;
+use crate::input::action::COMMANDS;
 
 /// Suggestions shown at once; the list scrolls to keep the highlighted one in view.
 const MAX_SUGGESTIONS: u16 = 8;

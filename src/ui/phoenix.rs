@@ -7,9 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
 use super::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
-use crate::app::{App, View, rows};
+use crate::app::{App, rows};
 use crate::estate::{AreaKind, CheckStatus, HttpCheck, Instance, Phoenix, TargetHealth};
-use crate::ui::theme::Theme;
+use crate::input::View;
+use crate::theme::Theme;
 
 /// Points in each instance's CPU trend: the last twelve minutes.
 const TREND_POINTS: usize = 12;

@@ -6,9 +6,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
 use super::widgets::{self, Col, TableSpec, col, panel, wide_col};
-use crate::app::{App, View, rows};
+use crate::app::{App, rows};
 use crate::estate::{AreaKind, Timestamp, Tunnel, TunnelStatus, VpnConnection};
-use crate::ui::theme::Theme;
+use crate::input::View;
+use crate::theme::Theme;
 
 /// The details panel under the table: its border and four lines.
 const DETAILS: u16 = 7;

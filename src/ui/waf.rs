@@ -12,8 +12,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Paragraph};
 
 use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
-use crate::app::{App, View, rows};
+use crate::app::{App, rows};
 use crate::estate::{AreaKind, RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
+use crate::input::View;
 
 struct Areas {
     chart: Rect,

@@ -9,11 +9,12 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Padding, Paragraph, Row, Table};
 
-use crate::app::{App, View};
+use crate::app::App;
 use crate::estate::area::AreaError;
 use crate::estate::health::{self, human_duration};
 use crate::estate::{Area, AreaKind, Health, Role, Series, Timestamp, Verdict};
-use crate::ui::theme::Theme;
+use crate::input::View;
+use crate::theme::Theme;
 
 /// Health always carries a symbol as well as a colour, so it reads on a monochrome terminal.
 pub fn health_symbol(h: Health) -> &'static str {

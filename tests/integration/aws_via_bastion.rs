@@ -40,7 +40,7 @@ fn rt() -> tokio::runtime::Runtime {
 fn bastion(cfg: &EstateConfig) -> BastionHandle {
     let target = cfg.bastion.clone().expect("the lab estate has a bastion");
     let (route, mut settings) = service::prepare(cfg, &target).unwrap();
-    settings.agent = None;
+    settings.credentials.agent = None;
     let emit = Box::new(|_: Report| true);
     service::spawn(cfg, settings, route, Prompter::none(), emit).unwrap()
 }

@@ -57,9 +57,11 @@ fn settings(known_hosts: PathBuf, policy: HostKeyPolicy, agent: Option<PathBuf>)
     Arc::new(Settings {
         known_hosts,
         policy,
-        password_auth: false,
-        agent,
-        keys: Default::default(),
+        credentials: qpconsole::bastion::auth::Credentials {
+            password_auth: false,
+            agent,
+            keys: Default::default(),
+        },
     })
 }
 
@@ -555,7 +557,7 @@ impl Watched {
         let pictures: Arc<Mutex<Vec<Bastion>>> = Arc::default();
         let seen = pictures.clone();
         let (route, mut s) = service::prepare(&cfg, cfg.bastion.as_deref().unwrap()).unwrap();
-        s.agent = None;
+        s.credentials.agent = None;
         let handle = rt.block_on(async {
             let emit = Box::new(move |r| {
                 if let Report::Bastion(b) = r {

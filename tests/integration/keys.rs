@@ -2,10 +2,11 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use qpconsole::app::{App, Effect, View};
+use qpconsole::app::{App, Effect};
+use qpconsole::input::View;
+use qpconsole::input::keymap::Mode;
 use qpconsole::source::demo::{DemoEstate, Scenario};
 use qpconsole::source::{Change, Request};
-use qpconsole::ui::keymap::Mode;
 
 use crate::common;
 
@@ -20,7 +21,7 @@ fn app() -> App {
 fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.split_whitespace()
         .flat_map(|k| {
-            let chord = qpconsole::ui::keymap::Chord::parse(k).unwrap();
+            let chord = qpconsole::input::keymap::Chord::parse(k).unwrap();
             app.handle_key(KeyEvent::new(chord.code, chord.mods))
         })
         .collect()

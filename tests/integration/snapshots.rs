@@ -6,12 +6,12 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{App, Confirm, Effect, Level, Message, View};
+use qpconsole::app::{App, Confirm, Effect, Level, Message};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::input::View;
+use qpconsole::input::keymap::Mode;
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
 use qpconsole::source::{SourceKind, Update};
-use qpconsole::ui::keymap::{Keymap, Mode};
-use qpconsole::ui::theme::Theme;
 
 use crate::common;
 
@@ -194,8 +194,12 @@ fn stale_area_with_a_failing_refresh() {
 fn nothing_received_yet() {
     let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let keymap = Keymap::load("default", dir.path()).unwrap().value;
-    let theme = Theme::load("default", dir.path()).unwrap().value;
+    let keymap = qpconsole::config::keymap::load("default", dir.path())
+        .unwrap()
+        .value;
+    let theme = qpconsole::config::theme::load("default", dir.path())
+        .unwrap()
+        .value;
     let app = App::new(config, "qpflex", SourceKind::Live, keymap, theme, start());
     insta::assert_snapshot!("overview_waiting_120x40", draw(&app).backend());
 }

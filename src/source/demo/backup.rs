@@ -5,7 +5,7 @@ use chrono::{Duration, NaiveDate, NaiveTime};
 
 use super::random::int;
 use crate::estate::{BackupPlan, Backups, ProtectedResource, Timestamp};
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 const JOB_START: (u32, u32) = (5, 0);
 const JOB_END: (u32, u32) = (5, 20);

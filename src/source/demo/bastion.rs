@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use super::random::{Band, int};
 use crate::estate::{Bastion, BastionState, Forward, ForwardState, Timestamp};
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 const RTT_MS: Band = Band { lo: 18.0, hi: 40.0 };
 const CONNECTED_HOURS: i64 = 2;

@@ -10,7 +10,7 @@ use crate::estate::cluster::AURORA_CLASSES;
 use crate::estate::{
     Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role, Series, Timestamp,
 };
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 const CLASS: &str = "db.r6g.large";
 const ENGINE_VERSION: &str = "8.0.mysql_aurora.3.05.2";

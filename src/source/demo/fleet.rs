@@ -8,7 +8,7 @@ use super::{AZ_LETTERS, METRIC_POINTS, az};
 use crate::config::EstateConfig;
 use crate::estate::{AsgCapacity, CheckStatus, Instance, Phoenix, Series, TargetHealth, Timestamp};
 use crate::ops::plan::{GroupFacts, GroupInstance, Template};
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 const INSTANCE_TYPE: &str = "t3.large";
 /// The group's health check grace period, which the refresh waits as warm-up.

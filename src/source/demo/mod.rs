@@ -31,11 +31,11 @@ use self::fleet::SimFleet;
 use self::random::fork;
 use self::vpn::SimVpn;
 use self::waf::SimWaf;
-use super::rng::Rng;
 use super::{SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
 use crate::estate::{Area, Estate, Timestamp};
 use crate::ops::progress::PlanStatus;
+use crate::rng::Rng;
 
 pub const STEP_SECS: i64 = 5;
 /// One point a minute: an hour of every metric on screen.

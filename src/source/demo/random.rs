@@ -1,7 +1,7 @@
 //! Helpers over the seeded `Rng` that every part of the demo draws from.
 
 use crate::estate::{Series, Timestamp};
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 /// An independent stream for one part of the estate, so that e.g. a bigger fleet does not shift
 /// the course of the WAF or the VPN.

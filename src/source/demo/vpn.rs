@@ -4,7 +4,7 @@ use chrono::Duration;
 
 use super::random::{hex, int};
 use crate::estate::{Series, Timestamp, Tunnel, TunnelStatus, VpnConnection};
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 const ROUTES: u32 = 3;
 /// Minutes between flaps of a connection: ~30 on average.

@@ -5,7 +5,7 @@ use chrono::Duration;
 use super::METRIC_POINTS;
 use super::random::{doc_ip, hex, int, pick, scatter};
 use crate::estate::{RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
-use crate::source::rng::Rng;
+use crate::rng::Rng;
 
 /// One rule of the ACL as the demo runs it.
 struct RuleSpec {

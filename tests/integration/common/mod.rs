@@ -12,8 +12,6 @@ use qpconsole::app::App;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
 use qpconsole::source::{SourceKind, Update};
-use qpconsole::ui::keymap::Keymap;
-use qpconsole::ui::theme::Theme;
 
 /// A JSON-lines file (the journal, the audit trail) as values; nothing when it is absent.
 pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
@@ -55,8 +53,12 @@ pub fn demo_pair(
     size: (u16, u16),
 ) -> (App, DemoEstate) {
     let config = parse_config(Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
-    let keymap = Keymap::load(keymap, user_dir).unwrap().value;
-    let theme = Theme::load("default", user_dir).unwrap().value;
+    let keymap = qpconsole::config::keymap::load(keymap, user_dir)
+        .unwrap()
+        .value;
+    let theme = qpconsole::config::theme::load("default", user_dir)
+        .unwrap()
+        .value;
     let mut app = App::new(
         config.clone(),
         "qualitypost",

@@ -1,5 +1,5 @@
-//! Themes: styles by semantic role (ok, crit, writer, selection, …), so views never name a
-//! colour. Shipped themes are presets; a user file of the same name patches them role by role.
+//! Loading themes: the shipped presets compiled into the binary, with the user's file of the
+//! same name patching them role by role, and errors that point at the file, line and column.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -7,9 +7,10 @@ use std::str::FromStr;
 use ratatui::style::{Color, Modifier, Style};
 use toml::de::DeValue;
 
-use crate::config::doc::{Doc, expect_str, kind_of};
-use crate::config::files::Presets;
-use crate::config::{ConfigError, Diagnostic, Loaded};
+use super::doc::{Doc, expect_str, kind_of};
+use super::files::Presets;
+use super::{ConfigError, Diagnostic, Loaded};
+use crate::theme::Theme;
 
 pub const SHIPPED: &[(&str, &str)] = &[
     ("default", include_str!("../../themes/default.toml")),
@@ -20,93 +21,44 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ),
 ];
 
-macro_rules! roles {
-    ($($role:ident => $doc:literal),+ $(,)?) => {
-        /// The styles of a theme, one per role.
-        #[derive(Debug, Clone, PartialEq, Eq, Default)]
-        pub struct Theme {
-            $(#[doc = $doc] pub $role: Style,)+
-        }
-
-        impl Theme {
-            pub const ROLES: &'static [&'static str] = &[$(stringify!($role)),+];
-
-            fn role_mut(&mut self, name: &str) -> Option<&mut Style> {
-                match name {
-                    $(stringify!($role) => Some(&mut self.$role),)+
-                    _ => None,
-                }
-            }
-        }
+/// Loads a theme by name: shipped `default` underneath (so a partial user theme of a new name is
+/// complete), then the preset it names as `base`, the shipped file of that name, and the user's
+/// file in `user_dir/themes/`.
+pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Theme>, ConfigError> {
+    let mut theme = Theme::default();
+    let mut layers = Vec::new();
+    let mut patch = |doc: &Doc<'_>| apply(&mut theme, doc);
+    let presets = Presets {
+        kind: "theme",
+        shipped: SHIPPED,
+        user_dir,
     };
+    if name != "default" && SHIPPED.iter().all(|(n, _)| *n != name) {
+        presets.load("default", &mut layers, &mut patch)?;
+    }
+    presets.load(name, &mut layers, &mut patch)?;
+    Ok(Loaded {
+        value: theme,
+        layers,
+    })
 }
 
-roles! {
-    text => "Ordinary text.",
-    dim => "Secondary text: ages, units, hints.",
-    border => "Panel borders.",
-    border_focus => "The border of the focused panel.",
-    title => "Panel titles.",
-    header => "Table headers.",
-    selection => "The selected row or tile.",
-    ok => "Healthy.",
-    warn => "Degraded.",
-    crit => "Critical.",
-    unknown => "Unknown or stale.",
-    writer => "The cluster's writer.",
-    reader => "The cluster's readers.",
-    danger => "Mutating actions and their confirmations.",
-    readonly_banner => "The READ-ONLY banner.",
-    demo_badge => "The DEMO badge.",
-    chart_blocked => "Blocked requests in charts.",
-    chart_allowed => "Allowed requests in charts.",
-    chart_counted => "Counted requests in charts.",
-    sparkline => "Sparklines.",
-    key => "Key names in help and hints.",
-    tab => "Inactive view tabs.",
-    tab_active => "The active view tab.",
-    input => "Text being typed (palette, filter).",
-}
-
-impl Theme {
-    /// Loads a theme by name: shipped `default` underneath (so a partial user theme of a new name
-    /// is complete), then the preset it names as `base`, the shipped file of that name, and the
-    /// user's file in `user_dir/themes/`.
-    pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Theme>, ConfigError> {
-        let mut theme = Theme::default();
-        let mut layers = Vec::new();
-        let mut apply = |doc: &Doc<'_>| theme.apply(doc);
-        let presets = Presets {
-            kind: "theme",
-            shipped: SHIPPED,
-            user_dir,
+/// Patches `theme` with one file, role by role.
+fn apply(theme: &mut Theme, doc: &Doc<'_>) -> Result<(), Diagnostic> {
+    for (key, value) in doc.root.get_ref().iter() {
+        let role = key.get_ref().as_ref();
+        if role == "base" {
+            continue;
+        }
+        let style = parse_style(doc, value)?;
+        let Some(slot) = theme.role_mut(role) else {
+            return Err(doc
+                .error(key.span(), format!("unknown role '{role}'"))
+                .with_hint(format!("roles are: {}", Theme::ROLES.join(", "))));
         };
-        if name != "default" && SHIPPED.iter().all(|(n, _)| *n != name) {
-            presets.load("default", &mut layers, &mut apply)?;
-        }
-        presets.load(name, &mut layers, &mut apply)?;
-        Ok(Loaded {
-            value: theme,
-            layers,
-        })
+        *slot = style;
     }
-
-    fn apply(&mut self, doc: &Doc<'_>) -> Result<(), Diagnostic> {
-        for (key, value) in doc.root.get_ref().iter() {
-            let role = key.get_ref().as_ref();
-            if role == "base" {
-                continue;
-            }
-            let style = parse_style(doc, value)?;
-            let Some(slot) = self.role_mut(role) else {
-                return Err(doc
-                    .error(key.span(), format!("unknown role '{role}'"))
-                    .with_hint(format!("roles are: {}", Theme::ROLES.join(", "))));
-            };
-            *slot = style;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// `"green"` (a foreground), or `{ fg = "#a0c4ff", bg = "black", bold = true }`.
@@ -192,7 +144,7 @@ mod tests {
                 .filter(|r| doc.root.get_ref().get(**r).is_none())
                 .collect();
             assert!(missing.is_empty(), "theme {name} lacks {missing:?}");
-            Theme::load(name, dir.path()).unwrap();
+            load(name, dir.path()).unwrap();
         }
     }
 
@@ -205,10 +157,10 @@ mod tests {
             "ok = { fg = \"#00ff00\", bold = true }\n",
         )
         .unwrap();
-        let shipped = Theme::load("light", tempfile::tempdir().unwrap().path())
+        let shipped = load("light", tempfile::tempdir().unwrap().path())
             .unwrap()
             .value;
-        let loaded = Theme::load("light", dir.path()).unwrap();
+        let loaded = load("light", dir.path()).unwrap();
         assert_eq!(loaded.layers.len(), 2);
         assert_eq!(
             loaded.value.ok,
@@ -240,7 +192,7 @@ mod tests {
         ];
         for (text, expected) in cases {
             fs::write(dir.path().join("themes/mine.toml"), text).unwrap();
-            let e = Theme::load("mine", dir.path()).unwrap_err().to_string();
+            let e = load("mine", dir.path()).unwrap_err().to_string();
             assert!(e.contains(expected), "{text:?} gave {e}");
         }
     }

@@ -1,54 +1,23 @@
 use std::fs;
 
-use crossterm::event::{KeyCode, KeyModifiers};
-
 use super::*;
-use crate::app::View;
+use crate::input::View;
+use crate::input::keymap::{Chord, Lookup, Mode};
 
 fn chord(s: &str) -> Chord {
     Chord::parse(s).unwrap()
 }
 
 #[test]
-fn chords_parse_and_print() {
-    assert_eq!(
-        chord("ctrl-c"),
-        Chord {
-            code: KeyCode::Char('c'),
-            mods: KeyModifiers::CONTROL
-        }
-    );
-    assert_eq!(chord("shift-tab").code, KeyCode::BackTab);
-    assert_eq!(chord("shift-g"), chord("G"));
-    assert_eq!(chord("-").code, KeyCode::Char('-'));
-    assert_eq!(chord("f5").code, KeyCode::F(5));
-    for s in [
-        "ctrl-c",
-        "G",
-        "?",
-        "enter",
-        "shift-tab",
-        "alt-x",
-        "pagedown",
-        "space",
-        "f12",
-    ] {
-        assert_eq!(chord(s).to_string(), s);
-    }
-    let e = Chord::parse("ctrl-enterr").unwrap_err();
-    assert!(e.starts_with("'ctrl-enterr' is not a key"), "{e}");
-}
-
-#[test]
 fn shipped_keymaps_load_and_vim_adds_motions_to_default() {
     let dir = tempfile::tempdir().unwrap();
-    let default = Keymap::load("default", dir.path()).unwrap().value;
+    let default = load("default", dir.path()).unwrap().value;
     assert_eq!(
         default.lookup(Mode::Normal, &[chord("q")]),
         Lookup::Action(&Action::Quit)
     );
     assert_eq!(default.lookup(Mode::Normal, &[chord("j")]), Lookup::None);
-    let vim = Keymap::load("vim", dir.path()).unwrap();
+    let vim = load("vim", dir.path()).unwrap();
     assert_eq!(vim.layers.len(), 2, "vim is built on default");
     let vim = vim.value;
     assert_eq!(
@@ -84,7 +53,7 @@ fn a_user_file_rebinds_and_unbinds_keys_of_the_shipped_keymap() {
         "[normal]\nq = \"unbind\"\nQ = { run = \"quit\", desc = \"Leave\" }\nw = \"view waf\"\n",
     )
     .unwrap();
-    let loaded = Keymap::load("default", dir.path()).unwrap();
+    let loaded = load("default", dir.path()).unwrap();
     assert_eq!(loaded.layers.len(), 2);
     let km = loaded.value;
     assert_eq!(km.lookup(Mode::Normal, &[chord("q")]), Lookup::None);
@@ -111,7 +80,7 @@ fn user_keymap_error(text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir(dir.path().join("keymaps")).unwrap();
     fs::write(dir.path().join("keymaps/mine.toml"), text).unwrap();
-    let e = Keymap::load("mine", dir.path()).unwrap_err().to_string();
+    let e = load("mine", dir.path()).unwrap_err().to_string();
     e.replace(&dir.path().display().to_string(), "DIR")
 }
 
@@ -149,7 +118,7 @@ fn bad_keymaps_point_at_the_line_and_say_what_is_wrong() {
 #[test]
 fn an_unknown_keymap_lists_the_shipped_ones() {
     let dir = tempfile::tempdir().unwrap();
-    let e = Keymap::load("emacs", dir.path()).unwrap_err().to_string();
+    let e = load("emacs", dir.path()).unwrap_err().to_string();
     assert!(e.starts_with("no keymap named 'emacs'"), "{e}");
     assert!(e.contains("shipped keymaps: default, vim"), "{e}");
 }

@@ -1,18 +1,13 @@
 //! Keymaps: keys and key sequences to actions, one section per input mode, each binding with a
-//! description so the help overlay writes itself. Shipped keymaps are presets; a user file of
-//! the same name patches them key by key, and `"unbind"` removes a binding.
+//! description so the help overlay writes itself. The files they are loaded from (shipped
+//! presets, the user's patches) are read in `config::keymap`.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::path::Path;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
-use crate::app::Action;
-use crate::config::doc::{Doc, expect_str, expect_table, kind_of};
-use crate::config::files::Presets;
-use crate::config::{ConfigError, Diagnostic, Loaded};
-use toml::de::DeValue;
+use super::Action;
 
 /// The input modes; each has its own section of bindings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -46,12 +41,6 @@ impl Mode {
         }
     }
 }
-
-/// The shipped keymaps, compiled in so the binary works from any directory.
-pub const SHIPPED: &[(&str, &str)] = &[
-    ("default", include_str!("../../keymaps/default.toml")),
-    ("vim", include_str!("../../keymaps/vim.toml")),
-];
 
 /// One key with its modifiers. Shift is folded into the character (`G`, `?`), as terminals
 /// report it inconsistently.
@@ -112,11 +101,6 @@ impl Chord {
         Ok(Self::normalized(code, mods))
     }
 }
-
-const KEY_HINT: &str = "a key is a character, or one of enter, esc, tab, backtab, backspace, \
-                        delete, insert, home, end, pageup, pagedown, up, down, left, right, \
-                        space, f1..f12, with ctrl-, alt- or shift- before it; \
-                        keys pressed one after another are separated by spaces (\"g g\")";
 
 fn named_key(name: &str) -> Option<KeyCode> {
     Some(match name {
@@ -235,54 +219,19 @@ impl Keymap {
             .map(Binding::keys_label)
     }
 
-    /// Loads a keymap by name: the shipped preset (and the preset it names as `base`), with the
-    /// user's file of the same name in `user_dir/keymaps/` on top.
-    pub fn load(name: &str, user_dir: &Path) -> Result<Loaded<Keymap>, ConfigError> {
-        let mut keymap = Keymap::default();
-        let mut layers = Vec::new();
-        let presets = Presets {
-            kind: "keymap",
-            shipped: SHIPPED,
-            user_dir,
-        };
-        presets.load(name, &mut layers, &mut |doc| keymap.apply(doc))?;
-        Ok(Loaded {
-            value: keymap,
-            layers,
-        })
-    }
-
-    /// Patches this keymap with one file: each entry replaces the binding of the same keys.
-    fn apply(&mut self, doc: &Doc<'_>) -> Result<(), Diagnostic> {
-        for (key, value) in doc.root.get_ref().iter() {
-            let section = key.get_ref().as_ref();
-            if section == "base" {
-                continue;
-            }
-            let Some(mode) = Mode::ALL.into_iter().find(|m| m.name() == section) else {
-                return Err(doc
-                    .error(key.span(), format!("unknown section '{section}'"))
-                    .with_hint("sections are: base, normal, palette, filter, confirm, help"));
-            };
-            let table = expect_table(doc, value, &format!("[{section}]"))?;
-            // Entries in file order, so the help lists them as the author wrote them.
-            let mut entries: Vec<_> = table.iter().collect();
-            entries.sort_by_key(|(k, _)| k.span().start);
-            for (keys_text, spec) in entries {
-                let keys = parse_keys(keys_text.get_ref())
-                    .map_err(|e| doc.error(keys_text.span(), e).with_hint(KEY_HINT))?;
-                let list = self.modes.entry(mode).or_default();
-                list.retain(|b| b.keys != keys);
-                if let Some((action, desc)) = parse_spec(doc, spec)? {
-                    list.push(Binding { keys, action, desc });
-                }
-            }
+    /// Binds `keys` in `mode` to `action` (described by `desc`), replacing what they were
+    /// bound to; `None` unbinds them. The help lists bindings in the order they were bound.
+    pub fn bind(&mut self, mode: Mode, keys: Vec<Chord>, action: Option<(Action, String)>) {
+        let list = self.modes.entry(mode).or_default();
+        list.retain(|b| b.keys != keys);
+        if let Some((action, desc)) = action {
+            list.push(Binding { keys, action, desc });
         }
-        Ok(())
     }
 }
 
-fn parse_keys(text: &str) -> Result<Vec<Chord>, String> {
+/// Keys pressed one after another, separated by spaces: `g g`, `ctrl-x k`.
+pub fn parse_keys(text: &str) -> Result<Vec<Chord>, String> {
     let keys = text
         .split_whitespace()
         .map(Chord::parse)
@@ -293,59 +242,43 @@ fn parse_keys(text: &str) -> Result<Vec<Chord>, String> {
     Ok(keys)
 }
 
-/// A binding's value: `"action"`, `{ run = "action", desc = "…" }`, or `"unbind"` (→ `None`).
-fn parse_spec(
-    doc: &Doc<'_>,
-    spec: &toml::Spanned<DeValue<'_>>,
-) -> Result<Option<(Action, String)>, Diagnostic> {
-    let (run, run_span, desc) = match spec.get_ref() {
-        DeValue::String(s) => (s.as_ref(), spec.span(), None),
-        DeValue::Table(t) => {
-            if let Some((k, _)) = t
-                .iter()
-                .find(|(k, _)| !matches!(k.get_ref().as_ref(), "run" | "desc"))
-            {
-                return Err(doc
-                    .error(
-                        k.span(),
-                        format!("unknown field '{}' in a binding", k.get_ref()),
-                    )
-                    .with_hint("a binding has `run` (the action) and `desc` (for the help)"));
-            }
-            let Some(run) = t.get("run") else {
-                return Err(doc
-                    .error(spec.span(), "this binding has no `run`")
-                    .with_hint("write { run = \"quit\", desc = \"Quit\" }, or \"unbind\""));
-            };
-            let desc = t
-                .get("desc")
-                .map(|d| expect_str(doc, d, "desc"))
-                .transpose()?;
-            (expect_str(doc, run, "run")?, run.span(), desc)
-        }
-        other => {
-            return Err(doc
-                .error(
-                    spec.span(),
-                    format!(
-                        "a binding must be a string or a table, found {}",
-                        kind_of(other)
-                    ),
-                )
-                .with_hint("write \"quit\", { run = \"quit\", desc = \"Quit\" }, or \"unbind\""));
-        }
-    };
-    if run == "unbind" {
-        return Ok(None);
-    }
-    let action = Action::parse(run).map_err(|e| {
-        doc.error(run_span, e).with_hint(
-            "`qpconsole check-config` lists the loaded keymap; the README lists every action",
-        )
-    })?;
-    let desc = desc.map_or_else(|| action.description(), str::to_string);
-    Ok(Some((action, desc)))
-}
-
 #[cfg(test)]
-mod tests;
+mod tests {
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    use super::Chord;
+
+    fn chord(s: &str) -> Chord {
+        Chord::parse(s).unwrap()
+    }
+
+    #[test]
+    fn chords_parse_and_print() {
+        assert_eq!(
+            chord("ctrl-c"),
+            Chord {
+                code: KeyCode::Char('c'),
+                mods: KeyModifiers::CONTROL
+            }
+        );
+        assert_eq!(chord("shift-tab").code, KeyCode::BackTab);
+        assert_eq!(chord("shift-g"), chord("G"));
+        assert_eq!(chord("-").code, KeyCode::Char('-'));
+        assert_eq!(chord("f5").code, KeyCode::F(5));
+        for s in [
+            "ctrl-c",
+            "G",
+            "?",
+            "enter",
+            "shift-tab",
+            "alt-x",
+            "pagedown",
+            "space",
+            "f12",
+        ] {
+            assert_eq!(chord(s).to_string(), s);
+        }
+        let e = Chord::parse("ctrl-enterr").unwrap_err();
+        assert!(e.starts_with("'ctrl-enterr' is not a key"), "{e}");
+    }
+}
