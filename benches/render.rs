@@ -8,7 +8,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::App;
+use crossterm::event::{KeyCode, KeyEvent};
+use qpconsole::app::{App, Event};
 use qpconsole::config::Config;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::estate::Estate;
@@ -49,8 +50,11 @@ fn large_app() -> App {
             .value,
         start(),
     );
-    app.apply(Update::Estate(Box::new(estate)));
-    app.resize(120, 40);
+    app.update(Event::Source(Update::Estate(Box::new(estate))));
+    app.update(Event::Resize {
+        width: 120,
+        height: 40,
+    });
     app
 }
 
@@ -60,7 +64,7 @@ fn render_views(c: &mut Criterion) {
     for view in View::ALL {
         app.views = vec![View::Overview, view];
         // Deep in the table, so windowing (not the first rows) is what is measured.
-        app.dispatch(qpconsole::input::Action::Bottom);
+        app.update(Event::Key(KeyEvent::from(KeyCode::End)));
         c.bench_function(&format!("render/{}", view.name()), |b| {
             b.iter(|| {
                 terminal.draw(|f| qpconsole::ui::render(&app, f)).unwrap();
@@ -80,7 +84,7 @@ fn apply_update(c: &mut Criterion) {
     let mut app = large_app();
     let (_, estate) = large_estate();
     c.bench_function("apply/estate-5000", |b| {
-        b.iter(|| app.apply(Update::Estate(Box::new(estate.clone()))));
+        b.iter(|| app.update(Event::Source(Update::Estate(Box::new(estate.clone())))));
     });
 }
 

@@ -14,4 +14,5 @@ pub mod probe;
 pub mod rng;
 pub mod source;
 pub mod theme;
+pub mod tui;
 pub mod ui;

@@ -4,19 +4,14 @@
 
 use crate::estate::Role;
 use crate::ops::plan::Plan;
+use crate::ops::render;
 
 use super::{Accept, App, Confirm};
 use crate::input::View;
 
 /// The question for a plan the source made.
 pub fn plan(app: &App, plan: Plan) -> Confirm {
-    let mut lines: Vec<String> = plan
-        .steps
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.is_mutating())
-        .map(|(i, s)| format!("{}. {} ({})", i + 1, s.describe(), s.impact()))
-        .collect();
+    let mut lines = render::changes(&plan);
     lines.push(format!(
         "{} steps in all, each waited for; :cancel-plan stops between steps",
         plan.steps.len()

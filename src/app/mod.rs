@@ -1,12 +1,13 @@
-//! The app: its state, the actions that change it, and the event loop that wires the sources,
-//! the terminal and the render together.
+//! The app: its state, the events it hears and the one `update` that changes it, and the
+//! effects it asks for. No I/O happens here: `tui` carries the effects out and feeds the events
+//! in, `ui` draws the state.
 
 pub mod confirm;
-pub mod event_loop;
+pub mod event;
 pub mod palette;
 pub mod rows;
 pub mod state;
-pub mod terminal;
 pub mod update;
 
+pub use event::Event;
 pub use state::{Accept, App, Confirm, Effect, Level, Message, Palette, Prompt, TableState};

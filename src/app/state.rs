@@ -79,7 +79,7 @@ pub struct Message {
     pub text: String,
 }
 
-/// Work the event loop must do for the app; `update` never performs it itself.
+/// Work the app asks for; `update` never performs it itself (the console's effects do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
     Source(crate::source::Request),
@@ -94,6 +94,16 @@ pub enum Effect {
     /// The answer to the bastion's question; `None` declines it.
     Answer(Option<String>),
     SwitchEstate(String),
+    /// Plan a change on the estate's cloud; the plan comes back to be confirmed.
+    Plan(crate::ops::change::Change),
+    /// Run a plan the user confirmed, exactly as shown.
+    Run(Box<crate::ops::plan::Plan>),
+    /// Stop the running plan after the step that runs; it stays resumable.
+    CancelPlan,
+    /// Continue the journal's unfinished plan.
+    Resume,
+    /// Set the journal's unfinished plan aside.
+    Abandon,
     Quit,
 }
 
@@ -203,6 +213,10 @@ impl App {
         self.overview_tile = 0;
         self.views = vec![View::Overview];
         self.plan = None;
+        // The old estate's dialogs go with it (its bastion's questions are declined).
+        self.prompt = None;
+        self.confirm = None;
+        self.mode = Mode::Normal;
     }
 
     /// Makes this and every estate opened later start read-only.

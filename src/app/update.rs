@@ -3,21 +3,65 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::{Accept, App, Effect, Event, Level, Message, Prompt, confirm, palette, rows};
 use crate::bastion::{Command, Question, Report};
 use crate::estate::Role;
 use crate::estate::health::human_duration;
 use crate::estate::{AreaKind, ForwardState};
 use crate::input::keymap::{Chord, Lookup, Mode};
-use crate::ops::progress::Outcome;
-use crate::source::{Change, Request, SourceKind, Update};
+use crate::input::{Action, View};
+use crate::ops::change::Change;
+use crate::ops::progress::{Outcome, PlanStatus};
+use crate::source::{Request, SourceKind, Update};
 use crate::ui;
 
-use super::{Accept, App, Effect, Level, Message, Prompt, confirm, palette, rows};
-use crate::input::{Action, View};
-
 impl App {
-    /// Applies a source's report.
-    pub fn apply(&mut self, update: Update) {
+    /// The one way in: every event the console hears changes the state here, and what the
+    /// app needs done comes back as effects.
+    pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        match event {
+            Event::Key(key) => return self.key(key),
+            Event::Resize { width, height } => {
+                self.viewport = (width, height);
+                self.clamp_every_view();
+            }
+            Event::Tick(now) => self.now = now,
+            Event::Source(update) => self.source_update(update),
+            Event::Bastion(Report::Bastion(b)) => {
+                self.bastion_reported = true;
+                self.estate.bastion = b;
+                self.clamp_selection(View::Bastion);
+            }
+            Event::Bastion(Report::Notice { ok, message }) | Event::Notice { ok, message } => {
+                self.notice(ok, message)
+            }
+            Event::Checks { checks, at } => self.estate.checks.record_ok(checks, at),
+            Event::Question(question) => self.show_prompt(&question),
+            Event::Planned(Ok(plan)) => {
+                if self.readonly {
+                    self.error("read-only: the plan was not offered");
+                } else {
+                    self.ask(confirm::plan(self, *plan));
+                }
+            }
+            Event::Planned(Err(why)) => self.error(why),
+            Event::Progress(status) => self.progress(status),
+            Event::Unfinished { plan, summary } => {
+                if self.readonly {
+                    self.info(format!(
+                        "plan \"{}\" is unfinished ({summary}): leave read-only, then :resume",
+                        plan.title
+                    ));
+                } else {
+                    self.ask(confirm::resume(self, &plan, &summary));
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// A new picture of the estate, or a source's word.
+    fn source_update(&mut self, update: Update) {
         match update {
             Update::Estate(estate) => {
                 let mut estate = *estate;
@@ -34,71 +78,33 @@ impl App {
                     estate.checks = std::mem::take(&mut self.estate.checks);
                 }
                 self.estate = estate;
-                for view in View::ALL {
-                    self.clamp_selection(view);
-                }
-            }
-            Update::Notice { ok, message } => {
-                self.message = Some(Message {
-                    level: if ok { Level::Info } else { Level::Error },
-                    text: message,
-                });
-            }
-            Update::Planned(plan) => {
-                if self.readonly {
-                    self.error("read-only: the plan was not offered");
-                } else {
-                    self.ask(confirm::plan(self, *plan));
-                }
-            }
-            Update::Progress(status) => match &status.outcome {
-                Outcome::Running => self.plan = Some(status),
-                Outcome::Done => {
-                    self.plan = None;
-                    self.info(format!(
-                        "done: {} ({} steps in {})",
-                        status.title,
-                        status.total,
-                        human_duration((self.now - status.started).num_seconds().max(0))
-                    ));
-                }
-                Outcome::Stopped(why) => {
-                    self.plan = None;
-                    self.error(why.clone());
-                }
-            },
-            Update::Unfinished { plan, summary } => {
-                if self.readonly {
-                    self.info(format!(
-                        "plan \"{}\" is unfinished ({summary}): leave read-only, then :resume",
-                        plan.title
-                    ));
-                } else {
-                    self.ask(confirm::resume(self, &plan, &summary));
-                }
+                self.clamp_every_view();
             }
         }
     }
 
-    /// A report from the estate's live bastion.
-    pub fn apply_bastion(&mut self, report: Report) {
-        match report {
-            Report::Bastion(b) => {
-                self.bastion_reported = true;
-                self.estate.bastion = b;
-                self.clamp_selection(View::Bastion);
+    /// How far the running plan has got; its end is told in the message line.
+    fn progress(&mut self, status: PlanStatus) {
+        match &status.outcome {
+            Outcome::Running => self.plan = Some(status),
+            Outcome::Done => {
+                self.plan = None;
+                self.info(format!(
+                    "done: {} ({} steps in {})",
+                    status.title,
+                    status.total,
+                    human_duration((self.now - status.started).num_seconds().max(0))
+                ));
             }
-            Report::Notice { ok, message } => self.apply(Update::Notice { ok, message }),
+            Outcome::Stopped(why) => {
+                self.plan = None;
+                self.error(why.clone());
+            }
         }
-    }
-
-    /// A round of endpoint checks.
-    pub fn apply_checks(&mut self, checks: crate::estate::Checks, at: crate::estate::Timestamp) {
-        self.estate.checks.record_ok(checks, at);
     }
 
     /// Puts the bastion's question on screen, above whatever was open.
-    pub fn show_prompt(&mut self, question: &Question) {
+    fn show_prompt(&mut self, question: &Question) {
         self.prompt = Some(Prompt {
             title: question.title().to_string(),
             lines: question.lines(),
@@ -109,8 +115,7 @@ impl App {
         self.mode = Mode::Prompt;
     }
 
-    pub fn resize(&mut self, width: u16, height: u16) {
-        self.viewport = (width, height);
+    fn clamp_every_view(&mut self) {
         for view in View::ALL {
             self.clamp_selection(view);
         }
@@ -118,7 +123,7 @@ impl App {
 
     /// A key press: looked up in the active mode's keymap, with multi-key sequences and text
     /// entry in the palette, the filter and typed confirmations.
-    pub fn handle_key(&mut self, event: KeyEvent) -> Vec<Effect> {
+    fn key(&mut self, event: KeyEvent) -> Vec<Effect> {
         let Some(chord) = Chord::from_event(&event) else {
             return Vec::new();
         };
@@ -154,7 +159,7 @@ impl App {
     }
 
     /// Runs an action in the current mode.
-    pub fn dispatch(&mut self, action: Action) -> Vec<Effect> {
+    fn dispatch(&mut self, action: Action) -> Vec<Effect> {
         match self.mode {
             Mode::Normal => self.normal(action),
             Mode::Palette => self.in_palette(action),
@@ -235,6 +240,7 @@ impl App {
                 if name == self.estate_name {
                     self.info(format!("already on estate {name}"));
                 } else if self.config.estates.contains_key(&name) {
+                    self.enter_estate(&name);
                     return vec![Effect::SwitchEstate(name)];
                 } else {
                     let known = crate::config::files::estate_names(&self.config);
@@ -320,7 +326,7 @@ impl App {
                 return self.plan_change(Change::Failover { target });
             }
             Action::Resize { target, size } => {
-                return self.plan_change(Change::Resize { target, size });
+                return self.plan_change(Change::resize(&self.estate, &target, &size));
             }
             Action::Reboot(member) => {
                 let Some(member) = member.or_else(|| confirm::selected_member(self, None)) else {
@@ -329,14 +335,14 @@ impl App {
                 };
                 return self.plan_change(Change::Reboot { member });
             }
-            Action::Resume => return vec![Effect::Source(Request::Resume)],
-            Action::AbandonPlan => return vec![Effect::Source(Request::Abandon)],
+            Action::Resume => return vec![Effect::Resume],
+            Action::AbandonPlan => return vec![Effect::Abandon],
             Action::CancelPlan => {
                 if self.plan.is_none() {
                     self.error("no plan is running");
                     return Vec::new();
                 }
-                return vec![Effect::Source(Request::Cancel)];
+                return vec![Effect::CancelPlan];
             }
             // Text and dialog actions mean nothing outside their modes.
             Action::Submit
@@ -513,9 +519,9 @@ impl App {
             }
             Accept::Run(plan) => {
                 self.info(format!("starting: {}", plan.title));
-                vec![Effect::Source(Request::Run(plan))]
+                vec![Effect::Run(plan)]
             }
-            Accept::Resume => vec![Effect::Source(Request::Resume)],
+            Accept::Resume => vec![Effect::Resume],
             Accept::Quit => {
                 self.quit = true;
                 vec![Effect::Quit]
@@ -526,7 +532,7 @@ impl App {
     /// Asks the source for the plan of a change; the plan comes back to be confirmed.
     fn plan_change(&mut self, change: Change) -> Vec<Effect> {
         self.info("planning…");
-        vec![Effect::Source(Request::Plan(change))]
+        vec![Effect::Plan(change)]
     }
 
     /// Whether a real bastion can carry work; says why not otherwise (the DEMO estate only
@@ -680,6 +686,14 @@ impl App {
         t.filter = filter;
         t.selected = 0;
         t.offset = 0;
+    }
+
+    fn notice(&mut self, ok: bool, text: String) {
+        if ok {
+            self.info(text)
+        } else {
+            self.error(text)
+        }
     }
 
     fn info(&mut self, text: impl Into<String>) {

@@ -123,6 +123,15 @@ pub fn prepare(cfg: &EstateConfig, target: &str) -> Result<(Route, Settings), St
     Ok((route, settings))
 }
 
+/// `user@bastion` as the estate's ssh config resolves its bastion, for the audit trail: who is
+/// at the keyboard when the AWS credentials are shared. `None` without a bastion, or when its
+/// config cannot be read.
+pub fn login(cfg: &EstateConfig) -> Option<String> {
+    let (route, _) = prepare(cfg, cfg.bastion.as_deref()?).ok()?;
+    let hop = route.destination();
+    Some(format!("{}@{}", hop.user, hop.name))
+}
+
 /// Starts the bastion of an estate with a `bastion`; its reports go through `emit`.
 pub fn spawn(
     cfg: &EstateConfig,

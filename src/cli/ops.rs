@@ -6,13 +6,16 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::config::EstateConfig;
-use crate::estate::Estate;
+use crate::bastion::service;
 use crate::ops::audit::{self, Audit};
+use crate::ops::change::{Change, PlanError};
+use crate::ops::cloud::Cloud;
 use crate::ops::journal::{self, Journal};
-use crate::ops::plan::{self, FleetTarget, Plan, ResizeOptions};
+use crate::ops::ledger::Ledger;
+use crate::ops::plan::{Plan, ResizeOptions};
+use crate::ops::render;
 use crate::ops::runner::{Actor, Progress, Runner};
-use crate::source::aws::{Clients, LiveEstate, fleet};
+use crate::source::aws::{AwsCloud, LiveEstate};
 
 use super::Global;
 use super::setup::Setup;
@@ -82,24 +85,15 @@ pub fn resize_db(
     args: &ResizeDb,
     ask: Ask,
 ) -> Result<String, Stop> {
-    let opts = ResizeOptions {
-        fail_back: args.fail_back,
-        apply_immediately: !args.in_maintenance_window,
+    let change = Change::ResizeDb {
+        member: args.db.clone(),
+        class: args.class.clone(),
+        options: ResizeOptions {
+            fail_back: args.fail_back,
+            apply_immediately: !args.in_maintenance_window,
+        },
     };
-    planned(global, setup, ask, async |estate, _, id| {
-        // The classes the estate's read attached (DescribeOrderableDBInstanceOptions).
-        let cluster = described_cluster(estate)?;
-        plan::aurora_resize(
-            cluster,
-            &args.db,
-            &args.class,
-            &cluster.classes,
-            &opts,
-            id,
-            &setup.estate,
-        )
-        .map_err(refused)
-    })
+    planned(global, setup, ask, &change)
 }
 
 /// Resizes Phoenix: one instance outside the Auto Scaling group (`instance`), or the whole
@@ -111,43 +105,11 @@ pub fn resize_phoenix(
     instance_type: &str,
     ask: Ask,
 ) -> Result<String, Stop> {
-    let cfg = setup.estate_config();
-    let target = instance.map_or(FleetTarget::Fleet, FleetTarget::Instance);
-    planned(global, setup, ask, async |estate, clients, id| {
-        fleet::plan_resize(
-            clients,
-            &cfg.phoenix,
-            estate.phoenix.data.as_ref(),
-            target,
-            instance_type,
-            id,
-            &setup.estate,
-        )
-        .await
-        .map_err(|e| stop(UNREACHABLE, format!("cannot plan the resize: {e}")))?
-        .map_err(refused)
-    })
-}
-
-fn refused(r: plan::Refusal) -> Stop {
-    stop(REFUSED, format!("refused: {r}"))
-}
-
-/// The cluster as just described, or why it could not be read.
-fn described_cluster(estate: &Estate) -> Result<&crate::estate::Cluster, Stop> {
-    estate.cluster.data.as_ref().ok_or_else(|| {
-        stop(
-            UNREACHABLE,
-            format!(
-                "cannot read the cluster: {}",
-                estate
-                    .cluster
-                    .last_error
-                    .as_ref()
-                    .map_or("no data", |e| e.message.as_str())
-            ),
-        )
-    })
+    let change = Change::ResizePhoenix {
+        instance: instance.map(str::to_string),
+        instance_type: instance_type.to_string(),
+    };
+    planned(global, setup, ask, &change)
 }
 
 pub fn failover(
@@ -167,45 +129,49 @@ pub fn failover(
             ),
         ));
     }
-    planned(global, setup, Ask::Apply { yes }, async |estate, _, id| {
-        plan::failover(described_cluster(estate)?, target, id, &setup.estate).map_err(refused)
-    })
+    let change = Change::Failover {
+        target: target.map(str::to_string),
+    };
+    planned(global, setup, Ask::Apply { yes }, &change)
 }
 
 /// Reboots one member (and waits for it).
 pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result<String, Stop> {
-    planned(global, setup, Ask::Apply { yes }, async |estate, _, id| {
-        plan::reboot(described_cluster(estate)?, member, id, &setup.estate).map_err(refused)
-    })
+    let change = Change::Reboot {
+        member: member.to_string(),
+    };
+    planned(global, setup, Ask::Apply { yes }, &change)
 }
 
-/// Plans from the estate as AWS describes it now and prints the plan; to apply it, asks (the
-/// plan's resource id on production) and runs it. Read-only refuses only applying.
-fn planned(
-    global: &Global,
-    setup: &Setup,
-    ask: Ask,
-    make: impl AsyncFnOnce(&Estate, &Clients, String) -> Result<Plan, Stop>,
-) -> Result<String, Stop> {
+/// Plans `change` from the estate as AWS describes it now and prints the plan; to apply it,
+/// asks (the plan's resource id on production) and runs it. Read-only refuses only applying.
+fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<String, Stop> {
     if matches!(ask, Ask::Apply { .. }) {
         refuse_readonly(global, setup)?;
     }
     let cfg = setup.estate_config();
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
-        let (estate, clients) = read(&setup.estate, cfg).await?;
-        let mut plan = make(&estate, &clients, plan_id()).await?;
-        plan.note_cost(&cfg.prices);
+        let mut live = LiveEstate::connect(&setup.estate, cfg).await;
+        live.refresh(true, false).await;
+        let cloud = live.cloud();
+        let plan = change
+            .plan(&cloud, &live.estate(), &cfg.prices)
+            .await
+            .map_err(|e| match e {
+                PlanError::Refused(_) => stop(REFUSED, e.to_string()),
+                PlanError::Unread(_) | PlanError::Cloud(_) => stop(UNREACHABLE, e.to_string()),
+            })?;
         match ask {
-            Ask::Plan => Ok(render(&plan)),
+            Ask::Plan => Ok(render::text(&plan)),
             Ask::Apply { yes } => {
-                eprint!("{}", render(&plan));
+                eprint!("{}", render::text(&plan));
                 Journal::open(&state_dir()?)
                     .map_err(|e| stop(FAILED, e.to_string()))?
                     .refuse_if_unfinished()
                     .map_err(|e| stop(REFUSED, e))?;
                 confirm(setup, plan.confirm_word(), yes)?;
-                execute(setup, cfg, &clients, &plan, None).await
+                execute(setup, &cloud, &plan, None).await
             }
         }
     })
@@ -231,7 +197,7 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
         ));
     }
     let cfg = setup.estate_config();
-    eprint!("{}", render(&resume.plan));
+    eprint!("{}", render::text(&resume.plan));
     eprintln!(
         "done before: {} of {} steps{}",
         resume.done.len(),
@@ -247,8 +213,8 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
     confirm(setup, resume.plan.confirm_word(), yes)?;
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
-        let clients = Clients::load(cfg).await;
-        execute(setup, cfg, &clients, &resume.plan, Some(&resume)).await
+        let cloud = LiveEstate::connect(&setup.estate, cfg).await.cloud();
+        execute(setup, &cloud, &resume.plan, Some(&resume)).await
     })
 }
 
@@ -261,7 +227,7 @@ pub fn abandon(setup: &Setup, yes: bool) -> Result<String, Stop> {
     else {
         return Ok("no unfinished plan in the journal".into());
     };
-    eprint!("{}", render(&open.plan));
+    eprint!("{}", render::text(&open.plan));
     eprintln!(
         "done before: {} of {} steps; they stay done, the rest is not run",
         open.done.len(),
@@ -278,32 +244,6 @@ pub fn audit_trail() -> Result<String, Stop> {
     let audit = Audit::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
     let entries = audit.entries().map_err(|e| stop(FAILED, e.to_string()))?;
     Ok(audit::render(&entries))
-}
-
-async fn read(name: &str, cfg: &EstateConfig) -> Result<(Estate, Clients), Stop> {
-    let mut live = LiveEstate::connect(name, cfg).await;
-    live.refresh(true, false).await;
-    Ok((live.estate(), live.clients().clone()))
-}
-
-fn plan_id() -> String {
-    chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ").to_string()
-}
-
-pub fn render(plan: &Plan) -> String {
-    let mut out = format!("plan {}: {}\n", plan.id, plan.title);
-    for (i, step) in plan.steps.iter().enumerate() {
-        out += &format!(
-            "  {:>2}. {}\n      impact: {}\n",
-            i + 1,
-            step.describe(),
-            step.impact()
-        );
-    }
-    for note in &plan.notes {
-        out += &format!("  note: {note}\n");
-    }
-    out
 }
 
 /// Asks on the terminal: production estates want the resource id typed, others `yes`.
@@ -335,19 +275,12 @@ fn confirm(setup: &Setup, id: &str, yes: bool) -> Result<(), Stop> {
 
 async fn execute(
     setup: &Setup,
-    cfg: &EstateConfig,
-    clients: &Clients,
+    cloud: &AwsCloud,
     plan: &Plan,
     resume: Option<&journal::Resume>,
 ) -> Result<String, Stop> {
-    let dir = state_dir()?;
-    let caller_arn = clients
-        .sts
-        .get_caller_identity()
-        .send()
-        .await
-        .ok()
-        .and_then(|o| o.arn().map(str::to_string));
+    let ledger = Ledger::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
+    let cfg = setup.estate_config();
     let cancel = Arc::new(AtomicBool::new(false));
     let on_signal = cancel.clone();
     tokio::spawn(async move {
@@ -356,9 +289,18 @@ async fn execute(
             on_signal.store(true, Ordering::Relaxed);
         }
     });
-    let actor = Actor::new(&setup.estate, cfg, caller_arn);
-    let runner = Runner::new(clients.clone(), &dir, actor, cancel)
-        .map_err(|e| stop(FAILED, e.to_string()))?;
+    let actor = Actor {
+        caller_arn: cloud.caller().await.ok().flatten(),
+        profile: cfg.profile.clone(),
+        estate: setup.estate.clone(),
+        bastion_user: service::login(cfg),
+    };
+    let runner = Runner {
+        cloud,
+        ledger: Some(&ledger),
+        actor: &actor,
+        cancel: &cancel,
+    };
     let report = |p: Progress| match p {
         Progress::Started { index, total, what } => eprintln!("[{}/{total}] {what}", index + 1),
         Progress::Waiting {

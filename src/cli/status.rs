@@ -74,7 +74,8 @@ pub struct PlanReport {
 
 impl PlanReport {
     fn unfinished(estate: &str) -> Option<PlanReport> {
-        let r = crate::ops::journal::unfinished_for(estate)?;
+        let dir = crate::ops::journal::default_dir()?;
+        let r = crate::ops::journal::unfinished_for(&dir, estate)?;
         Some(PlanReport {
             steps_done: r.done.len(),
             steps: r.plan.steps.len(),

@@ -101,11 +101,7 @@ pub fn run(global: &Global, setup: &Setup, names: &[String]) -> Result<(), Strin
                         let _ = ask.reply.send(a);
                     }
                 }
-                Some(update) = estates.recv() => {
-                    if let Update::Estate(e) = update {
-                        bastion.estate(&e);
-                    }
-                }
+                Some(Update::Estate(e)) = estates.recv() => bastion.estate(&e),
                 Some(report) = reports.recv() => match report {
                     Report::Notice { ok: true, message } => {
                         open += 1;

@@ -28,10 +28,10 @@ pub fn default_dir() -> Option<PathBuf> {
         .or_else(|| dirs::data_local_dir().map(|d| d.join("qpconsole")))
 }
 
-/// The unfinished plan the user's journal holds for `estate`, if any (and if the journal can be
-/// read at all: this is for offering and reporting, not for deciding).
-pub fn unfinished_for(estate: &str) -> Option<Resume> {
-    Journal::open(&default_dir()?)
+/// The unfinished plan the journal in `dir` holds for `estate`, if any (and if the journal can
+/// be read at all: this is for offering and reporting, not for deciding).
+pub fn unfinished_for(dir: &Path, estate: &str) -> Option<Resume> {
+    Journal::open(dir)
         .ok()?
         .unfinished()
         .ok()
@@ -314,7 +314,7 @@ mod tests {
 
     use super::*;
     use crate::estate::Role;
-    use crate::ops::plan::Step;
+    use crate::ops::step::{DbStep, Step, StepKind};
 
     fn t(min: u32) -> Timestamp {
         Utc.with_ymd_and_hms(2026, 3, 1, 12, min, 0).unwrap()
@@ -327,16 +327,16 @@ mod tests {
             title: "Resize qp-aurora-2 (reader) to db.r6g.xlarge".into(),
             estate: "prod".into(),
             steps: vec![
-                Step::ModifyDbClass {
+                Step::Db(DbStep::ModifyDbClass {
                     member: "qp-aurora-2".into(),
                     role: Role::Reader,
                     from: "db.r6g.large".into(),
                     to: "db.r6g.xlarge".into(),
                     apply_immediately: true,
-                },
-                Step::WaitDbAvailable {
+                }),
+                Step::Db(DbStep::WaitDbAvailable {
                     member: "qp-aurora-2".into(),
-                },
+                }),
             ],
             notes: vec!["a note".into()],
         }

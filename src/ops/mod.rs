@@ -1,13 +1,20 @@
-//! Mutating actions as values: a [`plan::Plan`] of steps is built from the estate as last seen,
-//! shown and confirmed, written to the [`journal`], and only then run, step by step, each AWS
-//! call landing in the [`audit`] trail. A console that dies mid-plan finds the plan in the
+//! Mutating actions as values: a [`change::Change`] someone asks for is planned into a
+//! [`plan::Plan`] of typed [`step`]s from the estate as last seen, shown and confirmed, written
+//! to the [`journal`], and only then run by the [`runner`], step by step, each call that reached
+//! the cloud landing in the [`audit`] trail. A console that dies mid-plan finds the plan in the
 //! journal on its next start and knows which steps are done.
 //!
-//! Only the [`runner`] calls AWS: planning is pure (the sources gather what a plan needs), the
-//! journal and the audit trail are files, and [`progress`] is what the console shows of a run.
+//! Nothing here knows AWS or the DEMO simulator: plans act through the [`cloud::Cloud`] trait,
+//! which the sources implement.
 
 pub mod audit;
+pub mod change;
+pub mod cloud;
+pub mod execute;
 pub mod journal;
+pub mod ledger;
 pub mod plan;
 pub mod progress;
+pub mod render;
 pub mod runner;
+pub mod step;

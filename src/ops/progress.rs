@@ -3,6 +3,7 @@
 
 use super::plan::Plan;
 use super::runner::Progress;
+use super::step::StepKind;
 use crate::estate::Timestamp;
 
 #[derive(Debug, Clone, PartialEq)]

@@ -1,22 +1,21 @@
-//! The runner: carries out a plan step by step against AWS. Each step is journaled before and
-//! after it runs, every mutating call is audited, every wait backs off and gives up after a
-//! bound, and a cancel takes effect between steps. A resumed plan skips what is done and checks
-//! AWS before redoing a step that was cut off.
+//! The runner: carries out a plan step by step against an estate's [`Cloud`]. With a ledger,
+//! each step is journaled before and after it runs and every call that reached the cloud is
+//! audited; every wait backs off and gives up after a bound, and a cancel takes effect between
+//! steps or during a wait. A resumed plan skips what is done and asks the cloud before redoing
+//! a step that was cut off.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::audit::{Audit, AuditEntry};
-use super::journal::{Journal, Record, Resume};
-use super::plan::{Plan, Step};
-use crate::source::aws::Clients;
-
-mod db;
-mod fleet;
+use super::audit::AuditEntry;
+use super::cloud::{Cloud, Sent};
+use super::journal::{Record, Resume};
+use super::ledger::Ledger;
+use super::plan::Plan;
+use super::step::{Check, Step, StepKind, Work};
 
 /// Who is acting, for the audit trail.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Actor {
     pub caller_arn: Option<String>,
     pub profile: Option<String>,
@@ -24,26 +23,6 @@ pub struct Actor {
     /// `user@bastion` as the estate's ssh config resolves it: who is at the keyboard when the
     /// AWS credentials are shared.
     pub bastion_user: Option<String>,
-}
-
-impl Actor {
-    pub fn new(
-        estate: &str,
-        cfg: &crate::config::EstateConfig,
-        caller_arn: Option<String>,
-    ) -> Self {
-        let bastion_user = cfg.bastion.as_deref().and_then(|target| {
-            let (route, _) = crate::bastion::service::prepare(cfg, target).ok()?;
-            let hop = route.destination();
-            Some(format!("{}@{}", hop.user, hop.name))
-        });
-        Actor {
-            caller_arn,
-            profile: cfg.profile.clone(),
-            estate: estate.to_string(),
-            bastion_user,
-        }
-    }
 }
 
 /// What the runner reports as it goes.
@@ -69,52 +48,17 @@ pub enum Progress {
     },
 }
 
-/// Bounds of the waits: the first poll, the cap of the backoff, and the most a wait may take.
-#[derive(Debug, Clone, Copy)]
-pub struct Waits {
-    pub first: Duration,
-    pub cap: Duration,
-    pub limit: Duration,
+pub struct Runner<'a> {
+    pub cloud: &'a dyn Cloud,
+    /// The journal and the audit trail; `None` where nothing is written down (the DEMO), and
+    /// so nothing can be resumed.
+    pub ledger: Option<&'a Ledger>,
+    pub actor: &'a Actor,
+    /// Set (by Ctrl-C, `X`) to stop after the step that runs, or during a wait.
+    pub cancel: &'a AtomicBool,
 }
 
-impl Default for Waits {
-    fn default() -> Self {
-        Self {
-            first: Duration::from_secs(2),
-            cap: Duration::from_secs(30),
-            limit: Duration::from_secs(45 * 60),
-        }
-    }
-}
-
-pub struct Runner {
-    pub clients: Clients,
-    pub journal: Journal,
-    pub audit: Audit,
-    pub actor: Actor,
-    pub waits: Waits,
-    /// Set (by Ctrl-C, say) to stop after the step that runs.
-    pub cancel: Arc<AtomicBool>,
-}
-
-impl Runner {
-    /// A runner journaling and auditing in `dir`, acting as `actor`, with the default waits.
-    pub fn new(
-        clients: Clients,
-        dir: &std::path::Path,
-        actor: Actor,
-        cancel: Arc<AtomicBool>,
-    ) -> std::io::Result<Runner> {
-        Ok(Runner {
-            clients,
-            journal: Journal::open(dir)?,
-            audit: Audit::open(dir)?,
-            actor,
-            waits: Waits::default(),
-            cancel,
-        })
-    }
-
+impl Runner<'_> {
     /// Runs `plan` from the start, or from where `resume` says it stopped.
     pub async fn run(
         &self,
@@ -122,16 +66,13 @@ impl Runner {
         resume: Option<&Resume>,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<(), String> {
-        let journal = |r: Record| {
-            self.journal
-                .append(&r)
-                .map_err(|e| format!("cannot write the journal: {e}; nothing more is done"))
-        };
         if resume.is_none() {
-            self.journal.refuse_if_unfinished()?;
-            journal(Record::Planned {
+            if let Some(l) = self.ledger {
+                l.journal.refuse_if_unfinished()?;
+            }
+            self.journal(Record::Planned {
                 plan: plan.clone(),
-                at: chrono::Utc::now(),
+                at: self.cloud.now(),
             })?;
         }
         let total = plan.steps.len();
@@ -145,11 +86,11 @@ impl Runner {
                     continue;
                 }
                 if r.started_not_done == Some(index) && self.already_done(step).await? {
-                    journal(Record::StepDone {
+                    self.journal(Record::StepDone {
                         plan_id: plan.id.clone(),
                         index,
                         key: step.key(),
-                        at: chrono::Utc::now(),
+                        at: self.cloud.now(),
                         outcome: "found done in AWS after an interruption".into(),
                     })?;
                     progress(Progress::Skipped {
@@ -159,69 +100,99 @@ impl Runner {
                     continue;
                 }
             }
+            let position = format!("step {} of {total}", index + 1);
             // Stopping here leaves the plan unfinished in the journal, so resume continues it.
             if self.cancel.load(Ordering::Relaxed) {
-                return Err(format!(
-                    "cancelled before step {} of {total}; `qpconsole resume` continues from there",
-                    index + 1
-                ));
+                return Err(format!("cancelled before {position}{}", self.resumable()));
             }
             progress(Progress::Started {
                 index,
                 total,
                 what: step.describe(),
             });
-            journal(Record::StepStarted {
+            self.journal(Record::StepStarted {
                 plan_id: plan.id.clone(),
                 index,
                 key: step.key(),
-                at: chrono::Utc::now(),
+                at: self.cloud.now(),
             })?;
             match self.step(index, step, progress).await {
                 Ok(outcome) => {
-                    journal(Record::StepDone {
+                    self.journal(Record::StepDone {
                         plan_id: plan.id.clone(),
                         index,
                         key: step.key(),
-                        at: chrono::Utc::now(),
+                        at: self.cloud.now(),
                         outcome: outcome.clone(),
                     })?;
                     progress(Progress::Done { index, outcome });
                 }
-                Err(error) => {
+                Err(Stopped::Cancelled(status)) => {
+                    return Err(format!(
+                        "cancelled while {position} waited ({status}){}",
+                        self.resumable()
+                    ));
+                }
+                Err(Stopped::Failed(error)) => {
                     // The plan stays unfinished: once the cause is fixed, resume tries the step
                     // again.
-                    journal(Record::StepFailed {
+                    self.journal(Record::StepFailed {
                         plan_id: plan.id.clone(),
                         index,
                         key: step.key(),
-                        at: chrono::Utc::now(),
+                        at: self.cloud.now(),
                         error: error.clone(),
                     })?;
-                    return Err(format!(
-                        "step {} of {total} failed: {error}; `qpconsole resume` tries it again",
-                        index + 1
-                    ));
+                    return Err(match self.ledger {
+                        Some(_) => {
+                            format!("{position} failed: {error}; `qpconsole resume` tries it again")
+                        }
+                        None => format!("{position} failed: {error}"),
+                    });
                 }
             }
         }
-        journal(Record::Finished {
+        self.journal(Record::Finished {
             plan_id: plan.id.clone(),
-            at: chrono::Utc::now(),
+            at: self.cloud.now(),
             ok: true,
-        })?;
-        Ok(())
+        })
     }
 
-    /// Whether AWS already shows the step's effect (after an interruption mid-step).
+    /// How a plan cut off here goes on, for the message that says it stopped.
+    fn resumable(&self) -> &'static str {
+        match self.ledger {
+            Some(_) => "; `qpconsole resume` continues from there",
+            None => ": no journal is kept here, so the rest is not resumable",
+        }
+    }
+
+    fn journal(&self, record: Record) -> Result<(), String> {
+        let Some(l) = self.ledger else {
+            return Ok(());
+        };
+        l.journal
+            .append(&record)
+            .map_err(|e| format!("cannot write the journal: {e}; nothing more is done"))
+    }
+
+    /// Whether the cloud already shows the effect of a step cut off mid-way. A wait cut off is
+    /// simply waited for again.
     async fn already_done(&self, step: &Step) -> Result<bool, String> {
-        match step {
-            Step::ModifyDbClass { .. }
-            | Step::Failover { .. }
-            | Step::WaitWriter { .. }
-            | Step::WaitDbAvailable { .. }
-            | Step::RebootDb { .. } => self.db_already_done(step).await,
-            _ => self.fleet_already_done(step).await,
+        match step.work() {
+            Work::Call {
+                done_when: Some(check),
+                ..
+            } => Ok(self
+                .cloud
+                .check(check)
+                .await
+                .map_err(|e| e.to_string())?
+                .holds),
+            Work::Call {
+                done_when: None, ..
+            }
+            | Work::Wait { .. } => Ok(false),
         }
     }
 
@@ -230,29 +201,30 @@ impl Runner {
         index: usize,
         step: &Step,
         progress: &(dyn Fn(Progress) + Sync),
-    ) -> Result<String, String> {
-        if let Some(until) = Until::of(step) {
-            let limit = match step {
-                Step::WaitRefresh { expected_secs, .. } => {
-                    self.waits.limit.max(Duration::from_secs(2 * expected_secs))
-                }
-                _ => self.waits.limit,
-            };
-            return self.wait(index, progress, until, limit).await;
-        }
-        match step {
-            Step::ModifyDbClass { .. } | Step::Failover { .. } | Step::RebootDb { .. } => {
-                self.db_call(step).await
+    ) -> Result<String, Stopped> {
+        match step.work() {
+            Work::Wait { until, limit } => {
+                let usual = self.cloud.waits().limit;
+                let limit = limit.map_or(usual, |l| l.max(usual));
+                self.wait(index, progress, until, limit).await
             }
-            _ => self.fleet_call(step).await,
-        }
-    }
-
-    /// Whether `until` holds now, and what AWS says.
-    async fn poll(&self, until: &Until<'_>) -> Result<(bool, String), String> {
-        match until {
-            Until::Available(_) | Until::Writer(..) => self.db_poll(until).await,
-            _ => self.fleet_poll(until).await,
+            Work::Call { call, guard, .. } => {
+                if let Some(guard) = guard {
+                    let seen = self.cloud.check(guard).await.map_err(Stopped::failed)?;
+                    if !seen.holds {
+                        return Err(Stopped::Failed(format!(
+                            "{} was not started: {}",
+                            step.describe(),
+                            seen.status
+                        )));
+                    }
+                }
+                let Sent { request, answer } =
+                    self.cloud.call(call).await.map_err(Stopped::failed)?;
+                self.audit(call.action(), request, &answer)
+                    .map_err(Stopped::Failed)?;
+                answer.map_err(Stopped::failed)
+            }
         }
     }
 
@@ -261,101 +233,78 @@ impl Runner {
         &self,
         index: usize,
         progress: &(dyn Fn(Progress) + Sync),
-        until: Until<'_>,
+        until: Check<'_>,
         limit: Duration,
-    ) -> Result<String, String> {
+    ) -> Result<String, Stopped> {
+        let waits = self.cloud.waits();
         let started = Instant::now();
-        let mut pause = self.waits.first;
+        let mut pause = waits.first;
         loop {
-            let (done, status) = self.poll(&until).await?;
-            if done {
-                return Ok(status);
+            let seen = self.cloud.check(until).await.map_err(Stopped::failed)?;
+            if seen.holds {
+                return Ok(seen.status);
             }
             // Nothing is in flight during a wait: stopping here is as safe as between steps,
             // and resuming waits again.
             if self.cancel.load(Ordering::Relaxed) {
-                return Err(format!("cancelled while waiting ({status})"));
+                return Err(Stopped::Cancelled(seen.status));
             }
             let elapsed = started.elapsed();
             if elapsed >= limit {
-                return Err(format!(
-                    "gave up after {} min: {status}",
-                    limit.as_secs() / 60
-                ));
+                return Err(Stopped::Failed(format!(
+                    "gave up after {} min: {}",
+                    limit.as_secs() / 60,
+                    seen.status
+                )));
             }
             progress(Progress::Waiting {
                 index,
                 elapsed,
-                status,
+                status: seen.status,
             });
             tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(self.waits.cap);
+            pause = (pause * 2).min(waits.cap);
         }
     }
 
-    fn audited(
+    /// Records a call that reached the cloud, however it ended.
+    fn audit(
         &self,
         action: &str,
         request: serde_json::Value,
-        result: &Result<(), String>,
+        answer: &Result<String, super::cloud::CloudError>,
     ) -> Result<(), String> {
+        let Some(l) = self.ledger else {
+            return Ok(());
+        };
         let entry = AuditEntry {
-            at: chrono::Utc::now(),
+            at: self.cloud.now(),
             caller_arn: self.actor.caller_arn.clone(),
             profile: self.actor.profile.clone(),
             estate: self.actor.estate.clone(),
             bastion_user: self.actor.bastion_user.clone(),
             action: action.to_string(),
             request,
-            result: match result {
-                Ok(()) => "ok".into(),
-                Err(e) => e.clone(),
+            result: match answer {
+                Ok(_) => "ok".into(),
+                Err(e) => e.to_string(),
             },
         };
-        self.audit
+        l.audit
             .append(&entry)
-            .map_err(|e| format!("cannot write the audit trail: {e}"))?;
-        result.clone()
+            .map_err(|e| format!("cannot write the audit trail: {e}"))
     }
 }
 
-/// What a wait step waits for.
-enum Until<'a> {
-    Available(&'a str),
-    /// The cluster's writer is the member.
-    Writer(&'a str, &'a str),
-    /// The group's newest instance refresh succeeded.
-    Refresh(&'a str),
-    /// The instance is no longer a target of the group (instance, target group).
-    Drained(&'a str, &'a str),
-    Stopped(&'a str),
-    /// Running with both status checks ok.
-    InstanceOk(&'a str),
-    /// Healthy in the target group (instance, target group).
-    Healthy(&'a str, &'a str),
+/// Why a step did not end well.
+enum Stopped {
+    /// Cancelled during its wait, with what the wait last saw.
+    Cancelled(String),
+    Failed(String),
 }
 
-impl<'a> Until<'a> {
-    fn of(step: &'a Step) -> Option<Until<'a>> {
-        Some(match step {
-            Step::WaitDbAvailable { member } => Until::Available(member),
-            Step::WaitWriter { cluster, member } => Until::Writer(cluster, member),
-            Step::WaitRefresh { group, .. } => Until::Refresh(group),
-            Step::WaitDrained {
-                instance,
-                target_group,
-            } => Until::Drained(instance, target_group),
-            Step::WaitStopped { instance } => Until::Stopped(instance),
-            Step::WaitInstanceOk { instance } => Until::InstanceOk(instance),
-            Step::WaitHealthy {
-                instance,
-                target_group,
-            } => Until::Healthy(instance, target_group),
-            _ => return None,
-        })
+impl Stopped {
+    fn failed(e: super::cloud::CloudError) -> Self {
+        Stopped::Failed(e.to_string())
     }
-}
-
-fn aws_error<E: std::error::Error + 'static>(e: &E) -> String {
-    aws_smithy_types::error::display::DisplayErrorContext(e).to_string()
 }

@@ -1,16 +1,18 @@
 //! Where estate data comes from. A source runs as a task: it takes `Request`s and reports
-//! `Update`s on the app's event channel. The app only ever sees those two types, so the demo
-//! simulator and the live AWS source are interchangeable behind them.
+//! `Update`s on the app's event channel, and it offers the estate's [`Cloud`] that plans run
+//! on. The app only ever sees those, so the demo simulator and the live AWS source are
+//! interchangeable behind them.
 
 pub mod aws;
 pub mod demo;
 
-use tokio::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::estate::Estate;
-use crate::ops::plan::Plan;
-use crate::ops::progress::PlanStatus;
+use crate::ops::cloud::Cloud;
 
 /// Which kind of source feeds the screen; the UI labels demo data as such.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,34 +30,11 @@ impl SourceKind {
     }
 }
 
-/// A change the user asked for. The source plans it from the estate it knows (and AWS's
-/// answers, live) and reports the plan; nothing runs until the user confirms that plan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Change {
-    /// Fail the cluster over, to the given reader or the best available one.
-    Failover { target: Option<String> },
-    /// A cluster member to an instance class, or Phoenix (`phoenix`, the group's name, or an
-    /// instance id or name) to an instance type.
-    Resize { target: String, size: String },
-    /// Reboot one cluster member.
-    Reboot { member: String },
-}
-
 /// Work the app asks a source to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request {
     /// Refresh every area now instead of at its next cadence.
     Refresh,
-    /// Plan a change: answered by `Update::Planned`, or a notice saying why not.
-    Plan(Change),
-    /// Run a plan the user confirmed, exactly as shown.
-    Run(Box<Plan>),
-    /// Stop the running plan after the step that runs; it stays resumable.
-    Cancel,
-    /// Continue the unfinished plan of the journal.
-    Resume,
-    /// Set the unfinished plan of the journal aside.
-    Abandon,
 }
 
 /// What a source reports.
@@ -63,14 +42,41 @@ pub enum Request {
 pub enum Update {
     /// A new picture of the whole estate.
     Estate(Box<Estate>),
-    /// The outcome of a request, for the message line.
-    Notice { ok: bool, message: String },
-    /// The plan for a requested change, to show and confirm.
-    Planned(Box<Plan>),
-    /// How far the running plan has got.
-    Progress(PlanStatus),
-    /// A plan left unfinished (found in the journal at start), with what is done of it.
-    Unfinished { plan: Box<Plan>, summary: String },
+}
+
+/// The estate's cloud, once the source has it (the live source connects first).
+#[derive(Clone)]
+pub struct CloudSlot(watch::Receiver<Option<Arc<dyn Cloud>>>);
+
+impl CloudSlot {
+    /// A slot and the sender that fills it.
+    pub fn new() -> (watch::Sender<Option<Arc<dyn Cloud>>>, CloudSlot) {
+        let (tx, rx) = watch::channel(None);
+        (tx, CloudSlot(rx))
+    }
+
+    /// A slot filled from the start.
+    pub fn ready(cloud: Arc<dyn Cloud>) -> CloudSlot {
+        CloudSlot(watch::channel(Some(cloud)).1)
+    }
+
+    /// The cloud, if the source has it already.
+    pub fn current(&self) -> Option<Arc<dyn Cloud>> {
+        self.0.borrow().clone()
+    }
+
+    /// The cloud, waiting until the source has it; `None` when the source stopped first.
+    pub async fn get(&mut self) -> Option<Arc<dyn Cloud>> {
+        let ready = self.0.wait_for(Option::is_some).await.ok()?;
+        ready.clone()
+    }
+}
+
+impl std::fmt::Debug for CloudSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ready = self.0.borrow().is_some();
+        f.debug_struct("CloudSlot").field("ready", &ready).finish()
+    }
 }
 
 /// The app's side of a running source. Dropping it stops the source.
@@ -80,6 +86,7 @@ pub struct SourceHandle {
     pub estate: String,
     requests: mpsc::UnboundedSender<Request>,
     task: JoinHandle<()>,
+    cloud: CloudSlot,
 }
 
 impl SourceHandle {
@@ -88,18 +95,31 @@ impl SourceHandle {
         estate: String,
         requests: mpsc::UnboundedSender<Request>,
         task: JoinHandle<()>,
+        cloud: CloudSlot,
     ) -> Self {
         Self {
             kind,
             estate,
             requests,
             task,
+            cloud,
         }
     }
 
     /// Hands a request to the source; false when the source has stopped.
     pub fn send(&self, request: Request) -> bool {
         self.requests.send(request).is_ok()
+    }
+
+    /// Where requests to the source go, for work that asks for refreshes of its own (a plan
+    /// after each step).
+    pub fn requests(&self) -> mpsc::UnboundedSender<Request> {
+        self.requests.clone()
+    }
+
+    /// Where the estate's plans run.
+    pub fn cloud(&self) -> CloudSlot {
+        self.cloud.clone()
     }
 }
 

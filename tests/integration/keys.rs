@@ -2,13 +2,14 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use qpconsole::app::{App, Effect};
+use qpconsole::app::{App, Effect, Event};
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
-use qpconsole::source::demo::{DemoEstate, Scenario};
-use qpconsole::source::{Change, Request};
+use qpconsole::ops::change::Change;
+use qpconsole::source::demo::Scenario;
 
 use crate::common;
+use crate::common::console::Console;
 
 fn app_with(keymap: &str, user_dir: &std::path::Path) -> App {
     common::demo_app(keymap, user_dir, Scenario::Steady, (120, 40))
@@ -22,29 +23,17 @@ fn press(app: &mut App, keys: &str) -> Vec<Effect> {
     keys.split_whitespace()
         .flat_map(|k| {
             let chord = qpconsole::input::keymap::Chord::parse(k).unwrap();
-            app.handle_key(KeyEvent::new(chord.code, chord.mods))
+            app.update(Event::Key(KeyEvent::new(chord.code, chord.mods)))
         })
         .collect()
 }
 
-/// The DEMO estate answers what the app asked of its source (a plan, a run), as the running
-/// source would; returns what was asked.
-fn serve(app: &mut App, demo: &mut DemoEstate, effects: Vec<Effect>) -> Vec<Request> {
-    let mut asked = Vec::new();
-    for e in effects {
-        if let Effect::Source(request) = e {
-            for update in demo.request(&request) {
-                app.apply(update);
-            }
-            asked.push(request);
-        }
-    }
-    asked
-}
-
 fn type_text(app: &mut App, text: &str) {
     for c in text.chars() {
-        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+        app.update(Event::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
     }
 }
 
@@ -190,26 +179,20 @@ fn help_opens_scrolls_and_closes_and_q_quits() {
 
 #[test]
 fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_production() {
-    let (mut app, mut demo) = common::demo_pair(
-        "default",
-        tempfile::tempdir().unwrap().path(),
-        Scenario::Steady,
-        (120, 40),
-    );
+    let mut c = Console::demo(Scenario::Steady);
     assert!(
-        app.production,
+        c.app.production,
         "the example marks qualitypost as production"
     );
-    let effects = press(&mut app, "2 down F");
     assert_eq!(
-        serve(&mut app, &mut demo, effects),
-        [Request::Plan(Change::Failover {
+        c.press("2 down F"),
+        [Effect::Plan(Change::Failover {
             target: Some("qualitypost-aurora-2".into())
         })],
         "F plans a failover to the selected reader"
     );
-    assert_eq!(app.mode, Mode::Confirm);
-    let confirm = app.confirm.clone().unwrap();
+    assert_eq!(c.app.mode, Mode::Confirm);
+    let confirm = c.app.confirm.clone().unwrap();
     assert_eq!(
         confirm.title,
         "Fail over qualitypost-aurora to qualitypost-aurora-2?"
@@ -223,103 +206,110 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
         "{text}"
     );
     // Enter on Cancel cancels.
-    assert!(press(&mut app, "enter").is_empty());
-    assert_eq!(app.mode, Mode::Normal);
+    assert!(c.press("enter").is_empty());
+    assert_eq!(c.app.mode, Mode::Normal);
 
-    let effects = press(&mut app, "F");
-    serve(&mut app, &mut demo, effects);
-    press(&mut app, "tab");
-    assert!(app.confirm.as_ref().unwrap().on_confirm);
+    c.press("F");
+    c.press("tab");
+    assert!(c.app.confirm.as_ref().unwrap().on_confirm);
+    assert!(c.press("enter").is_empty(), "not before the id is typed");
     assert!(
-        press(&mut app, "enter").is_empty(),
-        "not before the id is typed"
-    );
-    assert!(
-        app.message
+        c.app
+            .message
             .as_ref()
             .unwrap()
             .text
             .contains("type qualitypost-aurora to confirm")
     );
-    let effects = press(&mut app, "esc F");
-    serve(&mut app, &mut demo, effects);
+    c.press("esc F");
     // The id has a `y`, which the confirm keymap binds to "yes": while typing it is text.
-    type_text(&mut app, "qualitypost-auror");
-    assert!(!app.confirm.as_ref().unwrap().on_confirm);
-    assert_eq!(app.mode, Mode::Confirm);
-    type_text(&mut app, "a");
+    c.type_text("qualitypost-auror");
+    assert!(!c.app.confirm.as_ref().unwrap().on_confirm);
+    assert_eq!(c.app.mode, Mode::Confirm);
+    c.type_text("a");
     assert!(
-        app.confirm.as_ref().unwrap().on_confirm,
+        c.app.confirm.as_ref().unwrap().on_confirm,
         "the full id moves the focus to Confirm"
     );
-    let effects = press(&mut app, "enter");
-    let asked = serve(&mut app, &mut demo, effects);
+    let asked = c.press("enter");
     assert!(
-        matches!(&asked[..], [Request::Run(plan)] if plan.title == "Fail over qualitypost-aurora to qualitypost-aurora-2"),
+        matches!(&asked[..], [Effect::Run(plan)] if plan.title == "Fail over qualitypost-aurora to qualitypost-aurora-2"),
         "{asked:?}"
     );
-    let progress = app.plan.as_ref().expect("the running plan is shown");
+    let progress = c.app.plan.as_ref().expect("the running plan is shown");
     assert_eq!(
         (progress.index, progress.total),
         (1, 2),
         "the failover call is made"
     );
+    // One plan at a time: another one is refused while it runs.
+    c.press(":");
+    c.type_text("reboot qualitypost-aurora-1");
+    c.press("enter");
+    c.type_text("qualitypost-aurora-1");
+    c.press("enter");
+    let refused = c.app.message.clone().unwrap();
+    assert!(refused.text.starts_with("a plan is running"), "{refused:?}");
+    // The failover plays out on the DEMO's clock: about half a minute.
+    c.until(std::time::Duration::from_secs(120), |app| {
+        app.plan.is_none()
+    });
+    assert!(
+        c.app
+            .message
+            .as_ref()
+            .unwrap()
+            .text
+            .starts_with("done: Fail over"),
+        "{:?}",
+        c.app.message
+    );
 }
 
 #[test]
 fn a_running_plan_can_be_cancelled_between_steps() {
-    let (mut app, mut demo) = common::demo_pair(
-        "default",
-        tempfile::tempdir().unwrap().path(),
-        Scenario::Steady,
-        (120, 40),
-    );
-    app.production = false;
-    assert!(press(&mut app, "X").is_empty(), "nothing runs yet");
-    assert_eq!(app.message.as_ref().unwrap().text, "no plan is running");
-    press(&mut app, ":");
-    type_text(&mut app, "reboot qualitypost-aurora-2");
-    let effects = press(&mut app, "enter");
-    serve(&mut app, &mut demo, effects);
+    let mut c = Console::demo(Scenario::Steady);
+    c.app.production = false;
+    assert!(c.press("X").is_empty(), "nothing runs yet");
+    assert_eq!(c.app.message.as_ref().unwrap().text, "no plan is running");
+    c.press(":");
+    c.type_text("reboot qualitypost-aurora-2");
+    c.press("enter");
     assert_eq!(
-        app.confirm.as_ref().unwrap().title,
+        c.app.confirm.as_ref().unwrap().title,
         "Reboot qualitypost-aurora-2 (reader)?"
     );
-    let effects = press(&mut app, "y");
-    serve(&mut app, &mut demo, effects);
-    let running = app.plan.clone().expect("the plan's progress is shown");
+    c.press("y");
+    let running = c.app.plan.clone().expect("the plan's progress is shown");
     assert_eq!(
         (running.index, running.total),
         (1, 2),
         "rebooted, now waiting"
     );
     // While it runs, quitting asks first and switching estates is refused.
-    assert!(press(&mut app, "q").is_empty());
+    assert!(c.press("q").is_empty());
     assert_eq!(
-        app.confirm.as_ref().unwrap().title,
+        c.app.confirm.as_ref().unwrap().title,
         "Quit while a plan runs?"
     );
-    assert!(!app.quit);
-    press(&mut app, "esc :");
-    type_text(&mut app, "estate qpflex");
-    assert!(press(&mut app, "enter").is_empty());
+    assert!(!c.app.quit);
+    c.press("esc :");
+    c.type_text("estate qpflex");
+    assert!(c.press("enter").is_empty());
     assert!(
-        app.message
+        c.app
+            .message
             .as_ref()
             .unwrap()
             .text
             .starts_with("a plan is running on qualitypost"),
         "{:?}",
-        app.message
+        c.app.message
     );
-    let effects = press(&mut app, "X");
-    assert_eq!(serve(&mut app, &mut demo, effects), [Request::Cancel]);
-    demo.advance_to(demo.now() + chrono::Duration::seconds(5));
-    app.apply(qpconsole::source::Update::Progress(
-        demo.progress().unwrap(),
-    ));
-    assert!(app.plan.is_none(), "the progress row is gone");
-    let m = app.message.as_ref().unwrap();
+    assert_eq!(c.press("X"), [Effect::CancelPlan]);
+    c.until(std::time::Duration::from_secs(30), |app| app.plan.is_none());
+    assert!(c.app.plan.is_none(), "the progress row is gone");
+    let m = c.app.message.as_ref().unwrap();
     assert!(
         m.text.starts_with("cancelled while step 2 of 2 waited"),
         "{}",
@@ -443,11 +433,11 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     let mut app = live_app();
     press(&mut app, ":");
     type_text(&mut app, "tunnel-op");
-    app.show_prompt(&qpconsole::bastion::Question::HostKey {
+    app.update(Event::Question(qpconsole::bastion::Question::HostKey {
         host: "[127.0.0.1]:47110".into(),
         key: "ED25519 SHA256:abc".into(),
         known_hosts: "/tmp/known_hosts".into(),
-    });
+    }));
     assert_eq!(app.mode, Mode::Prompt);
     // While the question is open, keys are its text, not palette input.
     type_text(&mut app, "yes");
@@ -458,20 +448,20 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     assert_eq!(app.mode, Mode::Palette);
     assert_eq!(app.palette.input, "tunnel-op");
     // Esc declines.
-    app.show_prompt(&qpconsole::bastion::Question::Passphrase {
+    app.update(Event::Question(qpconsole::bastion::Question::Passphrase {
         key: "/tmp/id".into(),
-    });
+    }));
     assert_eq!(press(&mut app, "esc"), [Effect::Answer(None)]);
     assert_eq!(app.mode, Mode::Palette);
 
     // An unfinished plan offered at start while a passphrase is asked waits behind it.
     press(&mut app, "esc");
-    app.show_prompt(&qpconsole::bastion::Question::Passphrase {
+    app.update(Event::Question(qpconsole::bastion::Question::Passphrase {
         key: "/tmp/id".into(),
-    });
+    }));
     let cluster = app.estate.cluster.data.clone().unwrap();
     let plan = qpconsole::ops::plan::failover(&cluster, None, "p1".into(), "qualitypost").unwrap();
-    app.apply(qpconsole::source::Update::Unfinished {
+    app.update(Event::Unfinished {
         plan: Box::new(plan),
         summary: "1 of 2 steps done".into(),
     });
@@ -500,13 +490,14 @@ fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
         .clone();
     press(&mut app, ":");
     type_text(&mut app, &format!("resize {writer} db.r6g.2xlarge"));
-    let change = Change::Resize {
-        target: writer.clone(),
-        size: "db.r6g.2xlarge".into(),
+    let change = Change::ResizeDb {
+        member: writer.clone(),
+        class: "db.r6g.2xlarge".into(),
+        options: qpconsole::ops::plan::ResizeOptions::NOW,
     };
     assert_eq!(
         press(&mut app, "enter"),
-        [Effect::Source(Request::Plan(change))],
+        [Effect::Plan(change)],
         "the live source makes the plan from AWS"
     );
     // The plan the live source answers with, made from the same cluster.
@@ -520,7 +511,7 @@ fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
         "qualitypost",
     )
     .unwrap();
-    app.apply(qpconsole::source::Update::Planned(Box::new(plan)));
+    app.update(Event::Planned(Ok(Box::new(plan))));
     let confirm = app.confirm.as_ref().expect("a confirmation");
     let text = confirm.lines.join("\n");
     let failover = text.find("fail over").expect(&text);

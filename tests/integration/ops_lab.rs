@@ -3,6 +3,7 @@
 //! audit trail (QPCONSOLE_STATE_DIR) and puts the cluster back as it found it.
 
 use crate::common;
+use crate::common::console::Console;
 
 use std::path::Path;
 
@@ -329,49 +330,20 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
 #[test]
 fn the_consoles_own_resize_runs_the_same_plan_through_the_live_source() {
     use qpconsole::ops::progress::Outcome;
-    use qpconsole::source::{Change, Request, Update};
     let c = Cluster::take();
     let dir = tempfile::tempdir().unwrap();
-    // The live source reads the journal directory from the environment, as the console does.
-    // SAFETY: this test binary runs its tests one at a time under the lab lock, and nothing
-    // else reads the variable concurrently.
-    unsafe { std::env::set_var("QPCONSOLE_STATE_DIR", dir.path()) };
-    let cfg = common::lab::config().estates["qualitypost"].clone();
-    let rt = qpconsole::cli::runtime().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let reader = c.reader();
-    let progress = rt.block_on(async {
-        let source =
-            qpconsole::source::aws::spawn("qualitypost", &cfg, None, move |u| tx.send(u).is_ok());
-        // The first picture, then the change, as the app sends it after its confirmation.
-        while !matches!(rx.recv().await, Some(Update::Estate(_))) {}
-        source.send(Request::Plan(Change::Resize {
-            target: reader.clone(),
-            size: "db.r6g.8xlarge".into(),
-        }));
-        let mut progress = Vec::new();
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
-        while let Ok(Some(u)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-            match u {
-                // What the user confirms is what runs.
-                Update::Planned(plan) => {
-                    source.send(Request::Run(plan));
-                }
-                Update::Progress(p) => {
-                    let end = p.outcome != Outcome::Running;
-                    progress.push(p);
-                    if end {
-                        break;
-                    }
-                }
-                Update::Notice { ok: false, message } => panic!("{message}"),
-                _ => {}
-            }
-        }
-        progress
-    });
-    let last = progress.last().expect("progress is reported");
-    assert_eq!(last.outcome, Outcome::Done, "{progress:#?}");
+    let mut console = Console::live(common::lab::config(), dir.path());
+    let within = std::time::Duration::from_secs(60);
+    console.until(within, |app| app.estate.cluster.data.is_some());
+    // The change as a person types it; what they confirm is what runs.
+    console.press(":");
+    console.type_text(&format!("resize {} db.r6g.8xlarge", c.reader()));
+    console.press("enter");
+    console.until(within, |app| app.confirm.is_some());
+    console.confirm();
+    let end = console.until_plan_ends(within);
+    let progress = &console.progress;
+    assert_eq!(end.outcome, Outcome::Done, "{progress:#?}");
     assert!(
         progress
             .iter()
@@ -416,34 +388,22 @@ fn rebooting_a_reader_is_planned_audited_and_waited_for() {
 #[test]
 fn the_console_offers_an_unfinished_plan_at_start_and_resumes_it() {
     use qpconsole::ops::progress::Outcome;
-    use qpconsole::source::{Request, Update};
     let c = Cluster::take();
     let dir = tempfile::tempdir().unwrap();
     cut_off_writer_resize(&c, dir.path(), "db.r6g.2xlarge");
-    // SAFETY: as above: one test at a time under the lab lock.
-    unsafe { std::env::set_var("QPCONSOLE_STATE_DIR", dir.path()) };
-    let cfg = common::lab::config().estates["qualitypost"].clone();
-    let rt = qpconsole::cli::runtime().unwrap();
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let (summary, end) = rt.block_on(async {
-        let source =
-            qpconsole::source::aws::spawn("qualitypost", &cfg, None, move |u| tx.send(u).is_ok());
-        let mut summary = None;
-        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(90);
-        while let Ok(Some(u)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-            match u {
-                Update::Unfinished { summary: s, .. } => {
-                    summary = Some(s);
-                    // What the app sends when the user accepts the offer.
-                    source.send(Request::Resume);
-                }
-                Update::Progress(p) if p.outcome != Outcome::Running => return (summary, p),
-                Update::Notice { ok: false, message } => panic!("{message}"),
-                _ => {}
-            }
-        }
-        panic!("the resumed plan did not end in time");
-    });
+    let mut console = Console::live(common::lab::config(), dir.path());
+    let within = std::time::Duration::from_secs(90);
+    // Offered at start; accepting the offer resumes it.
+    console.until(within, |app| app.confirm.is_some());
+    let offer = console.app.confirm.clone().unwrap();
+    assert!(offer.title.starts_with("Resume"), "{offer:?}");
+    let summary = offer
+        .lines
+        .first()
+        .and_then(|l| l.split_once(": "))
+        .map(|(_, s)| s.to_string());
+    console.confirm();
+    let end = console.until_plan_ends(within);
     assert_eq!(
         summary.as_deref(),
         Some("2 of 6 steps done"),

@@ -6,7 +6,7 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{App, Confirm, Effect, Level, Message};
+use qpconsole::app::{App, Confirm, Effect, Event, Level, Message};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
@@ -269,7 +269,7 @@ fn big_tables_scroll_to_the_selection() {
     );
     for size in [(120, 40), (80, 24)] {
         let mut app = app(size);
-        app.apply(Update::Estate(Box::new(demo.estate())));
+        app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
         let views: [(View, Vec<String>, &str); 2] = [
             (
                 View::Phoenix,
@@ -314,35 +314,35 @@ fn big_tables_scroll_to_the_selection() {
 fn bastion_questions_hide_secrets_and_show_fingerprints() {
     use qpconsole::bastion::Question;
     let mut app = showing(View::Bastion, (100, 30));
-    app.show_prompt(&Question::Passphrase {
+    app.update(Event::Question(Question::Passphrase {
         key: "/home/ops/.ssh/id_ed25519".into(),
-    });
+    }));
     for c in "s3cret".chars() {
-        app.handle_key(crossterm::event::KeyEvent::from(
+        app.update(Event::Key(crossterm::event::KeyEvent::from(
             crossterm::event::KeyCode::Char(c),
-        ));
+        )));
     }
     assert_eq!(app.prompt.as_ref().unwrap().input, "s3cret");
     let screen = draw(&app).backend().to_string();
     assert!(!screen.contains("s3cret"), "a passphrase is never echoed");
     insta::assert_snapshot!("passphrase_prompt_100x30", draw(&app).backend());
-    let answered = app.handle_key(crossterm::event::KeyEvent::from(
+    let answered = app.update(Event::Key(crossterm::event::KeyEvent::from(
         crossterm::event::KeyCode::Enter,
-    ));
+    )));
     assert_eq!(answered, [Effect::Answer(Some("s3cret".into()))]);
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.prompt.is_none());
 
     let mut app = showing(View::Bastion, (100, 30));
-    app.show_prompt(&Question::HostKey {
+    app.update(Event::Question(Question::HostKey {
         host: "10.20.0.5".into(),
         key: "ED25519 SHA256:WOwXsrp1d7sYwFTIvxRYtlNWJrpXPWp5r9Vc1YtbKI8".into(),
         known_hosts: "/home/ops/.ssh/known_hosts".into(),
-    });
+    }));
     for c in "ye".chars() {
-        app.handle_key(crossterm::event::KeyEvent::from(
+        app.update(Event::Key(crossterm::event::KeyEvent::from(
             crossterm::event::KeyCode::Char(c),
-        ));
+        )));
     }
     insta::assert_snapshot!("host_key_prompt_100x30", draw(&app).backend());
 }
@@ -368,9 +368,14 @@ fn a_misrouted_writer_endpoint_stands_out() {
 /// shows the steps done, the clocks, what the refresh reports and how to cancel.
 #[test]
 fn a_running_plan_shows_its_progress_above_the_footer() {
-    use qpconsole::source::{Change, Request};
+    use std::sync::{Arc, Mutex};
+
+    use qpconsole::ops::change::Change;
+    use qpconsole::ops::cloud::Cloud;
+    use qpconsole::ops::execute::Execution;
+    use qpconsole::source::demo::{DemoClock, DemoCloud};
     let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
-    let mut demo = DemoEstate::new(
+    let demo = DemoEstate::new(
         "qualitypost",
         &config.estates["qualitypost"],
         &DemoOptions {
@@ -379,22 +384,38 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
         },
         start(),
     );
-    let Some(Update::Planned(plan)) = demo
-        .request(&Request::Plan(Change::Resize {
-            target: "phoenix".into(),
-            size: "m6i.large".into(),
-        }))
-        .pop()
-    else {
-        panic!("the demo plans a fleet resize");
-    };
-    demo.request(&Request::Run(plan));
-    demo.advance_to(start() + Duration::minutes(4));
+    // The plan runs on the demo's cloud as the console runs it, on a paused clock.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let (estate, status) = rt.block_on(async {
+        let cloud = DemoCloud::new(Arc::new(Mutex::new(demo)), DemoClock::starting(start()));
+        let estate = cloud.current().estate();
+        let change = Change::resize(&estate, "phoenix", "m6i.large");
+        let plan = change.plan(&cloud, &estate, &config.estates["qualitypost"].prices);
+        let plan = plan.await.expect("the demo plans a fleet resize");
+        let last = Arc::new(Mutex::new(None));
+        let seen = last.clone();
+        let _running = Execution::start(
+            Arc::new(cloud.clone()),
+            None,
+            Default::default(),
+            plan,
+            None,
+            move |status, _| *seen.lock().unwrap() = Some(status),
+        );
+        tokio::time::sleep(Duration::minutes(4).to_std().unwrap()).await;
+        assert_eq!(cloud.now(), start() + Duration::minutes(4));
+        let status = last.lock().unwrap().clone().expect("the plan reports");
+        (cloud.current().estate(), status)
+    });
     for (w, h) in [(120, 40), (80, 24)] {
         let mut app = showing(View::Phoenix, (w, h));
-        app.now = demo.now();
-        app.apply(Update::Estate(Box::new(demo.estate())));
-        app.apply(Update::Progress(demo.progress().unwrap()));
+        app.update(Event::Tick(start() + Duration::minutes(4)));
+        app.update(Event::Source(Update::Estate(Box::new(estate.clone()))));
+        app.update(Event::Progress(status.clone()));
         let screen = draw(&app).backend().to_string();
         assert!(
             screen.contains("▶ Resize the Phoenix fleet to m6i.large"),

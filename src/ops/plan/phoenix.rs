@@ -6,8 +6,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{Plan, Refusal, Step, suggestions};
+use super::Plan;
+use super::refusal::{Refusal, suggestions};
 use crate::estate::{Instance, Phoenix};
+use crate::ops::step::{FleetStep, Step};
 
 /// What the fleet's Auto Scaling group says about itself, for a resize.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -251,28 +253,31 @@ fn refresh(plan: &mut Plan, g: &GroupFacts, t: &Template, to: &str) -> Result<()
     let smallest = per_az.values().copied().min().unwrap_or(n);
     let batch = smallest.saturating_sub(1).max(1).min(n - 1);
     let min_healthy = ((n - batch) * 100).div_ceil(n) as u8;
-    plan.steps.extend([
-        Step::NewTemplateVersion {
-            template: t.name.clone(),
-            source_version: t.version.clone(),
-            from: t.instance_type.clone(),
-            to: to.to_string(),
-        },
-        Step::StartRefresh {
-            group: g.name.clone(),
-            template: t.name.clone(),
-            from: t.instance_type.clone(),
-            to: to.to_string(),
-            instances: n as u32,
-            min_healthy_percentage: min_healthy,
-            warmup_secs: g.warmup_secs,
-        },
-        Step::WaitRefresh {
-            group: g.name.clone(),
-            expected_secs: n.div_ceil(batch) as u64
-                * (u64::from(g.warmup_secs) + LAUNCH_AND_CHECKS_SECS),
-        },
-    ]);
+    plan.steps.extend(
+        [
+            FleetStep::NewTemplateVersion {
+                template: t.name.clone(),
+                source_version: t.version.clone(),
+                from: t.instance_type.clone(),
+                to: to.to_string(),
+            },
+            FleetStep::StartRefresh {
+                group: g.name.clone(),
+                template: t.name.clone(),
+                from: t.instance_type.clone(),
+                to: to.to_string(),
+                instances: n as u32,
+                min_healthy_percentage: min_healthy,
+                warmup_secs: g.warmup_secs,
+            },
+            FleetStep::WaitRefresh {
+                group: g.name.clone(),
+                expected_secs: n.div_ceil(batch) as u64
+                    * (u64::from(g.warmup_secs) + LAUNCH_AND_CHECKS_SECS),
+            },
+        ]
+        .map(Step::from),
+    );
     plan.notes.push(format!(
         "Auto Scaling replaces at most {batch} of the {n} instances in service at a time (MinHealthyPercentage {min_healthy}): {}",
         if smallest > batch {
@@ -298,7 +303,7 @@ fn one_at_a_time(
     to: &str,
     target_group: Option<&str>,
 ) -> Result<(), Refusal> {
-    let modify = Step::ModifyInstanceType {
+    let modify = FleetStep::ModifyInstanceType {
         instance: i.id.clone(),
         name: i.name.clone(),
         from: i.instance_type.clone(),
@@ -307,7 +312,7 @@ fn one_at_a_time(
     match i.state.as_str() {
         "running" => {}
         "stopped" => {
-            plan.steps.push(modify);
+            plan.steps.push(modify.into());
             plan.notes.push(format!(
                 "{} is stopped: its type changes and it stays stopped",
                 i.name
@@ -333,49 +338,52 @@ fn one_at_a_time(
         });
     }
     // Out of the load balancer before the stop, back in and healthy before the next instance.
-    let pair = |first: fn(String, String) -> Step, then: fn(String, String) -> Step| {
+    let pair = |first: fn(String, String) -> FleetStep, then: fn(String, String) -> FleetStep| {
         target_group.map_or(Vec::new(), |g| {
             vec![
-                first(i.id.clone(), g.to_string()),
-                then(i.id.clone(), g.to_string()),
+                Step::from(first(i.id.clone(), g.to_string())),
+                Step::from(then(i.id.clone(), g.to_string())),
             ]
         })
     };
     plan.steps.extend(pair(
-        |instance, target_group| Step::Deregister {
+        |instance, target_group| FleetStep::Deregister {
             instance,
             target_group,
         },
-        |instance, target_group| Step::WaitDrained {
+        |instance, target_group| FleetStep::WaitDrained {
             instance,
             target_group,
         },
     ));
-    plan.steps.extend([
-        Step::StopInstance {
-            instance: i.id.clone(),
-            name: i.name.clone(),
-            az: i.az.clone(),
-            others,
-            target_group: target_group.map(str::to_string),
-        },
-        Step::WaitStopped {
-            instance: i.id.clone(),
-        },
-        modify,
-        Step::StartInstance {
-            instance: i.id.clone(),
-        },
-        Step::WaitInstanceOk {
-            instance: i.id.clone(),
-        },
-    ]);
+    plan.steps.extend(
+        [
+            FleetStep::StopInstance {
+                instance: i.id.clone(),
+                name: i.name.clone(),
+                az: i.az.clone(),
+                others,
+                target_group: target_group.map(str::to_string),
+            },
+            FleetStep::WaitStopped {
+                instance: i.id.clone(),
+            },
+            modify,
+            FleetStep::StartInstance {
+                instance: i.id.clone(),
+            },
+            FleetStep::WaitInstanceOk {
+                instance: i.id.clone(),
+            },
+        ]
+        .map(Step::from),
+    );
     plan.steps.extend(pair(
-        |instance, target_group| Step::Register {
+        |instance, target_group| FleetStep::Register {
             instance,
             target_group,
         },
-        |instance, target_group| Step::WaitHealthy {
+        |instance, target_group| FleetStep::WaitHealthy {
             instance,
             target_group,
         },

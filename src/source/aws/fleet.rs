@@ -12,9 +12,7 @@ use crate::config::PhoenixConfig;
 use crate::estate::{
     AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, Series, TargetHealth,
 };
-use crate::ops::plan::{
-    FleetFacts, FleetTarget, GroupFacts, GroupInstance, Plan, Refusal, Template, phoenix_resize,
-};
+use crate::ops::plan::{GroupFacts, GroupInstance, Template};
 
 /// DescribeInstanceStatus takes at most 100 instance ids a call.
 const STATUS_CHUNK: usize = 100;
@@ -492,38 +490,4 @@ pub async fn offered_types(
         }
     }
     Ok(offered)
-}
-
-/// Plans a Phoenix resize from AWS as it is now: the fleet as last described (`phoenix`), the
-/// group's own facts, and the types offered in every AZ involved. The outer error is AWS's
-/// (nothing could be planned); the inner one a refusal.
-pub async fn plan_resize(
-    c: &Clients,
-    cfg: &PhoenixConfig,
-    phoenix: Option<&Phoenix>,
-    target: FleetTarget<'_>,
-    to: &str,
-    id: String,
-    estate: &str,
-) -> Result<Result<Plan, Refusal>, String> {
-    let group = match &cfg.asg {
-        Some(name) => Some(group_facts(c, name).await?),
-        None => None,
-    };
-    let azs: BTreeSet<String> = group
-        .iter()
-        .flat_map(|g| g.instances.iter().map(|i| i.az.clone()))
-        .chain(
-            phoenix
-                .iter()
-                .flat_map(|p| p.instances.iter().map(|i| i.az.clone())),
-        )
-        .collect();
-    let offered = offered_types(c, &azs.into_iter().collect::<Vec<_>>()).await?;
-    let facts = FleetFacts {
-        phoenix,
-        group: group.as_ref(),
-        offered: &offered,
-    };
-    Ok(phoenix_resize(&facts, target, to, id, estate))
 }

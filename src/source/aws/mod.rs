@@ -3,8 +3,8 @@
 //! area keeps its last good data and says why.
 
 mod backup;
-mod changes;
 pub mod clients;
+mod cloud;
 mod error;
 pub mod fleet;
 pub mod metrics;
@@ -21,10 +21,11 @@ use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 pub use clients::{CallStat, Clients};
+pub use cloud::AwsCloud;
 use metrics::SeriesKey;
 use waf::AclInfo;
 
-use super::{Request, SourceHandle, SourceKind, Update};
+use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
 use crate::estate::{Area, Estate, Identity, Series, Timestamp};
 
@@ -101,9 +102,9 @@ impl LiveEstate {
         c.classes = classes;
     }
 
-    /// The SDK clients it reads with, for callers that go on to change what they read.
-    pub fn clients(&self) -> &Clients {
-        &self.clients
+    /// The estate's cloud as plans see it, through the clients it reads with.
+    pub fn cloud(&self) -> AwsCloud {
+        AwsCloud::new(self.clients.clone(), self.cfg.phoenix.clone())
     }
 
     /// Who the console acts as (STS GetCallerIdentity), for the header.
@@ -226,9 +227,9 @@ fn record<T>(area: &mut Area<T>, result: Result<T, String>, now: Timestamp) {
 }
 
 /// Runs the live source: descriptions and metrics each on the estate's cadence (by default every
-/// 20 s and every minute), everything at once on
-/// `Request::Refresh`. An endpoint that is down costs a bounded wait per refresh, never a busy
-/// loop: the next attempt waits for the next cadence.
+/// 20 s and every minute), everything at once on `Request::Refresh`. An endpoint that is down
+/// costs a bounded wait per refresh, never a busy loop: the next attempt waits for the next
+/// cadence. Its cloud is offered once its clients are made.
 pub fn spawn(
     name: &str,
     cfg: &EstateConfig,
@@ -236,19 +237,14 @@ pub fn spawn(
     emit: impl Fn(Update) -> bool + Send + Sync + 'static,
 ) -> SourceHandle {
     let (requests, mut incoming) = mpsc::unbounded_channel();
-    // A running plan asks for a refresh after each step, through the same channel as the app.
-    let refresh = requests.clone();
-    let emit = std::sync::Arc::new(emit);
+    let (offer, cloud) = CloudSlot::new();
     let (name_owned, cfg) = (name.to_string(), cfg.clone());
     let task = tokio::spawn(async move {
         let describe_every = Duration::from_secs(cfg.refresh.describe_secs);
         let metrics_every = Duration::from_secs(cfg.refresh.metrics_secs);
         let mut live = LiveEstate::connect_with(&name_owned, &cfg, http).await;
+        offer.send_replace(Some(std::sync::Arc::new(live.cloud())));
         live.identify().await;
-        let mut plans = changes::Plans::default();
-        if !plans.offer_unfinished(&name_owned, &*emit) {
-            return;
-        }
         let mut next_describe = Instant::now();
         let mut next_metrics = Instant::now();
         loop {
@@ -260,12 +256,6 @@ pub fn spawn(
                     Some(Request::Refresh) => {
                         next_describe = Instant::now();
                         next_metrics = Instant::now();
-                    }
-                    Some(other) => {
-                        if !plans.request(&live, other, &emit, &refresh).await {
-                            return;
-                        }
-                        continue;
                     }
                 }
             }
@@ -287,5 +277,5 @@ pub fn spawn(
             }
         }
     });
-    SourceHandle::new(SourceKind::Live, name.into(), requests, task)
+    SourceHandle::new(SourceKind::Live, name.into(), requests, task, cloud)
 }

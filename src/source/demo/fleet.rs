@@ -145,6 +145,11 @@ impl SimFleet {
         }
     }
 
+    /// The launch template's newest version and the type it launches.
+    pub(super) fn template(&self) -> (u32, &str) {
+        (self.template.0, &self.template.1)
+    }
+
     /// CreateLaunchTemplateVersion.
     pub(super) fn new_template_version(&mut self, instance_type: &str) -> String {
         self.template = (self.template.0 + 1, instance_type.to_string());

@@ -8,9 +8,9 @@
 mod backup;
 mod bastion;
 mod checks;
+mod cloud;
 mod cluster;
 mod fleet;
-mod plans;
 mod random;
 mod vpn;
 mod waf;
@@ -19,8 +19,9 @@ mod waf;
 mod tests;
 
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
@@ -31,11 +32,12 @@ use self::fleet::SimFleet;
 use self::random::fork;
 use self::vpn::SimVpn;
 use self::waf::SimWaf;
-use super::{SourceHandle, SourceKind, Update};
+use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
 use crate::estate::{Area, Estate, Timestamp};
-use crate::ops::progress::PlanStatus;
+
 use crate::rng::Rng;
+pub use cloud::{DemoClock, DemoCloud};
 
 pub const STEP_SECS: i64 = 5;
 /// One point a minute: an hour of every metric on screen.
@@ -121,11 +123,6 @@ pub struct DemoEstate {
     vpn: SimVpn,
     backups: SimBackups,
     bastion: SimBastion,
-    run: Option<plans::DemoRun>,
-    /// How the last plan ended, until it is reported.
-    ended: Option<PlanStatus>,
-    /// The estate's configured prices, for the cost a plan notes.
-    prices: std::collections::BTreeMap<String, f64>,
 }
 
 impl DemoEstate {
@@ -183,9 +180,6 @@ impl DemoEstate {
             vpn,
             backups,
             bastion,
-            run: None,
-            ended: None,
-            prices: cfg.prices.clone(),
         };
         demo.advance_to(start);
         match opts.scenario {
@@ -210,7 +204,6 @@ impl DemoEstate {
             self.now = prev + step;
             self.cluster.step(prev, self.now);
             self.fleet.step(self.now);
-            self.drive();
             self.vpn.step(self.now);
             self.bastion.step();
             if let Some(minute) = minute_crossed(prev, self.now) {
@@ -259,39 +252,36 @@ fn minute_crossed(prev: Timestamp, now: Timestamp) -> Option<Timestamp> {
         .flatten()
 }
 
-/// Runs the demo as a task following the real clock: an estate at once and every two seconds;
-/// each request is answered with a notice and a fresh estate. The task ends when `emit` finds
-/// nobody listening, or with the handle.
+/// Runs the demo as a task on `clock`: an estate at once, every two seconds, and at once again
+/// when a refresh is asked for. Plans run on its cloud beside it. The task ends when
+/// `emit` finds nobody listening, or with the handle.
 pub fn spawn(
     name: &str,
     cfg: &EstateConfig,
     opts: DemoOptions,
+    clock: DemoClock,
     emit: impl Fn(Update) -> bool + Send + 'static,
 ) -> SourceHandle {
     let (requests, mut incoming) = mpsc::unbounded_channel();
-    let mut demo = DemoEstate::new(name, cfg, &opts, Utc::now());
+    let demo = Arc::new(Mutex::new(DemoEstate::new(name, cfg, &opts, clock.now())));
+    let cloud = DemoCloud::new(demo, clock);
+    let slot = CloudSlot::ready(Arc::new(cloud.clone()));
     let task = tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
         loop {
             // The interval's first tick is immediate: that is the estate at start.
             let listening = tokio::select! {
-                _ = tick.tick() => {
-                    demo.advance_to(Utc::now());
-                    demo.progress().is_none_or(|p| emit(Update::Progress(p)))
-                        && emit(Update::Estate(Box::new(demo.estate())))
-                }
-                request = incoming.recv() => {
-                    let Some(request) = request else { return };
-                    demo.advance_to(Utc::now());
-                    demo.request(&request).into_iter().all(&emit)
-                        && emit(Update::Estate(Box::new(demo.estate())))
-                }
+                _ = tick.tick() => emit(Update::Estate(Box::new(cloud.current().estate()))),
+                request = incoming.recv() => match request {
+                    None => return,
+                    Some(Request::Refresh) => emit(Update::Estate(Box::new(cloud.current().estate()))),
+                },
             };
             if !listening {
                 return;
             }
         }
     });
-    SourceHandle::new(SourceKind::Demo, name.into(), requests, task)
+    SourceHandle::new(SourceKind::Demo, name.into(), requests, task, slot)
 }

@@ -6,9 +6,13 @@ use super::*;
 use crate::config::PhoenixConfig;
 use crate::estate::health::{self, Health, Rules};
 use crate::estate::{AreaKind, BastionState, Role, TunnelStatus};
-use crate::ops::plan::{Plan, Step};
+use crate::ops::change::Change;
+use crate::ops::cloud::Cloud;
+use crate::ops::execute::Execution;
+use crate::ops::plan::Plan;
 use crate::ops::progress::{Outcome, PlanStatus};
-use crate::source::{Change, Request};
+use crate::ops::runner::Actor;
+use crate::ops::step::{FleetStep, Step};
 
 const CLUSTER: &str = "qualitypost-aurora";
 const WRITER: &str = "qualitypost-aurora-1";
@@ -97,36 +101,78 @@ fn resize(d: &mut DemoEstate, member: &str, class: &str) -> Result<String, Strin
     d.cluster.resize(member, class, d.now)
 }
 
-/// Plans a change the way the app asks for it, and returns the plan.
-fn planned(d: &mut DemoEstate, change: Change) -> Result<Plan, String> {
-    match d.request(&Request::Plan(change)).pop() {
-        Some(Update::Planned(plan)) => Ok(*plan),
-        Some(Update::Notice { message, .. }) => Err(message),
-        other => panic!("{other:?}"),
-    }
+/// The demo as plans see it, on the runtime's clock (paused in these tests).
+fn cloud_of(d: DemoEstate) -> DemoCloud {
+    let clock = DemoClock::starting(d.now());
+    DemoCloud::new(Arc::new(Mutex::new(d)), clock)
 }
 
-/// Plans a resize of a member or of Phoenix.
-fn planned_resize(d: &mut DemoEstate, target: &str, size: &str) -> Result<Plan, String> {
-    planned(
-        d,
-        Change::Resize {
-            target: target.into(),
-            size: size.into(),
-        },
-    )
+/// Plans a change the way the console asks for it, from the estate as the simulator shows it.
+async fn planned(cloud: &DemoCloud, change: Change) -> Result<Plan, String> {
+    let estate = cloud.current().estate();
+    change
+        .plan(cloud, &estate, &BTreeMap::new())
+        .await
+        .map_err(|e| e.to_string())
 }
 
-/// Runs a confirmed plan, stepping the simulator every 5 s until it ends (or `limit` s), and
-/// checks `each` at every step. Returns the outcome and the seconds it took.
-fn run(
-    d: &mut DemoEstate,
+/// Plans a resize of a member or of Phoenix, as `:resize TARGET SIZE` does.
+async fn planned_resize(cloud: &DemoCloud, target: &str, size: &str) -> Result<Plan, String> {
+    let estate = cloud.current().estate();
+    planned(cloud, Change::resize(&estate, target, size)).await
+}
+
+/// Runs a confirmed plan on the demo's cloud as the console does, checking `each` every
+/// simulated step until it ends (or `limit` s). Returns how it ended and the seconds it took.
+async fn run(
+    cloud: &DemoCloud,
     plan: Plan,
     limit: i64,
     each: impl FnMut(&DemoEstate),
 ) -> (PlanStatus, i64) {
-    d.request(&Request::Run(Box::new(plan)));
-    run_on(d, limit, each)
+    let mut execution = start_plan(cloud, plan);
+    watch(cloud, &mut execution, limit, each).await
+}
+
+/// A plan running on the demo's cloud, and what it reports.
+type Running = (Execution, tokio::sync::mpsc::UnboundedReceiver<PlanStatus>);
+
+fn start_plan(cloud: &DemoCloud, plan: Plan) -> Running {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let execution = Execution::start(
+        Arc::new(cloud.clone()),
+        None,
+        Actor::default(),
+        plan,
+        None,
+        move |status, _| {
+            let _ = tx.send(status);
+        },
+    );
+    (execution, rx)
+}
+
+/// Steps the simulator until the plan ends (or `limit` s), checking `each` at every step.
+async fn watch(
+    cloud: &DemoCloud,
+    (_, statuses): &mut Running,
+    limit: i64,
+    mut each: impl FnMut(&DemoEstate),
+) -> (PlanStatus, i64) {
+    let began = cloud.now();
+    loop {
+        each(&cloud.current());
+        while let Ok(p) = statuses.try_recv() {
+            if p.outcome != Outcome::Running {
+                return (p, (cloud.now() - began).num_seconds());
+            }
+        }
+        assert!(
+            (cloud.now() - began).num_seconds() < limit,
+            "still running after {limit} s"
+        );
+        tokio::time::sleep(std::time::Duration::from_secs(STEP_SECS as u64)).await;
+    }
 }
 
 #[test]
@@ -488,43 +534,58 @@ fn scenarios_parse_from_their_names() {
     );
 }
 
-#[tokio::test]
-async fn the_running_demo_answers_requests_with_a_notice_and_a_fresh_estate() {
+#[tokio::test(start_paused = true)]
+async fn the_running_demo_answers_a_refresh_with_a_fresh_estate_and_plans_on_its_cloud() {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let handle = spawn("qualitypost", &cfg(), DemoOptions::default(), move |u| {
-        tx.send(u).is_ok()
-    });
-    assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
-    assert!(handle.send(Request::Plan(Change::Failover {
-        target: Some(WRITER.into())
-    })));
-    let notice = loop {
-        match rx.recv().await {
-            Some(Update::Notice { ok, message }) => break (ok, message),
-            Some(Update::Estate(_) | Update::Progress(_)) => continue,
-            Some(other) => panic!("{other:?}"),
-            None => panic!("the demo stopped"),
-        }
-    };
-    assert!(
-        !notice.0 && notice.1.contains("is the writer already"),
-        "{notice:?}"
+    let clock = DemoClock::starting(start());
+    let handle = spawn(
+        "qualitypost",
+        &cfg(),
+        DemoOptions::default(),
+        clock,
+        move |u| tx.send(u).is_ok(),
     );
     assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
+    // A refresh is answered at once, not at the next tick.
+    let asked = tokio::time::Instant::now();
+    assert!(handle.send(Request::Refresh));
+    assert!(matches!(rx.recv().await, Some(Update::Estate(_))));
+    assert_eq!(tokio::time::Instant::now(), asked);
+    // Its cloud plans on the simulator: failing over to the writer is refused.
+    let cloud = handle
+        .cloud()
+        .get()
+        .await
+        .expect("the demo's cloud is there at once");
+    let estate = DemoEstate::new("qualitypost", &cfg(), &DemoOptions::default(), start()).estate();
+    let refused = Change::Failover {
+        target: Some(WRITER.into()),
+    }
+    .plan(cloud.as_ref(), &estate, &BTreeMap::new())
+    .await
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("is the writer already"),
+        "{refused}"
+    );
 }
 
-#[test]
-fn resizing_the_writer_plays_out_reader_first_with_a_writer_at_the_end() {
-    let mut d = demo(1, Scenario::Steady);
-    let plan = planned_resize(&mut d, WRITER, "db.r6g.xlarge").unwrap();
+#[tokio::test(start_paused = true)]
+async fn resizing_the_writer_plays_out_reader_first_with_a_writer_at_the_end() {
+    let cloud = cloud_of(demo(1, Scenario::Steady));
+    let plan = planned_resize(&cloud, WRITER, "db.r6g.xlarge")
+        .await
+        .unwrap();
     assert_eq!(plan.steps.len(), 6, "{:#?}", plan.steps);
     let mut writerless = 0;
-    let (end, secs) = run(&mut d, plan, 3600, |d| {
+    let (end, secs) = run(&cloud, plan, 3600, |d| {
         if writer(d).is_none() {
             writerless += STEP_SECS;
         }
-    });
+    })
+    .await;
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    let d = cloud.current();
     let c = cluster(&d);
     assert!(
         c.members.iter().all(|m| m.class == "db.r6g.xlarge"),
@@ -544,24 +605,27 @@ fn resizing_the_writer_plays_out_reader_first_with_a_writer_at_the_end() {
     );
 }
 
-#[test]
-fn resizing_phoenix_replaces_one_instance_at_a_time_with_a_zone_always_serving() {
-    let mut d = demo(1, Scenario::Steady);
-    let plan = planned_resize(&mut d, "phoenix", "m6i.large").unwrap();
+#[tokio::test(start_paused = true)]
+async fn resizing_phoenix_replaces_one_instance_at_a_time_with_a_zone_always_serving() {
+    let cloud = cloud_of(demo(1, Scenario::Steady));
+    let plan = planned_resize(&cloud, "phoenix", "m6i.large")
+        .await
+        .unwrap();
     assert!(matches!(
         plan.steps[1],
-        Step::StartRefresh {
+        Step::Fleet(FleetStep::StartRefresh {
             min_healthy_percentage: 50,
             ..
-        }
+        })
     ));
     let mut least_serving = usize::MAX;
-    let (end, secs) = run(&mut d, plan, 3600, |d| {
+    let (end, secs) = run(&cloud, plan, 3600, |d| {
         let p = d.estate().phoenix.data.unwrap();
         least_serving = least_serving.min(p.serving_azs().len());
-    });
+    })
+    .await;
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
-    let p = d.estate().phoenix.data.unwrap();
+    let p = cloud.current().estate().phoenix.data.unwrap();
     assert!(p.instances.iter().all(|i| i.instance_type == "m6i.large"));
     assert_eq!(
         least_serving, 1,
@@ -571,33 +635,35 @@ fn resizing_phoenix_replaces_one_instance_at_a_time_with_a_zone_always_serving()
     assert!((500..=700).contains(&secs), "took {secs} s");
 }
 
-#[test]
-fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
-    let mut d = demo(1, Scenario::Steady);
-    let before = d.estate();
-    let refused = planned_resize(&mut d, "phoenix", "t3.huge").unwrap_err();
+#[tokio::test(start_paused = true)]
+async fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
+    let cloud = cloud_of(demo(1, Scenario::Steady));
+    let before = cloud.current().estate();
+    let refused = planned_resize(&cloud, "phoenix", "t3.huge")
+        .await
+        .unwrap_err();
     assert!(
         refused.starts_with("refused: t3.huge is not offered"),
         "{refused}"
     );
-    let reboot = planned(
-        &mut d,
+    planned(
+        &cloud,
         Change::Reboot {
             member: READER.into(),
         },
     )
+    .await
     .unwrap();
-    assert_eq!(d.estate(), before, "planning changes nothing");
+    assert_eq!(cloud.current().estate(), before, "planning changes nothing");
 
-    let plan = planned_resize(&mut d, WRITER, "db.r6g.xlarge").unwrap();
-    d.request(&Request::Run(Box::new(plan)));
-    let busy = d.request(&Request::Run(Box::new(reboot)));
-    assert!(
-        matches!(&busy[..], [Update::Notice { ok: false, message }] if message.contains("a plan is running")),
-        "{busy:?}"
-    );
-    d.request(&Request::Cancel);
-    let (end, _) = run_on(&mut d, 3600, |_| {});
+    let plan = planned_resize(&cloud, WRITER, "db.r6g.xlarge")
+        .await
+        .unwrap();
+    let mut running = start_plan(&cloud, plan);
+    // Once the reader's resize has been asked for, the cancel stops the plan in its wait.
+    tokio::time::sleep(std::time::Duration::from_secs(STEP_SECS as u64)).await;
+    assert!(running.0.cancel());
+    let (end, _) = watch(&cloud, &mut running, 3600, |_| {}).await;
     match end.outcome {
         Outcome::Stopped(why) => {
             assert!(
@@ -608,7 +674,8 @@ fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
         other => panic!("{other:?}"),
     }
     // The class change already asked for goes on; nothing after it is started.
-    d.advance_to(d.now() + Duration::minutes(5));
+    tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+    let d = cloud.current();
     assert_eq!(member(&d, READER).class, "db.r6g.xlarge");
     assert_eq!(member(&d, WRITER).class, "db.r6g.large");
     assert_eq!(
@@ -616,23 +683,4 @@ fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
         Some(WRITER),
         "no failover was started"
     );
-}
-
-/// Steps the simulator until the running plan ends (or `limit` s), checking `each` at every
-/// step.
-fn run_on(d: &mut DemoEstate, limit: i64, mut each: impl FnMut(&DemoEstate)) -> (PlanStatus, i64) {
-    let began = d.now();
-    loop {
-        each(d);
-        if let Some(p) = d.progress()
-            && p.outcome != Outcome::Running
-        {
-            return (p, (d.now() - began).num_seconds());
-        }
-        assert!(
-            (d.now() - began).num_seconds() < limit,
-            "still running after {limit} s"
-        );
-        d.advance_to(d.now() + Duration::seconds(STEP_SECS));
-    }
 }

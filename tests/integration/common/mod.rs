@@ -1,6 +1,7 @@
 //! Running the real binary the way a user would, isolated from the user's own config and logs.
 
 pub mod boto3;
+pub mod console;
 pub mod lab;
 
 use std::path::{Path, PathBuf};
@@ -8,7 +9,8 @@ use std::process::{Command, Output};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
-use qpconsole::app::App;
+use qpconsole::app::{App, Event};
+use qpconsole::config::Config;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
 use qpconsole::source::{SourceKind, Update};
@@ -36,23 +38,16 @@ pub fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()
 }
 
+/// The example configuration, as `check-config --example` prints it.
+pub fn example() -> Config {
+    parse_config(Path::new("example.toml"), EXAMPLE_CONFIG).unwrap()
+}
+
 /// The app on the example config's qualitypost estate, fed three minutes of the demo (seed 42)
 /// in `scenario`, on a terminal of `size`, with `keymap` and the default theme as loaded from
 /// `user_dir`.
 pub fn demo_app(keymap: &str, user_dir: &Path, scenario: Scenario, size: (u16, u16)) -> App {
-    demo_pair(keymap, user_dir, scenario, size).0
-}
-
-/// The app and the DEMO estate feeding it, for tests that let the estate answer the app's
-/// requests (plans, runs).
-#[allow(dead_code)]
-pub fn demo_pair(
-    keymap: &str,
-    user_dir: &Path,
-    scenario: Scenario,
-    size: (u16, u16),
-) -> (App, DemoEstate) {
-    let config = parse_config(Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+    let config = example();
     let keymap = qpconsole::config::keymap::load(keymap, user_dir)
         .unwrap()
         .value;
@@ -75,10 +70,13 @@ pub fn demo_pair(
         start(),
     );
     demo.advance_to(start() + Duration::minutes(3));
-    app.now = demo.now();
-    app.apply(Update::Estate(Box::new(demo.estate())));
-    app.resize(size.0, size.1);
-    (app, demo)
+    app.update(Event::Tick(demo.now()));
+    app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
+    app.update(Event::Resize {
+        width: size.0,
+        height: size.1,
+    });
+    app
 }
 
 pub fn bin() -> &'static str {

@@ -1,6 +1,7 @@
 use super::*;
 use crate::estate::TargetHealth;
 use crate::estate::fixtures::instance;
+use crate::ops::step::{FleetStep, StepKind};
 
 const A: &str = "us-east-1a";
 const B: &str = "us-east-1b";
@@ -99,7 +100,7 @@ fn standalone_instances_are_resized_one_at_a_time_az_by_az() {
         .steps
         .iter()
         .filter_map(|s| match s {
-            Step::StopInstance { others, .. } => Some(others),
+            Step::Fleet(FleetStep::StopInstance { others, .. }) => Some(others),
             _ => None,
         })
         .collect();
@@ -165,13 +166,13 @@ fn a_group_gets_a_template_version_and_a_refresh_that_keeps_an_az_serving() {
     assert_eq!(
         p.steps,
         [
-            Step::NewTemplateVersion {
+            Step::Fleet(FleetStep::NewTemplateVersion {
                 template: "phoenix".into(),
                 source_version: "3".into(),
                 from: "t3.medium".into(),
                 to: "t3.xlarge".into(),
-            },
-            Step::StartRefresh {
+            }),
+            Step::Fleet(FleetStep::StartRefresh {
                 group: "phoenix".into(),
                 template: "phoenix".into(),
                 from: "t3.medium".into(),
@@ -179,11 +180,11 @@ fn a_group_gets_a_template_version_and_a_refresh_that_keeps_an_az_serving() {
                 instances: 2,
                 min_healthy_percentage: 50,
                 warmup_secs: 300,
-            },
-            Step::WaitRefresh {
+            }),
+            Step::Fleet(FleetStep::WaitRefresh {
                 group: "phoenix".into(),
                 expected_secs: 2 * (300 + 300),
-            },
+            }),
         ]
     );
     assert!(p.notes[0].contains("at most 1 of the 2"), "{:?}", p.notes);
@@ -198,10 +199,10 @@ fn bigger_groups_replace_fewer_than_the_smallest_az_holds() {
             .unwrap()
             .steps[1]
         {
-            Step::StartRefresh {
+            Step::Fleet(FleetStep::StartRefresh {
                 min_healthy_percentage,
                 ..
-            } => *min_healthy_percentage,
+            }) => *min_healthy_percentage,
             other => panic!("{other:?}"),
         }
     };

@@ -1,6 +1,7 @@
 use super::*;
 use crate::estate::PendingModification;
 use crate::estate::fixtures::{cluster_of, member};
+use crate::ops::step::{DbStep, StepKind};
 
 const LARGE: &str = "db.r6g.large";
 const XLARGE: &str = "db.r6g.xlarge";
@@ -50,31 +51,31 @@ fn resize_all(cluster: &Cluster, class: &str, opts: ResizeOptions) -> Result<Pla
 }
 
 fn modify(member: &str, role: Role, apply_immediately: bool) -> Step {
-    Step::ModifyDbClass {
+    Step::Db(DbStep::ModifyDbClass {
         member: member.into(),
         role,
         from: LARGE.into(),
         to: XLARGE.into(),
         apply_immediately,
-    }
+    })
 }
 
 fn wait(member: &str) -> Step {
-    Step::WaitDbAvailable {
+    Step::Db(DbStep::WaitDbAvailable {
         member: member.into(),
-    }
+    })
 }
 
 fn fail_over_to(member: &str) -> [Step; 2] {
     [
-        Step::Failover {
+        Step::Db(DbStep::Failover {
             cluster: "qp-aurora".into(),
             to: member.into(),
-        },
-        Step::WaitWriter {
+        }),
+        Step::Db(DbStep::WaitWriter {
             cluster: "qp-aurora".into(),
             member: member.into(),
-        },
+        }),
     ]
 }
 
@@ -449,10 +450,10 @@ fn rebooting_the_writer_is_allowed_and_says_what_it_costs() {
     assert_eq!(
         plan.steps,
         vec![
-            Step::RebootDb {
+            Step::Db(DbStep::RebootDb {
                 member: "qp-aurora-1".into(),
                 role: Role::Writer,
-            },
+            }),
             wait("qp-aurora-1"),
         ]
     );
@@ -499,10 +500,10 @@ fn steps_describe_themselves() {
             "wait-writer:qp-aurora:qp-aurora-2",
         ),
         (
-            Step::RebootDb {
+            Step::Db(DbStep::RebootDb {
                 member: "qp-aurora-2".into(),
                 role: Role::Reader,
-            },
+            }),
             "reboot reader qp-aurora-2",
             "the reader restarts: reads go to the other nodes (under a minute)",
             "reboot:qp-aurora-2",
@@ -512,7 +513,10 @@ fn steps_describe_themselves() {
         assert_eq!(step.describe(), describe);
         assert_eq!(step.impact(), impact);
         assert_eq!(step.key(), key);
-        let waits = matches!(step, Step::WaitDbAvailable { .. } | Step::WaitWriter { .. });
+        let waits = matches!(
+            step,
+            Step::Db(DbStep::WaitDbAvailable { .. }) | Step::Db(DbStep::WaitWriter { .. })
+        );
         assert_eq!(step.is_mutating(), !waits, "{step:?}");
     }
 }

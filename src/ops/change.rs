@@ -1,0 +1,146 @@
+//! A change someone asked for, and the one planner that turns it into a plan: from the estate
+//! as last read, and the few facts the estate's cloud is asked for now. The console (live or
+//! DEMO) and the command line all plan through here, so a plan is named, costed and refused
+//! the same way wherever it is asked for.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use thiserror::Error;
+
+use super::cloud::{Cloud, CloudError};
+use super::plan::{self, FleetFacts, FleetTarget, Plan, Refusal, ResizeOptions, plan_id};
+use crate::estate::{Cluster, Estate};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Fail the cluster over, to the given reader or the best available one.
+    Failover { target: Option<String> },
+    /// Reboot one cluster member.
+    Reboot { member: String },
+    /// A cluster member to an instance class (the writer reader first), or every member when
+    /// `member` is the cluster itself.
+    ResizeDb {
+        member: String,
+        class: String,
+        options: ResizeOptions,
+    },
+    /// Phoenix to an instance type: one instance outside the Auto Scaling group, or (`None`)
+    /// every instance.
+    ResizePhoenix {
+        instance: Option<String>,
+        instance_type: String,
+    },
+}
+
+/// Why no plan was made; nothing was changed either way.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PlanError {
+    #[error("refused: {0}; nothing was changed")]
+    Refused(#[from] Refusal),
+    /// What the change is about has not been read (yet, or at all).
+    #[error("cannot plan: {0}; nothing was changed")]
+    Unread(String),
+    #[error("cannot plan: {}; nothing was changed", .0.reason())]
+    Cloud(#[from] CloudError),
+}
+
+impl Change {
+    /// What the console's `:resize TARGET SIZE` asks for: a member of the estate's cluster (or
+    /// the cluster) to a class, applied now; anything else is Phoenix, where `phoenix` and the
+    /// Auto Scaling group's name mean every instance.
+    pub fn resize(estate: &Estate, target: &str, size: &str) -> Change {
+        let cluster = estate.cluster.data.as_ref();
+        if cluster.is_some_and(|c| c.id == target || c.member(target).is_some()) {
+            return Change::ResizeDb {
+                member: target.to_string(),
+                class: size.to_string(),
+                options: ResizeOptions::NOW,
+            };
+        }
+        let group = estate
+            .phoenix
+            .data
+            .as_ref()
+            .and_then(|p| p.asg.as_ref())
+            .map(|g| g.name.as_str());
+        let instance = match FleetTarget::named(target, group) {
+            FleetTarget::Fleet => None,
+            FleetTarget::Instance(i) => Some(i.to_string()),
+        };
+        Change::ResizePhoenix {
+            instance,
+            instance_type: size.to_string(),
+        }
+    }
+
+    /// The plan for this change on `estate`, costed from `prices`. Nothing is changed: the
+    /// cloud is only asked what a Phoenix resize is planned from.
+    pub async fn plan(
+        &self,
+        cloud: &dyn Cloud,
+        estate: &Estate,
+        prices: &BTreeMap<String, f64>,
+    ) -> Result<Plan, PlanError> {
+        let id = plan_id(cloud.now());
+        let name = &estate.name;
+        let mut plan = match self {
+            Change::Failover { target } => {
+                plan::failover(cluster(estate)?, target.as_deref(), id, name)?
+            }
+            Change::Reboot { member } => plan::reboot(cluster(estate)?, member, id, name)?,
+            Change::ResizeDb {
+                member,
+                class,
+                options,
+            } => {
+                let c = cluster(estate)?;
+                // The classes the estate's read attached (asked once per engine version).
+                if *member == c.id {
+                    plan::aurora_resize_all(c, class, &c.classes, options, id, name)?
+                } else {
+                    plan::aurora_resize(c, member, class, &c.classes, options, id, name)?
+                }
+            }
+            Change::ResizePhoenix {
+                instance,
+                instance_type,
+            } => {
+                let phoenix = estate.phoenix.data.as_ref();
+                let group = cloud.group().await?;
+                let azs: BTreeSet<String> = group
+                    .iter()
+                    .flat_map(|g| g.instances.iter().map(|i| i.az.clone()))
+                    .chain(
+                        phoenix
+                            .iter()
+                            .flat_map(|p| p.instances.iter().map(|i| i.az.clone())),
+                    )
+                    .collect();
+                let azs: Vec<String> = azs.into_iter().collect();
+                let offered = cloud.offered_types(&azs).await?;
+                let facts = FleetFacts {
+                    phoenix,
+                    group: group.as_ref(),
+                    offered: &offered,
+                };
+                let target = instance
+                    .as_deref()
+                    .map_or(FleetTarget::Fleet, FleetTarget::Instance);
+                plan::phoenix_resize(&facts, target, instance_type, id, name)?
+            }
+        };
+        plan.note_cost(prices);
+        Ok(plan)
+    }
+}
+
+/// The cluster as last read, or why there is none to plan from.
+fn cluster(estate: &Estate) -> Result<&Cluster, PlanError> {
+    let area = &estate.cluster;
+    area.data.as_ref().ok_or_else(|| {
+        PlanError::Unread(match &area.last_error {
+            Some(e) => format!("the cluster could not be read: {}", e.message),
+            None => "the cluster has not been read yet".to_string(),
+        })
+    })
+}

@@ -1,0 +1,218 @@
+//! The cluster's steps: ModifyDBInstance, FailoverDBCluster and RebootDBInstance, and the
+//! waits for RDS to show them done. The role recorded with a resize or a reboot is the
+//! member's role when the step runs (after any failover earlier in the plan): it decides what
+//! the step costs.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Call, Check};
+use super::{Resize, StepKind, Work};
+use crate::estate::Role;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum DbStep {
+    /// ModifyDBInstance with a new DBInstanceClass.
+    ModifyDbClass {
+        member: String,
+        #[serde(with = "RoleDef")]
+        role: Role,
+        from: String,
+        to: String,
+        apply_immediately: bool,
+    },
+    WaitDbAvailable {
+        member: String,
+    },
+    /// FailoverDBCluster with a target reader.
+    Failover {
+        cluster: String,
+        to: String,
+    },
+    WaitWriter {
+        cluster: String,
+        member: String,
+    },
+    /// RebootDBInstance.
+    RebootDb {
+        member: String,
+        #[serde(with = "RoleDef")]
+        role: Role,
+    },
+}
+
+/// How the journal spells a [`Role`] (the estate model itself has no serde).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Role", rename_all = "snake_case")]
+enum RoleDef {
+    Writer,
+    Reader,
+}
+
+/// The calls the cluster's steps make.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbCall<'a> {
+    ModifyClass {
+        member: &'a str,
+        class: &'a str,
+        apply_immediately: bool,
+    },
+    Failover {
+        cluster: &'a str,
+        to: &'a str,
+    },
+    Reboot {
+        member: &'a str,
+    },
+}
+
+/// What the cluster's steps wait for, or look at before redoing a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbCheck<'a> {
+    Available {
+        member: &'a str,
+    },
+    /// The cluster's writer is the member.
+    Writer {
+        cluster: &'a str,
+        member: &'a str,
+    },
+    /// The member is of the class, or has it pending for its maintenance window.
+    Class {
+        member: &'a str,
+        class: &'a str,
+    },
+}
+
+impl DbCall<'_> {
+    pub fn action(&self) -> &'static str {
+        match self {
+            DbCall::ModifyClass { .. } => "rds:ModifyDBInstance",
+            DbCall::Failover { .. } => "rds:FailoverDBCluster",
+            DbCall::Reboot { .. } => "rds:RebootDBInstance",
+        }
+    }
+}
+
+impl StepKind for DbStep {
+    fn describe(&self) -> String {
+        match self {
+            DbStep::ModifyDbClass {
+                member,
+                role,
+                from,
+                to,
+                apply_immediately,
+            } => format!(
+                "resize {} {member}: {from} → {to} ({})",
+                role.as_str(),
+                if *apply_immediately {
+                    "applies immediately"
+                } else {
+                    "in its next maintenance window"
+                }
+            ),
+            DbStep::WaitDbAvailable { member } => format!("wait until {member} is available"),
+            DbStep::Failover { cluster, to } => format!("fail over {cluster} to {to}"),
+            DbStep::WaitWriter { cluster, member } => {
+                format!("wait until {member} is the writer of {cluster}")
+            }
+            DbStep::RebootDb { member, role } => format!("reboot {} {member}", role.as_str()),
+        }
+    }
+
+    fn impact(&self) -> &'static str {
+        match self {
+            DbStep::ModifyDbClass {
+                role: Role::Reader,
+                apply_immediately: true,
+                ..
+            } => "the reader restarts: reads go to the other nodes (a few minutes)",
+            DbStep::ModifyDbClass {
+                role: Role::Writer,
+                apply_immediately: true,
+                ..
+            } => "the writer restarts: no writes for several minutes",
+            DbStep::ModifyDbClass {
+                role: Role::Reader,
+                apply_immediately: false,
+                ..
+            } => "none now: the reader restarts in its maintenance window",
+            DbStep::ModifyDbClass {
+                role: Role::Writer,
+                apply_immediately: false,
+                ..
+            } => {
+                "none now: the writer restarts in its maintenance window (no writes for several minutes then)"
+            }
+            DbStep::Failover { .. } => "about 30 s without a writer",
+            DbStep::RebootDb {
+                role: Role::Writer, ..
+            } => "about 30 s without a writer",
+            DbStep::RebootDb {
+                role: Role::Reader, ..
+            } => "the reader restarts: reads go to the other nodes (under a minute)",
+            DbStep::WaitDbAvailable { .. } | DbStep::WaitWriter { .. } => "none: waits for RDS",
+        }
+    }
+
+    fn key(&self) -> String {
+        match self {
+            DbStep::ModifyDbClass { member, to, .. } => format!("modify:{member}:{to}"),
+            DbStep::WaitDbAvailable { member } => format!("wait-available:{member}"),
+            DbStep::Failover { cluster, to } => format!("failover:{cluster}:{to}"),
+            DbStep::WaitWriter { cluster, member } => format!("wait-writer:{cluster}:{member}"),
+            DbStep::RebootDb { member, .. } => format!("reboot:{member}"),
+        }
+    }
+
+    fn work(&self) -> Work<'_> {
+        let db = |c| Call::Db(c);
+        let is = |c| Check::Db(c);
+        match self {
+            DbStep::ModifyDbClass {
+                member,
+                to,
+                apply_immediately,
+                ..
+            } => Work::call(
+                db(DbCall::ModifyClass {
+                    member,
+                    class: to,
+                    apply_immediately: *apply_immediately,
+                }),
+                Some(is(DbCheck::Class { member, class: to })),
+            ),
+            DbStep::WaitDbAvailable { member } => Work::wait(is(DbCheck::Available { member })),
+            DbStep::Failover { cluster, to } => Work::call(
+                db(DbCall::Failover { cluster, to }),
+                Some(is(DbCheck::Writer {
+                    cluster,
+                    member: to,
+                })),
+            ),
+            DbStep::WaitWriter { cluster, member } => {
+                Work::wait(is(DbCheck::Writer { cluster, member }))
+            }
+            // Rebooting again is harmless.
+            DbStep::RebootDb { member, .. } => Work::call(db(DbCall::Reboot { member }), None),
+        }
+    }
+
+    fn resizes(&self) -> Option<Resize<'_>> {
+        match self {
+            DbStep::ModifyDbClass {
+                member, from, to, ..
+            } => Some(Resize {
+                target: member,
+                from,
+                to,
+                count: 1,
+            }),
+            DbStep::WaitDbAvailable { .. }
+            | DbStep::Failover { .. }
+            | DbStep::WaitWriter { .. }
+            | DbStep::RebootDb { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,155 @@
+//! The cluster's calls and checks: ModifyDBInstance, FailoverDBCluster, RebootDBInstance, and
+//! what DescribeDBInstances and DescribeDBClusters say of them.
+
+use serde_json::json;
+
+use super::{AwsCloud, seen, sent};
+use crate::ops::cloud::{CloudError, Seen, Sent};
+use crate::ops::step::{DbCall, DbCheck};
+use crate::source::aws::error::describe;
+
+impl AwsCloud {
+    pub(super) async fn cluster_call(&self, call: DbCall<'_>) -> Result<Sent, CloudError> {
+        let rds = &self.clients.rds;
+        let action = call.action();
+        Ok(match call {
+            DbCall::ModifyClass {
+                member,
+                class,
+                apply_immediately,
+            } => {
+                let answer = rds
+                    .modify_db_instance()
+                    .db_instance_identifier(member)
+                    .db_instance_class(class)
+                    .apply_immediately(apply_immediately)
+                    .send()
+                    .await
+                    .map_err(|e| describe(action, &e));
+                sent(
+                    json!({
+                        "DBInstanceIdentifier": member,
+                        "DBInstanceClass": class,
+                        "ApplyImmediately": apply_immediately,
+                    }),
+                    answer,
+                    |_| {
+                        if apply_immediately {
+                            format!("{member} is changing to {class}")
+                        } else {
+                            format!("{member} will change to {class} in its maintenance window")
+                        }
+                    },
+                )
+            }
+            DbCall::Failover { cluster, to } => {
+                let answer = rds
+                    .failover_db_cluster()
+                    .db_cluster_identifier(cluster)
+                    .target_db_instance_identifier(to)
+                    .send()
+                    .await
+                    .map_err(|e| describe(action, &e));
+                sent(
+                    json!({
+                        "DBClusterIdentifier": cluster,
+                        "TargetDBInstanceIdentifier": to,
+                    }),
+                    answer,
+                    |_| format!("{cluster} is failing over to {to}"),
+                )
+            }
+            DbCall::Reboot { member } => {
+                let answer = rds
+                    .reboot_db_instance()
+                    .db_instance_identifier(member)
+                    .send()
+                    .await
+                    .map_err(|e| describe(action, &e));
+                sent(json!({ "DBInstanceIdentifier": member }), answer, |_| {
+                    format!("{member} is rebooting")
+                })
+            }
+        })
+    }
+
+    pub(super) async fn cluster_check(&self, check: DbCheck<'_>) -> Result<Seen, CloudError> {
+        Ok(match check {
+            DbCheck::Available { member } => {
+                let i = self.db_instance(member).await?;
+                seen(
+                    i.status == "available",
+                    format!("{member} {} ({})", i.status, i.class),
+                )
+            }
+            DbCheck::Writer { cluster, member } => {
+                let writer = self.writer(cluster).await?;
+                let now = writer.as_deref().unwrap_or("none");
+                seen(now == member, format!("writer of {cluster}: {now}"))
+            }
+            DbCheck::Class { member, class } => {
+                let i = self.db_instance(member).await?;
+                let pending = i.pending_class.as_deref();
+                seen(
+                    i.class == class || pending == Some(class),
+                    match pending {
+                        Some(p) => format!("{member} is {}, {p} pending", i.class),
+                        None => format!("{member} is {}", i.class),
+                    },
+                )
+            }
+        })
+    }
+
+    async fn db_instance(&self, id: &str) -> Result<DbInstance, CloudError> {
+        let out = self
+            .clients
+            .rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send()
+            .await
+            .map_err(|e| CloudError::Failed(describe("rds:DescribeDBInstances", &e)))?;
+        let i = out
+            .db_instances()
+            .first()
+            .ok_or_else(|| CloudError::Failed(format!("RDS knows no instance {id}")))?;
+        Ok(DbInstance {
+            class: i.db_instance_class().unwrap_or_default().to_string(),
+            status: i.db_instance_status().unwrap_or_default().to_string(),
+            pending_class: i
+                .pending_modified_values()
+                .and_then(|p| p.db_instance_class())
+                .map(str::to_string),
+        })
+    }
+
+    async fn writer(&self, cluster: &str) -> Result<Option<String>, CloudError> {
+        let out = self
+            .clients
+            .rds
+            .describe_db_clusters()
+            .db_cluster_identifier(cluster)
+            .send()
+            .await
+            .map_err(|e| CloudError::Failed(describe("rds:DescribeDBClusters", &e)))?;
+        Ok(out
+            .db_clusters()
+            .first()
+            .and_then(|c| {
+                c.db_cluster_members()
+                    .iter()
+                    .find(|m| m.is_cluster_writer() == Some(true))
+            })
+            .and_then(|m| m.db_instance_identifier())
+            .map(str::to_string))
+    }
+}
+
+/// What a member's checks read of it.
+struct DbInstance {
+    class: String,
+    status: String,
+    /// A class change waiting for the maintenance window.
+    pending_class: Option<String>,
+}
