@@ -12,6 +12,7 @@ pub mod input;
 pub mod ops;
 pub mod probe;
 pub mod rng;
+pub mod sdk;
 pub mod source;
 pub mod theme;
 pub mod tui;

@@ -8,7 +8,6 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::error::Error;
 use std::fmt;
 use std::io;
 use std::pin::Pin;
@@ -42,6 +41,7 @@ use tower_service::Service;
 
 use super::link::Link;
 use crate::estate::BastionState;
+use crate::sdk::error::{Told, found};
 
 /// An HTTP client for the AWS SDK (`aws_config::defaults(..).http_client(..)`) whose every
 /// connection is a channel through `link`'s session.
@@ -166,78 +166,53 @@ fn metadata(captured: &CaptureConnection) -> Option<ConnectionMetadata> {
     )
 }
 
-/// A failure to get a connection through the bastion, as the user reads it.
-#[derive(Debug, Clone)]
-struct ViaBastionError(String);
-
-impl fmt::Display for ViaBastionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl Error for ViaBastionError {}
-
-/// `error`, then each error after it; inside an `io::Error` the next one is its payload
-/// (rustls's errors come wrapped that way).
-fn chain<'a>(error: &'a (dyn Error + 'static)) -> impl Iterator<Item = &'a (dyn Error + 'static)> {
-    std::iter::successors(Some(error), |&e| match e.downcast_ref::<io::Error>() {
-        Some(io) => io.get_ref().map(|inner| inner as &(dyn Error + 'static)),
-        None => e.source(),
-    })
-}
-
-fn find<'a, E: Error + 'static>(error: &'a (dyn Error + 'static)) -> Option<&'a E> {
-    chain(error).find_map(|e| e.downcast_ref::<E>())
-}
-
 /// Sorts a failed request the way the SDK's own client does, so that retries go the same way.
 fn classify(error: hyper_util::client::legacy::Error) -> ConnectorError {
-    if let Some(e) = find::<ViaBastionError>(&error) {
+    if let Some(e) = found::<Told>(&error) {
         // The message alone: "client error (Connect)" around it says nothing more.
         return ConnectorError::io(Box::new(e.clone())).never_connected();
     }
     let connect = error.is_connect();
     let error: BoxError = Box::new(error);
-    if find::<rustls::Error>(error.as_ref()).is_some() {
+    if found::<rustls::Error>(error.as_ref()).is_some() {
         // A certificate or protocol refusal: trying again will not change it.
         return ConnectorError::other(error, None);
     }
-    if let Some(h) = find::<hyper::Error>(error.as_ref()) {
+    if let Some(h) = found::<hyper::Error>(error.as_ref()) {
         if h.is_timeout() {
             return ConnectorError::timeout(error);
         }
         if h.is_user() {
             return ConnectorError::user(error);
         }
-        if h.is_closed() || h.is_canceled() || find::<io::Error>(h).is_some() {
+        if h.is_closed() || h.is_canceled() || found::<io::Error>(h).is_some() {
             return ConnectorError::io(error);
         }
         if h.is_incomplete_message() {
             return ConnectorError::other(error, Some(ErrorKind::TransientError));
         }
     }
-    if connect || find::<io::Error>(error.as_ref()).is_some() {
+    if connect || found::<io::Error>(error.as_ref()).is_some() {
         return ConnectorError::io(error);
     }
     ConnectorError::other(error, None)
 }
 
 /// Where a URI's connection goes: its host (bare, for IPv6) and its port or its scheme's.
-fn target(uri: &Uri) -> Result<(String, u16), ViaBastionError> {
+fn target(uri: &Uri) -> Result<(String, u16), Told> {
     let host = uri.host().unwrap_or_default();
     let host = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     if host.is_empty() {
-        return Err(ViaBastionError(format!("no host in {uri}")));
+        return Err(Told(format!("no host in {uri}")));
     }
     let port = match (uri.port_u16(), uri.scheme_str()) {
         (Some(port), _) => port,
         (None, Some("https")) => 443,
         (None, Some("http")) => 80,
-        _ => return Err(ViaBastionError(format!("no port for {uri}"))),
+        _ => return Err(Told(format!("no port for {uri}"))),
     };
     Ok((host.to_string(), port))
 }
@@ -282,11 +257,11 @@ impl Service<Uri> for Dial {
 
 /// Why no connection came within `limit`: the session was not up, or it was and the channel
 /// (or the TLS handshake over it) took too long.
-fn too_slow(link: &Link, uri: &Uri, limit: Duration) -> ViaBastionError {
+fn too_slow(link: &Link, uri: &Uri, limit: Duration) -> Told {
     let to = target(uri).map_or_else(|_| uri.to_string(), |(h, p)| format!("{h}:{p}"));
     let why = match link.status().state {
         BastionState::Connected { .. } => {
-            return ViaBastionError(format!(
+            return Told(format!(
                 "{to} through the bastion: no connection within {}",
                 seconds(limit)
             ));
@@ -295,9 +270,10 @@ fn too_slow(link: &Link, uri: &Uri, limit: Duration) -> ViaBastionError {
             format!("reconnecting: {last_error}")
         }
         BastionState::Down { error } => format!("down: {error}"),
+        BastionState::NotTried { error } => format!("not tried: {error}"),
         other => other.label().to_string(),
     };
-    ViaBastionError(format!(
+    Told(format!(
         "{to} through the bastion: the bastion session is not up after {} ({why})",
         seconds(limit)
     ))
@@ -311,10 +287,10 @@ struct Channels {
 
 impl Service<Uri> for Channels {
     type Response = TokioIo<Channel>;
-    type Error = ViaBastionError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, ViaBastionError>> + Send>>;
+    type Error = Told;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Told>> + Send>>;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), ViaBastionError>> {
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Told>> {
         Poll::Ready(Ok(()))
     }
 
@@ -327,9 +303,7 @@ impl Service<Uri> for Channels {
                     tracing::debug!(host, port, "AWS connection through the bastion");
                     Ok(TokioIo::new(Channel(stream)))
                 }
-                Err(e) => Err(ViaBastionError(format!(
-                    "{host}:{port} through the bastion: {e}"
-                ))),
+                Err(e) => Err(Told(format!("{host}:{port} through the bastion: {e}"))),
             }
         })
     }
@@ -463,9 +437,9 @@ mod tests {
 
     #[test]
     fn a_bastion_failure_is_an_io_error_that_names_the_bastion() {
-        let e = ViaBastionError("127.0.0.1:1 through the bastion: refused".into());
+        let e = Told("127.0.0.1:1 through the bastion: refused".into());
         let wrapped: BoxError = Box::new(io::Error::other(e));
-        assert!(find::<ViaBastionError>(wrapped.as_ref()).is_some());
+        assert!(found::<Told>(wrapped.as_ref()).is_some());
         assert_eq!(seconds(Duration::from_millis(3000)), "3 s");
         assert_eq!(seconds(Duration::from_millis(2500)), "2.5 s");
     }

@@ -161,7 +161,7 @@ impl Link {
         tokio::time::timeout(OPEN_WAIT, wait).await.map_err(|_| {
             let why = match self.status().state {
                 BastionState::Reconnecting { last_error, .. } => last_error,
-                BastionState::Down { error } => error,
+                BastionState::Down { error } | BastionState::NotTried { error } => error,
                 other => other.label().to_string(),
             };
             format!(

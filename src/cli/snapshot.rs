@@ -77,7 +77,7 @@ impl BastionProbe {
         let failed = |error: String| {
             BastionProbe::Failed(Bastion {
                 target: Some(target.to_string()),
-                state: BastionState::Down { error },
+                state: BastionState::NotTried { error },
                 rtt_ms: None,
                 forwards: Vec::new(),
             })

@@ -46,6 +46,9 @@ pub struct Report {
     pub source: &'static str,
     pub taken_at: Timestamp,
     pub health: &'static str,
+    /// The one reason every area failed for, when they all failed for the same one (no
+    /// credentials, no route to AWS): said once.
+    pub cause: Option<String>,
     pub areas: Vec<AreaReport>,
     pub cluster: Option<ClusterReport>,
     pub instances: Vec<InstanceReport>,
@@ -268,6 +271,7 @@ impl Report {
             source: source.as_str(),
             taken_at: now,
             health: health::overall(estate, rules, now).as_str(),
+            cause: estate.shared_cause().map(str::to_string),
             areas: AreaKind::ALL
                 .iter()
                 .map(|&k| {
@@ -382,7 +386,9 @@ impl Report {
                 state: estate.bastion.state.label(),
                 rtt_ms: estate.bastion.rtt_ms.map(|r| (r * 10.0).round() / 10.0),
                 error: match &estate.bastion.state {
-                    BastionState::Down { error } => Some(error.clone()),
+                    BastionState::Down { error } | BastionState::NotTried { error } => {
+                        Some(error.clone())
+                    }
                     BastionState::Reconnecting { last_error, .. } => Some(last_error.clone()),
                     _ => None,
                 },
@@ -432,7 +438,12 @@ impl Report {
     }
 
     fn table(&self) -> String {
-        let mut out = format!(
+        let mut out = self
+            .cause
+            .as_ref()
+            .map(|c| format!("{c}\n"))
+            .unwrap_or_default();
+        out += &format!(
             "{} ({}) at {}: {}\n",
             self.estate,
             self.source,
@@ -441,11 +452,16 @@ impl Report {
         );
         let width = self.areas.iter().map(|a| a.area.len()).max().unwrap_or(0);
         for a in &self.areas {
+            // An area that failed for the estate's one reason does not repeat it.
+            let reason = match (&self.cause, &a.error) {
+                (Some(cause), Some(error)) if cause == error => "no data, for the reason above",
+                _ => &a.reason,
+            };
             out += &format!(
                 "  {:width$}  {:8}  {}\n",
                 a.area,
                 a.health.to_uppercase(),
-                a.reason
+                reason
             );
         }
         if let Some(p) = &self.unfinished_plan {

@@ -125,6 +125,9 @@ pub fn run(global: &Global, setup: &Setup, names: &[String]) -> Result<(), Strin
                                 eprintln!("error: bastion {target}: {error}");
                                 return Err("the bastion refused the session".to_string());
                             }
+                            BastionState::NotTried { error } => {
+                                return Err(format!("bastion {target}: {error}"));
+                            }
                             other => format!("bastion {target}: {}", other.label()),
                         };
                         if state != last_state {

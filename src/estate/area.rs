@@ -13,7 +13,11 @@ pub struct Area<T> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AreaError {
     pub at: Timestamp,
+    /// What failed, why, and what to do, in one sentence.
     pub message: String,
+    /// When the failure is not the area's own but the estate's (no credentials, no route to
+    /// AWS), the words every area it stops shares, so that it can be told once.
+    pub cause: Option<String>,
 }
 
 impl<T> Default for Area<T> {
@@ -44,10 +48,16 @@ impl<T> Area<T> {
 
     /// A failed refresh keeps the last good data.
     pub fn record_error(&mut self, message: impl Into<String>, at: Timestamp) {
-        self.last_error = Some(AreaError {
+        self.record_failure(AreaError {
             at,
             message: message.into(),
+            cause: None,
         });
+    }
+
+    /// A failed refresh, with its cause, keeps the last good data.
+    pub fn record_failure(&mut self, error: AreaError) {
+        self.last_error = Some(error);
     }
 
     pub fn age_secs(&self, now: Timestamp) -> Option<i64> {

@@ -26,6 +26,11 @@ pub enum BastionState {
     Down {
         error: String,
     },
+    /// Not dialled: the console's own setup is in the way (an ssh config it cannot read, a host
+    /// alias it cannot resolve). Says nothing of the bastion itself.
+    NotTried {
+        error: String,
+    },
 }
 
 impl BastionState {
@@ -36,6 +41,7 @@ impl BastionState {
             BastionState::Connected { .. } => "connected",
             BastionState::Reconnecting { .. } => "reconnecting",
             BastionState::Down { .. } => "down",
+            BastionState::NotTried { .. } => "not tried",
         }
     }
 }

@@ -476,6 +476,9 @@ pub fn bastion(b: &Bastion) -> Verdict {
             format!("reconnecting (attempt {attempt}): {last_error}"),
         ),
         BastionState::Down { error } => Verdict::new(Health::Critical, format!("down: {error}")),
+        BastionState::NotTried { error } => {
+            Verdict::new(Health::Unknown, format!("not tried: {error}"))
+        }
     }
 }
 

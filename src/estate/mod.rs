@@ -71,6 +71,23 @@ impl Estate {
     }
 }
 
+impl Estate {
+    /// The one reason every area the sources read failed for, when they all failed for the
+    /// same one (no credentials, no route to AWS): it is told once, not once per area.
+    pub fn shared_cause(&self) -> Option<&str> {
+        let causes = [
+            self.cluster.last_error.as_ref(),
+            self.phoenix.last_error.as_ref(),
+            self.waf.last_error.as_ref(),
+            self.vpn.last_error.as_ref(),
+            self.backups.last_error.as_ref(),
+        ]
+        .map(|e| e.and_then(|e| e.cause.as_deref()));
+        let first = causes[0]?;
+        causes.iter().all(|c| *c == Some(first)).then_some(first)
+    }
+}
+
 /// The areas of an estate, in the order the overview shows them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum AreaKind {

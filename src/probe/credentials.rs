@@ -11,6 +11,7 @@ use aws_sigv4::sign::v4;
 use aws_types::SdkConfig;
 
 use crate::config::DbPassword;
+use crate::sdk::Wording;
 
 /// A password or token: only `expose` gives it out, for the server.
 #[derive(Clone)]
@@ -91,10 +92,8 @@ async fn from_secrets_manager(sdk: &SdkConfig, arn: &str) -> Result<Secret, Stri
         .send()
         .await
         .map_err(|e| {
-            format!(
-                "cannot read secret {arn}: {} (the console needs secretsmanager:GetSecretValue on it)",
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            )
+            let why = Wording::default().error("secretsmanager:GetSecretValue", &e);
+            format!("cannot read secret {arn}: {why}")
         })?;
     let text = out
         .secret_string()

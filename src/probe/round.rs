@@ -102,9 +102,7 @@ impl Prober {
             &self.checks.db_user,
             host,
             port,
-            async || {
-                crate::source::aws::clients::sdk_config(&self.cfg, self.aws_http.clone()).await
-            },
+            async || crate::sdk::sdk_config(&self.cfg, self.aws_http.clone()).await,
         )
         .await
     }

@@ -13,7 +13,7 @@ use crate::app::{App, Effect, Event};
 use crate::bastion::link::{Jumped, Link};
 use crate::bastion::{Ask, BastionHandle, Prompter, Report, aws_http, service};
 use crate::config::EstateConfig;
-use crate::estate::Estate;
+use crate::estate::{Bastion, BastionState, Estate};
 use crate::ops::cloud::Cloud;
 use crate::ops::execute::Execution;
 use crate::ops::journal::{self, Journal, Resume};
@@ -483,6 +483,13 @@ impl Effects {
         match (self.parts.start_bastion)(cfg, Prompter::new(self.asks.clone()), emit)? {
             Ok(handle) => Some(handle),
             Err(e) => {
+                // The panel says why it was not tried for as long as the estate is open.
+                let panel = Bastion {
+                    target: cfg.bastion.clone(),
+                    state: BastionState::NotTried { error: e.clone() },
+                    ..Bastion::default()
+                };
+                self.send(estate, Event::Bastion(Report::Bastion(panel)));
                 self.send(
                     estate,
                     Event::Notice {

@@ -120,6 +120,12 @@ fn session(frame: &mut Frame, area: Rect, app: &App, target: &str, selected: Opt
                 Span::styled(error.clone(), t.crit),
             ]));
         }
+        BastionState::NotTried { error } => {
+            lines.push(Line::from(vec![
+                label("not tried "),
+                Span::styled(error.clone(), t.unknown),
+            ]));
+        }
         _ => {}
     }
     let listening = b

@@ -316,7 +316,7 @@ fn an_unreachable_endpoint_is_an_area_error_not_a_crash() {
         waf["error"]
             .as_str()
             .unwrap()
-            .starts_with("cannot reach the wafv2 endpoint"),
+            .starts_with("cannot reach 127.0.0.1:1: connection refused"),
         "{waf}"
     );
     assert_eq!(

@@ -190,3 +190,156 @@ fn the_table_format_is_one_line_per_area() {
         "{out}"
     );
 }
+
+/// `status` on the example config's estate as a new user runs it: a home without AWS or ssh
+/// configuration, AWS's endpoints (when asked for at all) on `endpoint`, no instance metadata.
+fn first_contact(endpoint: &str, credentials: bool) -> common::Run {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("qpconsole.toml");
+    std::fs::write(&config, qpconsole::config::files::EXAMPLE_CONFIG).unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let mut cmd = common::qpconsole(home.path(), logs.path());
+    cmd.args(["status"])
+        .env("QPCONSOLE_CONFIG", &config)
+        .env("HOME", home.path())
+        .env("AWS_CONFIG_FILE", "/dev/null")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("SSH_AUTH_SOCK");
+    for var in [
+        "RDS",
+        "EC2",
+        "AUTO_SCALING",
+        "ELASTIC_LOAD_BALANCING_V2",
+        "WAFV2",
+        "STS",
+        "CLOUDWATCH",
+        "BACKUP",
+    ] {
+        cmd.env_remove(format!("AWS_ENDPOINT_URL_{var}"));
+    }
+    if credentials {
+        cmd.env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing");
+    }
+    let out = cmd.output().unwrap();
+    common::Run {
+        code: out.status.code().expect("exited"),
+        stdout: String::from_utf8(out.stdout).unwrap(),
+        stderr: String::from_utf8(out.stderr).unwrap(),
+    }
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// What none of the console's output may show: the SDK's own error chain.
+fn assert_told_in_words(out: &str) {
+    for raw in [
+        "DispatchFailure",
+        "ConnectorError",
+        "SendRequest",
+        "Error {",
+        "source:",
+    ] {
+        assert!(!out.contains(raw), "{raw} in:\n{out}");
+    }
+}
+
+#[test]
+fn without_credentials_status_names_the_cause_once_and_every_area_is_unknown() {
+    let r = first_contact(&format!("http://127.0.0.1:{}", closed_port()), false);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 3, "{out}");
+    assert!(out.len() < 1024, "{} bytes:\n{out}", out.len());
+    assert_told_in_words(&out);
+    let mut lines = r.stdout.lines();
+    assert_eq!(
+        lines.next(),
+        Some(
+            "no AWS credentials for profile qualitypost: run `aws sso login --profile qualitypost` or set AWS_PROFILE"
+        ),
+        "{out}"
+    );
+    assert!(lines.next().unwrap().ends_with(": UNKNOWN"), "{out}");
+    let areas: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert_eq!(areas.len(), 6, "{out}");
+    for area in &areas {
+        assert!(area.contains(" UNKNOWN "), "{area}");
+    }
+    assert_eq!(
+        out.matches("no AWS credentials").count(),
+        1,
+        "said once:\n{out}"
+    );
+}
+
+#[test]
+fn an_endpoint_that_refuses_is_named_and_told_in_words() {
+    let port = closed_port();
+    let r = first_contact(&format!("http://127.0.0.1:{port}"), true);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 3, "{out}");
+    assert_told_in_words(&out);
+    assert!(
+        r.stdout.starts_with(&format!(
+            "cannot reach 127.0.0.1:{port}: connection refused\n"
+        )),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_connection_reset_mid_request_is_told_in_words() {
+    // An endpoint that takes each request and resets the connection instead of answering.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 512];
+            let _ = std::io::Read::read(&mut &stream, &mut buf);
+            // Linger zero: close sends RST, as a proxy or load balancer that drops it does.
+            let sock = reset_on_close(stream);
+            drop(sock);
+        }
+    });
+    let r = first_contact(&format!("http://127.0.0.1:{port}"), true);
+    let out = format!("{}{}", r.stdout, r.stderr);
+    assert_eq!(r.code, 3, "{out}");
+    assert_told_in_words(&out);
+    assert!(
+        out.contains("the connection to AWS was reset while reading rds"),
+        "{out}"
+    );
+}
+
+/// Sets SO_LINGER to zero, so that closing the stream resets it.
+fn reset_on_close(stream: std::net::TcpStream) -> std::net::TcpStream {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: a valid socket and a correctly sized option value.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            (&linger as *const libc::linger).cast(),
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+    stream
+}

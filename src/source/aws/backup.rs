@@ -5,7 +5,7 @@
 use chrono::Duration;
 use futures_util::future::{join_all, try_join_all};
 
-use super::error::describe;
+use super::error::ReadError;
 use super::{Clients, rds, to_chrono, to_smithy};
 use crate::estate::{BackupPlan, Backups, Instance, ProtectedResource, Timestamp};
 
@@ -19,7 +19,7 @@ pub async fn backups(
     cluster_id: &str,
     instances: &[Instance],
     now: Timestamp,
-) -> Result<(Backups, Option<String>), String> {
+) -> Result<(Backups, Option<String>), ReadError> {
     let (snapshots, jobs, plans) = tokio::join!(
         rds::cluster_snapshots(c, cluster_id),
         c.backup
@@ -36,7 +36,7 @@ pub async fn backups(
     let jobs = jobs.unwrap_or_else(|e| {
         warning = Some(format!(
             "AWS Backup jobs unavailable: {}",
-            describe("backup:ListBackupJobs", &e)
+            c.words.error("backup:ListBackupJobs", &e)
         ));
         Vec::new()
     });
@@ -117,7 +117,7 @@ async fn recovery_points(c: &Clients, arn: &str) -> Option<u32> {
     Some(points.len() as u32)
 }
 
-async fn plans(c: &Clients) -> Result<Vec<BackupPlan>, String> {
+async fn plans(c: &Clients) -> Result<Vec<BackupPlan>, ReadError> {
     let list = c
         .backup
         .list_backup_plans()
@@ -126,7 +126,7 @@ async fn plans(c: &Clients) -> Result<Vec<BackupPlan>, String> {
         .send()
         .try_collect()
         .await
-        .map_err(|e| describe("backup:ListBackupPlans", &e))?;
+        .map_err(|e| c.words.error("backup:ListBackupPlans", &e))?;
     try_join_all(
         list.iter()
             .filter_map(|p| p.backup_plan_id())
@@ -137,7 +137,7 @@ async fn plans(c: &Clients) -> Result<Vec<BackupPlan>, String> {
                     .backup_plan_id(id)
                     .send()
                     .await
-                    .map_err(|e| describe("backup:GetBackupPlan", &e))?;
+                    .map_err(|e| c.words.error("backup:GetBackupPlan", &e))?;
                 let plan = out.backup_plan();
                 let rule = plan.and_then(|p| p.rules().first());
                 Ok(BackupPlan {

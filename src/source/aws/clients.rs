@@ -7,9 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aws_config::retry::RetryConfig;
-use aws_config::timeout::TimeoutConfig;
-use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
@@ -21,9 +18,11 @@ use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
+use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use crate::config::EstateConfig;
+use crate::sdk::{Wording, sdk_config};
 
 /// One operation's calls since the counter was last taken, and the slowest of them.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -134,7 +133,7 @@ impl Optional {
                     let until = Instant::now() + NOT_SERVED_FOR;
                     self.0.lock().expect("optional lock").insert(op, until);
                 }
-                tracing::info!(op, error = %super::error::describe(op, &e), "optional call failed");
+                tracing::info!(op, error = %DisplayErrorContext(&e), "optional call failed");
                 None
             }
         }
@@ -172,12 +171,9 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     pub calls: CallCounter,
     pub optional: Optional,
+    /// How their failures are told.
+    pub words: Wording,
 }
-
-/// Bounded: a dead endpoint costs one refresh a few seconds, never a hang.
-const ATTEMPTS: u32 = 3;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
-const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 
 impl Clients {
     pub async fn load(cfg: &EstateConfig) -> Clients {
@@ -189,11 +185,13 @@ impl Clients {
     pub async fn load_with(cfg: &EstateConfig, http: Option<SharedHttpClient>) -> Clients {
         let sdk = sdk_config(cfg, http).await;
         let calls = CallCounter::default();
+        let words = Wording::new(crate::sdk::profile(cfg));
         macro_rules! client {
             ($krate:ident) => {
                 $krate::Client::from_conf(
                     $krate::config::Builder::from(&sdk)
                         .interceptor(calls.clone())
+                        .interceptor(words.interceptor())
                         .build(),
                 )
             };
@@ -209,32 +207,9 @@ impl Clients {
             sts: client!(aws_sdk_sts),
             calls,
             optional: Optional::default(),
+            words,
         }
     }
-}
-
-/// The SDK settings of an estate: its region and profile, the console's retry and timeouts,
-/// and `http` (when given) carrying every call, the credential providers' included.
-pub async fn sdk_config(
-    cfg: &EstateConfig,
-    http: Option<SharedHttpClient>,
-) -> aws_types::SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest())
-        .region(Region::new(cfg.region.clone()))
-        .retry_config(RetryConfig::standard().with_max_attempts(ATTEMPTS))
-        .timeout_config(
-            TimeoutConfig::builder()
-                .connect_timeout(CONNECT_TIMEOUT)
-                .operation_timeout(OPERATION_TIMEOUT)
-                .build(),
-        );
-    if let Some(profile) = &cfg.profile {
-        loader = loader.profile_name(profile);
-    }
-    if let Some(http) = http {
-        loader = loader.http_client(http);
-    }
-    loader.load().await
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_sdk_ec2::types::{Filter, LocationType};
 use futures_util::future::try_join_all;
 
-use super::error::describe;
+use super::error::ReadError;
 use super::{Clients, name_tag, to_chrono};
 use crate::config::PhoenixConfig;
 use crate::estate::{
@@ -37,7 +37,7 @@ pub async fn phoenix(
     c: &Clients,
     cfg: &PhoenixConfig,
     known: &mut Known,
-) -> Result<Phoenix, String> {
+) -> Result<Phoenix, ReadError> {
     let (asg, by_tags, targets, first) = tokio::join!(
         asg(c, cfg.asg.as_deref()),
         tagged(c, cfg),
@@ -149,7 +149,7 @@ pub async fn phoenix(
 
 /// The instances with these ids and their status checks, in chunks the APIs accept, at once;
 /// nothing to ask for no ids.
-async fn describe_instances(c: &Clients, ids: &[String]) -> Result<Described, String> {
+async fn describe_instances(c: &Clients, ids: &[String]) -> Result<Described, ReadError> {
     let (described, statuses) = tokio::join!(
         try_join_all(ids.chunks(DESCRIBE_CHUNK).map(|chunk| async move {
             c.ec2
@@ -160,7 +160,7 @@ async fn describe_instances(c: &Clients, ids: &[String]) -> Result<Described, St
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| describe("ec2:DescribeInstances", &e))
+                .map_err(|e| c.words.error("ec2:DescribeInstances", &e))
         })),
         try_join_all(ids.chunks(STATUS_CHUNK).map(|chunk| async move {
             c.ec2
@@ -172,7 +172,7 @@ async fn describe_instances(c: &Clients, ids: &[String]) -> Result<Described, St
                 .send()
                 .try_collect()
                 .await
-                .map_err(|e| describe("ec2:DescribeInstanceStatus", &e))
+                .map_err(|e| c.words.error("ec2:DescribeInstanceStatus", &e))
         })),
     );
     Ok((
@@ -185,7 +185,7 @@ async fn describe_instances(c: &Clients, ids: &[String]) -> Result<Described, St
 async fn asg(
     c: &Clients,
     name: Option<&str>,
-) -> Result<(Option<AsgCapacity>, Vec<String>), String> {
+) -> Result<(Option<AsgCapacity>, Vec<String>), ReadError> {
     let Some(name) = name else {
         return Ok((None, Vec::new()));
     };
@@ -205,7 +205,7 @@ async fn asg(
                 .send()
         ),
     );
-    let groups = groups.map_err(|e| describe("autoscaling:DescribeAutoScalingGroups", &e))?;
+    let groups = groups.map_err(|e| c.words.error("autoscaling:DescribeAutoScalingGroups", &e))?;
     let g = groups
         .into_iter()
         .find(|g| g.auto_scaling_group_name() == Some(name))
@@ -246,7 +246,7 @@ async fn asg(
 }
 
 /// Instance ids carrying every configured tag; nothing when no tag is configured.
-async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, String> {
+async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, ReadError> {
     if cfg.tags.is_empty() {
         return Ok(Vec::new());
     }
@@ -268,7 +268,7 @@ async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, String>
         .send()
         .try_collect()
         .await
-        .map_err(|e| describe("ec2:DescribeInstances", &e))?;
+        .map_err(|e| c.words.error("ec2:DescribeInstances", &e))?;
     Ok(reservations
         .iter()
         .flat_map(|r| r.instances())
@@ -283,7 +283,7 @@ async fn targets(
     c: &Clients,
     name: Option<&str>,
     known: Option<String>,
-) -> Result<(Option<String>, Option<HashMap<String, TargetHealth>>), String> {
+) -> Result<(Option<String>, Option<HashMap<String, TargetHealth>>), ReadError> {
     let Some(name) = name else {
         return Ok((None, None));
     };
@@ -295,7 +295,10 @@ async fn targets(
             .names(name)
             .send()
             .await
-            .map_err(|e| describe("elasticloadbalancing:DescribeTargetGroups", &e))?
+            .map_err(|e| {
+                c.words
+                    .error("elasticloadbalancing:DescribeTargetGroups", &e)
+            })?
             .target_groups()
             .first()
             .and_then(|g| g.target_group_arn())
@@ -308,7 +311,10 @@ async fn targets(
         .target_group_arn(&arn)
         .send()
         .await
-        .map_err(|e| describe("elasticloadbalancing:DescribeTargetHealth", &e))?;
+        .map_err(|e| {
+            c.words
+                .error("elasticloadbalancing:DescribeTargetHealth", &e)
+        })?;
     Ok((
         Some(arn),
         Some(
@@ -342,14 +348,14 @@ async fn targets(
 /// What a resize of the group needs to know: the launch template version it launches (with
 /// `$Latest`/`$Default` resolved to a number), its instances by AZ, its warm-up, and whether a
 /// refresh is already running.
-pub async fn group_facts(c: &Clients, name: &str) -> Result<GroupFacts, String> {
+pub async fn group_facts(c: &Clients, name: &str) -> Result<GroupFacts, ReadError> {
     let groups = c
         .autoscaling
         .describe_auto_scaling_groups()
         .auto_scaling_group_names(name)
         .send()
         .await
-        .map_err(|e| describe("autoscaling:DescribeAutoScalingGroups", &e))?;
+        .map_err(|e| c.words.error("autoscaling:DescribeAutoScalingGroups", &e))?;
     let g = groups
         .auto_scaling_groups()
         .iter()
@@ -425,7 +431,7 @@ async fn template_version(
     c: &Clients,
     template: Option<&str>,
     version: &str,
-) -> Result<Result<Template, String>, String> {
+) -> Result<Result<Template, String>, ReadError> {
     let Some(template) = template else {
         return Ok(Err("its launch template has no name or id".into()));
     };
@@ -438,7 +444,7 @@ async fn template_version(
     let out = req
         .send()
         .await
-        .map_err(|e| describe("ec2:DescribeLaunchTemplateVersions", &e))?;
+        .map_err(|e| c.words.error("ec2:DescribeLaunchTemplateVersions", &e))?;
     let Some(v) = out.launch_template_versions().first() else {
         return Ok(Err(format!(
             "launch template {template} has no version {version}"
@@ -463,7 +469,7 @@ async fn template_version(
 pub async fn offered_types(
     c: &Clients,
     azs: &[String],
-) -> Result<BTreeMap<String, BTreeSet<String>>, String> {
+) -> Result<BTreeMap<String, BTreeSet<String>>, ReadError> {
     let offerings: Vec<_> = c
         .ec2
         .describe_instance_type_offerings()
@@ -479,7 +485,7 @@ pub async fn offered_types(
         .send()
         .collect::<Result<Vec<_>, _>>()
         .await
-        .map_err(|e| describe("ec2:DescribeInstanceTypeOfferings", &e))?;
+        .map_err(|e| c.words.error("ec2:DescribeInstanceTypeOfferings", &e))?;
     let mut offered: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for o in &offerings {
         if let (Some(az), Some(t)) = (o.location(), o.instance_type()) {

@@ -7,7 +7,7 @@ use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, 
 use chrono::Duration;
 use futures_util::future::try_join_all;
 
-use super::error::describe;
+use super::error::ReadError;
 use super::waf::AclInfo;
 use super::{Clients, to_chrono, to_smithy};
 use crate::estate::{Estate, Series, Timestamp, TunnelStatus};
@@ -151,7 +151,7 @@ pub async fn fetch(
     c: &Clients,
     queries: &[Query],
     now: Timestamp,
-) -> Result<HashMap<SeriesKey, Series>, String> {
+) -> Result<HashMap<SeriesKey, Series>, ReadError> {
     let start = to_smithy(now - Duration::minutes(WINDOW_MINUTES));
     let end = to_smithy(now);
     let batches = try_join_all(queries.chunks(MAX_QUERIES).map(|batch| async move {
@@ -193,7 +193,7 @@ pub async fn fetch(
             .send()
             .try_collect()
             .await
-            .map_err(|e| describe("cloudwatch:GetMetricData", &e))?;
+            .map_err(|e| c.words.error("cloudwatch:GetMetricData", &e))?;
         let mut series: HashMap<SeriesKey, Series> = HashMap::new();
         for result in pages.iter().flat_map(|p| p.metric_data_results()) {
             let Some(q) = result
@@ -218,7 +218,7 @@ pub async fn fetch(
                 s.push(t, v);
             }
         }
-        Ok::<_, String>(series)
+        Ok::<_, ReadError>(series)
     }))
     .await?;
     Ok(batches.into_iter().flatten().collect())

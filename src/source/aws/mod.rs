@@ -22,6 +22,7 @@ use tokio::time::Instant;
 
 pub use clients::{CallStat, Clients};
 pub use cloud::AwsCloud;
+use error::ReadError;
 use metrics::SeriesKey;
 use waf::AclInfo;
 
@@ -147,16 +148,17 @@ impl LiveEstate {
         self.store_metrics(fetched);
     }
 
-    fn store_metrics(&mut self, fetched: Result<HashMap<SeriesKey, Series>, String>) {
+    fn store_metrics(&mut self, fetched: Result<HashMap<SeriesKey, Series>, ReadError>) {
         match fetched {
             Ok(series) => self.series = series,
-            Err(e) => {
-                // Metrics feed every area; the cluster's error line is where people look first.
-                let at = Utc::now();
-                self.estate
-                    .cluster
-                    .record_error(format!("metrics: {e}"), at);
+            // Metrics feed every area; the cluster's error line is where people look first,
+            // unless the cluster's own description failed, which says more.
+            Err(e) if self.estate.cluster.last_error.is_none() => {
+                let mut error = e.at(Utc::now());
+                error.message = format!("metrics: {}", error.message);
+                self.estate.cluster.record_failure(error);
             }
+            Err(e) => tracing::info!(error = %e, "metrics not read"),
         }
     }
 
@@ -179,7 +181,7 @@ impl LiveEstate {
                     .record_ok(acls.iter().map(|a| a.acl.clone()).collect(), now);
                 self.acls = acls;
             }
-            Err(e) => self.estate.waf.record_error(e, now),
+            Err(e) => self.estate.waf.record_failure(e.at(now)),
         }
         record(&mut self.estate.vpn, vpn, now);
         // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
@@ -197,7 +199,7 @@ impl LiveEstate {
                     self.estate.backups.record_error(w, now);
                 }
             }
-            Err(e) => self.estate.backups.record_error(e, now),
+            Err(e) => self.estate.backups.record_failure(e.at(now)),
         }
         self.offered_classes().await;
     }
@@ -219,10 +221,10 @@ impl LiveEstate {
     }
 }
 
-fn record<T>(area: &mut Area<T>, result: Result<T, String>, now: Timestamp) {
+fn record<T>(area: &mut Area<T>, result: Result<T, ReadError>, now: Timestamp) {
     match result {
         Ok(data) => area.record_ok(data, now),
-        Err(e) => area.record_error(e, now),
+        Err(e) => area.record_failure(e.at(now)),
     }
 }
 

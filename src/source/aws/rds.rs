@@ -4,14 +4,14 @@
 use aws_sdk_rds::types::{Filter, SourceType};
 use chrono::Duration;
 
-use super::error::describe;
+use super::error::ReadError;
 use super::{Clients, to_chrono, to_smithy};
 use crate::estate::{
     Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role, Timestamp,
 };
 
 /// The cluster's description; its metric series are attached separately.
-pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, String> {
+pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadError> {
     let since = to_smithy(now - Duration::hours(24));
     let (clusters, instances, cluster_events, member_events, maintenance) = tokio::join!(
         c.rds
@@ -55,12 +55,12 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
                 .try_collect()
         ),
     );
-    let clusters = clusters.map_err(|e| describe("rds:DescribeDBClusters", &e))?;
+    let clusters = clusters.map_err(|e| c.words.error("rds:DescribeDBClusters", &e))?;
     let cluster = clusters
         .into_iter()
         .find(|cl| cl.db_cluster_identifier() == Some(id))
         .ok_or_else(|| format!("cluster {id} not found in this account and region"))?;
-    let instances = instances.map_err(|e| describe("rds:DescribeDBInstances", &e))?;
+    let instances = instances.map_err(|e| c.words.error("rds:DescribeDBInstances", &e))?;
     let writers: Vec<&str> = cluster
         .db_cluster_members()
         .iter()
@@ -175,7 +175,7 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, S
 }
 
 /// When the cluster's available snapshots (automated and manual) were taken.
-pub async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, String> {
+pub async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, ReadError> {
     let snaps = c
         .rds
         .describe_db_cluster_snapshots()
@@ -185,7 +185,7 @@ pub async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, 
         .send()
         .try_collect()
         .await
-        .map_err(|e| describe("rds:DescribeDBClusterSnapshots", &e))?;
+        .map_err(|e| c.words.error("rds:DescribeDBClusterSnapshots", &e))?;
     Ok(snaps
         .iter()
         .filter(|s| s.status() == Some("available"))

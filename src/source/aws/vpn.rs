@@ -5,18 +5,18 @@
 use aws_sdk_cloudwatch::types::DimensionFilter;
 use futures_util::future::try_join_all;
 
-use super::error::describe;
+use super::error::ReadError;
 use super::{Clients, name_tag, to_chrono};
 use crate::estate::{Series, Tunnel, TunnelStatus, VpnConnection};
 
-pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnection>, String> {
+pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnection>, ReadError> {
     let out = c
         .ec2
         .describe_vpn_connections()
         .set_vpn_connection_ids((!ids.is_empty()).then(|| ids.to_vec()))
         .send()
         .await
-        .map_err(|e| describe("ec2:DescribeVpnConnections", &e))?;
+        .map_err(|e| c.words.error("ec2:DescribeVpnConnections", &e))?;
     let mut conns: Vec<VpnConnection> = out
         .vpn_connections()
         .iter()
@@ -72,7 +72,7 @@ pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnectio
             .filter(|v| v.tunnels.is_empty())
             .map(|v| async move {
                 v.tunnels = tunnels_from_metrics(c, &v.id).await?;
-                Ok::<_, String>(())
+                Ok::<_, ReadError>(())
             }),
     )
     .await?;
@@ -81,7 +81,7 @@ pub async fn connections(c: &Clients, ids: &[String]) -> Result<Vec<VpnConnectio
 
 /// Where an endpoint describes no tunnels at all, the tunnels are those CloudWatch publishes
 /// TunnelState for under the connection's id; their status comes from that metric.
-async fn tunnels_from_metrics(c: &Clients, vpn_id: &str) -> Result<Vec<Tunnel>, String> {
+async fn tunnels_from_metrics(c: &Clients, vpn_id: &str) -> Result<Vec<Tunnel>, ReadError> {
     let pages = c
         .cloudwatch
         .list_metrics()
@@ -97,7 +97,7 @@ async fn tunnels_from_metrics(c: &Clients, vpn_id: &str) -> Result<Vec<Tunnel>, 
         .send()
         .try_collect()
         .await
-        .map_err(|e| describe("cloudwatch:ListMetrics", &e))?;
+        .map_err(|e| c.words.error("cloudwatch:ListMetrics", &e))?;
     let mut ips: Vec<String> = pages
         .iter()
         .flat_map(|p| p.metrics())

@@ -5,7 +5,7 @@ use aws_sdk_wafv2::types::{Scope, TimeWindow};
 use chrono::Duration;
 use futures_util::future::{join_all, try_join_all};
 
-use super::error::describe;
+use super::error::ReadError;
 use super::{Clients, to_chrono, to_smithy};
 use crate::estate::{RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
 
@@ -26,7 +26,7 @@ pub async fn web_acls(
     c: &Clients,
     names: &[String],
     now: Timestamp,
-) -> Result<Vec<AclInfo>, String> {
+) -> Result<Vec<AclInfo>, ReadError> {
     let mut summaries = Vec::new();
     let mut marker: Option<String> = None;
     loop {
@@ -37,7 +37,7 @@ pub async fn web_acls(
             .set_next_marker(marker.take())
             .send()
             .await
-            .map_err(|e| describe("wafv2:ListWebACLs", &e))?;
+            .map_err(|e| c.words.error("wafv2:ListWebACLs", &e))?;
         summaries.extend(page.web_acls().iter().cloned());
         match page.next_marker() {
             Some(m) if !m.is_empty() && !page.web_acls().is_empty() => marker = Some(m.to_string()),
@@ -52,7 +52,7 @@ pub async fn web_acls(
         .iter()
         .find(|n| !wanted.iter().any(|s| s.name() == Some(n.as_str())))
     {
-        return Err(format!("web ACL {missing} not found (regional scope)"));
+        return Err(format!("web ACL {missing} not found (regional scope)").into());
     }
     try_join_all(wanted.iter().map(|s| async move {
         let (name, id) = (s.name().unwrap_or_default(), s.id().unwrap_or_default());
@@ -64,7 +64,7 @@ pub async fn web_acls(
             .scope(Scope::Regional)
             .send()
             .await
-            .map_err(|e| describe("wafv2:GetWebACL", &e))?;
+            .map_err(|e| c.words.error("wafv2:GetWebACL", &e))?;
         let acl = out
             .web_acl()
             .ok_or_else(|| format!("web ACL {name} has no description"))?;

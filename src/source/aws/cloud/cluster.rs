@@ -6,7 +6,6 @@ use serde_json::json;
 use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{DbCall, DbCheck};
-use crate::source::aws::error::describe;
 
 impl AwsCloud {
     pub(super) async fn cluster_call(&self, call: DbCall<'_>) -> Result<Sent, CloudError> {
@@ -25,7 +24,7 @@ impl AwsCloud {
                     .apply_immediately(apply_immediately)
                     .send()
                     .await
-                    .map_err(|e| describe(action, &e));
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(
                     json!({
                         "DBInstanceIdentifier": member,
@@ -49,7 +48,7 @@ impl AwsCloud {
                     .target_db_instance_identifier(to)
                     .send()
                     .await
-                    .map_err(|e| describe(action, &e));
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(
                     json!({
                         "DBClusterIdentifier": cluster,
@@ -65,7 +64,7 @@ impl AwsCloud {
                     .db_instance_identifier(member)
                     .send()
                     .await
-                    .map_err(|e| describe(action, &e));
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(json!({ "DBInstanceIdentifier": member }), answer, |_| {
                     format!("{member} is rebooting")
                 })
@@ -109,7 +108,14 @@ impl AwsCloud {
             .db_instance_identifier(id)
             .send()
             .await
-            .map_err(|e| CloudError::Failed(describe("rds:DescribeDBInstances", &e)))?;
+            .map_err(|e| {
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("rds:DescribeDBInstances", &e)
+                        .to_string(),
+                )
+            })?;
         let i = out
             .db_instances()
             .first()
@@ -132,7 +138,14 @@ impl AwsCloud {
             .db_cluster_identifier(cluster)
             .send()
             .await
-            .map_err(|e| CloudError::Failed(describe("rds:DescribeDBClusters", &e)))?;
+            .map_err(|e| {
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("rds:DescribeDBClusters", &e)
+                        .to_string(),
+                )
+            })?;
         Ok(out
             .db_clusters()
             .first()

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{FleetCall, FleetCheck};
-use crate::source::aws::error::describe;
+use crate::sdk::Wording;
 
 /// What EC2 answers a DryRun that would have succeeded.
 const DRY_RUN_OK: &str = "DryRunOperation";
@@ -45,8 +45,15 @@ impl AwsCloud {
                                 .build(),
                         )
                 };
-                preflight(action, call().dry_run(true).send().await)?;
-                let answer = call().send().await.map_err(|e| describe(action, &e));
+                preflight(
+                    &self.clients.words,
+                    action,
+                    call().dry_run(true).send().await,
+                )?;
+                let answer = call()
+                    .send()
+                    .await
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(
                     json!({
                         "LaunchTemplateName": template,
@@ -104,7 +111,7 @@ impl AwsCloud {
                     )
                     .send()
                     .await
-                    .map_err(|e| describe(action, &e));
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(
                     json!({
                         "AutoScalingGroupName": group,
@@ -137,7 +144,7 @@ impl AwsCloud {
                     .targets(target(instance))
                     .send()
                     .await
-                    .map_err(|e| describe(action, &e));
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(targets_request(&arn, instance), answer, |_| {
                     format!("{instance} is leaving {target_group}")
                 })
@@ -153,15 +160,22 @@ impl AwsCloud {
                     .targets(target(instance))
                     .send()
                     .await
-                    .map_err(|e| describe(action, &e));
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(targets_request(&arn, instance), answer, |_| {
                     format!("{instance} is back in {target_group}")
                 })
             }
             FleetCall::Stop { instance } => {
                 let call = || ec2.stop_instances().instance_ids(instance);
-                preflight(action, call().dry_run(true).send().await)?;
-                let answer = call().send().await.map_err(|e| describe(action, &e));
+                preflight(
+                    &self.clients.words,
+                    action,
+                    call().dry_run(true).send().await,
+                )?;
+                let answer = call()
+                    .send()
+                    .await
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(json!({ "InstanceIds": [instance] }), answer, |_| {
                     format!("{instance} is stopping")
                 })
@@ -175,8 +189,15 @@ impl AwsCloud {
                         .instance_id(instance)
                         .instance_type(AttributeValue::builder().value(instance_type).build())
                 };
-                preflight(action, call().dry_run(true).send().await)?;
-                let answer = call().send().await.map_err(|e| describe(action, &e));
+                preflight(
+                    &self.clients.words,
+                    action,
+                    call().dry_run(true).send().await,
+                )?;
+                let answer = call()
+                    .send()
+                    .await
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(
                     json!({
                         "InstanceId": instance,
@@ -188,8 +209,15 @@ impl AwsCloud {
             }
             FleetCall::Start { instance } => {
                 let call = || ec2.start_instances().instance_ids(instance);
-                preflight(action, call().dry_run(true).send().await)?;
-                let answer = call().send().await.map_err(|e| describe(action, &e));
+                preflight(
+                    &self.clients.words,
+                    action,
+                    call().dry_run(true).send().await,
+                )?;
+                let answer = call()
+                    .send()
+                    .await
+                    .map_err(|e| self.clients.words.error(action, &e).to_string());
                 sent(json!({ "InstanceIds": [instance] }), answer, |_| {
                     format!("{instance} is starting")
                 })
@@ -371,7 +399,14 @@ impl AwsCloud {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| CloudError::Failed(describe("ec2:DescribeLaunchTemplateVersions", &e)))?;
+            .map_err(|e| {
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("ec2:DescribeLaunchTemplateVersions", &e)
+                        .to_string(),
+                )
+            })?;
         Ok(versions
             .iter()
             .filter(|v| {
@@ -396,7 +431,12 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| {
-                CloudError::Failed(describe("autoscaling:DescribeInstanceRefreshes", &e))
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("autoscaling:DescribeInstanceRefreshes", &e)
+                        .to_string(),
+                )
             })?;
         let newest = out
             .instance_refreshes()
@@ -423,7 +463,14 @@ impl AwsCloud {
             .instance_ids(id)
             .send()
             .await
-            .map_err(|e| CloudError::Failed(describe("ec2:DescribeInstances", &e)))?;
+            .map_err(|e| {
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("ec2:DescribeInstances", &e)
+                        .to_string(),
+                )
+            })?;
         let i = out
             .reservations()
             .iter()
@@ -449,7 +496,14 @@ impl AwsCloud {
             .include_all_instances(true)
             .send()
             .await
-            .map_err(|e| CloudError::Failed(describe("ec2:DescribeInstanceStatus", &e)))?;
+            .map_err(|e| {
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("ec2:DescribeInstanceStatus", &e)
+                        .to_string(),
+                )
+            })?;
         let s = out.instance_statuses().first();
         let check = |c: Option<&aws_sdk_ec2::types::InstanceStatusSummary>| {
             c.and_then(|c| c.status())
@@ -475,7 +529,12 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| {
-                CloudError::Refused(describe("elasticloadbalancing:DescribeTargetGroups", &e))
+                CloudError::Refused(
+                    self.clients
+                        .words
+                        .error("elasticloadbalancing:DescribeTargetGroups", &e)
+                        .to_string(),
+                )
             })?
             .target_groups()
             .first()
@@ -495,7 +554,12 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| {
-                CloudError::Failed(describe("elasticloadbalancing:DescribeTargetHealth", &e))
+                CloudError::Failed(
+                    self.clients
+                        .words
+                        .error("elasticloadbalancing:DescribeTargetHealth", &e)
+                        .to_string(),
+                )
             })?;
         Ok(out
             .target_health_descriptions()
@@ -550,17 +614,21 @@ fn targets_request(arn: &str, instance: &str) -> serde_json::Value {
 
 /// A DryRun's answer: EC2 says `DryRunOperation` when the call would have been allowed.
 /// Anything else stops the step before it changes anything.
-fn preflight<T, E, R>(action: &str, answer: Result<T, SdkError<E, R>>) -> Result<(), CloudError>
+fn preflight<T, E, R>(
+    words: &Wording,
+    action: &str,
+    answer: Result<T, SdkError<E, R>>,
+) -> Result<(), CloudError>
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
+    R: std::fmt::Debug + 'static,
 {
     match answer {
         Err(e) if e.code() == Some(DRY_RUN_OK) => Ok(()),
         Ok(_) => Ok(()),
         Err(e) => Err(CloudError::Refused(format!(
             "{action} refused in its DryRun preflight: {}",
-            describe(action, &e)
+            words.error(action, &e)
         ))),
     }
 }

@@ -53,7 +53,7 @@ impl Cloud for AwsCloud {
                 Some(name) => Ok(Some(
                     group_facts(&self.clients, name)
                         .await
-                        .map_err(CloudError::Failed)?,
+                        .map_err(|e| CloudError::Failed(e.to_string()))?,
                 )),
                 None => Ok(None),
             }
@@ -67,7 +67,7 @@ impl Cloud for AwsCloud {
         Box::pin(async move {
             offered_types(&self.clients, azs)
                 .await
-                .map_err(CloudError::Failed)
+                .map_err(|e| CloudError::Failed(e.to_string()))
         })
     }
 
