@@ -12,7 +12,7 @@ use crossterm::event::{KeyCode, KeyEvent};
 use qpconsole::app::{App, Event};
 use qpconsole::config::Config;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
-use qpconsole::estate::Estate;
+use qpconsole::estate::{AreaKind, Estate};
 use qpconsole::input::View;
 use qpconsole::source::demo::{DemoEstate, DemoOptions};
 use qpconsole::source::{SourceKind, Update};
@@ -49,6 +49,7 @@ fn large_app() -> App {
             .unwrap()
             .value,
         start(),
+        &qpconsole::ui::SCREEN,
     );
     app.update(Event::Source(Update::Estate(Box::new(estate))));
     app.update(Event::Resize {
@@ -61,7 +62,7 @@ fn large_app() -> App {
 fn render_views(c: &mut Criterion) {
     let mut app = large_app();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    for view in View::ALL {
+    for view in View::all() {
         app.views = vec![View::Overview, view];
         // Deep in the table, so windowing (not the first rows) is what is measured.
         app.update(Event::Key(KeyEvent::from(KeyCode::End)));
@@ -71,8 +72,11 @@ fn render_views(c: &mut Criterion) {
             });
         });
     }
-    app.views = vec![View::Overview, View::Phoenix];
-    app.tables.entry(View::Phoenix).or_default().filter = "1b".into();
+    app.views = vec![View::Overview, View::Area(AreaKind::Phoenix)];
+    app.tables
+        .entry(View::Area(AreaKind::Phoenix))
+        .or_default()
+        .filter = "1b".into();
     c.bench_function("render/phoenix-filtered", |b| {
         b.iter(|| {
             terminal.draw(|f| qpconsole::ui::render(&app, f)).unwrap();

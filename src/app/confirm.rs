@@ -6,8 +6,7 @@ use crate::estate::Role;
 use crate::ops::plan::Plan;
 use crate::ops::render;
 
-use super::{Accept, App, Confirm};
-use crate::input::View;
+use super::{Accept, App, Confirm, Selection};
 
 /// The question for a plan the source made.
 pub fn plan(app: &App, plan: Plan) -> Confirm {
@@ -47,7 +46,7 @@ pub fn quit_mid_plan(app: &App) -> Confirm {
     let (title, step, total) = app.plan.as_ref().map_or((String::new(), 0, 0), |p| {
         (p.title.clone(), (p.index + 1).min(p.total), p.total)
     });
-    let after = if app.source == crate::source::SourceKind::Demo {
+    let after = if app.is_demo() {
         "the DEMO keeps no journal: the plan ends here".to_string()
     } else {
         "the next start offers to resume it, checking the cut-off step against AWS first"
@@ -84,15 +83,11 @@ pub fn leave_readonly(app: &App) -> Confirm {
     }
 }
 
-/// The Cluster view's selected member, if it has `role` (any role when None): `F` fails over to
-/// the selected reader, `B` reboots the selected member.
+/// The selected cluster member, if it has `role` (any role when None): `F` fails over to the
+/// selected reader, `B` reboots the selected member.
 pub fn selected_member(app: &App, role: Option<Role>) -> Option<String> {
-    if app.view() != View::Cluster {
-        return None;
+    match app.selection() {
+        Selection::Member { id, role: r } if role.is_none_or(|role| role == r) => Some(id),
+        _ => None,
     }
-    let rows = super::rows::members(app);
-    rows.get(app.table(View::Cluster).selected)
-        .copied()
-        .filter(|m| role.is_none_or(|r| m.role == r))
-        .map(|m| m.id.clone())
 }

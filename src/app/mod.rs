@@ -5,9 +5,10 @@
 pub mod confirm;
 pub mod event;
 pub mod palette;
-pub mod rows;
+pub mod screen;
 pub mod state;
 pub mod update;
 
 pub use event::Event;
+pub use screen::{Page, Screen, Selection};
 pub use state::{Accept, App, Confirm, Effect, Level, Message, Palette, Prompt, TableState};

@@ -9,6 +9,7 @@ use crate::input::keymap::{Chord, Keymap, Mode};
 use crate::source::SourceKind;
 use crate::theme::Theme;
 
+use super::screen::{Screen, Selection};
 use crate::input::View;
 
 /// Scroll and filter state of a view's main table.
@@ -141,6 +142,8 @@ pub struct App {
     pub pending_keys: Vec<Chord>,
     pub keymap: Keymap,
     pub theme: Theme,
+    /// What the app knows of the screen through the UI that draws it.
+    pub screen: &'static dyn Screen,
     pub quit: bool,
 }
 
@@ -153,6 +156,7 @@ impl App {
         keymap: Keymap,
         theme: Theme,
         now: Timestamp,
+        screen: &'static dyn Screen,
     ) -> Self {
         let mut app = Self {
             config,
@@ -179,6 +183,7 @@ impl App {
             pending_keys: Vec::new(),
             keymap,
             theme,
+            screen,
             quit: false,
         };
         app.enter_estate(estate_name);
@@ -235,6 +240,17 @@ impl App {
 
     pub fn table(&self, view: View) -> TableState {
         self.tables.get(&view).cloned().unwrap_or_default()
+    }
+
+    /// Whether the estate on screen is the DEMO simulator's, which the screen says everywhere.
+    pub fn is_demo(&self) -> bool {
+        self.source == SourceKind::Demo
+    }
+
+    /// What the current view's selected row is.
+    pub fn selection(&self) -> Selection {
+        let view = self.view();
+        self.screen.selected(self, view, self.table(view).selected)
     }
 
     pub fn filter(&self, view: View) -> &str {

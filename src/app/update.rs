@@ -3,17 +3,18 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Accept, App, Effect, Event, Level, Message, Prompt, confirm, palette, rows};
+use super::{
+    Accept, App, Effect, Event, Level, Message, Page, Prompt, Selection, confirm, palette,
+};
 use crate::bastion::{Command, Question, Report};
+use crate::estate::AreaKind;
 use crate::estate::Role;
 use crate::estate::health::human_duration;
-use crate::estate::{AreaKind, ForwardState};
 use crate::input::keymap::{Chord, Lookup, Mode};
 use crate::input::{Action, View};
 use crate::ops::change::Change;
 use crate::ops::progress::{Outcome, PlanStatus};
-use crate::source::{Request, SourceKind, Update};
-use crate::ui;
+use crate::source::{Request, Update};
 
 impl App {
     /// The one way in: every event the console hears changes the state here, and what the
@@ -30,7 +31,7 @@ impl App {
             Event::Bastion(Report::Bastion(b)) => {
                 self.bastion_reported = true;
                 self.estate.bastion = b;
-                self.clamp_selection(View::Bastion);
+                self.clamp_selection(View::Area(AreaKind::Bastion));
             }
             Event::Bastion(Report::Notice { ok, message }) | Event::Notice { ok, message } => {
                 self.notice(ok, message)
@@ -116,7 +117,7 @@ impl App {
     }
 
     fn clamp_every_view(&mut self) {
-        for view in View::ALL {
+        for view in View::all() {
             self.clamp_selection(view);
         }
     }
@@ -208,21 +209,19 @@ impl App {
             Action::Select => {
                 if self.view() == View::Overview {
                     let area = AreaKind::ALL[self.overview_tile.min(AreaKind::ALL.len() - 1)];
-                    self.views.push(view_of(area));
+                    self.views.push(View::Area(area));
                 }
             }
             Action::NextView | Action::PrevView => {
-                let i = View::ALL
-                    .iter()
-                    .position(|v| *v == self.view())
-                    .unwrap_or(0);
-                let n = View::ALL.len();
+                let views: Vec<View> = View::all().collect();
+                let i = views.iter().position(|v| *v == self.view()).unwrap_or(0);
+                let n = views.len();
                 let next = if action == Action::NextView {
                     (i + 1) % n
                 } else {
                     (i + n - 1) % n
                 };
-                self.go_to(View::ALL[next]);
+                self.go_to(views[next]);
             }
             Action::View(v) => self.go_to(v),
             Action::Refresh => {
@@ -274,24 +273,21 @@ impl App {
             }
             Action::TunnelOpen(name) => return self.tunnel(Command::Open(name)),
             Action::TunnelClose(name) => return self.tunnel(Command::Close(name)),
-            Action::TunnelToggle => {
-                if self.view() != View::Bastion {
-                    self.error("tunnels are opened from the Bastion view (or :tunnel-open NAME)");
-                    return Vec::new();
+            Action::TunnelToggle => match self.selection() {
+                Selection::Forward { name, listening } => {
+                    return self.tunnel(if listening {
+                        Command::Close(name)
+                    } else {
+                        Command::Open(name)
+                    });
                 }
-                let selected = self.table(View::Bastion).selected;
-                let Some(f) = rows::forwards(self).get(selected).map(|f| (*f).clone()) else {
-                    self.error(
-                        "no tunnel selected: add [[estates.NAME.tunnels]] to qpconsole.toml",
-                    );
-                    return Vec::new();
-                };
-                return self.tunnel(if f.state == ForwardState::Listening {
-                    Command::Close(f.name)
-                } else {
-                    Command::Open(f.name)
-                });
-            }
+                _ if self.view() != View::Area(AreaKind::Bastion) => {
+                    self.error("tunnels are opened from the Bastion view (or :tunnel-open NAME)")
+                }
+                _ => {
+                    self.error("no tunnel selected: add [[estates.NAME.tunnels]] to qpconsole.toml")
+                }
+            },
             Action::Reconnect => return self.tunnel(Command::Reconnect),
             Action::Check => {
                 if !self.has_live_bastion() {
@@ -299,28 +295,23 @@ impl App {
                 }
                 return vec![Effect::Checks];
             }
-            Action::Shell => {
-                if self.view() != View::Phoenix {
-                    self.error("shells are opened on the selected instance of the Phoenix view");
-                    return Vec::new();
+            Action::Shell => match self.selection() {
+                Selection::Instance { id, address } if address.is_empty() => {
+                    self.error(format!("{id} has no private address to reach"))
                 }
-                let selected = self.table(View::Phoenix).selected;
-                let Some(i) = rows::instances(self).get(selected).map(|i| (*i).clone()) else {
-                    self.error("no instance selected");
-                    return Vec::new();
-                };
-                if i.private_ip.is_empty() {
-                    self.error(format!("{} has no private address to reach", i.id));
-                    return Vec::new();
+                Selection::Instance { id, address } => {
+                    if self.has_live_bastion() {
+                        return vec![Effect::Shell {
+                            instance: id,
+                            address,
+                        }];
+                    }
                 }
-                if !self.has_live_bastion() {
-                    return Vec::new();
+                _ if self.view() != View::Area(AreaKind::Phoenix) => {
+                    self.error("shells are opened on the selected instance of the Phoenix view")
                 }
-                return vec![Effect::Shell {
-                    instance: i.id,
-                    address: i.private_ip,
-                }];
-            }
+                _ => self.error("no instance selected"),
+            },
             Action::Failover(target) => {
                 let target = target.or_else(|| confirm::selected_member(self, Some(Role::Reader)));
                 return self.plan_change(Change::Failover { target });
@@ -479,7 +470,7 @@ impl App {
     }
 
     fn in_help(&mut self, action: Action) -> Vec<Effect> {
-        let last = ui::help_len(self).saturating_sub(1);
+        let last = self.screen.help_lines(self).saturating_sub(1);
         let page = usize::from(self.viewport.1.saturating_sub(6)).max(1);
         self.help_scroll = match action {
             Action::Back | Action::Help | Action::Cancel => {
@@ -538,7 +529,7 @@ impl App {
     /// Whether a real bastion can carry work; says why not otherwise (the DEMO estate only
     /// simulates one).
     fn has_live_bastion(&mut self) -> bool {
-        if self.source == SourceKind::Demo {
+        if self.is_demo() {
             self.error("the DEMO bastion is simulated: tunnels and shells need a live estate");
             return false;
         }
@@ -629,7 +620,7 @@ impl App {
         let view = self.view();
         if view == View::Overview {
             let n = AreaKind::ALL.len();
-            let cols = ui::overview_columns(self.viewport.0).max(1);
+            let cols = self.page(view).columns.max(1);
             let i = self.overview_tile;
             self.overview_tile = match action {
                 Action::Left => i.saturating_sub(1),
@@ -665,8 +656,8 @@ impl App {
     }
 
     fn clamp_selection(&mut self, view: View) {
-        let n = rows::count(self, view);
-        let page = ui::visible_rows(view, self.viewport, self.plan.is_some()).max(1);
+        let n = self.screen.rows(self, view);
+        let page = self.page(view).rows.max(1);
         let t = self.tables.entry(view).or_default();
         t.selected = t.selected.min(n.saturating_sub(1));
         if t.selected < t.offset {
@@ -678,7 +669,12 @@ impl App {
     }
 
     fn page_rows(&self) -> usize {
-        ui::visible_rows(self.view(), self.viewport, self.plan.is_some())
+        self.page(self.view()).rows
+    }
+
+    /// How much of `view` the terminal shows now.
+    fn page(&self, view: View) -> Page {
+        self.screen.page(view, self.viewport, self.plan.is_some())
     }
 
     fn set_filter(&mut self, view: View, filter: String) {
@@ -722,16 +718,5 @@ fn typed_char(chord: &Chord) -> Option<char> {
             Some(c)
         }
         _ => None,
-    }
-}
-
-fn view_of(area: AreaKind) -> View {
-    match area {
-        AreaKind::Cluster => View::Cluster,
-        AreaKind::Phoenix => View::Phoenix,
-        AreaKind::Waf => View::Waf,
-        AreaKind::Vpn => View::Vpn,
-        AreaKind::Backups => View::Backups,
-        AreaKind::Bastion => View::Bastion,
     }
 }

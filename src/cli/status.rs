@@ -275,14 +275,14 @@ impl Report {
             areas: AreaKind::ALL
                 .iter()
                 .map(|&k| {
-                    let v = health::assess(estate, k, rules, now);
-                    let (taken_at, error) = area_meta(estate, k);
+                    let v = estate.verdict(k, rules, now);
+                    let meta = estate.meta(k);
                     AreaReport {
-                        area: area_key(k),
+                        area: k.name(),
                         health: v.health.as_str(),
                         reason: v.reason,
-                        taken_at,
-                        error,
+                        taken_at: meta.and_then(|m| m.taken_at),
+                        error: meta.and_then(|m| m.error).map(|e| e.message.clone()),
                     }
                 })
                 .collect(),
@@ -474,28 +474,30 @@ impl Report {
     }
 }
 
-/// The JSON name of an area.
-fn area_key(k: AreaKind) -> &'static str {
-    match k {
-        AreaKind::Cluster => "cluster",
-        AreaKind::Phoenix => "phoenix",
-        AreaKind::Waf => "waf",
-        AreaKind::Vpn => "vpn",
-        AreaKind::Backups => "backups",
-        AreaKind::Bastion => "bastion",
-    }
-}
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
 
-fn area_meta(e: &Estate, k: AreaKind) -> (Option<Timestamp>, Option<String>) {
-    fn meta<T>(a: &crate::estate::Area<T>) -> (Option<Timestamp>, Option<String>) {
-        (a.taken_at, a.last_error.as_ref().map(|e| e.message.clone()))
-    }
-    match k {
-        AreaKind::Cluster => meta(&e.cluster),
-        AreaKind::Phoenix => meta(&e.phoenix),
-        AreaKind::Waf => meta(&e.waf),
-        AreaKind::Vpn => meta(&e.vpn),
-        AreaKind::Backups => meta(&e.backups),
-        AreaKind::Bastion => (None, None),
+    use super::*;
+
+    #[test]
+    fn every_area_is_in_the_report() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let estate = Estate::empty("qualitypost", "us-east-1");
+        let report = Report::new(&estate, SourceKind::Live, &Rules::default(), now);
+        let names: Vec<&str> = report.areas.iter().map(|a| a.area).collect();
+        let all: Vec<&str> = AreaKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names, all);
+        let json: serde_json::Value = serde_json::from_str(&report.render(Format::Json)).unwrap();
+        for name in all {
+            assert!(
+                json["areas"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["area"] == name),
+                "{name} in {json}"
+            );
+        }
     }
 }

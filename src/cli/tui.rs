@@ -35,6 +35,7 @@ pub fn run(global: &Global, setup: Setup, started: Instant) -> Result<(), String
         setup.keymap,
         setup.theme,
         chrono::Utc::now(),
+        &crate::ui::SCREEN,
     );
     if global.readonly {
         app.force_readonly();

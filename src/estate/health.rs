@@ -83,34 +83,8 @@ impl Default for Rules {
     }
 }
 
-/// The verdict for one area of the estate.
-pub fn assess(estate: &Estate, kind: AreaKind, rules: &Rules, now: Timestamp) -> Verdict {
-    match kind {
-        AreaKind::Cluster => worst(
-            area(&estate.cluster, rules, now, |c| cluster(c, rules)),
-            estate
-                .checks
-                .data
-                .as_ref()
-                .and_then(|c| endpoint_checks(&c.endpoints)),
-        ),
-        AreaKind::Phoenix => worst(
-            area(&estate.phoenix, rules, now, phoenix),
-            estate
-                .checks
-                .data
-                .as_ref()
-                .and_then(|c| http_checks(&c.http)),
-        ),
-        AreaKind::Waf => area(&estate.waf, rules, now, |w| waf(w, rules, now)),
-        AreaKind::Vpn => area(&estate.vpn, rules, now, |v| vpn(v)),
-        AreaKind::Backups => area(&estate.backups, rules, now, |b| backups(b, rules, now)),
-        AreaKind::Bastion => bastion(&estate.bastion),
-    }
-}
-
 /// The area's verdict, unless what the endpoint checks found is worse.
-fn worst(area: Verdict, checks: Option<Verdict>) -> Verdict {
+pub(super) fn worst(area: Verdict, checks: Option<Verdict>) -> Verdict {
     match checks {
         Some(c) if c.health > area.health => c,
         _ => area,
@@ -170,14 +144,14 @@ pub fn overall(estate: &Estate, rules: &Rules, now: Timestamp) -> Health {
     AreaKind::ALL
         .iter()
         .filter(|&&k| k != AreaKind::Bastion || estate.bastion.target.is_some())
-        .map(|&k| assess(estate, k, rules, now).health)
+        .map(|&k| estate.verdict(k, rules, now).health)
         .max()
         .unwrap_or(Health::Unknown)
 }
 
 /// Wraps an area's own rule with the rules every area shares: no data yet, stale data, and a
 /// failing refresh.
-fn area<T>(
+pub(super) fn area<T>(
     a: &Area<T>,
     rules: &Rules,
     now: Timestamp,

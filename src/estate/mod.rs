@@ -16,7 +16,7 @@ pub mod series;
 pub mod vpn;
 pub mod waf;
 
-pub use area::Area;
+pub use area::{Area, AreaError};
 pub use backup::{BackupPlan, Backups, ProtectedResource};
 pub use bastion::{Bastion, BastionState, Forward, ForwardState};
 pub use checks::{CheckVerdict, Checks, EndpointCheck, EndpointKind, HttpCheck};
@@ -75,48 +75,106 @@ impl Estate {
     /// The one reason every area the sources read failed for, when they all failed for the
     /// same one (no credentials, no route to AWS): it is told once, not once per area.
     pub fn shared_cause(&self) -> Option<&str> {
-        let causes = [
-            self.cluster.last_error.as_ref(),
-            self.phoenix.last_error.as_ref(),
-            self.waf.last_error.as_ref(),
-            self.vpn.last_error.as_ref(),
-            self.backups.last_error.as_ref(),
-        ]
-        .map(|e| e.and_then(|e| e.cause.as_deref()));
-        let first = causes[0]?;
-        causes.iter().all(|c| *c == Some(first)).then_some(first)
+        let mut causes = AreaKind::ALL
+            .iter()
+            .filter_map(|&k| self.meta(k))
+            .map(|m| m.error.and_then(|e| e.cause.as_deref()));
+        let first = causes.next()??;
+        causes.all(|c| c == Some(first)).then_some(first)
     }
 }
 
-/// The areas of an estate, in the order the overview shows them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum AreaKind {
-    Cluster,
-    Phoenix,
-    Waf,
-    Vpn,
-    Backups,
-    Bastion,
+/// Declares the areas, one line each: the variant, the name scripts and keymaps use for it
+/// (`status` JSON, `view cluster`), its short title (tabs, breadcrumbs) and its full title
+/// (tiles, panels).
+macro_rules! areas {
+    ($($kind:ident $name:literal $short:literal $title:literal),+ $(,)?) => {
+        /// The areas of an estate, in the order the overview and the tabs show them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum AreaKind {
+            $($kind),+
+        }
+
+        impl AreaKind {
+            pub const ALL: &'static [AreaKind] = &[$(AreaKind::$kind),+];
+
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(AreaKind::$kind => $name),+
+                }
+            }
+
+            pub fn short_title(self) -> &'static str {
+                match self {
+                    $(AreaKind::$kind => $short),+
+                }
+            }
+
+            pub fn title(self) -> &'static str {
+                match self {
+                    $(AreaKind::$kind => $title),+
+                }
+            }
+        }
+    };
 }
 
-impl AreaKind {
-    pub const ALL: [AreaKind; 6] = [
-        AreaKind::Cluster,
-        AreaKind::Phoenix,
-        AreaKind::Waf,
-        AreaKind::Vpn,
-        AreaKind::Backups,
-        AreaKind::Bastion,
-    ];
+areas! {
+    Cluster "cluster" "Cluster" "Aurora cluster",
+    Phoenix "phoenix" "Phoenix" "Phoenix (EC2)",
+    Waf "waf" "WAF" "WAF",
+    Vpn "vpn" "VPN" "Site-to-site VPN",
+    Backups "backups" "Backups" "Backups",
+    Bastion "bastion" "Bastion" "Bastion",
+}
 
-    pub fn title(self) -> &'static str {
-        match self {
-            AreaKind::Cluster => "Aurora cluster",
-            AreaKind::Phoenix => "Phoenix (EC2)",
-            AreaKind::Waf => "WAF",
-            AreaKind::Vpn => "Site-to-site VPN",
-            AreaKind::Backups => "Backups",
-            AreaKind::Bastion => "Bastion",
+/// When an area was last read and why its last refresh failed, if it did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AreaMeta<'a> {
+    pub taken_at: Option<Timestamp>,
+    pub error: Option<&'a area::AreaError>,
+}
+
+impl Estate {
+    /// How an area is: its own rule (in `health`), under the rules every area shares (no data,
+    /// stale data, a failing refresh), and what the endpoint checks found where it is worse.
+    pub fn verdict(&self, kind: AreaKind, rules: &Rules, now: Timestamp) -> Verdict {
+        use health::{area, worst};
+        let checks = self.checks.data.as_ref();
+        match kind {
+            AreaKind::Cluster => worst(
+                area(&self.cluster, rules, now, |c| health::cluster(c, rules)),
+                checks.and_then(|c| health::endpoint_checks(&c.endpoints)),
+            ),
+            AreaKind::Phoenix => worst(
+                area(&self.phoenix, rules, now, health::phoenix),
+                checks.and_then(|c| health::http_checks(&c.http)),
+            ),
+            AreaKind::Waf => area(&self.waf, rules, now, |w| health::waf(w, rules, now)),
+            AreaKind::Vpn => area(&self.vpn, rules, now, |v| health::vpn(v)),
+            AreaKind::Backups => area(&self.backups, rules, now, |b| {
+                health::backups(b, rules, now)
+            }),
+            AreaKind::Bastion => health::bastion(&self.bastion),
+        }
+    }
+
+    /// An area's age and last error; `None` for the bastion, which is live state, not read on
+    /// a cadence.
+    pub fn meta(&self, kind: AreaKind) -> Option<AreaMeta<'_>> {
+        fn of<T>(a: &Area<T>) -> Option<AreaMeta<'_>> {
+            Some(AreaMeta {
+                taken_at: a.taken_at,
+                error: a.last_error.as_ref(),
+            })
+        }
+        match kind {
+            AreaKind::Cluster => of(&self.cluster),
+            AreaKind::Phoenix => of(&self.phoenix),
+            AreaKind::Waf => of(&self.waf),
+            AreaKind::Vpn => of(&self.vpn),
+            AreaKind::Backups => of(&self.backups),
+            AreaKind::Bastion => None,
         }
     }
 }

@@ -359,12 +359,13 @@ impl fmt::Display for Action {
 }
 
 pub fn view_names() -> Vec<&'static str> {
-    View::ALL.iter().map(|v| v.name()).collect()
+    View::all().map(|v| v.name()).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::estate::AreaKind;
 
     #[test]
     fn the_grammar_round_trips() {
@@ -390,7 +391,7 @@ mod tests {
         }
         assert_eq!(
             Action::parse("cluster").unwrap(),
-            Action::View(View::Cluster)
+            Action::View(View::Area(AreaKind::Cluster))
         );
         assert_eq!(Action::parse("q").unwrap(), Action::Quit);
     }

@@ -6,15 +6,15 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::views;
 use super::widgets::{self, health_span, health_style, health_symbol};
 use crate::app::{App, Level};
 use crate::estate::health::{self, human_duration};
-use crate::estate::{AreaKind, BastionState};
+use crate::estate::{AreaKind, AreaMeta, BastionState};
 use crate::input::keymap::Mode;
 use crate::input::{Action, View};
-use crate::source::SourceKind;
 
-/// The rows of the screen; `visible_rows` derives table sizes from the same split.
+/// The rows of the screen; `Screen::page` derives table sizes from the same split.
 pub struct Screen {
     pub header: Rect,
     pub tabs: Rect,
@@ -128,7 +128,7 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             format!("{} ", app.estate_name),
             t.text.add_modifier(Modifier::BOLD),
         )]),
-        badge(app.source == SourceKind::Demo, " DEMO ", t.demo_badge),
+        badge(app.is_demo(), " DEMO ", t.demo_badge),
         badge(app.readonly, " READ-ONLY ", t.readonly_banner),
         badge(app.production, " PROD ", t.danger),
         Piece {
@@ -230,11 +230,10 @@ fn bastion_piece(app: &App) -> Piece<'static> {
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let current = app.view();
-    let spans: Vec<Span> = View::ALL
-        .iter()
+    let spans: Vec<Span> = View::all()
         .enumerate()
         .flat_map(|(i, v)| {
-            let style = if *v == current {
+            let style = if v == current {
                 app.theme.tab_active
             } else {
                 app.theme.tab
@@ -286,10 +285,10 @@ fn freshness(app: &App, room: usize) -> Line<'static> {
         Line::styled(format!("{s} "), style)
     };
     let view = app.view();
-    let Some(kind) = widgets::area_of(view) else {
+    let Some(kind) = view.area() else {
         let oldest = AreaKind::ALL
             .iter()
-            .filter_map(|&k| widgets::area_meta(app, k)?.0)
+            .filter_map(|&k| app.estate.meta(k)?.taken_at)
             .min();
         return match oldest {
             Some(at) => text(
@@ -300,7 +299,11 @@ fn freshness(app: &App, room: usize) -> Line<'static> {
         };
     };
     let v = widgets::verdict(app, kind);
-    let Some((taken, error)) = widgets::area_meta(app, kind) else {
+    let Some(AreaMeta {
+        taken_at: taken,
+        error,
+    }) = app.estate.meta(kind)
+    else {
         return text(v.reason, health_style(t, v.health));
     };
     let stale = taken.is_some_and(|at| (app.now - at).num_seconds() > app.rules.stale_after_secs);
@@ -331,12 +334,7 @@ fn hint_actions(app: &App) -> Vec<(Action, &'static str)> {
                 (Action::Palette, "command"),
                 (Action::Filter, "filter"),
             ];
-            if app.view() == View::Bastion {
-                hints.push((Action::TunnelToggle, "open/close"));
-            }
-            if app.view() == View::Phoenix && !app.readonly {
-                hints.push((Action::Shell, "shell"));
-            }
+            hints.extend(views::of(app.view()).hints(app));
             if app.plan.is_some() {
                 hints.push((Action::CancelPlan, "cancel plan"));
             }

@@ -1,25 +1,20 @@
-//! Rendering: a pure function of the app state, plus the theme and keymap it is drawn with.
-//! Nothing here performs I/O, reads a clock or changes the state, so a frame depends only on
-//! the `App` it is given.
+//! Rendering: a pure function of the app state, drawn with its theme and keymap. Nothing here
+//! performs I/O, reads a clock or changes the state, so a frame depends only on the `App` it
+//! is given. Each view is a file of its own, registered once in [`views`].
 
-mod backups;
-mod bastion;
 mod chrome;
-mod cluster;
 mod confirm;
 mod help;
-mod overview;
 mod palette;
-mod phoenix;
 mod prompt;
-mod vpn;
-mod waf;
+mod view;
+mod views;
 mod widgets;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 
-use crate::app::App;
+use crate::app::{App, Page, Screen, Selection};
 use crate::input::View;
 use crate::input::keymap::Mode;
 
@@ -37,15 +32,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     chrome::header(frame, s.header, app);
     chrome::tabs(frame, s.tabs, app);
     chrome::breadcrumbs(frame, s.crumbs, app);
-    match app.view() {
-        View::Overview => overview::render(frame, s.body, app),
-        View::Cluster => cluster::render(frame, s.body, app),
-        View::Phoenix => phoenix::render(frame, s.body, app),
-        View::Waf => waf::render(frame, s.body, app),
-        View::Vpn => vpn::render(frame, s.body, app),
-        View::Backups => backups::render(frame, s.body, app),
-        View::Bastion => bastion::render(frame, s.body, app),
-    }
+    views::of(app.view()).render(frame, s.body, app, views::area);
     if let Some(row) = s.plan {
         chrome::plan_progress(frame, row, app);
     }
@@ -61,29 +48,95 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
-/// How many data rows the view's main table shows on a terminal of `viewport` (columns, rows),
-/// with or without the running plan's row: the same layout `render` draws, so paging and the
-/// visible selection agree with the screen.
-pub fn visible_rows(view: View, viewport: (u16, u16), plan_row: bool) -> usize {
-    let body = chrome::screen(Rect::new(0, 0, viewport.0, viewport.1), plan_row).body;
-    let table = match view {
-        View::Overview => return crate::estate::AreaKind::ALL.len(),
-        View::Cluster => cluster::table_area(body),
-        View::Phoenix => phoenix::table_area(body),
-        View::Waf => waf::table_area(body),
-        View::Vpn => vpn::table_area(body),
-        View::Backups => backups::table_area(body),
-        View::Bastion => bastion::table_area(body),
-    };
-    widgets::table_rows(table)
+/// The screen as the app needs to know it: what each view lists and shows, from the same
+/// layout `render` draws, so paging and the visible selection agree with the screen.
+#[derive(Debug)]
+pub struct Ui;
+
+/// The one screen there is.
+pub static SCREEN: Ui = Ui;
+
+impl Screen for Ui {
+    fn rows(&self, app: &App, view: View) -> usize {
+        views::of(view).rows(app)
+    }
+
+    fn page(&self, view: View, viewport: (u16, u16), plan_row: bool) -> Page {
+        let body = chrome::screen(Rect::new(0, 0, viewport.0, viewport.1), plan_row).body;
+        views::of(view).page(body)
+    }
+
+    fn selected(&self, app: &App, view: View, index: usize) -> Selection {
+        views::of(view).selected(app, index)
+    }
+
+    fn help_lines(&self, app: &App) -> usize {
+        help::lines(app).len()
+    }
 }
 
-/// Tiles per row of the overview grid at a terminal `width`.
-pub fn overview_columns(width: u16) -> usize {
-    overview::columns(width)
-}
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+    use ratatui::Terminal;
+    use ratatui::backend::TestBackend;
 
-/// Lines in the help overlay, for bounding its scroll.
-pub fn help_len(app: &App) -> usize {
-    help::lines(app).len()
+    use super::*;
+    use crate::app::Event;
+    use crate::config::files::{EXAMPLE_CONFIG, parse_config};
+    use crate::estate::AreaKind;
+    use crate::source::demo::{DemoEstate, DemoOptions};
+    use crate::source::{SourceKind, Update};
+
+    fn app(user_dir: &std::path::Path) -> App {
+        let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
+        App::new(
+            config,
+            "qualitypost",
+            SourceKind::Live,
+            crate::config::keymap::load("default", user_dir)
+                .unwrap()
+                .value,
+            crate::config::theme::load("default", user_dir)
+                .unwrap()
+                .value,
+            Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap(),
+            &SCREEN,
+        )
+    }
+
+    #[test]
+    fn every_view_draws_on_an_empty_estate_at_the_smallest_and_a_large_size() {
+        let dir = tempfile::tempdir().unwrap();
+        for (w, h) in [(80, 24), (120, 40)] {
+            let mut app = app(dir.path());
+            app.update(Event::Resize {
+                width: w,
+                height: h,
+            });
+            for view in View::all() {
+                app.views = vec![View::Overview, view];
+                let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+                terminal.draw(|f| render(&app, f)).unwrap();
+                let screen = terminal.backend().to_string();
+                assert!(
+                    screen.contains(view.title()),
+                    "{view:?} at {w}x{h}:\n{screen}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_area_has_a_tile_with_its_numbers_on_the_demo_estate() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut app = app(dir.path());
+        let cfg = &app.config.estates["qualitypost"];
+        let demo = DemoEstate::new("qualitypost", cfg, &DemoOptions::default(), app.now);
+        app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
+        for &kind in AreaKind::ALL {
+            let tile = views::area(kind).tile(&app, 38);
+            assert!(!tile.is_empty(), "{kind:?} shows no numbers on its tile");
+        }
+    }
 }

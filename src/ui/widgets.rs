@@ -9,10 +9,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, Clear, Padding, Paragraph, Row, Table};
 
-use crate::app::App;
-use crate::estate::area::AreaError;
-use crate::estate::health::{self, human_duration};
-use crate::estate::{Area, AreaKind, Health, Role, Series, Timestamp, Verdict};
+use crate::app::{App, Page};
+use crate::estate::health::human_duration;
+use crate::estate::{AreaKind, Health, Role, Series, Timestamp, Verdict};
 use crate::input::View;
 use crate::theme::Theme;
 
@@ -71,7 +70,7 @@ pub fn verdict_spans(theme: &Theme, v: &Verdict) -> Vec<Span<'static>> {
 }
 
 pub fn verdict(app: &App, kind: AreaKind) -> Verdict {
-    health::assess(&app.estate, kind, &app.rules, app.now)
+    app.estate.verdict(kind, &app.rules, app.now)
 }
 
 /// Fills a view's body when its area has no data at all: the reason says whether it is still
@@ -310,33 +309,30 @@ pub fn last(series: &Series, decimals: usize) -> String {
         .map_or_else(|| "-".to_string(), |v| format!("{v:.decimals$}"))
 }
 
-/// When an area was taken and its last error; the bastion is live state, not a polled area.
-pub fn area_meta(app: &App, kind: AreaKind) -> Option<(Option<Timestamp>, Option<&AreaError>)> {
-    fn meta<T>(a: &Area<T>) -> Option<(Option<Timestamp>, Option<&AreaError>)> {
-        Some((a.taken_at, a.last_error.as_ref()))
-    }
-    let e = &app.estate;
-    match kind {
-        AreaKind::Cluster => meta(&e.cluster),
-        AreaKind::Phoenix => meta(&e.phoenix),
-        AreaKind::Waf => meta(&e.waf),
-        AreaKind::Vpn => meta(&e.vpn),
-        AreaKind::Backups => meta(&e.backups),
-        AreaKind::Bastion => None,
+/// The page of a view whose main table fills `area`.
+pub fn table_page(area: Rect) -> Page {
+    Page {
+        rows: table_rows(area),
+        columns: 1,
     }
 }
 
-/// The view's own area, if it shows one.
-pub fn area_of(view: View) -> Option<AreaKind> {
-    match view {
-        View::Overview => None,
-        View::Cluster => Some(AreaKind::Cluster),
-        View::Phoenix => Some(AreaKind::Phoenix),
-        View::Waf => Some(AreaKind::Waf),
-        View::Vpn => Some(AreaKind::Vpn),
-        View::Backups => Some(AreaKind::Backups),
-        View::Bastion => Some(AreaKind::Bastion),
+/// Case-insensitive match of `filter` against any of `fields`; an empty filter matches all.
+/// Allocation-free for ASCII, since it runs over every row of a 5,000-instance fleet per frame.
+pub fn matches(filter: &str, fields: &[&str]) -> bool {
+    if filter.is_empty() {
+        return true;
     }
+    if !filter.is_ascii() {
+        let needle = filter.to_lowercase();
+        return fields.iter().any(|f| f.to_lowercase().contains(&needle));
+    }
+    let needle = filter.as_bytes();
+    fields.iter().any(|f| {
+        f.as_bytes()
+            .windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    })
 }
 
 /// Cuts `height` rows off the top of `rest` (fewer if it has fewer).
@@ -437,6 +433,15 @@ pub fn dialog(
 mod tests {
     use super::*;
     use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn the_filter_ignores_case_and_matches_any_field() {
+        assert!(matches("", &["anything"]));
+        assert!(matches("1B", &["i-0abc", "us-east-1b"]));
+        assert!(!matches("1c", &["i-0abc", "us-east-1b"]));
+        assert!(matches("ÉTÉ", &["été"]));
+        assert!(!matches("long needle", &["short"]));
+    }
 
     #[test]
     fn the_window_keeps_the_selection_visible() {

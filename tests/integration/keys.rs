@@ -2,7 +2,8 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use qpconsole::app::{App, Effect, Event};
+use qpconsole::app::{App, Effect, Event, Selection};
+use qpconsole::estate::AreaKind;
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
 use qpconsole::ops::change::Change;
@@ -42,20 +43,20 @@ fn numbers_tab_enter_and_esc_move_between_views_with_breadcrumbs() {
     let mut app = app();
     assert_eq!(app.view(), View::Overview);
     press(&mut app, "3");
-    assert_eq!(app.views, [View::Overview, View::Phoenix]);
+    assert_eq!(app.views, [View::Overview, View::Area(AreaKind::Phoenix)]);
     press(&mut app, "tab");
-    assert_eq!(app.view(), View::Waf);
+    assert_eq!(app.view(), View::Area(AreaKind::Waf));
     press(&mut app, "shift-tab shift-tab");
-    assert_eq!(app.view(), View::Cluster);
+    assert_eq!(app.view(), View::Area(AreaKind::Cluster));
     press(&mut app, "esc");
     assert_eq!(app.views, [View::Overview]);
     // Enter on the overview drills into the selected tile: right, down moves in the grid.
     press(&mut app, "right enter");
-    assert_eq!(app.view(), View::Phoenix);
+    assert_eq!(app.view(), View::Area(AreaKind::Phoenix));
     press(&mut app, "esc down enter");
     assert_eq!(
         app.view(),
-        View::Backups,
+        View::Area(AreaKind::Backups),
         "tile below Phoenix in a 3-column grid"
     );
 }
@@ -64,15 +65,15 @@ fn numbers_tab_enter_and_esc_move_between_views_with_breadcrumbs() {
 fn arrows_move_the_selection_and_stop_at_the_ends() {
     let mut app = app();
     press(&mut app, "2 down");
-    assert_eq!(app.table(View::Cluster).selected, 1);
+    assert_eq!(app.table(View::Area(AreaKind::Cluster)).selected, 1);
     press(&mut app, "down down down");
     assert_eq!(
-        app.table(View::Cluster).selected,
+        app.table(View::Area(AreaKind::Cluster)).selected,
         1,
         "two members: stays on the last"
     );
     press(&mut app, "home");
-    assert_eq!(app.table(View::Cluster).selected, 0);
+    assert_eq!(app.table(View::Area(AreaKind::Cluster)).selected, 0);
 }
 
 #[test]
@@ -128,7 +129,11 @@ fn the_palette_completes_and_runs_commands() {
     press(&mut app, ":");
     type_text(&mut app, "vpn");
     press(&mut app, "enter");
-    assert_eq!(app.view(), View::Vpn, "a view name alone opens it");
+    assert_eq!(
+        app.view(),
+        View::Area(AreaKind::Vpn),
+        "a view name alone opens it"
+    );
 
     press(&mut app, ":");
     type_text(&mut app, "bogus");
@@ -148,18 +153,34 @@ fn the_filter_narrows_the_table_and_esc_clears_it() {
     press(&mut app, "3 /");
     assert_eq!(app.mode, Mode::Filter);
     type_text(&mut app, "1b");
-    assert_eq!(app.filter(View::Phoenix), "1b");
-    let rows = qpconsole::app::rows::instances(&app);
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].az, "us-east-1b");
+    assert_eq!(app.filter(View::Area(AreaKind::Phoenix)), "1b");
+    let phoenix = View::Area(AreaKind::Phoenix);
+    assert_eq!(app.screen.rows(&app, phoenix), 1);
+    let Selection::Instance { id, .. } = app.screen.selected(&app, phoenix, 0) else {
+        panic!("the row is an instance")
+    };
+    let instance = app
+        .estate
+        .phoenix
+        .data
+        .as_ref()
+        .unwrap()
+        .instances
+        .iter()
+        .find(|i| i.id == id);
+    assert_eq!(instance.unwrap().az, "us-east-1b");
     press(&mut app, "enter");
     assert_eq!(app.mode, Mode::Normal);
-    assert_eq!(app.filter(View::Phoenix), "1b", "enter keeps the filter");
+    assert_eq!(
+        app.filter(View::Area(AreaKind::Phoenix)),
+        "1b",
+        "enter keeps the filter"
+    );
     press(&mut app, "esc");
-    assert_eq!(app.filter(View::Phoenix), "");
+    assert_eq!(app.filter(View::Area(AreaKind::Phoenix)), "");
     assert_eq!(
         app.view(),
-        View::Phoenix,
+        View::Area(AreaKind::Phoenix),
         "the first esc only clears the filter"
     );
 }
@@ -356,9 +377,9 @@ fn a_user_keymap_rebinds_quit_and_vim_sequences_work() {
     assert!(press(&mut app, "q").is_empty());
     assert!(!app.quit);
     press(&mut app, "3 j");
-    assert_eq!(app.table(View::Phoenix).selected, 1);
+    assert_eq!(app.table(View::Area(AreaKind::Phoenix)).selected, 1);
     press(&mut app, "g g");
-    assert_eq!(app.table(View::Phoenix).selected, 0);
+    assert_eq!(app.table(View::Area(AreaKind::Phoenix)).selected, 0);
     assert_eq!(press(&mut app, "Z"), [Effect::Quit]);
 }
 

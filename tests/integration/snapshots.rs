@@ -6,8 +6,9 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{App, Confirm, Effect, Event, Level, Message};
+use qpconsole::app::{App, Confirm, Effect, Event, Level, Message, Selection};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
+use qpconsole::estate::AreaKind;
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
@@ -63,12 +64,12 @@ macro_rules! view_snapshots {
 
 view_snapshots! {
     overview: View::Overview,
-    cluster: View::Cluster,
-    phoenix: View::Phoenix,
-    waf: View::Waf,
-    vpn: View::Vpn,
-    backups: View::Backups,
-    bastion: View::Bastion,
+    cluster: View::Area(AreaKind::Cluster),
+    phoenix: View::Area(AreaKind::Phoenix),
+    waf: View::Area(AreaKind::Waf),
+    vpn: View::Area(AreaKind::Vpn),
+    backups: View::Area(AreaKind::Backups),
+    bastion: View::Area(AreaKind::Bastion),
 }
 
 #[test]
@@ -96,11 +97,17 @@ fn palette_suggests_commands() {
 
 #[test]
 fn filter_on_phoenix() {
-    let mut app = showing(View::Phoenix, (120, 40));
+    let mut app = showing(View::Area(AreaKind::Phoenix), (120, 40));
     app.mode = Mode::Filter;
-    app.tables.entry(View::Phoenix).or_default().filter = "1b".into();
+    app.tables
+        .entry(View::Area(AreaKind::Phoenix))
+        .or_default()
+        .filter = "1b".into();
     insta::assert_snapshot!("phoenix_filter_1b_120x40", draw(&app).backend());
-    app.tables.entry(View::Phoenix).or_default().filter = "nothing-like-this".into();
+    app.tables
+        .entry(View::Area(AreaKind::Phoenix))
+        .or_default()
+        .filter = "nothing-like-this".into();
     insta::assert_snapshot!("phoenix_filter_no_match_120x40", draw(&app).backend());
 }
 
@@ -123,7 +130,7 @@ fn failover_confirm(app: &App) -> Confirm {
 #[test]
 fn confirm_dialog() {
     for (w, h) in [(120, 40), (80, 24)] {
-        let mut app = showing(View::Cluster, (w, h));
+        let mut app = showing(View::Area(AreaKind::Cluster), (w, h));
         app.mode = Mode::Confirm;
         app.production = true;
         app.confirm = Some(failover_confirm(&app));
@@ -152,20 +159,20 @@ fn degraded_overview_tunnel_down() {
 fn critical_overview_writer_lost() {
     let mut app = app_in(Scenario::WriterLost, (120, 40));
     insta::assert_snapshot!("overview_writer_lost_120x40", draw(&app).backend());
-    app.views = vec![View::Overview, View::Cluster];
+    app.views = vec![View::Overview, View::Area(AreaKind::Cluster)];
     insta::assert_snapshot!("cluster_writer_lost_120x40", draw(&app).backend());
 }
 
 #[test]
 fn late_backups() {
     let mut app = app_in(Scenario::BackupLate, (120, 40));
-    app.views = vec![View::Overview, View::Backups];
+    app.views = vec![View::Overview, View::Area(AreaKind::Backups)];
     insta::assert_snapshot!("backups_late_120x40", draw(&app).backend());
 }
 
 #[test]
 fn area_with_an_error_and_no_data() {
-    let mut app = showing(View::Cluster, (120, 40));
+    let mut app = showing(View::Area(AreaKind::Cluster), (120, 40));
     app.estate.cluster = Default::default();
     app.estate.cluster.record_error(
         "AccessDenied: rds:DescribeDBClusters not allowed for profile qualitypost",
@@ -181,7 +188,7 @@ fn area_with_an_error_and_no_data() {
 
 #[test]
 fn stale_area_with_a_failing_refresh() {
-    let mut app = showing(View::Vpn, (120, 40));
+    let mut app = showing(View::Area(AreaKind::Vpn), (120, 40));
     app.now += Duration::minutes(10);
     app.estate.vpn.record_error(
         "RequestTimeout: ec2.us-east-1.amazonaws.com",
@@ -200,20 +207,28 @@ fn nothing_received_yet() {
     let theme = qpconsole::config::theme::load("default", dir.path())
         .unwrap()
         .value;
-    let app = App::new(config, "qpflex", SourceKind::Live, keymap, theme, start());
+    let app = App::new(
+        config,
+        "qpflex",
+        SourceKind::Live,
+        keymap,
+        theme,
+        start(),
+        &qpconsole::ui::SCREEN,
+    );
     insta::assert_snapshot!("overview_waiting_120x40", draw(&app).backend());
 }
 
 #[test]
 fn no_bastion_configured() {
-    let mut app = showing(View::Bastion, (80, 24));
+    let mut app = showing(View::Area(AreaKind::Bastion), (80, 24));
     app.estate.bastion = Default::default();
     insta::assert_snapshot!("bastion_not_configured_80x24", draw(&app).backend());
 }
 
 #[test]
 fn an_error_message_replaces_the_key_hints() {
-    let mut app = showing(View::Cluster, (80, 24));
+    let mut app = showing(View::Area(AreaKind::Cluster), (80, 24));
     app.message = Some(Message {
         level: Level::Error,
         text: "qualitypost-aurora-1 is the writer already; choose a reader: qualitypost-aurora-2"
@@ -242,7 +257,7 @@ fn any_size_renders_without_panic() {
         (300, 100),
         (1000, 2),
     ] {
-        for view in View::ALL {
+        for view in View::all() {
             app.views = vec![view];
             app.viewport = size;
             draw(&app);
@@ -252,6 +267,16 @@ fn any_size_renders_without_panic() {
 
 /// Thousands of instances and dozens of members: the selection far down is on screen, and the
 /// table draws exactly the rows `visible_rows` promises.
+/// The ids of a view's rows, in the order its table shows them.
+fn ids(app: &App, view: View) -> Vec<String> {
+    (0..app.screen.rows(app, view))
+        .map(|i| match app.screen.selected(app, view, i) {
+            Selection::Instance { id, .. } | Selection::Member { id, .. } => id,
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
 #[test]
 fn big_tables_scroll_to_the_selection() {
     let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
@@ -272,19 +297,13 @@ fn big_tables_scroll_to_the_selection() {
         app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
         let views: [(View, Vec<String>, &str); 2] = [
             (
-                View::Phoenix,
-                qpconsole::app::rows::instances(&app)
-                    .iter()
-                    .map(|i| i.id.clone())
-                    .collect(),
+                View::Area(AreaKind::Phoenix),
+                ids(&app, View::Area(AreaKind::Phoenix)),
                 " i-0",
             ),
             (
-                View::Cluster,
-                qpconsole::app::rows::members(&app)
-                    .iter()
-                    .map(|m| m.id.clone())
-                    .collect(),
+                View::Area(AreaKind::Cluster),
+                ids(&app, View::Area(AreaKind::Cluster)),
                 "│reader qualitypost-aurora-",
             ),
         ];
@@ -303,7 +322,7 @@ fn big_tables_scroll_to_the_selection() {
             let drawn = screen.lines().filter(|l| l.contains(row_marker)).count();
             assert_eq!(
                 drawn,
-                qpconsole::ui::visible_rows(view, size, app.plan.is_some()),
+                app.screen.page(view, size, app.plan.is_some()).rows,
                 "{view:?} {size:?}: {screen}"
             );
         }
@@ -313,7 +332,7 @@ fn big_tables_scroll_to_the_selection() {
 #[test]
 fn bastion_questions_hide_secrets_and_show_fingerprints() {
     use qpconsole::bastion::Question;
-    let mut app = showing(View::Bastion, (100, 30));
+    let mut app = showing(View::Area(AreaKind::Bastion), (100, 30));
     app.update(Event::Question(Question::Passphrase {
         key: "/home/ops/.ssh/id_ed25519".into(),
     }));
@@ -333,7 +352,7 @@ fn bastion_questions_hide_secrets_and_show_fingerprints() {
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.prompt.is_none());
 
-    let mut app = showing(View::Bastion, (100, 30));
+    let mut app = showing(View::Area(AreaKind::Bastion), (100, 30));
     app.update(Event::Question(Question::HostKey {
         host: "10.20.0.5".into(),
         key: "ED25519 SHA256:WOwXsrp1d7sYwFTIvxRYtlNWJrpXPWp5r9Vc1YtbKI8".into(),
@@ -350,7 +369,7 @@ fn bastion_questions_hide_secrets_and_show_fingerprints() {
 #[test]
 fn a_misrouted_writer_endpoint_stands_out() {
     use qpconsole::estate::{CheckVerdict, EndpointKind};
-    let mut app = showing(View::Cluster, (120, 40));
+    let mut app = showing(View::Area(AreaKind::Cluster), (120, 40));
     let checks = app.estate.checks.data.as_mut().unwrap();
     let writer = checks
         .endpoints
@@ -412,7 +431,7 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
         (cloud.current().estate(), status)
     });
     for (w, h) in [(120, 40), (80, 24)] {
-        let mut app = showing(View::Phoenix, (w, h));
+        let mut app = showing(View::Area(AreaKind::Phoenix), (w, h));
         app.update(Event::Tick(start() + Duration::minutes(4)));
         app.update(Event::Source(Update::Estate(Box::new(estate.clone()))));
         app.update(Event::Progress(status.clone()));

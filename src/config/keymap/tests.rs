@@ -1,6 +1,7 @@
 use std::fs;
 
 use super::*;
+use crate::estate::AreaKind;
 use crate::input::View;
 use crate::input::keymap::{Chord, Lookup, Mode};
 
@@ -63,7 +64,7 @@ fn a_user_file_rebinds_and_unbinds_keys_of_the_shipped_keymap() {
     );
     assert_eq!(
         km.lookup(Mode::Normal, &[chord("w")]),
-        Lookup::Action(&Action::View(View::Waf))
+        Lookup::Action(&Action::View(View::Area(AreaKind::Waf)))
     );
     let w = km
         .bindings(Mode::Normal)
@@ -121,4 +122,19 @@ fn an_unknown_keymap_lists_the_shipped_ones() {
     let e = load("emacs", dir.path()).unwrap_err().to_string();
     assert!(e.starts_with("no keymap named 'emacs'"), "{e}");
     assert!(e.contains("shipped keymaps: default, vim"), "{e}");
+}
+
+#[test]
+fn every_view_has_a_key_in_every_shipped_keymap() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, _) in SHIPPED {
+        let keymap = load(name, dir.path()).unwrap().value;
+        for view in View::all() {
+            assert!(
+                keymap.key_for(Mode::Normal, &Action::View(view)).is_some(),
+                "keymap {name} has no key for the {} view",
+                view.name()
+            );
+        }
+    }
 }

@@ -151,7 +151,7 @@ fn backup_age_against_policy() {
 fn an_area_without_data_is_unknown_and_a_stale_one_says_so() {
     let mut e = Estate::empty("qp", "us-east-1");
     let r = Rules::default();
-    let v = assess(&e, AreaKind::Vpn, &r, t0());
+    let v = e.verdict(AreaKind::Vpn, &r, t0());
     assert_eq!(v.health, Health::Unknown);
     assert_eq!(v.reason, "waiting for first data");
 
@@ -159,12 +159,12 @@ fn an_area_without_data_is_unknown_and_a_stale_one_says_so() {
         .record_ok(vpn_with([TunnelStatus::Up, TunnelStatus::Up]), t0());
     e.vpn
         .record_error("throttled by EC2", t0() + Duration::minutes(9));
-    let v = assess(&e, AreaKind::Vpn, &r, t0() + Duration::minutes(10));
+    let v = e.verdict(AreaKind::Vpn, &r, t0() + Duration::minutes(10));
     assert_eq!(v.health, Health::Unknown);
     assert_eq!(v.reason, "stale, last data 10m ago: throttled by EC2");
 
     // A fresh area whose latest refresh failed keeps its verdict and says the refresh failed.
-    let v = assess(&e, AreaKind::Vpn, &r, t0() + Duration::minutes(1));
+    let v = e.verdict(AreaKind::Vpn, &r, t0() + Duration::minutes(1));
     assert_eq!(v.health, Health::Ok);
     assert!(
         v.reason.ends_with("(refresh failed: throttled by EC2)"),

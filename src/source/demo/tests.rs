@@ -72,7 +72,7 @@ fn overall(d: &DemoEstate) -> Health {
 }
 
 fn verdict(d: &DemoEstate, kind: AreaKind) -> Health {
-    health::assess(&d.estate(), kind, &rules(), d.now()).health
+    d.estate().verdict(kind, &rules(), d.now()).health
 }
 
 fn at(secs: i64) -> Timestamp {

@@ -96,6 +96,7 @@ impl Console {
                 .unwrap()
                 .value,
             origin,
+            &qpconsole::ui::SCREEN,
         );
         let (tx, events) = mpsc::unbounded_channel();
         let (asks_tx, asks) = mpsc::unbounded_channel();

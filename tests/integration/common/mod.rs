@@ -61,6 +61,7 @@ pub fn demo_app(keymap: &str, user_dir: &Path, scenario: Scenario, size: (u16, u
         keymap,
         theme,
         start(),
+        &qpconsole::ui::SCREEN,
     );
     let opts = DemoOptions { seed: 42, scenario };
     let mut demo = DemoEstate::new(

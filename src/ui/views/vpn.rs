@@ -5,20 +5,69 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
-use super::widgets::{self, Col, TableSpec, col, panel, wide_col};
-use crate::app::{App, rows};
+use crate::app::{App, Page};
 use crate::estate::{AreaKind, Timestamp, Tunnel, TunnelStatus, VpnConnection};
 use crate::input::View;
 use crate::theme::Theme;
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{self, Col, TableSpec, col, panel, wide_col};
 
 /// The details panel under the table: its border and four lines.
 const DETAILS: u16 = 7;
 
-pub fn table_area(body: Rect) -> Rect {
-    Rect {
-        height: body.height.saturating_sub(DETAILS),
-        ..body
+/// The site-to-site VPN: one row per tunnel, the selected one's details below.
+pub struct VpnView;
+
+const VIEW: View = View::Area(AreaKind::Vpn);
+
+impl ViewUi for VpnView {
+    fn page(&self, body: Rect) -> Page {
+        widgets::table_page(table_area(body))
     }
+
+    fn rows(&self, app: &App) -> usize {
+        rows(app).len()
+    }
+
+    fn tile(&self, app: &App, _width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let Some(conns) = &app.estate.vpn.data else {
+            return vec![];
+        };
+        let up: usize = conns.iter().map(|c| c.tunnels_up()).sum();
+        let total: usize = conns.iter().map(|c| c.tunnels.len()).sum();
+        vec![Line::from(vec![
+            Span::styled("tunnels up ", t.dim),
+            Span::styled(format!("{up}/{total}"), t.text),
+        ])]
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, _: AreaViews) {
+        render(frame, body, app)
+    }
+}
+
+/// VPN tunnels with their connection, one row per tunnel (1-based tunnel number).
+fn rows(app: &App) -> Vec<(&VpnConnection, usize, &Tunnel)> {
+    let filter = app.filter(VIEW);
+    app.estate
+        .vpn
+        .data
+        .iter()
+        .flatten()
+        .flat_map(|c| {
+            c.tunnels
+                .iter()
+                .enumerate()
+                .map(move |(i, t)| (c, i + 1, t))
+        })
+        .filter(|(c, _, t)| {
+            widgets::matches(
+                filter,
+                &[&c.id, &c.name, &c.state, &t.outside_ip, t.status.as_str()],
+            )
+        })
+        .collect()
 }
 
 const COLS: [Col; 8] = [
@@ -34,7 +83,15 @@ const COLS: [Col; 8] = [
 
 type TunnelRow<'a> = (&'a VpnConnection, usize, &'a Tunnel);
 
-pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+/// The tunnels' table: the body less the selected tunnel's details.
+fn table_area(body: Rect) -> Rect {
+    Rect {
+        height: body.height.saturating_sub(DETAILS),
+        ..body
+    }
+}
+
+fn render(frame: &mut Frame, body: Rect, app: &App) {
     if app.estate.vpn.data.is_none() {
         return widgets::no_data(frame, body, app, AreaKind::Vpn);
     }
@@ -47,12 +104,12 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
     };
     let v = widgets::verdict(app, AreaKind::Vpn);
     let block = panel(t, "VPN tunnels", widgets::verdict_spans(t, &v));
-    let items = rows::tunnels(app);
+    let items = rows(app);
     widgets::draw_table(
         frame,
         table,
         app,
-        View::Vpn,
+        VIEW,
         TableSpec { block, cols: &COLS },
         &items,
         |above, row| {
@@ -60,10 +117,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
             tunnel_cells(app, row, first)
         },
     );
-    let selected = app
-        .table(View::Vpn)
-        .selected
-        .min(items.len().saturating_sub(1));
+    let selected = app.table(VIEW).selected.min(items.len().saturating_sub(1));
     details(frame, details_area, app, items.get(selected));
 }
 

@@ -6,19 +6,106 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-use super::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
-use crate::app::{App, rows};
+use crate::app::{App, Page, Selection};
 use crate::estate::{AreaKind, CheckStatus, HttpCheck, Instance, Phoenix, TargetHealth};
-use crate::input::View;
+use crate::input::{Action, View};
 use crate::theme::Theme;
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
 
 /// Points in each instance's CPU trend: the last twelve minutes.
 const TREND_POINTS: usize = 12;
 
-pub fn table_area(body: Rect) -> Rect {
-    let mut rest = body;
-    take_top(&mut rest, 1);
-    rest
+/// The Phoenix fleet: its capacity, and one row per instance, grouped by zone.
+pub struct PhoenixView;
+
+const VIEW: View = View::Area(AreaKind::Phoenix);
+
+impl ViewUi for PhoenixView {
+    fn page(&self, body: Rect) -> Page {
+        let mut rest = body;
+        take_top(&mut rest, 1);
+        widgets::table_page(rest)
+    }
+
+    fn rows(&self, app: &App) -> usize {
+        rows(app).len()
+    }
+
+    fn selected(&self, app: &App, index: usize) -> Selection {
+        rows(app)
+            .get(index)
+            .map_or(Selection::Nothing, |i| Selection::Instance {
+                id: i.id.clone(),
+                address: i.private_ip.clone(),
+            })
+    }
+
+    fn hints(&self, app: &App) -> Vec<(Action, &'static str)> {
+        if app.readonly {
+            Vec::new()
+        } else {
+            vec![(Action::Shell, "shell")]
+        }
+    }
+
+    fn tile(&self, app: &App, _width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let Some(p) = &app.estate.phoenix.data else {
+            return vec![];
+        };
+        let zones: Vec<String> = p
+            .azs()
+            .into_iter()
+            .map(|az| {
+                let (serving, total) = p
+                    .instances
+                    .iter()
+                    .filter(|i| i.az == az)
+                    .fold((0, 0), |(s, n), i| (s + usize::from(i.is_serving()), n + 1));
+                format!("{az} {serving}/{total}")
+            })
+            .collect();
+        let mut lines = vec![Line::styled(zones.join(" · "), t.text)];
+        if let Some(asg) = &p.asg {
+            lines.push(Line::from(vec![
+                Span::styled(format!("asg {} ", asg.name), t.dim),
+                Span::styled(
+                    format!("{}/{} in service", asg.in_service, asg.desired),
+                    t.text,
+                ),
+            ]));
+        }
+        lines
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, _: AreaViews) {
+        render(frame, body, app)
+    }
+}
+
+/// Phoenix instances, grouped by zone (the source keeps them sorted by zone, then name).
+pub fn rows(app: &App) -> Vec<&Instance> {
+    let filter = app.filter(VIEW);
+    app.estate
+        .phoenix
+        .data
+        .iter()
+        .flat_map(|p| &p.instances)
+        .filter(|i| {
+            widgets::matches(
+                filter,
+                &[
+                    &i.id,
+                    &i.name,
+                    &i.az,
+                    &i.instance_type,
+                    &i.state,
+                    &i.private_ip,
+                ],
+            )
+        })
+        .collect()
 }
 
 const COLS: [Col; 11] = [
@@ -35,7 +122,7 @@ const COLS: [Col; 11] = [
     col("CPU %", Constraint::Length(5)),
 ];
 
-pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+fn render(frame: &mut Frame, body: Rect, app: &App) {
     let Some(fleet) = &app.estate.phoenix.data else {
         return widgets::no_data(frame, body, app, AreaKind::Phoenix);
     };
@@ -44,12 +131,12 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
     let t = &app.theme;
     let v = widgets::verdict(app, AreaKind::Phoenix);
     let block = panel(t, "Phoenix fleet", widgets::verdict_spans(t, &v));
-    let items = rows::instances(app);
+    let items = rows(app);
     widgets::draw_table(
         frame,
         rest,
         app,
-        View::Phoenix,
+        VIEW,
         TableSpec { block, cols: &COLS },
         &items,
         |above, i| {

@@ -5,12 +5,13 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Sparkline, Wrap};
 
-use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
-use crate::app::{App, rows};
+use crate::app::{App, Page, Selection};
 use crate::estate::{
     AreaKind, CheckVerdict, Cluster, EndpointCheck, EndpointKind, Member, Role, Series,
 };
 use crate::input::View;
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
 
 struct Areas {
     members: Rect,
@@ -32,8 +33,71 @@ fn layout(body: Rect) -> Areas {
     }
 }
 
-pub fn table_area(body: Rect) -> Rect {
-    layout(body).members
+/// The Aurora cluster: one row per member.
+pub struct ClusterView;
+
+const VIEW: View = View::Area(AreaKind::Cluster);
+
+impl ViewUi for ClusterView {
+    fn page(&self, body: Rect) -> Page {
+        widgets::table_page(layout(body).members)
+    }
+
+    fn rows(&self, app: &App) -> usize {
+        rows(app).len()
+    }
+
+    fn selected(&self, app: &App, index: usize) -> Selection {
+        rows(app)
+            .get(index)
+            .map_or(Selection::Nothing, |m| Selection::Member {
+                id: m.id.clone(),
+                role: m.role,
+            })
+    }
+
+    fn tile(&self, app: &App, _width: usize) -> Vec<Line<'static>> {
+        app.estate
+            .cluster
+            .data
+            .iter()
+            .flat_map(|c| c.members.iter().take(3))
+            .map(|m| member_line(app, m))
+            .collect()
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, _: AreaViews) {
+        render(frame, body, app)
+    }
+}
+
+fn rows(app: &App) -> Vec<&Member> {
+    let filter = app.filter(VIEW);
+    app.estate
+        .cluster
+        .data
+        .iter()
+        .flat_map(|c| &c.members)
+        .filter(|m| {
+            widgets::matches(
+                filter,
+                &[&m.id, m.role.as_str(), &m.az, &m.class, &m.status],
+            )
+        })
+        .collect()
+}
+
+fn member_line(app: &App, m: &Member) -> Line<'static> {
+    let t = &app.theme;
+    Line::from(vec![
+        Span::styled(
+            format!("{} ", m.role.as_str()),
+            widgets::role_style(t, m.role),
+        ),
+        Span::styled(m.id.clone(), t.text),
+        // The verdict above names the zones; the load is what the tile adds.
+        Span::styled(format!(" CPU {}%", widgets::last(&m.metrics.cpu, 0)), t.dim),
+    ])
 }
 
 /// The columns, with the member ids' width so the ids are never cut.
@@ -52,12 +116,12 @@ fn columns(id_width: u16) -> [Col; 10] {
     ]
 }
 
-pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+fn render(frame: &mut Frame, body: Rect, app: &App) {
     let Some(cluster) = &app.estate.cluster.data else {
         return widgets::no_data(frame, body, app, AreaKind::Cluster);
     };
     let a = layout(body);
-    let members = rows::members(app);
+    let members = rows(app);
     let t = &app.theme;
     let v = widgets::verdict(app, AreaKind::Cluster);
     let block = panel(
@@ -76,14 +140,14 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
         frame,
         a.members,
         app,
-        View::Cluster,
+        VIEW,
         TableSpec { block, cols: &cols },
         &members,
         |_, m| member_cells(app, m),
     );
     endpoints(frame, a.endpoints, app, cluster);
     let selected = app
-        .table(View::Cluster)
+        .table(VIEW)
         .selected
         .min(members.len().saturating_sub(1));
     metrics(frame, a.metrics, app, members.get(selected).copied());

@@ -5,19 +5,88 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Wrap};
 
-use super::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
-use crate::app::{App, rows};
+use crate::app::{App, Page, Selection};
 use crate::estate::health;
-use crate::estate::{BastionState, Forward, ForwardState};
-use crate::input::View;
+use crate::estate::{AreaKind, BastionState, Forward, ForwardState};
+use crate::input::{Action, View};
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
 
 /// The session panel above the forwards: its border and five lines.
 const SESSION: u16 = 7;
 
-pub fn table_area(body: Rect) -> Rect {
-    let mut rest = body;
-    take_top(&mut rest, SESSION);
-    rest
+/// The bastion: the session, and one row per named forward.
+pub struct BastionView;
+
+const VIEW: View = View::Area(AreaKind::Bastion);
+
+impl ViewUi for BastionView {
+    fn page(&self, body: Rect) -> Page {
+        let mut rest = body;
+        take_top(&mut rest, SESSION);
+        widgets::table_page(rest)
+    }
+
+    fn rows(&self, app: &App) -> usize {
+        rows(app).len()
+    }
+
+    fn selected(&self, app: &App, index: usize) -> Selection {
+        rows(app)
+            .get(index)
+            .map_or(Selection::Nothing, |f| Selection::Forward {
+                name: f.name.clone(),
+                listening: f.state == ForwardState::Listening,
+            })
+    }
+
+    fn hints(&self, _app: &App) -> Vec<(Action, &'static str)> {
+        vec![(Action::TunnelToggle, "open/close")]
+    }
+
+    fn tile(&self, app: &App, _width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let b = &app.estate.bastion;
+        let Some(target) = &b.target else {
+            return vec![];
+        };
+        let mut first = vec![Span::styled(target.clone(), t.text)];
+        if let BastionState::Connected { since } = b.state {
+            first.push(Span::styled(
+                format!(" · up {}", widgets::since(app.now, since)),
+                t.dim,
+            ));
+        }
+        let listening = b
+            .forwards
+            .iter()
+            .filter(|f| f.state == ForwardState::Listening)
+            .count();
+        vec![
+            Line::from(first),
+            Line::from(vec![
+                Span::styled("forwards ", t.dim),
+                Span::styled(
+                    format!("{listening}/{} listening", b.forwards.len()),
+                    t.text,
+                ),
+            ]),
+        ]
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, _: AreaViews) {
+        render(frame, body, app)
+    }
+}
+
+fn rows(app: &App) -> Vec<&Forward> {
+    let filter = app.filter(VIEW);
+    app.estate
+        .bastion
+        .forwards
+        .iter()
+        .filter(|f| widgets::matches(filter, &[&f.name, &f.local, &f.remote, f.state.as_str()]))
+        .collect()
 }
 
 /// The columns, with the forward names' width so the names are never cut. Remote gives way
@@ -35,7 +104,7 @@ fn columns(name_width: u16) -> [Col; 8] {
     ]
 }
 
-pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+fn render(frame: &mut Frame, body: Rect, app: &App) {
     let t = &app.theme;
     let b = &app.estate.bastion;
     let Some(target) = &b.target else {
@@ -46,11 +115,8 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
         widgets::centered_text(frame, inner, text, t.text);
         return;
     };
-    let items = rows::forwards(app);
-    let selected = app
-        .table(View::Bastion)
-        .selected
-        .min(items.len().saturating_sub(1));
+    let items = rows(app);
+    let selected = app.table(VIEW).selected.min(items.len().saturating_sub(1));
     let mut rest = body;
     session(
         frame,
@@ -71,7 +137,7 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
         frame,
         rest,
         app,
-        View::Bastion,
+        VIEW,
         TableSpec { block, cols: &cols },
         &items,
         |_, f| forward_cells(app, f),

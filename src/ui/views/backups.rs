@@ -5,21 +5,74 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-use super::widgets::{
-    self, Col, TableSpec, col, health_style, health_symbol, panel, take_top, wide_col,
-};
-use crate::app::{App, rows};
+use crate::app::{App, Page};
 use crate::estate::health::backup_health;
 use crate::estate::{AreaKind, BackupPlan, ProtectedResource};
 use crate::input::View;
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{
+    self, Col, TableSpec, col, health_style, health_symbol, panel, take_top, wide_col,
+};
 
 /// Lines above the table: the plans and the policy.
 const PLAN_LINES: u16 = 2;
 
-pub fn table_area(body: Rect) -> Rect {
-    let mut rest = body;
-    take_top(&mut rest, PLAN_LINES);
-    rest
+/// The backups: the plans, and one row per protected resource with its last backup.
+pub struct BackupsView;
+
+const VIEW: View = View::Area(AreaKind::Backups);
+
+impl ViewUi for BackupsView {
+    fn page(&self, body: Rect) -> Page {
+        let mut rest = body;
+        take_top(&mut rest, PLAN_LINES);
+        widgets::table_page(rest)
+    }
+
+    fn rows(&self, app: &App) -> usize {
+        rows(app).len()
+    }
+
+    fn tile(&self, app: &App, _width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let Some(b) = &app.estate.backups.data else {
+            return vec![];
+        };
+        let max = app.rules.backup_max_age_hours;
+        let oldest = b
+            .resources
+            .iter()
+            .map(|r| backup_health(r.age_hours(app.now), max))
+            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let Some((h, age)) = oldest else {
+            return vec![];
+        };
+        let age = if age.is_finite() {
+            format!("{age:.0} h ago")
+        } else {
+            "never".into()
+        };
+        vec![Line::from(vec![
+            Span::styled("oldest ", t.dim),
+            Span::styled(age, widgets::health_style(t, h)),
+            Span::styled(format!(" (policy {max:.0} h)"), t.dim),
+        ])]
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, _: AreaViews) {
+        render(frame, body, app)
+    }
+}
+
+fn rows(app: &App) -> Vec<&ProtectedResource> {
+    let filter = app.filter(VIEW);
+    app.estate
+        .backups
+        .data
+        .iter()
+        .flat_map(|b| &b.resources)
+        .filter(|r| widgets::matches(filter, &[&r.resource, &r.kind]))
+        .collect()
 }
 
 const COLS: [Col; 6] = [
@@ -31,7 +84,7 @@ const COLS: [Col; 6] = [
     col("Last job", Constraint::Length(10)),
 ];
 
-pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+fn render(frame: &mut Frame, body: Rect, app: &App) {
     let Some(backups) = &app.estate.backups.data else {
         return widgets::no_data(frame, body, app, AreaKind::Backups);
     };
@@ -40,12 +93,12 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
     let t = &app.theme;
     let v = widgets::verdict(app, AreaKind::Backups);
     let block = panel(t, "Protected resources", widgets::verdict_spans(t, &v));
-    let items = rows::backups(app);
+    let items = rows(app);
     widgets::draw_table(
         frame,
         rest,
         app,
-        View::Backups,
+        VIEW,
         TableSpec { block, cols: &COLS },
         &items,
         |_, r| resource_cells(app, r),

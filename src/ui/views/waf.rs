@@ -11,10 +11,11 @@ use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Paragraph};
 
-use super::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
-use crate::app::{App, rows};
+use crate::app::{App, Page};
 use crate::estate::{AreaKind, RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
 use crate::input::View;
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
 
 struct Areas {
     chart: Rect,
@@ -34,8 +35,76 @@ fn layout(body: Rect) -> Areas {
     }
 }
 
-pub fn table_area(body: Rect) -> Rect {
-    layout(body).rules
+/// The WAF: blocked and allowed requests, the rules that block, a sample of requests.
+pub struct WafView;
+
+const VIEW: View = View::Area(AreaKind::Waf);
+
+impl ViewUi for WafView {
+    fn page(&self, body: Rect) -> Page {
+        widgets::table_page(layout(body).rules)
+    }
+
+    fn rows(&self, app: &App) -> usize {
+        rows(app).len()
+    }
+
+    fn tile(&self, app: &App, width: usize) -> Vec<Line<'static>> {
+        let t = &app.theme;
+        let Some(acls) = &app.estate.waf.data else {
+            return vec![];
+        };
+        let blocked = |d: Duration| {
+            acls.iter()
+                .map(|a| a.blocked_since(app.now - d))
+                .sum::<u64>()
+        };
+        let mut lines = vec![Line::from(vec![
+            Span::styled("blocked ", t.dim),
+            Span::styled(
+                format!("{} last min", blocked(Duration::minutes(1))),
+                t.text,
+            ),
+            Span::styled(" · ", t.dim),
+            Span::styled(format!("{} last hour", blocked(Duration::hours(1))), t.text),
+        ])];
+        if let [acl] = acls.as_slice() {
+            let label = "blocked/min ";
+            let trend = widgets::sparkline(&acl.blocked, width.saturating_sub(label.len()), None);
+            lines.push(Line::from(vec![
+                Span::styled(label, t.dim),
+                Span::styled(trend, t.chart_blocked),
+            ]));
+        }
+        lines
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, _: AreaViews) {
+        render(frame, body, app)
+    }
+}
+
+/// WAF rules of every web ACL, most blocking in the last hour first.
+fn rows(app: &App) -> Vec<(&WebAcl, &WafRule, u64)> {
+    let filter = app.filter(VIEW);
+    let hour_ago = app.now - chrono::Duration::hours(1);
+    let mut rows: Vec<_> = app
+        .estate
+        .waf
+        .data
+        .iter()
+        .flatten()
+        .flat_map(|acl| {
+            acl.top_blocking(hour_ago)
+                .into_iter()
+                .map(move |(rule, blocked)| (acl, rule, blocked))
+        })
+        .filter(|(acl, rule, _)| {
+            widgets::matches(filter, &[&acl.name, &rule.name, &rule.kind.describe()])
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
+    rows
 }
 
 const RULE_COLS: [Col; 5] = [
@@ -56,7 +125,7 @@ const SAMPLE_COLS: [Col; 7] = [
     col("Action", Constraint::Length(6)),
 ];
 
-pub fn render(frame: &mut Frame, body: Rect, app: &App) {
+fn render(frame: &mut Frame, body: Rect, app: &App) {
     let Some(acls) = &app.estate.waf.data else {
         return widgets::no_data(frame, body, app, AreaKind::Waf);
     };
@@ -65,12 +134,12 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App) {
     let t = &app.theme;
     let minute_ago = app.now - Duration::minutes(1);
     let block = panel(t, "Top blocking rules", vec![]);
-    let items = rows::waf_rules(app);
+    let items = rows(app);
     widgets::draw_table(
         frame,
         a.rules,
         app,
-        View::Waf,
+        VIEW,
         TableSpec {
             block,
             cols: &RULE_COLS,

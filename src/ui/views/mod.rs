@@ -1,0 +1,35 @@
+//! The registry of views: each view is one file of `ui/` holding everything about it (its
+//! table's place, its rows and what is selected in them, its key hints, its overview tile, its
+//! drawing: [`super::view::ViewUi`]), registered here once. The overview, paging and the footer
+//! all come from here, and the app reaches it through [`crate::app::Screen`].
+
+mod backups;
+mod bastion;
+mod cluster;
+mod overview;
+mod phoenix;
+mod vpn;
+mod waf;
+
+use super::view::ViewUi;
+use crate::estate::AreaKind;
+use crate::input::View;
+
+pub fn of(view: View) -> &'static dyn ViewUi {
+    match view {
+        View::Overview => &overview::Overview,
+        View::Area(kind) => area(kind),
+    }
+}
+
+/// The view of an area.
+pub fn area(kind: AreaKind) -> &'static dyn ViewUi {
+    match kind {
+        AreaKind::Cluster => &cluster::ClusterView,
+        AreaKind::Phoenix => &phoenix::PhoenixView,
+        AreaKind::Waf => &waf::WafView,
+        AreaKind::Vpn => &vpn::VpnView,
+        AreaKind::Backups => &backups::BackupsView,
+        AreaKind::Bastion => &bastion::BastionView,
+    }
+}

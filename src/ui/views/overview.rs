@@ -1,0 +1,170 @@
+//! The overview: one health tile per area, worst news readable at a glance.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Paragraph};
+
+use crate::app::{App, Page};
+use crate::estate::AreaKind;
+use crate::ui::view::{AreaViews, ViewUi};
+use crate::ui::widgets::{self, health_style, health_symbol};
+
+/// The overview: a tile per area, and what changed lately below them.
+pub struct Overview;
+
+impl ViewUi for Overview {
+    fn page(&self, body: Rect) -> Page {
+        Page {
+            rows: AreaKind::ALL.len(),
+            columns: columns(body.width),
+        }
+    }
+
+    fn rows(&self, _app: &App) -> usize {
+        AreaKind::ALL.len()
+    }
+
+    fn render(&self, frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
+        render(frame, body, app, areas)
+    }
+}
+
+fn columns(width: u16) -> usize {
+    if width >= 100 { 3 } else { 2 }
+}
+
+/// Tiles need no more than this; the rest of a tall terminal shows what changed lately.
+const TILE_HEIGHT: u16 = 9;
+/// Below this many rows a "recent changes" panel says too little to be worth the room.
+const MIN_CHANGES_HEIGHT: u16 = 6;
+
+fn render(frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
+    let cols = columns(body.width);
+    let rows = AreaKind::ALL.len().div_ceil(cols);
+    let mut grid = body;
+    let spare = body.height.saturating_sub(TILE_HEIGHT * rows as u16);
+    if spare >= MIN_CHANGES_HEIGHT {
+        grid.height -= spare;
+        let changes = Rect {
+            y: grid.bottom(),
+            height: spare,
+            ..body
+        };
+        recent_changes(frame, changes, app);
+    }
+    for (i, &kind) in AreaKind::ALL.iter().enumerate() {
+        tile(
+            frame,
+            cell(grid, rows, cols, i),
+            app,
+            kind,
+            i == app.overview_tile,
+            areas,
+        );
+    }
+}
+
+/// What changed lately across the estate, newest first: cluster events, VPN tunnel changes and
+/// completed backups, so a glance tells what happened as well as how things are.
+fn recent_changes(frame: &mut Frame, area: Rect, app: &App) {
+    let t = &app.theme;
+    let e = &app.estate;
+    let mut changes: Vec<(crate::estate::Timestamp, AreaKind, String)> = Vec::new();
+    if let Some(c) = &e.cluster.data {
+        changes.extend(c.events.iter().map(|ev| {
+            (
+                ev.at,
+                AreaKind::Cluster,
+                format!("{}: {}", ev.source, ev.message),
+            )
+        }));
+    }
+    for conn in e.vpn.data.iter().flatten() {
+        for (n, tunnel) in conn.tunnels.iter().enumerate() {
+            if let Some(since) = tunnel.since {
+                let what = format!("{} tunnel {} {}", conn.name, n + 1, tunnel.status.as_str());
+                changes.push((since, AreaKind::Vpn, what));
+            }
+        }
+    }
+    if let Some(b) = &e.backups.data {
+        changes.extend(b.resources.iter().filter_map(|r| {
+            r.last_success.map(|at| {
+                (
+                    at,
+                    AreaKind::Backups,
+                    format!("{}: backup completed", r.resource),
+                )
+            })
+        }));
+    }
+    changes.sort_by_key(|c| std::cmp::Reverse(c.0));
+    let block = widgets::panel(t, "Recent changes", Vec::new());
+    let inner = block.inner(area);
+    let lines: Vec<Line> = changes
+        .into_iter()
+        .take(usize::from(inner.height))
+        .map(|(at, kind, what)| {
+            Line::from(vec![
+                Span::styled(format!("{:>12} ", widgets::when(app.now, at)), t.dim),
+                Span::styled(format!("{:<17}", kind.title()), t.dim),
+                Span::styled(what, t.text),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
+
+/// The `i`-th cell of a `rows` x `cols` grid; leftover rows and columns go to the first cells.
+fn cell(area: Rect, rows: usize, cols: usize, i: usize) -> Rect {
+    let split = |total: u16, n: usize, k: usize| -> (u16, u16) {
+        let (n, k) = (n as u16, k as u16);
+        let base = total / n;
+        let extra = total % n;
+        (k * base + k.min(extra), base + u16::from(k < extra))
+    };
+    let (y, h) = split(area.height, rows, i / cols);
+    let (x, w) = split(area.width, cols, i % cols);
+    Rect::new(area.x + x, area.y + y, w, h)
+}
+
+fn tile(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    kind: AreaKind,
+    selected: bool,
+    areas: AreaViews,
+) {
+    let t = &app.theme;
+    let v = widgets::verdict(app, kind);
+    let style = health_style(t, v.health);
+    let (border, title, border_type) = if selected {
+        (t.border_focus, t.selection, BorderType::Thick)
+    } else {
+        (style, t.title, BorderType::Plain)
+    };
+    let block = Block::bordered()
+        .border_type(border_type)
+        .border_style(border)
+        .title(Span::styled(format!(" {} ", kind.title()), title));
+    let inner = block.inner(area);
+    let room = usize::from(inner.height);
+    let mut lines = vec![Line::styled(
+        format!(
+            "{} {}",
+            health_symbol(v.health),
+            v.health.as_str().to_uppercase()
+        ),
+        style.add_modifier(Modifier::BOLD),
+    )];
+    // The reason comes whole; facts follow only where they fit, so none is cut in half.
+    let reason = widgets::wrap_words(&v.reason, usize::from(inner.width));
+    lines.extend(reason.into_iter().map(|l| Line::styled(l, t.text)));
+    let facts = areas(kind).tile(app, usize::from(inner.width));
+    let room_for_facts = room.saturating_sub(lines.len());
+    lines.extend(facts.into_iter().take(room_for_facts));
+    frame.render_widget(Paragraph::new(lines).block(block), area);
+}
