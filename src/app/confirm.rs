@@ -3,6 +3,7 @@
 //! its impact, then the notes. Confirming runs exactly that plan.
 
 use crate::estate::Role;
+use crate::input::action::mutating_words;
 use crate::ops::plan::Plan;
 use crate::ops::render;
 
@@ -71,8 +72,9 @@ pub fn leave_readonly(app: &App) -> Confirm {
         title: "Leave read-only mode?".to_string(),
         lines: vec![
             format!(
-                "estate {}: failover, resize, reboot and shells become available",
-                app.estate_name
+                "estate {}: {} become available",
+                app.estate_name,
+                mutating_words()
             ),
             "each change still shows its plan and asks before it runs".to_string(),
         ],

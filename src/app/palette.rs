@@ -21,7 +21,7 @@ pub fn candidates(app: &App) -> Vec<String> {
     let options: Vec<String> = match done {
         [] => COMMANDS
             .iter()
-            .filter(|c| c.in_palette && !(app.readonly && c.mutating))
+            .filter(|c| c.in_palette() && !(app.readonly && c.mutating()))
             .map(|c| c.word.to_string())
             .chain(view_names().into_iter().map(str::to_string))
             .collect(),

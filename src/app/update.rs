@@ -10,6 +10,7 @@ use crate::bastion::{Command, Question, Report};
 use crate::estate::AreaKind;
 use crate::estate::Role;
 use crate::estate::health::human_duration;
+use crate::input::action::mutating_words;
 use crate::input::keymap::{Chord, Lookup, Mode};
 use crate::input::{Action, View};
 use crate::ops::change::Change;
@@ -172,6 +173,20 @@ impl App {
     }
 
     fn normal(&mut self, action: Action) -> Vec<Effect> {
+        // What the declaration says changes the estate is refused here, whatever asked for it:
+        // a key, the palette, a keymap entry.
+        if self.readonly && action.is_mutating() {
+            let how = self
+                .keymap
+                .key_for(Mode::Normal, &Action::ToggleReadonly)
+                .map(|k| format!("{k} or "))
+                .unwrap_or_default();
+            self.error(format!(
+                "read-only: {} is disabled ({how}:readonly to leave read-only)",
+                action.command().word
+            ));
+            return Vec::new();
+        }
         match action {
             Action::Quit if self.plan.is_some() => self.ask(confirm::quit_mid_plan(self)),
             Action::Quit => {
@@ -251,25 +266,8 @@ impl App {
                     self.ask(confirm::leave_readonly(self));
                 } else {
                     self.readonly = true;
-                    self.info("read-only: failover and resize are disabled");
+                    self.info(format!("read-only: {} are disabled", mutating_words()));
                 }
-            }
-            Action::Failover(_)
-            | Action::Resize { .. }
-            | Action::Reboot(_)
-            | Action::Resume
-            | Action::Shell
-                if self.readonly =>
-            {
-                let how = self
-                    .keymap
-                    .key_for(Mode::Normal, &Action::ToggleReadonly)
-                    .map(|k| format!("{k} or "))
-                    .unwrap_or_default();
-                self.error(format!(
-                    "read-only: {} is disabled ({how}:readonly to leave read-only)",
-                    action.command().word
-                ));
             }
             Action::TunnelOpen(name) => return self.tunnel(Command::Open(name)),
             Action::TunnelClose(name) => return self.tunnel(Command::Close(name)),
@@ -316,8 +314,8 @@ impl App {
                 let target = target.or_else(|| confirm::selected_member(self, Some(Role::Reader)));
                 return self.plan_change(Change::Failover { target });
             }
-            Action::Resize { target, size } => {
-                return self.plan_change(Change::resize(&self.estate, &target, &size));
+            Action::Resize(r) => {
+                return self.plan_change(Change::resize(&self.estate, &r.target, &r.size));
             }
             Action::Reboot(member) => {
                 let Some(member) = member.or_else(|| confirm::selected_member(self, None)) else {

@@ -1,336 +1,340 @@
-//! Actions: everything a key, a palette command or a keymap entry can ask for. Keymaps and the
-//! palette share one grammar (`view cluster`, `estate fesa`, `resize ID CLASS`), so anything a
-//! key can do can be typed, and the help text names the same words.
+//! Actions: everything a key, a palette command or a keymap entry can ask for, each declared
+//! once in [`actions!`] with its word, its arguments, whether it changes the estate and what it
+//! does. The parser, the text form, the palette's list, the help and the read-only guard all
+//! come from that one declaration, so a keymap's `run` and the `:` palette speak the same
+//! grammar (`view cluster`, `estate fesa`, `resize ID CLASS`).
 
 use std::fmt;
 
 use super::View;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Action {
-    Quit,
-    /// Close the topmost thing: an overlay, a filter, then the view (breadcrumb back).
-    Back,
-    Help,
+/// Where an action is offered, and whether it changes the estate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// For keymaps only: moving, editing text, answering dialogs.
+    Keys,
+    /// Offered in the `:` palette too.
     Palette,
-    Filter,
-    Up,
-    Down,
-    Left,
-    Right,
-    Top,
-    Bottom,
-    PageUp,
-    PageDown,
-    /// Enter: drill into the selected tile or row.
-    Select,
-    NextView,
-    PrevView,
-    View(View),
-    Refresh,
-    /// Switch to another configured estate.
-    Estate(String),
-    /// Enter read-only at once; leaving it asks for confirmation.
-    ToggleReadonly,
-    Failover(Option<String>),
-    /// A cluster member to a class, or Phoenix (`phoenix`, the group, an instance) to a type.
-    Resize {
-        target: String,
-        size: String,
-    },
-    /// Reboot a cluster member (the selected one on the Cluster view when none is named).
-    Reboot(Option<String>),
-    /// Stop the running plan after the step that runs.
-    CancelPlan,
-    /// Continue the unfinished plan of the journal.
-    Resume,
-    /// Set the unfinished plan of the journal aside.
-    AbandonPlan,
-    /// Open a named tunnel through the bastion.
-    TunnelOpen(String),
-    TunnelClose(String),
-    /// Open the selected tunnel of the Bastion view, or close it if open.
-    TunnelToggle,
-    /// Redial the bastion now.
-    Reconnect,
-    /// An interactive shell on the selected Phoenix instance, through the bastion.
-    Shell,
-    /// Run the endpoint checks now.
-    Check,
-    // Text input (palette, filter) and dialogs.
-    Submit,
-    Cancel,
-    Complete,
-    NextItem,
-    PrevItem,
-    DeleteChar,
-    ClearInput,
-    Yes,
-    ToggleChoice,
+    /// Changes the estate (or opens a shell that can): offered in the palette, and removed
+    /// everywhere in read-only mode.
+    Change,
 }
 
-/// A command word of the shared grammar, with the words it takes and what it does.
+/// A command word of the grammar, with the words it takes and what it does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Command {
     pub word: &'static str,
+    /// The words it takes, as the palette shows them (`MEMBER|phoenix|INSTANCE SIZE`).
     pub args: &'static str,
+    /// What it takes, in words, for the error when it is given something else.
+    pub takes: &'static str,
+    pub kind: Kind,
     pub desc: &'static str,
-    /// Offered in the `:` palette (text-editing words are only for keymaps).
-    pub in_palette: bool,
-    pub mutating: bool,
 }
 
-const fn cmd(
-    word: &'static str,
-    args: &'static str,
-    desc: &'static str,
-    in_palette: bool,
-) -> Command {
-    Command {
-        word,
-        args,
-        desc,
-        in_palette,
-        mutating: false,
+impl Command {
+    pub fn in_palette(&self) -> bool {
+        self.kind != Kind::Keys
+    }
+
+    pub fn mutating(&self) -> bool {
+        self.kind == Kind::Change
     }
 }
 
-pub const COMMANDS: &[Command] = &[
-    cmd("quit", "", "Quit qpconsole", true),
-    cmd("back", "", "Go back / close", false),
-    cmd("help", "", "Show key bindings", true),
-    cmd("palette", "", "Open the command palette", false),
-    cmd("filter", "", "Filter the table", true),
-    cmd("up", "", "Move up", false),
-    cmd("down", "", "Move down", false),
-    cmd("left", "", "Move left", false),
-    cmd("right", "", "Move right", false),
-    cmd("top", "", "Go to the first row", false),
-    cmd("bottom", "", "Go to the last row", false),
-    cmd("page-up", "", "Page up", false),
-    cmd("page-down", "", "Page down", false),
-    cmd("select", "", "Open the selected item", false),
-    cmd("next-view", "", "Next view", false),
-    cmd("prev-view", "", "Previous view", false),
-    cmd("view", "VIEW", "Go to a view", true),
-    cmd("refresh", "", "Refresh every area now", true),
-    cmd("estate", "NAME", "Switch to another estate", true),
-    cmd("readonly", "", "Enter or leave read-only mode", true),
-    Command {
-        word: "failover",
-        args: "[READER]",
-        desc: "Fail the cluster over to a reader",
-        in_palette: true,
-        mutating: true,
-    },
-    Command {
-        word: "resize",
-        args: "MEMBER|phoenix|INSTANCE SIZE",
-        desc: "Resize a cluster member (class) or Phoenix (instance type)",
-        in_palette: true,
-        mutating: true,
-    },
-    Command {
-        word: "reboot",
-        args: "[MEMBER]",
-        desc: "Reboot a cluster member (the selected one)",
-        in_palette: true,
-        mutating: true,
-    },
-    Command {
-        word: "resume",
-        args: "",
-        desc: "Continue the unfinished plan",
-        in_palette: true,
-        mutating: true,
-    },
-    cmd(
-        "abandon-plan",
-        "",
-        "Set the unfinished plan aside (what it did stays done)",
-        true,
-    ),
-    cmd(
-        "cancel-plan",
-        "",
-        "Stop the running plan after its current step",
-        true,
-    ),
-    cmd(
-        "tunnel-open",
-        "NAME",
-        "Open a tunnel through the bastion",
-        true,
-    ),
-    cmd("tunnel-close", "NAME", "Close a tunnel", true),
-    cmd(
-        "tunnel-toggle",
-        "",
-        "Open or close the selected tunnel",
-        false,
-    ),
-    cmd("reconnect", "", "Redial the bastion now", true),
-    cmd(
-        "check",
-        "",
-        "Check the endpoints through the bastion now",
-        true,
-    ),
-    // A shell can change anything on the instance: read-only removes it, as k9s does.
-    Command {
-        word: "shell",
-        args: "",
-        desc: "Shell on the selected instance, through the bastion",
-        in_palette: true,
-        mutating: true,
-    },
-    cmd("submit", "", "Run / apply / choose", false),
-    cmd("cancel", "", "Cancel", false),
-    cmd("complete", "", "Complete the word", false),
-    cmd("next-item", "", "Next suggestion", false),
-    cmd("prev-item", "", "Previous suggestion", false),
-    cmd("delete-char", "", "Delete the last character", false),
-    cmd("clear-input", "", "Clear the input", false),
-    cmd("yes", "", "Confirm", false),
-    cmd(
-        "toggle-choice",
-        "",
-        "Switch between Cancel and Confirm",
-        false,
-    ),
-];
+/// What an action's arguments are made of: read from words, written back the same way.
+pub trait Args: Sized {
+    /// `Err(None)`: not what the command takes (its `takes` says what is); `Err(Some(why))`:
+    /// the words are of the right shape but name nothing known.
+    fn parse(words: &[&str]) -> Result<Self, Option<String>>;
+    fn words(&self) -> Vec<String>;
+    /// Values of every shape, for the tests that every action reads back what it writes.
+    fn examples() -> Vec<Self>;
+}
 
-/// The actions that take no arguments, by their command word.
-const SIMPLE: &[(&str, Action)] = &[
-    ("quit", Action::Quit),
-    ("back", Action::Back),
-    ("help", Action::Help),
-    ("palette", Action::Palette),
-    ("filter", Action::Filter),
-    ("up", Action::Up),
-    ("down", Action::Down),
-    ("left", Action::Left),
-    ("right", Action::Right),
-    ("top", Action::Top),
-    ("bottom", Action::Bottom),
-    ("page-up", Action::PageUp),
-    ("page-down", Action::PageDown),
-    ("select", Action::Select),
-    ("next-view", Action::NextView),
-    ("prev-view", Action::PrevView),
-    ("refresh", Action::Refresh),
-    ("readonly", Action::ToggleReadonly),
-    ("tunnel-toggle", Action::TunnelToggle),
-    ("reconnect", Action::Reconnect),
-    ("shell", Action::Shell),
-    ("check", Action::Check),
-    ("resume", Action::Resume),
-    ("cancel-plan", Action::CancelPlan),
-    ("abandon-plan", Action::AbandonPlan),
-    ("submit", Action::Submit),
-    ("cancel", Action::Cancel),
-    ("complete", Action::Complete),
-    ("next-item", Action::NextItem),
-    ("prev-item", Action::PrevItem),
-    ("delete-char", Action::DeleteChar),
-    ("clear-input", Action::ClearInput),
-    ("yes", Action::Yes),
-    ("toggle-choice", Action::ToggleChoice),
-];
+impl Args for String {
+    fn parse(words: &[&str]) -> Result<Self, Option<String>> {
+        match words {
+            [word] => Ok(word.to_string()),
+            _ => Err(None),
+        }
+    }
+
+    fn words(&self) -> Vec<String> {
+        vec![self.clone()]
+    }
+
+    fn examples() -> Vec<Self> {
+        vec!["fesa".into()]
+    }
+}
+
+impl Args for Option<String> {
+    fn parse(words: &[&str]) -> Result<Self, Option<String>> {
+        match words {
+            [] => Ok(None),
+            [word] => Ok(Some(word.to_string())),
+            _ => Err(None),
+        }
+    }
+
+    fn words(&self) -> Vec<String> {
+        self.iter().cloned().collect()
+    }
+
+    fn examples() -> Vec<Self> {
+        vec![None, Some("qp-aurora-2".into())]
+    }
+}
+
+impl Args for View {
+    fn parse(words: &[&str]) -> Result<Self, Option<String>> {
+        match words {
+            [name] => View::from_name(name).ok_or_else(|| {
+                Some(format!(
+                    "no view '{name}'; views: {}",
+                    view_names().join(", ")
+                ))
+            }),
+            _ => Err(None),
+        }
+    }
+
+    fn words(&self) -> Vec<String> {
+        vec![self.name().to_string()]
+    }
+
+    fn examples() -> Vec<Self> {
+        View::all().collect()
+    }
+}
+
+/// What `resize` is given: a cluster member (or the cluster) and a class, or Phoenix
+/// (`phoenix`, its group, an instance) and a type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resize {
+    pub target: String,
+    pub size: String,
+}
+
+impl Args for Resize {
+    fn parse(words: &[&str]) -> Result<Self, Option<String>> {
+        match words {
+            [target, size] => Ok(Resize {
+                target: target.to_string(),
+                size: size.to_string(),
+            }),
+            _ => Err(None),
+        }
+    }
+
+    fn words(&self) -> Vec<String> {
+        vec![self.target.clone(), self.size.clone()]
+    }
+
+    fn examples() -> Vec<Self> {
+        vec![Resize {
+            target: "phoenix".into(),
+            size: "t3.xlarge".into(),
+        }]
+    }
+}
+
+/// Declares every action once: `Variant[(Args)] = "word" "ARGS" "what it takes", Kind, "what
+/// it does";` (an action without arguments leaves out the type, the args and what it takes).
+macro_rules! actions {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident $(($args:ty) = $word_a:literal $shown:literal $takes:literal)?
+            $(= $word:literal)?, $kind:ident, $desc:literal;
+    )+) => {
+        #[derive(Debug, Clone, PartialEq, Eq)]
+        pub enum Action {
+            $($(#[$doc])* $variant $(($args))?,)+
+        }
+
+        pub const COMMANDS: &[Command] = &[$(Command {
+            word: actions!(@word $($word_a)? $($word)?),
+            args: actions!(@or $($shown)?),
+            takes: actions!(@or $($takes)?),
+            kind: Kind::$kind,
+            desc: $desc,
+        },)+];
+
+        impl Action {
+            /// The action's declaration.
+            pub fn command(&self) -> &'static Command {
+                match self {
+                    $(actions!(@pattern $variant $($args)?) => &Command {
+                        word: actions!(@word $($word_a)? $($word)?),
+                        args: actions!(@or $($shown)?),
+                        takes: actions!(@or $($takes)?),
+                        kind: Kind::$kind,
+                        desc: $desc,
+                    },)+
+                }
+            }
+
+            /// Reads the action of `word` from `args`, with its declaration; `None` when no
+            /// action has that word.
+            fn read(
+                word: &str,
+                args: &[&str],
+            ) -> Option<(Result<Action, Option<String>>, &'static Command)> {
+                $(
+                    if word == actions!(@word $($word_a)? $($word)?) {
+                        let read: Result<Action, Option<String>> =
+                            actions!(@read $variant args $($args)?);
+                        let command = COMMANDS.iter().find(|c| c.word == word)?;
+                        return Some((read, command));
+                    }
+                )+
+                None
+            }
+
+            /// The words after the command word.
+            fn args(&self) -> Vec<String> {
+                match self {
+                    $(actions!(@bind $variant given $($args)?) => actions!(@words given $($args)?),)+
+                }
+            }
+
+            /// Every action, with each of its arguments' examples.
+            pub fn examples() -> Vec<Action> {
+                [$(actions!(@examples $variant $($args)?)),+].concat()
+            }
+        }
+    };
+    (@word $word:literal) => { $word };
+    (@or) => { "" };
+    (@or $text:literal) => { $text };
+    (@pattern $variant:ident) => { Action::$variant };
+    (@pattern $variant:ident $args:ty) => { Action::$variant(_) };
+    (@read $variant:ident $words:ident) => {
+        if $words.is_empty() { Ok(Action::$variant) } else { Err(None) }
+    };
+    (@read $variant:ident $words:ident $args:ty) => {
+        <$args as Args>::parse($words).map(Action::$variant)
+    };
+    (@bind $variant:ident $given:ident) => { Action::$variant };
+    (@bind $variant:ident $given:ident $args:ty) => { Action::$variant($given) };
+    (@words $given:ident) => { Vec::new() };
+    (@words $given:ident $args:ty) => { Args::words($given) };
+    (@examples $variant:ident) => { vec![Action::$variant] };
+    (@examples $variant:ident $args:ty) => {
+        <$args as Args>::examples()
+            .into_iter()
+            .map(Action::$variant)
+            .collect::<Vec<_>>()
+    };
+}
+
+actions! {
+    Quit = "quit", Palette, "Quit qpconsole";
+    /// Close the topmost thing: an overlay, a filter, then the view (breadcrumb back).
+    Back = "back", Keys, "Go back / close";
+    Help = "help", Palette, "Show key bindings";
+    Palette = "palette", Keys, "Open the command palette";
+    Filter = "filter", Palette, "Filter the table";
+    Up = "up", Keys, "Move up";
+    Down = "down", Keys, "Move down";
+    Left = "left", Keys, "Move left";
+    Right = "right", Keys, "Move right";
+    Top = "top", Keys, "Go to the first row";
+    Bottom = "bottom", Keys, "Go to the last row";
+    PageUp = "page-up", Keys, "Page up";
+    PageDown = "page-down", Keys, "Page down";
+    /// Enter: drill into the selected tile or row.
+    Select = "select", Keys, "Open the selected item";
+    NextView = "next-view", Keys, "Next view";
+    PrevView = "prev-view", Keys, "Previous view";
+    View(View) = "view" "VIEW" "the name of one view", Palette, "Go to a view";
+    Refresh = "refresh", Palette, "Refresh every area now";
+    /// Switch to another configured estate.
+    Estate(String) = "estate" "NAME" "the name of one estate", Palette,
+        "Switch to another estate";
+    /// Enter read-only at once; leaving it asks for confirmation.
+    ToggleReadonly = "readonly", Palette, "Enter or leave read-only mode";
+    Failover(Option<String>) = "failover" "[READER]" "at most one reader id", Change,
+        "Fail the cluster over to a reader";
+    /// A cluster member to a class, or Phoenix (`phoenix`, the group, an instance) to a type.
+    Resize(Resize) = "resize" "MEMBER|phoenix|INSTANCE SIZE"
+        "a member id and an instance class (resize qp-aurora-2 db.r6g.xlarge), or phoenix or an instance and a type (resize phoenix t3.xlarge)",
+        Change, "Resize a cluster member (class) or Phoenix (instance type)";
+    /// Reboot a cluster member (the selected one on the Cluster view when none is named).
+    Reboot(Option<String>) = "reboot" "[MEMBER]" "at most one member id", Change,
+        "Reboot a cluster member (the selected one)";
+    /// Continue the unfinished plan of the journal.
+    Resume = "resume", Change, "Continue the unfinished plan";
+    /// Set the unfinished plan of the journal aside.
+    AbandonPlan = "abandon-plan", Palette, "Set the unfinished plan aside (what it did stays done)";
+    /// Stop the running plan after the step that runs.
+    CancelPlan = "cancel-plan", Palette, "Stop the running plan after its current step";
+    /// Open a named tunnel through the bastion.
+    TunnelOpen(String) = "tunnel-open" "NAME" "the name of one tunnel", Palette,
+        "Open a tunnel through the bastion";
+    TunnelClose(String) = "tunnel-close" "NAME" "the name of one tunnel", Palette,
+        "Close a tunnel";
+    /// Open the selected tunnel of the Bastion view, or close it if open.
+    TunnelToggle = "tunnel-toggle", Keys, "Open or close the selected tunnel";
+    /// Redial the bastion now.
+    Reconnect = "reconnect", Palette, "Redial the bastion now";
+    /// An interactive shell on the selected Phoenix instance, through the bastion: it can change
+    /// anything on the instance, so read-only removes it, as k9s does.
+    Shell = "shell", Change, "Shell on the selected instance, through the bastion";
+    /// Run the endpoint checks now.
+    Check = "check", Palette, "Check the endpoints through the bastion now";
+    // Text input (palette, filter) and dialogs.
+    Submit = "submit", Keys, "Run / apply / choose";
+    Cancel = "cancel", Keys, "Cancel";
+    Complete = "complete", Keys, "Complete the word";
+    NextItem = "next-item", Keys, "Next suggestion";
+    PrevItem = "prev-item", Keys, "Previous suggestion";
+    DeleteChar = "delete-char", Keys, "Delete the last character";
+    ClearInput = "clear-input", Keys, "Clear the input";
+    Yes = "yes", Keys, "Confirm";
+    ToggleChoice = "toggle-choice", Keys, "Switch between Cancel and Confirm";
+}
 
 impl Action {
-    /// Parses the shared grammar: a command word, then its arguments separated by spaces.
-    /// A view name alone (`cluster`) is short for `view cluster`, as in k9s.
+    /// Parses the grammar: a command word, then its arguments separated by spaces. A view
+    /// name alone (`cluster`) is short for `view cluster`, as in k9s, and `q` for `quit`.
     pub fn parse(text: &str) -> Result<Action, String> {
         let mut words = text.split_whitespace();
         let Some(word) = words.next() else {
             return Err("empty command".to_string());
         };
         let args: Vec<&str> = words.collect();
-        let no_args = |a: Action| {
-            if args.is_empty() {
-                Ok(a)
+        let no_args = || format!("'{word}' takes no arguments, got '{}'", args.join(" "));
+        let shorthand = View::from_name(word)
+            .map(Action::View)
+            .or((word == "q").then_some(Action::Quit));
+        if let Some(action) = shorthand {
+            return if args.is_empty() {
+                Ok(action)
             } else {
-                Err(format!(
-                    "'{word}' takes no arguments, got '{}'",
-                    args.join(" ")
-                ))
-            }
-        };
-        if let Some(v) = View::from_name(word) {
-            return no_args(Action::View(v));
+                Err(no_args())
+            };
         }
-        if word == "q" {
-            return no_args(Action::Quit);
-        }
-        if let Some((_, action)) = SIMPLE.iter().find(|(w, _)| *w == word) {
-            return no_args(action.clone());
-        }
-        match word {
-            "view" => match args.as_slice() {
-                [name] => View::from_name(name).map(Action::View).ok_or_else(|| {
-                    format!("no view '{name}'; views: {}", view_names().join(", "))
-                }),
-                _ => Err(format!("'view' takes one of: {}", view_names().join(", "))),
-            },
-            "estate" => match args.as_slice() {
-                [name] => Ok(Action::Estate(name.to_string())),
-                _ => Err("'estate' takes the name of one estate".to_string()),
-            },
-            "tunnel-open" | "tunnel-close" => match args.as_slice() {
-                [name] if word == "tunnel-open" => Ok(Action::TunnelOpen(name.to_string())),
-                [name] => Ok(Action::TunnelClose(name.to_string())),
-                _ => Err(format!("'{word}' takes the name of one tunnel")),
-            },
-            "failover" => match args.as_slice() {
-                [] => Ok(Action::Failover(None)),
-                [target] => Ok(Action::Failover(Some(target.to_string()))),
-                _ => Err("'failover' takes at most one reader id".to_string()),
-            },
-            "resize" => match args.as_slice() {
-                [target, size] => Ok(Action::Resize {
-                    target: target.to_string(),
-                    size: size.to_string(),
-                }),
-                _ => Err("'resize' takes a member id and an instance class (resize qp-aurora-2 db.r6g.xlarge), or phoenix or an instance and a type (resize phoenix t3.xlarge)".to_string()),
-            },
-            "reboot" => match args.as_slice() {
-                [] => Ok(Action::Reboot(None)),
-                [member] => Ok(Action::Reboot(Some(member.to_string()))),
-                _ => Err("'reboot' takes at most one member id".to_string()),
-            },
-            other => Err(format!(
-                "unknown command '{other}'; commands: {}",
-                COMMANDS.iter().map(|c| c.word).collect::<Vec<_>>().join(", ")
+        match Action::read(word, &args) {
+            Some((Ok(action), _)) => Ok(action),
+            Some((Err(Some(why)), _)) => Err(why),
+            Some((Err(None), command)) if command.takes.is_empty() => Err(no_args()),
+            Some((Err(None), command)) => Err(format!("'{word}' takes {}", command.takes)),
+            None => Err(format!(
+                "unknown command '{word}'; commands: {}",
+                COMMANDS
+                    .iter()
+                    .map(|c| c.word)
+                    .collect::<Vec<_>>()
+                    .join(", ")
             )),
         }
     }
 
-    pub fn command(&self) -> &'static Command {
-        let word = match self {
-            Action::View(_) => "view",
-            Action::Estate(_) => "estate",
-            Action::Failover(_) => "failover",
-            Action::Resize { .. } => "resize",
-            Action::Reboot(_) => "reboot",
-            Action::TunnelOpen(_) => "tunnel-open",
-            Action::TunnelClose(_) => "tunnel-close",
-            simple => {
-                SIMPLE
-                    .iter()
-                    .find(|(_, a)| a == simple)
-                    .expect("every argument-less action is in SIMPLE")
-                    .0
-            }
-        };
-        COMMANDS
-            .iter()
-            .find(|c| c.word == word)
-            .expect("every action has a command entry")
-    }
-
     /// Actions that change the estate; read-only mode removes them everywhere.
     pub fn is_mutating(&self) -> bool {
-        self.command().mutating
+        self.command().mutating()
     }
 
     /// The default description, used where a keymap entry gives none.
@@ -345,16 +349,25 @@ impl Action {
 
 impl fmt::Display for Action {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let word = self.command().word;
-        match self {
-            Action::View(v) => write!(f, "{word} {}", v.name()),
-            Action::Estate(name) => write!(f, "{word} {name}"),
-            Action::Failover(Some(t)) => write!(f, "{word} {t}"),
-            Action::TunnelOpen(name) | Action::TunnelClose(name) => write!(f, "{word} {name}"),
-            Action::Resize { target, size } => write!(f, "{word} {target} {size}"),
-            Action::Reboot(Some(m)) => write!(f, "{word} {m}"),
-            _ => f.write_str(word),
+        f.write_str(self.command().word)?;
+        for word in self.args() {
+            write!(f, " {word}")?;
         }
+        Ok(())
+    }
+}
+
+/// The words of the actions that change the estate, as read-only mode names what it removes:
+/// `failover, resize and shell`.
+pub fn mutating_words() -> String {
+    let words: Vec<&str> = COMMANDS
+        .iter()
+        .filter(|c| c.mutating())
+        .map(|c| c.word)
+        .collect();
+    match words.as_slice() {
+        [rest @ .., last] if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => words.concat(),
     }
 }
 
@@ -368,26 +381,18 @@ mod tests {
     use crate::estate::AreaKind;
 
     #[test]
-    fn the_grammar_round_trips() {
-        for text in [
-            "quit",
-            "view waf",
-            "estate fesa",
-            "failover",
-            "failover qp-aurora-2",
-            "resize qp-aurora-2 db.r6g.xlarge",
-            "resize phoenix t3.xlarge",
-            "reboot qp-aurora-2",
-            "reboot",
-            "resume",
-            "cancel-plan",
-            "abandon-plan",
-            "toggle-choice",
-            "tunnel-open aurora-writer",
-            "tunnel-close aurora-writer",
-            "reconnect",
-        ] {
-            assert_eq!(Action::parse(text).unwrap().to_string(), text);
+    fn every_action_reads_back_what_it_writes() {
+        let examples = Action::examples();
+        for command in COMMANDS {
+            assert!(
+                examples.iter().any(|a| a.command() == command),
+                "{} has no example",
+                command.word
+            );
+        }
+        for action in examples {
+            let text = action.to_string();
+            assert_eq!(Action::parse(&text), Ok(action), "{text}");
         }
         assert_eq!(
             Action::parse("cluster").unwrap(),
@@ -412,18 +417,17 @@ mod tests {
                 .unwrap_err()
                 .contains("a member id and an instance class")
         );
+        assert_eq!(
+            Action::parse("estate").unwrap_err(),
+            "'estate' takes the name of one estate"
+        );
     }
 
     #[test]
     fn read_only_removes_every_change_and_shells() {
-        let mutating: Vec<_> = COMMANDS
-            .iter()
-            .filter(|c| c.mutating)
-            .map(|c| c.word)
-            .collect();
         assert_eq!(
-            mutating,
-            ["failover", "resize", "reboot", "resume", "shell"]
+            mutating_words(),
+            "failover, resize, reboot, resume and shell"
         );
     }
 }

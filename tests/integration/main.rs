@@ -13,5 +13,6 @@ mod fleet_ops_lab;
 mod keys;
 mod live_lab;
 mod ops_lab;
+mod readonly;
 mod snapshots;
 mod status;
