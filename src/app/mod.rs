@@ -4,11 +4,13 @@
 
 pub mod confirm;
 pub mod event;
+pub mod notices;
 pub mod palette;
 pub mod screen;
 pub mod state;
 pub mod update;
 
 pub use event::Event;
+pub use notices::{Level, Notice, Notices};
 pub use screen::{Page, Screen, Selection};
-pub use state::{Accept, App, Confirm, Effect, Level, Message, Palette, Prompt, TableState};
+pub use state::{Accept, App, Confirm, Effect, Palette, Prompt, TableState};

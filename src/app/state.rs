@@ -9,6 +9,7 @@ use crate::input::keymap::{Chord, Keymap, Mode};
 use crate::source::SourceKind;
 use crate::theme::Theme;
 
+use super::notices::Notices;
 use super::screen::{Screen, Selection};
 use crate::input::View;
 
@@ -68,18 +69,6 @@ pub struct Prompt {
     pub after: Mode,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Error,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Message {
-    pub level: Level,
-    pub text: String,
-}
-
 /// Work the app asks for; `update` never performs it itself (the console's effects do).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -137,7 +126,11 @@ pub struct App {
     /// A live bastion reports the bastion panel itself; the source's pictures then leave it be.
     pub bastion_reported: bool,
     pub help_scroll: usize,
-    pub message: Option<Message>,
+    /// What the console has said, and the footer's word of it.
+    pub notices: Notices,
+    pub notices_scroll: usize,
+    /// The estate-wide reason every area failed for, as last told, so it is told once.
+    pub told_cause: Option<String>,
     /// Keys of a sequence typed so far (`g` of `g g`).
     pub pending_keys: Vec<Chord>,
     pub keymap: Keymap,
@@ -179,7 +172,9 @@ impl App {
             plan: None,
             bastion_reported: false,
             help_scroll: 0,
-            message: None,
+            notices: Notices::default(),
+            notices_scroll: 0,
+            told_cause: None,
             pending_keys: Vec::new(),
             keymap,
             theme,

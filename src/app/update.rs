@@ -3,9 +3,7 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{
-    Accept, App, Effect, Event, Level, Message, Page, Prompt, Selection, confirm, palette,
-};
+use super::{Accept, App, Effect, Event, Level, Page, Prompt, Selection, confirm, palette};
 use crate::bastion::{Command, Question, Report};
 use crate::estate::AreaKind;
 use crate::estate::Role;
@@ -81,6 +79,14 @@ impl App {
                 }
                 self.estate = estate;
                 self.clamp_every_view();
+                // Every area failing for one reason is said once, not at every refresh.
+                let cause = self.estate.shared_cause().map(str::to_string);
+                if cause != self.told_cause {
+                    if let Some(c) = &cause {
+                        self.error(c.clone());
+                    }
+                    self.told_cause = cause;
+                }
             }
         }
     }
@@ -130,7 +136,7 @@ impl App {
             return Vec::new();
         };
         if self.pending_keys.is_empty() {
-            self.message = None;
+            self.notices.key_pressed();
         }
         // While a resource id is being typed, characters are text even where the confirm
         // keymap binds them (an id may well contain the `y` of "yes").
@@ -169,6 +175,7 @@ impl App {
             Mode::Confirm => self.in_confirm(action),
             Mode::Prompt => self.in_prompt(action),
             Mode::Help => self.in_help(action),
+            Mode::Messages => self.in_messages(action),
         }
     }
 
@@ -197,6 +204,12 @@ impl App {
             Action::Help => {
                 self.mode = Mode::Help;
                 self.help_scroll = 0;
+            }
+            Action::Messages => {
+                // Seen in the list is read: the footer lets go of the errors.
+                self.notices.dismiss();
+                self.mode = Mode::Messages;
+                self.notices_scroll = 0;
             }
             Action::Palette => {
                 self.mode = Mode::Palette;
@@ -468,24 +481,45 @@ impl App {
     }
 
     fn in_help(&mut self, action: Action) -> Vec<Effect> {
-        let last = self.screen.help_lines(self).saturating_sub(1);
+        let lines = self.screen.help_lines(self);
+        let (scroll, effects) = self.overlay(action, Action::Help, self.help_scroll, lines);
+        self.help_scroll = scroll;
+        effects
+    }
+
+    fn in_messages(&mut self, action: Action) -> Vec<Effect> {
+        let lines = self.notices.len();
+        let (scroll, effects) = self.overlay(action, Action::Messages, self.notices_scroll, lines);
+        self.notices_scroll = scroll;
+        effects
+    }
+
+    /// Keys in an overlay of `lines` lines scrolled to `scroll` (the help, the messages):
+    /// moves close it with `opened_by`, esc or cancel, scroll it otherwise. The new scroll.
+    fn overlay(
+        &mut self,
+        action: Action,
+        opened_by: Action,
+        scroll: usize,
+        lines: usize,
+    ) -> (usize, Vec<Effect>) {
+        if matches!(action, Action::Back | Action::Cancel) || action == opened_by {
+            self.mode = Mode::Normal;
+            return (0, Vec::new());
+        }
+        let last = lines.saturating_sub(1);
         let page = usize::from(self.viewport.1.saturating_sub(6)).max(1);
-        self.help_scroll = match action {
-            Action::Back | Action::Help | Action::Cancel => {
-                self.mode = Mode::Normal;
-                0
-            }
-            Action::Quit => return self.normal(Action::Quit),
-            Action::Up => self.help_scroll.saturating_sub(1),
-            Action::Down => self.help_scroll + 1,
-            Action::PageUp => self.help_scroll.saturating_sub(page),
-            Action::PageDown => self.help_scroll + page,
+        let scroll = match action {
+            Action::Quit => return (scroll, self.normal(Action::Quit)),
+            Action::Up => scroll.saturating_sub(1),
+            Action::Down => scroll + 1,
+            Action::PageUp => scroll.saturating_sub(page),
+            Action::PageDown => scroll + page,
             Action::Top => 0,
             Action::Bottom => last,
-            _ => self.help_scroll,
-        }
-        .min(last);
-        Vec::new()
+            _ => scroll,
+        };
+        (scroll.min(last), Vec::new())
     }
 
     fn accept(&mut self) -> Vec<Effect> {
@@ -575,7 +609,7 @@ impl App {
                     confirm.on_confirm = confirm.require_typed.as_ref() == Some(&confirm.typed);
                 }
             }
-            Mode::Normal | Mode::Help => {}
+            Mode::Normal | Mode::Help | Mode::Messages => {}
         }
     }
 
@@ -599,7 +633,13 @@ impl App {
     /// Esc: clear the view's filter first, then go back one breadcrumb.
     fn back(&mut self) {
         let view = self.view();
-        if !self.filter(view).is_empty() {
+        let error_shown = self
+            .notices
+            .current(self.now)
+            .is_some_and(|n| n.level == Level::Error);
+        if error_shown {
+            self.notices.dismiss();
+        } else if !self.filter(view).is_empty() {
             self.set_filter(view, String::new());
         } else if self.views.len() > 1 {
             self.views.pop();
@@ -691,17 +731,11 @@ impl App {
     }
 
     fn info(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Info,
-            text: text.into(),
-        });
+        self.notices.push(Level::Info, text, self.now);
     }
 
     fn error(&mut self, text: impl Into<String>) {
-        self.message = Some(Message {
-            level: Level::Error,
-            text: text.into(),
-        });
+        self.notices.push(Level::Error, text, self.now);
     }
 }
 

@@ -48,9 +48,10 @@ fn apply(keymap: &mut Keymap, doc: &Doc<'_>) -> Result<(), Diagnostic> {
             continue;
         }
         let Some(mode) = Mode::ALL.into_iter().find(|m| m.name() == section) else {
+            let sections: Vec<&str> = Mode::ALL.iter().map(|m| m.name()).collect();
             return Err(doc
                 .error(key.span(), format!("unknown section '{section}'"))
-                .with_hint("sections are: base, normal, palette, filter, confirm, help"));
+                .with_hint(format!("sections are: base, {}", sections.join(", "))));
         };
         let table = expect_table(doc, value, &format!("[{section}]"))?;
         // Entries in file order, so the help lists them as the author wrote them.

@@ -234,6 +234,8 @@ actions! {
     /// Close the topmost thing: an overlay, a filter, then the view (breadcrumb back).
     Back = "back", Keys, "Go back / close";
     Help = "help", Palette, "Show key bindings";
+    /// The recent messages, newest first; opening them reads the errors among them.
+    Messages = "messages", Palette, "Show the recent messages";
     Palette = "palette", Keys, "Open the command palette";
     Filter = "filter", Palette, "Filter the table";
     Up = "up", Keys, "Move up";

@@ -18,16 +18,19 @@ pub enum Mode {
     Confirm,
     Prompt,
     Help,
+    /// The list of recent messages.
+    Messages,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 7] = [
         Mode::Normal,
         Mode::Palette,
         Mode::Filter,
         Mode::Confirm,
         Mode::Prompt,
         Mode::Help,
+        Mode::Messages,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +41,7 @@ impl Mode {
             Mode::Confirm => "confirm",
             Mode::Prompt => "prompt",
             Mode::Help => "help",
+            Mode::Messages => "messages",
         }
     }
 }

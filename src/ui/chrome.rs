@@ -360,7 +360,7 @@ fn hint_actions(app: &App) -> Vec<(Action, &'static str)> {
             (Action::Cancel, "cancel"),
         ],
         Mode::Prompt => vec![(Action::Submit, "answer"), (Action::Cancel, "decline")],
-        Mode::Help => vec![(Action::Down, "scroll"), (Action::Back, "close")],
+        Mode::Help | Mode::Messages => vec![(Action::Down, "scroll"), (Action::Back, "close")],
     }
 }
 
@@ -383,15 +383,25 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         frame.set_cursor_position(Position::new(cursor_x, area.y));
         return;
     }
-    let line = match &app.message {
-        Some(m) => {
-            let style = if m.level == Level::Error {
-                t.crit
-            } else {
-                t.text
+    let line = match app.notices.current(app.now) {
+        Some(n) if n.level == Level::Error => {
+            // How to be rid of it, where there is room for it.
+            let more = app.notices.unread_errors().saturating_sub(1);
+            let how = match (more, app.keymap.key_for(Mode::Normal, &Action::Messages)) {
+                (0, Some(key)) => format!("  (esc dismisses · {key} lists messages)"),
+                (n, Some(key)) => format!("  (+{n} more: {key} lists them)"),
+                (_, None) => String::new(),
             };
-            Line::styled(format!(" {}", m.text), style)
+            let text = format!(" {}", n.text);
+            let room = usize::from(area.width);
+            let text = if text.chars().count() + how.chars().count() <= room {
+                text + &how
+            } else {
+                text
+            };
+            Line::styled(text, t.crit)
         }
+        Some(n) => Line::styled(format!(" {}", n.text), t.text),
         None => {
             let mut spans = vec![Span::raw(" ")];
             spans.extend(hint_line.spans);

@@ -17,6 +17,7 @@ fn heading(mode: Mode) -> &'static str {
         Mode::Confirm => "Confirmation dialog",
         Mode::Prompt => "Bastion question (passphrase, host key)",
         Mode::Help => "This help",
+        Mode::Messages => "Messages (the recent ones, newest first)",
     }
 }
 

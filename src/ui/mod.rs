@@ -5,6 +5,7 @@
 mod chrome;
 mod confirm;
 mod help;
+mod messages;
 mod palette;
 mod prompt;
 mod view;
@@ -39,6 +40,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     chrome::footer(frame, s.footer, app);
     match (app.mode, &app.confirm) {
         (Mode::Help, _) => help::render(frame, s.body, app),
+        (Mode::Messages, _) => messages::render(frame, s.body, app),
         (Mode::Palette, _) => palette::render(frame, s.body, app),
         (Mode::Confirm, Some(c)) => confirm::render(frame, s.body, app, c),
         _ => {}

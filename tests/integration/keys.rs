@@ -138,7 +138,7 @@ fn the_palette_completes_and_runs_commands() {
     press(&mut app, ":");
     type_text(&mut app, "bogus");
     press(&mut app, "enter");
-    let msg = app.message.clone().unwrap();
+    let msg = app.notices.latest().cloned().unwrap();
     assert!(
         msg.text.starts_with("unknown command 'bogus'"),
         "{}",
@@ -236,8 +236,8 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
     assert!(c.press("enter").is_empty(), "not before the id is typed");
     assert!(
         c.app
-            .message
-            .as_ref()
+            .notices
+            .latest()
             .unwrap()
             .text
             .contains("type qualitypost-aurora to confirm")
@@ -269,7 +269,7 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
     c.press("enter");
     c.type_text("qualitypost-aurora-1");
     c.press("enter");
-    let refused = c.app.message.clone().unwrap();
+    let refused = c.app.notices.latest().cloned().unwrap();
     assert!(refused.text.starts_with("a plan is running"), "{refused:?}");
     // The failover plays out on the DEMO's clock: about half a minute.
     c.until(std::time::Duration::from_secs(120), |app| {
@@ -277,13 +277,13 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
     });
     assert!(
         c.app
-            .message
-            .as_ref()
+            .notices
+            .latest()
             .unwrap()
             .text
             .starts_with("done: Fail over"),
         "{:?}",
-        c.app.message
+        c.app.notices.latest()
     );
 }
 
@@ -292,7 +292,7 @@ fn a_running_plan_can_be_cancelled_between_steps() {
     let mut c = Console::demo(Scenario::Steady);
     c.app.production = false;
     assert!(c.press("X").is_empty(), "nothing runs yet");
-    assert_eq!(c.app.message.as_ref().unwrap().text, "no plan is running");
+    assert_eq!(c.app.notices.latest().unwrap().text, "no plan is running");
     c.press(":");
     c.type_text("reboot qualitypost-aurora-2");
     c.press("enter");
@@ -319,18 +319,18 @@ fn a_running_plan_can_be_cancelled_between_steps() {
     assert!(c.press("enter").is_empty());
     assert!(
         c.app
-            .message
-            .as_ref()
+            .notices
+            .latest()
             .unwrap()
             .text
             .starts_with("a plan is running on qualitypost"),
         "{:?}",
-        c.app.message
+        c.app.notices.latest()
     );
     assert_eq!(c.press("X"), [Effect::CancelPlan]);
     c.until(std::time::Duration::from_secs(30), |app| app.plan.is_none());
     assert!(c.app.plan.is_none(), "the progress row is gone");
-    let m = c.app.message.as_ref().unwrap();
+    let m = c.app.notices.latest().unwrap();
     assert!(
         m.text.starts_with("cancelled while step 2 of 2 waited"),
         "{}",
@@ -346,7 +346,8 @@ fn read_only_removes_mutating_actions_and_leaving_it_asks() {
     assert!(press(&mut app, "2 F").is_empty());
     assert_eq!(app.mode, Mode::Normal);
     assert!(
-        app.message
+        app.notices
+            .latest()
             .as_ref()
             .unwrap()
             .text
@@ -421,9 +422,9 @@ fn tunnel_and_shell_keys_hand_work_to_the_bastion_of_a_live_estate() {
     // Outside their views the keys say where they work.
     press(&mut app, "2");
     assert!(press(&mut app, "s").is_empty());
-    assert!(app.message.as_ref().unwrap().text.contains("Phoenix view"));
+    assert!(app.notices.latest().unwrap().text.contains("Phoenix view"));
     assert!(press(&mut app, "o").is_empty());
-    assert!(app.message.as_ref().unwrap().text.contains("Bastion view"));
+    assert!(app.notices.latest().unwrap().text.contains("Bastion view"));
 }
 
 #[test]
@@ -432,17 +433,17 @@ fn read_only_removes_the_shell_and_the_demo_says_its_bastion_is_simulated() {
     press(&mut app, "ctrl-o 3");
     assert!(press(&mut app, "s").is_empty());
     assert!(
-        app.message.as_ref().unwrap().text.contains("read-only"),
+        app.notices.latest().unwrap().text.contains("read-only"),
         "{:?}",
-        app.message
+        app.notices.latest()
     );
 
     let mut demo = app_with("default", tempfile::tempdir().unwrap().path());
     press(&mut demo, "7");
     assert!(press(&mut demo, "o").is_empty());
     assert!(
-        demo.message
-            .as_ref()
+        demo.notices
+            .latest()
             .unwrap()
             .text
             .contains("DEMO bastion is simulated")
@@ -547,4 +548,64 @@ fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
         Some(writer.as_str()),
         "production"
     );
+}
+
+#[test]
+fn an_error_stays_until_dismissed_and_the_list_keeps_what_was_said() {
+    let mut app = app();
+    press(&mut app, "X");
+    let error = "no plan is running";
+    let shown = |app: &App| app.notices.current(app.now).map(|n| n.text.clone());
+    assert_eq!(shown(&app).as_deref(), Some(error));
+    // Keys and time go by; the error stays on the footer.
+    press(&mut app, "2 down ctrl-r");
+    app.update(Event::Tick(app.now + chrono::Duration::minutes(5)));
+    assert_eq!(shown(&app).as_deref(), Some(error));
+    // The first esc dismisses it; the next goes back as ever.
+    press(&mut app, "esc");
+    assert_eq!(shown(&app), None);
+    assert_eq!(app.view(), View::Area(AreaKind::Cluster));
+    press(&mut app, "esc");
+    assert_eq!(app.view(), View::Overview);
+    // The list keeps it, news and all, newest first.
+    press(&mut app, "X !");
+    assert_eq!(app.mode, Mode::Messages);
+    assert_eq!(shown(&app), None, "what is seen in the list is read");
+    let said: Vec<&str> = app
+        .notices
+        .newest_first()
+        .map(|n| n.text.as_str())
+        .collect();
+    assert_eq!(said, [error, "refreshing every area", error]);
+    press(&mut app, "esc");
+    assert_eq!(app.mode, Mode::Normal);
+}
+
+#[test]
+fn every_area_failing_for_one_reason_is_said_once() {
+    let mut app = app();
+    let mut estate = app.estate.clone();
+    let cause = "no AWS credentials for profile qualitypost: run `aws sso login --profile qualitypost` or set AWS_PROFILE";
+    let failed = |at| qpconsole::estate::AreaError {
+        at,
+        message: cause.into(),
+        cause: Some(cause.into()),
+    };
+    estate.cluster.last_error = Some(failed(app.now));
+    estate.phoenix.last_error = Some(failed(app.now));
+    estate.waf.last_error = Some(failed(app.now));
+    estate.vpn.last_error = Some(failed(app.now));
+    estate.backups.last_error = Some(failed(app.now));
+    for _ in 0..3 {
+        app.update(Event::Source(qpconsole::source::Update::Estate(Box::new(
+            estate.clone(),
+        ))));
+    }
+    let told: Vec<_> = app
+        .notices
+        .newest_first()
+        .filter(|n| n.text == cause)
+        .collect();
+    assert_eq!(told.len(), 1, "said once, not at every refresh");
+    assert_eq!(app.notices.current(app.now).unwrap().text, cause);
 }

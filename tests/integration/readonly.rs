@@ -28,8 +28,8 @@ fn key(c: KeyCode) -> Event {
 
 fn refused(app: &App, what: &str) {
     let m = app
-        .message
-        .as_ref()
+        .notices
+        .latest()
         .unwrap_or_else(|| panic!("{what}: no word"));
     assert_eq!(m.level, Level::Error, "{what}: {m:?}");
     assert!(m.text.starts_with("read-only: "), "{what}: {}", m.text);

@@ -6,7 +6,7 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{App, Confirm, Effect, Event, Level, Message, Selection};
+use qpconsole::app::{App, Confirm, Effect, Event, Level, Selection};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::estate::AreaKind;
 use qpconsole::input::View;
@@ -229,12 +229,35 @@ fn no_bastion_configured() {
 #[test]
 fn an_error_message_replaces_the_key_hints() {
     let mut app = showing(View::Area(AreaKind::Cluster), (80, 24));
-    app.message = Some(Message {
-        level: Level::Error,
-        text: "qualitypost-aurora-1 is the writer already; choose a reader: qualitypost-aurora-2"
-            .into(),
-    });
+    app.notices.push(
+        Level::Error,
+        "qualitypost-aurora-1 is the writer already; choose a reader: qualitypost-aurora-2",
+        app.now,
+    );
     insta::assert_snapshot!("message_error_80x24", draw(&app).backend());
+}
+
+#[test]
+fn the_messages_list_shows_what_was_said_newest_first() {
+    let mut app = showing(View::Area(AreaKind::Cluster), (120, 40));
+    let at = app.now;
+    app.notices.push(
+        Level::Info,
+        "refreshing every area",
+        at - Duration::minutes(3),
+    );
+    app.notices.push(
+        Level::Error,
+        "step 2 of 6 failed: the instance refresh of phoenix ended Failed: see the group's activity history; once the cause is fixed, `qpconsole abandon` sets this plan aside and a new plan can start",
+        at - Duration::minutes(2),
+    );
+    app.notices.push(
+        Level::Info,
+        "done: Reboot qualitypost-aurora-2 (reader)",
+        at,
+    );
+    app.mode = Mode::Messages;
+    insta::assert_snapshot!("messages_120x40", draw(&app).backend());
 }
 
 #[test]

@@ -175,7 +175,7 @@ impl Console {
         assert!(
             held,
             "not so within {within:?}; last message: {:?}",
-            self.app.message
+            self.app.notices.latest()
         );
     }
 
@@ -256,7 +256,7 @@ impl Console {
                 self.next(deadline),
                 "no plan ended within {within:?}: {:?}; last message: {:?}",
                 self.progress.last(),
-                self.app.message
+                self.app.notices.latest()
             );
         }
     }
