@@ -18,6 +18,9 @@ pub enum Event {
     },
     /// The clock moved on.
     Tick(Timestamp),
+    /// The process was told to end (SIGTERM, SIGINT, SIGHUP): the console quits at once,
+    /// giving the terminal back; a plan cut off here is offered for resume next time.
+    Terminate,
     Source(Update),
     Bastion(Report),
     /// A round of endpoint checks.

@@ -26,6 +26,10 @@ impl App {
                 self.clamp_every_view();
             }
             Event::Tick(now) => self.now = now,
+            Event::Terminate => {
+                self.quit = true;
+                return vec![Effect::Quit];
+            }
             Event::Source(update) => self.source_update(update),
             Event::Bastion(Report::Bastion(b)) => {
                 self.bastion_reported = true;

@@ -308,3 +308,311 @@ impl Stopped {
         Stopped::Failed(e.to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, BTreeSet, HashSet};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    use super::*;
+    use crate::estate::{Role, Timestamp};
+    use crate::ops::cloud::{Answer, CloudError, Seen, Waits};
+    use crate::ops::journal::Journal;
+    use crate::ops::plan::GroupFacts;
+    use crate::ops::step::{Call, DbCall, DbCheck, DbStep, FleetCheck, FleetStep};
+
+    /// A cloud whose answers the test sets: which members are available, who writes, and how
+    /// each call goes. Every call it is asked to make is kept, in order.
+    #[derive(Default)]
+    struct Scripted {
+        available: Mutex<HashSet<String>>,
+        writer: Mutex<String>,
+        /// Calls refused before anything is sent (a DryRun that says no), by IAM action.
+        refuse: HashSet<&'static str>,
+        /// Calls AWS answers with an error, by IAM action.
+        fail: HashSet<&'static str>,
+        calls: Mutex<Vec<String>>,
+    }
+
+    impl Cloud for Scripted {
+        fn call<'a>(&'a self, call: Call<'a>) -> Answer<'a, Sent> {
+            let action = call.action();
+            self.calls.lock().unwrap().push(format!("{call:?}"));
+            let answer = if self.refuse.contains(action) {
+                Err(CloudError::Refused(format!(
+                    "{action} refused in its DryRun"
+                )))
+            } else {
+                if let Call::Db(DbCall::Failover { to, .. }) = call {
+                    *self.writer.lock().unwrap() = to.to_string();
+                }
+                Ok(Sent {
+                    request: serde_json::json!({ "call": format!("{call:?}") }),
+                    answer: if self.fail.contains(action) {
+                        Err(CloudError::Failed(format!("{action} failed: InvalidState")))
+                    } else {
+                        Ok(format!("{action} made"))
+                    },
+                })
+            };
+            Box::pin(async move { answer })
+        }
+
+        fn check<'a>(&'a self, check: Check<'a>) -> Answer<'a, Seen> {
+            let seen = match check {
+                Check::Db(DbCheck::Available { member }) => Seen {
+                    holds: self.available.lock().unwrap().contains(member),
+                    status: format!("{member} modifying"),
+                },
+                Check::Db(DbCheck::Writer { member, .. }) => {
+                    let writer = self.writer.lock().unwrap().clone();
+                    Seen {
+                        holds: writer == member,
+                        status: format!("writer {writer}"),
+                    }
+                }
+                Check::Fleet(FleetCheck::AnotherServing { .. }) => Seen {
+                    holds: false,
+                    status: "nothing else is serving (i-b stopped)".into(),
+                },
+                other => panic!("not scripted: {other:?}"),
+            };
+            Box::pin(async move { Ok(seen) })
+        }
+
+        fn group(&self) -> Answer<'_, Option<GroupFacts>> {
+            Box::pin(async { Ok(None) })
+        }
+
+        fn offered_types<'a>(
+            &'a self,
+            _azs: &'a [String],
+        ) -> Answer<'a, BTreeMap<String, BTreeSet<String>>> {
+            Box::pin(async { Ok(BTreeMap::new()) })
+        }
+
+        fn caller(&self) -> Answer<'_, Option<String>> {
+            Box::pin(async { Ok(Some("arn:aws:iam::1:user/ops".into())) })
+        }
+
+        fn now(&self) -> Timestamp {
+            chrono::Utc::now()
+        }
+
+        fn waits(&self) -> Waits {
+            Waits {
+                first: Duration::from_millis(1),
+                cap: Duration::from_millis(2),
+                limit: Duration::from_millis(50),
+            }
+        }
+    }
+
+    /// Resize the reader qp-2, then fail over to it.
+    fn plan() -> Plan {
+        let steps = vec![
+            DbStep::ModifyDbClass {
+                member: "qp-2".into(),
+                role: Role::Reader,
+                from: "db.r6g.large".into(),
+                to: "db.r6g.xlarge".into(),
+                apply_immediately: true,
+            },
+            DbStep::WaitDbAvailable {
+                member: "qp-2".into(),
+            },
+            DbStep::Failover {
+                cluster: "qp".into(),
+                to: "qp-2".into(),
+            },
+            DbStep::WaitWriter {
+                cluster: "qp".into(),
+                member: "qp-2".into(),
+            },
+        ];
+        Plan {
+            id: "p1".into(),
+            title: "Resize qp-2 and fail over to it".into(),
+            estate: "qp".into(),
+            target: "qp-2".into(),
+            steps: steps.into_iter().map(Step::from).collect(),
+            notes: vec![],
+        }
+    }
+
+    fn cloud() -> Scripted {
+        let c = Scripted::default();
+        c.available.lock().unwrap().insert("qp-2".into());
+        *c.writer.lock().unwrap() = "qp-1".into();
+        c
+    }
+
+    async fn run(
+        cloud: &Scripted,
+        ledger: Option<&Ledger>,
+        resume: Option<&Resume>,
+        cancel: bool,
+    ) -> Result<(), String> {
+        let actor = Actor::default();
+        let cancel = AtomicBool::new(cancel);
+        let runner = Runner {
+            cloud,
+            ledger,
+            actor: &actor,
+            cancel: &cancel,
+        };
+        runner.run(&plan(), resume, &|_| {}).await
+    }
+
+    fn audited(ledger: &Ledger) -> Vec<(String, String)> {
+        ledger
+            .audit
+            .entries()
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.action, e.result))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_step_is_journaled_and_every_call_that_was_sent_audited() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let c = cloud();
+        run(&c, Some(&ledger), None, false).await.unwrap();
+        assert_eq!(
+            audited(&ledger),
+            [
+                ("rds:ModifyDBInstance".into(), "ok".into()),
+                ("rds:FailoverDBCluster".into(), "ok".into()),
+            ]
+        );
+        let records = ledger.journal.records().unwrap();
+        let done = records
+            .iter()
+            .filter(|r| matches!(r, Record::StepDone { .. }))
+            .count();
+        assert_eq!(done, 4);
+        assert!(matches!(
+            records.last(),
+            Some(Record::Finished { ok: true, .. })
+        ));
+        assert_eq!(ledger.journal.unfinished().unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn a_call_aws_refuses_is_audited_and_one_never_sent_is_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let mut c = cloud();
+        c.fail.insert("rds:ModifyDBInstance");
+        let e = run(&c, Some(&ledger), None, false).await.unwrap_err();
+        assert_eq!(
+            e,
+            "step 1 of 4 failed: rds:ModifyDBInstance failed: InvalidState; `qpconsole resume` tries it again"
+        );
+        assert_eq!(
+            audited(&ledger),
+            [(
+                "rds:ModifyDBInstance".into(),
+                "rds:ModifyDBInstance failed: InvalidState".into()
+            )]
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let mut c = cloud();
+        c.refuse.insert("rds:ModifyDBInstance");
+        let e = run(&c, Some(&ledger), None, false).await.unwrap_err();
+        assert!(
+            e.contains("refused in its DryRun; nothing was changed"),
+            "{e}"
+        );
+        assert!(audited(&ledger).is_empty(), "nothing was sent");
+    }
+
+    #[tokio::test]
+    async fn a_resume_skips_what_is_done_and_asks_the_cloud_about_a_step_cut_off() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let c = cloud();
+        // The failover was sent before the console died: AWS shows it done.
+        *c.writer.lock().unwrap() = "qp-2".into();
+        let resume = Resume {
+            plan: plan(),
+            done: vec![0, 1],
+            started_not_done: Some(2),
+        };
+        ledger
+            .journal
+            .append(&Record::Planned {
+                plan: plan(),
+                at: chrono::Utc::now(),
+            })
+            .unwrap();
+        run(&c, Some(&ledger), Some(&resume), false).await.unwrap();
+        assert!(
+            c.calls.lock().unwrap().is_empty(),
+            "nothing is made again: {:?}",
+            c.calls.lock().unwrap()
+        );
+        assert!(audited(&ledger).is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_wait_gives_up_at_its_bound_and_a_cancel_stops_it_resumably() {
+        let c = cloud();
+        c.available.lock().unwrap().clear();
+        let e = run(&c, None, None, false).await.unwrap_err();
+        assert!(
+            e.starts_with("step 2 of 4 failed: gave up after 0 min: qp-2 modifying"),
+            "{e}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = Ledger::open(dir.path()).unwrap();
+        let e = run(&c, Some(&ledger), None, true).await.unwrap_err();
+        assert_eq!(
+            e,
+            "cancelled before step 1 of 4; `qpconsole resume` continues from there"
+        );
+        let journal = Journal::open(dir.path()).unwrap();
+        assert!(
+            journal.unfinished().unwrap().is_some(),
+            "it stays resumable"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_call_whose_guard_does_not_hold_is_not_made() {
+        let c = cloud();
+        let actor = Actor::default();
+        let cancel = AtomicBool::new(false);
+        let runner = Runner {
+            cloud: &c,
+            ledger: None,
+            actor: &actor,
+            cancel: &cancel,
+        };
+        let stop = Plan {
+            steps: vec![
+                FleetStep::StopInstance {
+                    instance: "i-a".into(),
+                    name: "phoenix-a".into(),
+                    az: "us-east-1a".into(),
+                    others: vec!["i-b".into()],
+                    target_group: None,
+                }
+                .into(),
+            ],
+            ..plan()
+        };
+        let e = runner.run(&stop, None, &|_| {}).await.unwrap_err();
+        assert_eq!(
+            e,
+            "step 1 of 1 failed: stop phoenix-a (i-a, us-east-1a) was not started: nothing else is serving (i-b stopped)"
+        );
+        assert!(c.calls.lock().unwrap().is_empty());
+    }
+}

@@ -1,7 +1,8 @@
 //! The event loop: waits on the terminal, the estate's reports, the bastion's questions, a
-//! one-second clock and the termination signals; hands each to the app's one `update`, and the
-//! effects that come back to `Effects`; draws only when something changed, at most once per
-//! burst of events. It never awaits I/O of its own between draws.
+//! one-second clock and the termination signals; hands each to the app's one `update` as an
+//! event, and the effects that come back to `Effects`; draws only when something changed, at
+//! most once per burst of events. It never awaits I/O of its own between draws, and it ends
+//! when the app says it quits.
 
 use std::time::Instant;
 
@@ -105,9 +106,9 @@ where
                 dirty = true;
                 effects.apply(&mut app, Event::Tick(chrono::Utc::now()));
             }
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = hup.recv() => break,
+            _ = term.recv() => { effects.apply(&mut app, Event::Terminate); }
+            _ = int.recv() => { effects.apply(&mut app, Event::Terminate); }
+            _ = hup.recv() => { effects.apply(&mut app, Event::Terminate); }
         }
     }
     Ok(())
