@@ -24,7 +24,7 @@ impl AwsCloud {
                     .apply_immediately(apply_immediately)
                     .send()
                     .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                    .map_err(|e| self.told(action, &e));
                 sent(
                     json!({
                         "DBInstanceIdentifier": member,
@@ -48,7 +48,7 @@ impl AwsCloud {
                     .target_db_instance_identifier(to)
                     .send()
                     .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                    .map_err(|e| self.told(action, &e));
                 sent(
                     json!({
                         "DBClusterIdentifier": cluster,
@@ -64,7 +64,7 @@ impl AwsCloud {
                     .db_instance_identifier(member)
                     .send()
                     .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                    .map_err(|e| self.told(action, &e));
                 sent(json!({ "DBInstanceIdentifier": member }), answer, |_| {
                     format!("{member} is rebooting")
                 })
@@ -108,14 +108,7 @@ impl AwsCloud {
             .db_instance_identifier(id)
             .send()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("rds:DescribeDBInstances", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("rds:DescribeDBInstances", &e))?;
         let i = out
             .db_instances()
             .first()
@@ -138,14 +131,7 @@ impl AwsCloud {
             .db_cluster_identifier(cluster)
             .send()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("rds:DescribeDBClusters", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("rds:DescribeDBClusters", &e))?;
         Ok(out
             .db_clusters()
             .first()

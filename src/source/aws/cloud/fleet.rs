@@ -15,7 +15,6 @@ use serde_json::json;
 use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{FleetCall, FleetCheck};
-use crate::sdk::Wording;
 
 /// What EC2 answers a DryRun that would have succeeded.
 const DRY_RUN_OK: &str = "DryRunOperation";
@@ -45,15 +44,8 @@ impl AwsCloud {
                                 .build(),
                         )
                 };
-                preflight(
-                    &self.clients.words,
-                    action,
-                    call().dry_run(true).send().await,
-                )?;
-                let answer = call()
-                    .send()
-                    .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                self.preflight(action, call().dry_run(true).send().await)?;
+                let answer = call().send().await.map_err(|e| self.told(action, &e));
                 sent(
                     json!({
                         "LaunchTemplateName": template,
@@ -111,7 +103,7 @@ impl AwsCloud {
                     )
                     .send()
                     .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                    .map_err(|e| self.told(action, &e));
                 sent(
                     json!({
                         "AutoScalingGroupName": group,
@@ -136,46 +128,32 @@ impl AwsCloud {
             FleetCall::Deregister {
                 instance,
                 target_group,
-            } => {
-                let arn = self.target_group_arn(target_group).await?;
-                let answer = elb
-                    .deregister_targets()
-                    .target_group_arn(&arn)
-                    .targets(target(instance))
-                    .send()
-                    .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
-                sent(targets_request(&arn, instance), answer, |_| {
-                    format!("{instance} is leaving {target_group}")
-                })
             }
-            FleetCall::Register {
+            | FleetCall::Register {
                 instance,
                 target_group,
             } => {
                 let arn = self.target_group_arn(target_group).await?;
-                let answer = elb
-                    .register_targets()
-                    .target_group_arn(&arn)
-                    .targets(target(instance))
-                    .send()
-                    .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
-                sent(targets_request(&arn, instance), answer, |_| {
-                    format!("{instance} is back in {target_group}")
+                let joins = matches!(call, FleetCall::Register { .. });
+                let targets = target(instance);
+                let answer = if joins {
+                    let req = elb.register_targets().target_group_arn(&arn);
+                    let answer = req.targets(targets).send().await;
+                    answer.map(drop).map_err(|e| self.told(action, &e))
+                } else {
+                    let req = elb.deregister_targets().target_group_arn(&arn);
+                    let answer = req.targets(targets).send().await;
+                    answer.map(drop).map_err(|e| self.told(action, &e))
+                };
+                sent(targets_request(&arn, instance), answer, |()| {
+                    let way = if joins { "is back in" } else { "is leaving" };
+                    format!("{instance} {way} {target_group}")
                 })
             }
             FleetCall::Stop { instance } => {
                 let call = || ec2.stop_instances().instance_ids(instance);
-                preflight(
-                    &self.clients.words,
-                    action,
-                    call().dry_run(true).send().await,
-                )?;
-                let answer = call()
-                    .send()
-                    .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                self.preflight(action, call().dry_run(true).send().await)?;
+                let answer = call().send().await.map_err(|e| self.told(action, &e));
                 sent(json!({ "InstanceIds": [instance] }), answer, |_| {
                     format!("{instance} is stopping")
                 })
@@ -189,15 +167,8 @@ impl AwsCloud {
                         .instance_id(instance)
                         .instance_type(AttributeValue::builder().value(instance_type).build())
                 };
-                preflight(
-                    &self.clients.words,
-                    action,
-                    call().dry_run(true).send().await,
-                )?;
-                let answer = call()
-                    .send()
-                    .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                self.preflight(action, call().dry_run(true).send().await)?;
+                let answer = call().send().await.map_err(|e| self.told(action, &e));
                 sent(
                     json!({
                         "InstanceId": instance,
@@ -209,15 +180,8 @@ impl AwsCloud {
             }
             FleetCall::Start { instance } => {
                 let call = || ec2.start_instances().instance_ids(instance);
-                preflight(
-                    &self.clients.words,
-                    action,
-                    call().dry_run(true).send().await,
-                )?;
-                let answer = call()
-                    .send()
-                    .await
-                    .map_err(|e| self.clients.words.error(action, &e).to_string());
+                self.preflight(action, call().dry_run(true).send().await)?;
+                let answer = call().send().await.map_err(|e| self.told(action, &e));
                 sent(json!({ "InstanceIds": [instance] }), answer, |_| {
                     format!("{instance} is starting")
                 })
@@ -399,14 +363,7 @@ impl AwsCloud {
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("ec2:DescribeLaunchTemplateVersions", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("ec2:DescribeLaunchTemplateVersions", &e))?;
         Ok(versions
             .iter()
             .filter(|v| {
@@ -430,14 +387,7 @@ impl AwsCloud {
             .auto_scaling_group_name(group)
             .send()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("autoscaling:DescribeInstanceRefreshes", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("autoscaling:DescribeInstanceRefreshes", &e))?;
         let newest = out
             .instance_refreshes()
             .iter()
@@ -463,14 +413,7 @@ impl AwsCloud {
             .instance_ids(id)
             .send()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("ec2:DescribeInstances", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("ec2:DescribeInstances", &e))?;
         let i = out
             .reservations()
             .iter()
@@ -496,14 +439,7 @@ impl AwsCloud {
             .include_all_instances(true)
             .send()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("ec2:DescribeInstanceStatus", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("ec2:DescribeInstanceStatus", &e))?;
         let s = out.instance_statuses().first();
         let check = |c: Option<&aws_sdk_ec2::types::InstanceStatusSummary>| {
             c.and_then(|c| c.status())
@@ -529,12 +465,7 @@ impl AwsCloud {
             .send()
             .await
             .map_err(|e| {
-                CloudError::Refused(
-                    self.clients
-                        .words
-                        .error("elasticloadbalancing:DescribeTargetGroups", &e)
-                        .to_string(),
-                )
+                CloudError::Refused(self.told("elasticloadbalancing:DescribeTargetGroups", &e))
             })?
             .target_groups()
             .first()
@@ -553,14 +484,7 @@ impl AwsCloud {
             .target_group_arn(arn)
             .send()
             .await
-            .map_err(|e| {
-                CloudError::Failed(
-                    self.clients
-                        .words
-                        .error("elasticloadbalancing:DescribeTargetHealth", &e)
-                        .to_string(),
-                )
-            })?;
+            .map_err(|e| self.unread("elasticloadbalancing:DescribeTargetHealth", &e))?;
         Ok(out
             .target_health_descriptions()
             .iter()
@@ -612,23 +536,25 @@ fn targets_request(arn: &str, instance: &str) -> serde_json::Value {
     json!({ "TargetGroupArn": arn, "Targets": [{ "Id": instance }] })
 }
 
-/// A DryRun's answer: EC2 says `DryRunOperation` when the call would have been allowed.
-/// Anything else stops the step before it changes anything.
-fn preflight<T, E, R>(
-    words: &Wording,
-    action: &str,
-    answer: Result<T, SdkError<E, R>>,
-) -> Result<(), CloudError>
-where
-    E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    match answer {
-        Err(e) if e.code() == Some(DRY_RUN_OK) => Ok(()),
-        Ok(_) => Ok(()),
-        Err(e) => Err(CloudError::Refused(format!(
-            "{action} refused in its DryRun preflight: {}",
-            words.error(action, &e)
-        ))),
+impl AwsCloud {
+    /// A DryRun's answer: EC2 says `DryRunOperation` when the call would have been allowed.
+    /// Anything else stops the step before it changes anything.
+    fn preflight<T, E, R>(
+        &self,
+        action: &str,
+        answer: Result<T, SdkError<E, R>>,
+    ) -> Result<(), CloudError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        match answer {
+            Err(e) if e.code() == Some(DRY_RUN_OK) => Ok(()),
+            Ok(_) => Ok(()),
+            Err(e) => Err(CloudError::Refused(format!(
+                "{action} refused in its DryRun preflight: {}",
+                self.told(action, &e)
+            ))),
+        }
     }
 }

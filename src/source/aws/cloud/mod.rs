@@ -7,6 +7,8 @@ mod fleet;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
+
 use super::Clients;
 use super::fleet::{group_facts, offered_types};
 use crate::config::PhoenixConfig;
@@ -25,6 +27,24 @@ pub struct AwsCloud {
 impl AwsCloud {
     pub fn new(clients: Clients, phoenix: PhoenixConfig) -> AwsCloud {
         AwsCloud { clients, phoenix }
+    }
+
+    /// A failed call in one sentence; the whole chain goes to the log.
+    fn told<E, R>(&self, action: &str, err: &SdkError<E, R>) -> String
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        self.clients.words.error(action, err).to_string()
+    }
+
+    /// A read that a call or check depends on failed: the step cannot tell, so it fails.
+    fn unread<E, R>(&self, action: &str, err: &SdkError<E, R>) -> CloudError
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        CloudError::Failed(self.told(action, err))
     }
 }
 
