@@ -11,8 +11,9 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use super::destination::{Hop, Route};
+use super::error::{LinkError, SshError};
 use super::prompt::Prompter;
-use super::session::{self, Chain, Session, Settings, describe};
+use super::session::{self, Chain, Session, Settings};
 use crate::estate::BastionState;
 use crate::rng::Rng;
 
@@ -107,7 +108,7 @@ impl Link {
 
     /// An ssh session on `hop`, carried by the bastion session (ProxyJump over the live link),
     /// under the same host-key rules and authentication.
-    pub async fn jump(&self, hop: &Hop) -> Result<Jumped, String> {
+    pub async fn jump(&self, hop: &Hop) -> Result<Jumped, LinkError> {
         let chain = self.connected().await?;
         let session = session::dial_hop(
             Some(chain.destination()),
@@ -115,8 +116,7 @@ impl Link {
             &self.shared.settings,
             &self.shared.prompter,
         )
-        .await
-        .map_err(|e| e.message)?;
+        .await?;
         Ok(Jumped {
             session,
             _carrier: chain,
@@ -130,7 +130,7 @@ impl Link {
 
     /// A channel to `host:port` from the far end of the route, waiting (bounded) for the
     /// session if it is down.
-    pub async fn open(&self, host: &str, port: u16) -> Result<ChannelStream<Msg>, String> {
+    pub async fn open(&self, host: &str, port: u16) -> Result<ChannelStream<Msg>, LinkError> {
         let chain = self.connected().await?;
         match chain.open(host, port).await {
             Ok(stream) => Ok(stream),
@@ -138,12 +138,12 @@ impl Link {
                 if chain.is_closed() {
                     self.reconnect_now();
                 }
-                Err(describe(&e))
+                Err(e.into())
             }
         }
     }
 
-    async fn connected(&self) -> Result<Arc<Chain>, String> {
+    async fn connected(&self) -> Result<Arc<Chain>, LinkError> {
         let mut chains = self.shared.chain.subscribe();
         let wait = async {
             loop {
@@ -164,10 +164,10 @@ impl Link {
                 BastionState::Down { error } | BastionState::NotTried { error } => error,
                 other => other.label().to_string(),
             };
-            format!(
-                "the bastion session is not up after {} s: {why}",
-                OPEN_WAIT.as_secs()
-            )
+            LinkError::NotUp {
+                secs: OPEN_WAIT.as_secs(),
+                why,
+            }
         })
     }
 }
@@ -270,7 +270,7 @@ async fn watch_alive(shared: &Shared, chain: &Chain) -> String {
                     window.as_secs_f64().round()
                 );
             }
-            Ok(Err(e)) => return describe(&e),
+            Ok(Err(e)) => return SshError::from(e).to_string(),
             Ok(Ok(())) if chain.is_closed() => {
                 return "the connection to the bastion closed".into();
             }

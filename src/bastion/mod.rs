@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod aws_http;
 pub mod destination;
+pub mod error;
 pub mod known_hosts;
 pub mod link;
 pub mod prompt;

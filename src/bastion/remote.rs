@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::error::RemoteError;
 use crate::config::remote::{Remote, join, split_host_port};
 use crate::estate::Estate;
 
@@ -12,42 +13,54 @@ pub fn resolve(
     remote: &Remote,
     estate: Option<&Estate>,
     remap: &BTreeMap<String, String>,
-) -> Result<(String, u16), String> {
+) -> Result<(String, u16), RemoteError> {
     let (host, port) = match remote {
         Remote::Address { host, port } => (host.clone(), *port),
         Remote::ClusterWriter { port } | Remote::ClusterReader { port } => {
             let cluster = estate
                 .and_then(|e| e.cluster.data.as_ref())
-                .ok_or("the cluster's endpoints are not known yet (no cluster data)")?;
+                .ok_or(RemoteError::NoCluster)?;
             let endpoint = match remote {
                 Remote::ClusterWriter { .. } => &cluster.writer_endpoint,
                 _ => &cluster.reader_endpoint,
             };
             if endpoint.is_empty() {
-                return Err(format!("cluster {} reports no such endpoint", cluster.id));
+                return Err(RemoteError::NoEndpoint(cluster.id.clone()));
             }
             (endpoint.clone(), *port)
         }
         Remote::Instance { id, port } => {
             let phoenix = estate
                 .and_then(|e| e.phoenix.data.as_ref())
-                .ok_or("the Phoenix instances are not known yet (no fleet data)")?;
+                .ok_or(RemoteError::NoFleet)?;
             let instance = phoenix
                 .instances
                 .iter()
                 .find(|i| &i.id == id)
-                .ok_or_else(|| format!("instance {id} is not in the Phoenix fleet"))?;
+                .ok_or_else(|| RemoteError::NotInFleet(id.clone()))?;
             if instance.private_ip.is_empty() {
-                return Err(format!("instance {id} has no private address"));
+                return Err(RemoteError::NoAddress(id.clone()));
             }
             (instance.private_ip.clone(), *port)
         }
     };
+    remapped(remap, host, port)
+}
+
+/// Where `remap` sends `host:port` (itself when it names no other place).
+pub fn remapped(
+    remap: &BTreeMap<String, String>,
+    host: String,
+    port: u16,
+) -> Result<(String, u16), RemoteError> {
     match remap.get(&join(&host, port)) {
         None => Ok((host, port)),
         Some(to) => split_host_port(to)
             .and_then(|(h, p)| Some((h.to_string(), p.parse().ok()?)))
-            .ok_or_else(|| format!("remap of {}: `{to}` is not host:port", join(&host, port))),
+            .ok_or_else(|| RemoteError::BadRemap {
+                from: join(&host, port),
+                to: to.clone(),
+            }),
     }
 }
 
@@ -83,7 +96,8 @@ mod tests {
             ("b.example".to_string(), 3306)
         );
         let e = resolve(&r, None, &none).unwrap_err();
-        assert!(e.contains("not known yet"), "{e}");
+        assert_eq!(e, RemoteError::NoCluster);
+        assert!(e.to_string().contains("not known yet"), "{e}");
     }
 
     #[test]
@@ -93,6 +107,16 @@ mod tests {
         assert_eq!(
             resolve(&r, Some(&estate("w")), &remap).unwrap(),
             ("127.0.0.1".to_string(), 47120)
+        );
+    }
+
+    #[test]
+    fn a_remap_that_is_not_host_port_says_which_and_what_to_fix() {
+        let remap = BTreeMap::from([("10.0.1.5:22".to_string(), "127.0.0.1".into())]);
+        let e = remapped(&remap, "10.0.1.5".into(), 22).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "remap of 10.0.1.5:22: `127.0.0.1` is not host:port; fix `remap` in qpconsole.toml"
         );
     }
 }

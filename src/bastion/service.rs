@@ -11,13 +11,13 @@ use tokio::task::JoinHandle;
 
 use super::auth::{Credentials, KeyCache};
 use super::destination::{self, Hop, Route};
+use super::error::SetupError;
 use super::link::Link;
 use super::prompt::Prompter;
-use super::remote::resolve;
+use super::remote::{remapped, resolve};
 use super::session::Settings;
 use super::tunnel::{Resolver, Tunnel};
 use crate::config::EstateConfig;
-use crate::config::remote::join;
 use crate::estate::{Bastion, Estate};
 
 /// Work the app asks of the bastion.
@@ -65,19 +65,11 @@ impl BastionHandle {
 
     /// The hop to an instance's sshd behind the bastion: user, keys and timeouts from the ssh
     /// config entry of its address, and where to dial after the estate's `remap`.
-    pub fn instance_hop(&self, address: &str) -> Result<Hop, String> {
+    pub fn instance_hop(&self, address: &str) -> Result<Hop, SetupError> {
         let route =
-            destination::resolve_via(self.link.route(), address, self.ssh_config.as_deref())
-                .map_err(|e| e.to_string())?;
+            destination::resolve_via(self.link.route(), address, self.ssh_config.as_deref())?;
         let mut hop = route.destination().clone();
-        if let Some(to) = self.remap.get(&join(&hop.host, hop.port)) {
-            let (host, port) = to
-                .rsplit_once(':')
-                .and_then(|(h, p)| Some((h.to_string(), p.parse().ok()?)))
-                .ok_or_else(|| format!("remap of {address}: `{to}` is not host:port"))?;
-            hop.host = host;
-            hop.port = port;
-        }
+        (hop.host, hop.port) = remapped(&self.remap, hop.host, hop.port)?;
         Ok(hop)
     }
 }
@@ -108,9 +100,9 @@ pub fn ssh_paths(cfg: &EstateConfig) -> (Option<PathBuf>, PathBuf) {
 }
 
 /// The route and session settings of an estate's bastion.
-pub fn prepare(cfg: &EstateConfig, target: &str) -> Result<(Route, Settings), String> {
+pub fn prepare(cfg: &EstateConfig, target: &str) -> Result<(Route, Settings), SetupError> {
     let (ssh_config, known_hosts) = ssh_paths(cfg);
-    let route = destination::resolve(target, ssh_config.as_deref()).map_err(|e| e.to_string())?;
+    let route = destination::resolve(target, ssh_config.as_deref())?;
     let settings = Settings {
         known_hosts,
         policy: cfg.strict_host_key_checking,
@@ -139,8 +131,8 @@ pub fn spawn(
     route: Route,
     prompter: Prompter,
     emit: Box<dyn Fn(Report) -> bool + Send>,
-) -> Result<BastionHandle, String> {
-    let target = cfg.bastion.clone().ok_or("this estate names no bastion")?;
+) -> Result<BastionHandle, SetupError> {
+    let target = cfg.bastion.clone().ok_or(SetupError::NoBastion)?;
     let tunnels = cfg
         .tunnels
         .iter()
@@ -242,7 +234,7 @@ impl Service {
                             true,
                             format!("tunnel {name} listening on {addr} → {}", t.remote()),
                         ),
-                        Err(e) => (false, e),
+                        Err(e) => (false, e.to_string()),
                     })
                 }
             },

@@ -14,6 +14,7 @@ use russh::{ChannelStream, client::Msg};
 
 use super::auth::{self, Credentials};
 use super::destination::{Hop, Route};
+use super::error::{DialError, SshError};
 use super::known_hosts::{self, Decision};
 use super::prompt::{Prompter, Question};
 use crate::config::HostKeyPolicy;
@@ -25,36 +26,6 @@ pub struct Settings {
     pub known_hosts: PathBuf,
     pub policy: HostKeyPolicy,
     pub credentials: Credentials,
-}
-
-/// Why a dial failed. `permanent` failures (a refused host key, no way to authenticate) are
-/// not retried on their own: redialling cannot fix them.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DialError {
-    pub message: String,
-    pub permanent: bool,
-}
-
-impl DialError {
-    fn transient(message: String) -> Self {
-        Self {
-            message,
-            permanent: false,
-        }
-    }
-
-    fn permanent(message: String) -> Self {
-        Self {
-            message,
-            permanent: true,
-        }
-    }
-}
-
-impl std::fmt::Display for DialError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.message)
-    }
 }
 
 /// The russh handler of one hop: it checks the host key, and nothing else.
@@ -168,7 +139,7 @@ impl Chain {
     }
 
     /// A direct-tcpip channel from the destination to `host:port`.
-    pub async fn open(&self, host: &str, port: u16) -> Result<ChannelStream<Msg>, russh::Error> {
+    pub async fn open(&self, host: &str, port: u16) -> Result<ChannelStream<Msg>, SshError> {
         let channel = self
             .destination()
             .channel_open_direct_tcpip(host, port as u32, "127.0.0.1", 0)
@@ -273,7 +244,10 @@ pub async fn dial_hop(
             if let Some(why) = refusal.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 return Err(DialError::permanent(why));
             }
-            return Err(DialError::transient(format!("{label}: {}", describe(&e))));
+            return Err(DialError::transient(format!(
+                "{label}: {}",
+                SshError::from(e)
+            )));
         }
         Some(Ok(s)) => s,
     };
@@ -281,30 +255,4 @@ pub async fn dial_hop(
         .await
         .map_err(|e| DialError::permanent(e.0))?;
     Ok(session)
-}
-
-/// A russh error in the words of someone running a bastion.
-pub fn describe(e: &russh::Error) -> String {
-    match e {
-        russh::Error::ChannelOpenFailure(reason) => {
-            let why = match reason {
-                russh::ChannelOpenFailure::AdministrativelyProhibited => {
-                    "administratively prohibited (the bastion's PermitOpen or AllowTcpForwarding does not allow it)"
-                }
-                russh::ChannelOpenFailure::ConnectFailed => {
-                    "connect failed (nothing answers there, as seen from the bastion)"
-                }
-                russh::ChannelOpenFailure::UnknownChannelType => "unknown channel type",
-                russh::ChannelOpenFailure::ResourceShortage => "resource shortage on the bastion",
-                _ => "refused",
-            };
-            format!("the bastion refused the channel: {why}")
-        }
-        russh::Error::IO(io) => io.to_string(),
-        russh::Error::Disconnect => "the connection was closed".into(),
-        russh::Error::ConnectionTimeout | russh::Error::KeepaliveTimeout => {
-            "no answer from the server (keepalive timed out)".into()
-        }
-        other => other.to_string(),
-    }
 }

@@ -10,7 +10,8 @@ use russh::ChannelMsg;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 
-use super::session::{Session, describe};
+use super::error::{ShellError, SshError};
+use super::session::Session;
 
 /// How the shell ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,22 +22,19 @@ pub struct Ended {
 
 /// Runs a login shell on `session` until it exits, copying this terminal's input to it and its
 /// output to this terminal, and passing on window size changes.
-pub async fn bridge(session: &Session, term: &str) -> Result<Ended, String> {
+pub async fn bridge(session: &Session, term: &str) -> Result<Ended, ShellError> {
     let mut channel = session
         .channel_open_session()
         .await
-        .map_err(|e| describe(&e))?;
+        .map_err(SshError::from)?;
     let (cols, rows) = crossterm::terminal::size().unwrap_or((80, 24));
     channel
         .request_pty(true, term, cols.into(), rows.into(), 0, 0, &[])
         .await
-        .map_err(|e| describe(&e))?;
-    channel
-        .request_shell(true)
-        .await
-        .map_err(|e| describe(&e))?;
+        .map_err(SshError::from)?;
+    channel.request_shell(true).await.map_err(SshError::from)?;
     let mut resized =
-        signal(SignalKind::window_change()).map_err(|e| format!("cannot watch resizes: {e}"))?;
+        signal(SignalKind::window_change()).map_err(|e| ShellError::Signals(e.to_string()))?;
     let (keys, mut input) = mpsc::channel::<Vec<u8>>(64);
     let stop = Arc::new(AtomicBool::new(false));
     let reader = {
@@ -49,7 +47,7 @@ pub async fn bridge(session: &Session, term: &str) -> Result<Ended, String> {
         tokio::select! {
             Some(bytes) = input.recv() => {
                 if let Err(e) = channel.data(&bytes[..]).await {
-                    break Err(describe(&e));
+                    break Err(SshError::from(e).into());
                 }
             }
             _ = resized.recv() => {

@@ -11,13 +11,14 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use super::error::{RemoteError, SetupError, TunnelError};
 use super::link::Link;
 use crate::config::TunnelConfig;
-use crate::config::remote::Remote;
+use crate::config::remote::{Remote, join};
 use crate::estate::{Forward, ForwardState};
 
 /// Finds where a remote is right now (the estate moves).
-pub type Resolver = Arc<dyn Fn(&Remote) -> Result<(String, u16), String> + Send + Sync>;
+pub type Resolver = Arc<dyn Fn(&Remote) -> Result<(String, u16), RemoteError> + Send + Sync>;
 
 #[derive(Default)]
 struct Stats {
@@ -49,10 +50,13 @@ const BUFFER: usize = 64 * 1024;
 const STALL_LIMIT: usize = 32 * 1024 * 1024;
 
 impl Tunnel {
-    pub fn new(cfg: &TunnelConfig) -> Result<Tunnel, String> {
+    pub fn new(cfg: &TunnelConfig) -> Result<Tunnel, SetupError> {
         Ok(Tunnel {
             name: cfg.name.clone(),
-            remote: Remote::parse(&cfg.remote).map_err(|e| format!("tunnel {}: {e}", cfg.name))?,
+            remote: Remote::parse(&cfg.remote).map_err(|why| SetupError::Tunnel {
+                name: cfg.name.clone(),
+                why,
+            })?,
             local_port: cfg.local_port,
             local: None,
             failed: false,
@@ -75,23 +79,25 @@ impl Tunnel {
         link: Link,
         resolver: Resolver,
         changed: Arc<Notify>,
-    ) -> Result<SocketAddr, String> {
+    ) -> Result<SocketAddr, TunnelError> {
         if let (Some(addr), true) = (self.local, self.is_open()) {
             return Ok(addr);
         }
-        let listener = match TcpListener::bind(("127.0.0.1", self.local_port)).await {
+        let bound = TcpListener::bind(("127.0.0.1", self.local_port)).await;
+        let listening = bound.and_then(|l| Ok((l.local_addr()?, l)));
+        let (addr, listener) = match listening {
             Ok(l) => l,
             Err(e) => {
-                let why = format!(
-                    "cannot listen on 127.0.0.1:{}: {e}; choose another local_port for tunnel {} (0 picks a free one)",
-                    self.local_port, self.name
-                );
+                let e = TunnelError::Listen {
+                    name: self.name.clone(),
+                    port: self.local_port,
+                    why: e.to_string(),
+                };
                 self.failed = true;
-                self.stats.error(Some(why.clone()));
-                return Err(why);
+                self.stats.error(Some(e.to_string()));
+                return Err(e);
             }
         };
-        let addr = listener.local_addr().map_err(|e| e.to_string())?;
         self.local = Some(addr);
         self.failed = false;
         self.stats.error(None);
@@ -175,7 +181,10 @@ async fn serve(
         let channel = link
             .open(&host, port)
             .await
-            .map_err(|e| format!("{host}:{port}: {e}"))?;
+            .map_err(|source| TunnelError::Channel {
+                to: join(&host, port),
+                source,
+            })?;
         stats.error(None);
         changed.notify_one();
         let (from_remote, to_remote) = tokio::io::split(channel);
@@ -185,7 +194,7 @@ async fn serve(
     .await;
     if let Err(e) = result {
         tracing::warn!(remote = %remote, error = %e, "forward failed");
-        stats.error(Some(e));
+        stats.error(Some(e.to_string()));
     }
     stats.connections.fetch_sub(1, Ordering::Relaxed);
     changed.notify_one();
@@ -199,7 +208,7 @@ async fn carry(
     from_remote: impl AsyncRead + Unpin,
     to_local: impl AsyncWrite + Unpin,
     stats: &Stats,
-) -> Result<(), String> {
+) -> Result<(), TunnelError> {
     let up = pump(from_local, to_remote, &stats.bytes_out);
     let down = drain(from_remote, to_local, &stats.bytes_in);
     tokio::pin!(up, down);
@@ -223,7 +232,7 @@ async fn drain(
     mut from: impl AsyncRead + Unpin,
     mut to: impl AsyncWrite + Unpin,
     counter: &AtomicU64,
-) -> Result<(), String> {
+) -> Result<(), TunnelError> {
     let (chunks, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<u8>>();
     let queued = &AtomicUsize::new(0);
     // Moves the sender in, so that the writer sees the end once the remote side is done.
@@ -234,10 +243,7 @@ async fn drain(
                 Ok(0) | Err(_) => return Ok(()),
                 Ok(n) => {
                     if queued.fetch_add(n, Ordering::Relaxed) + n > STALL_LIMIT {
-                        return Err(format!(
-                            "the local client left {} MiB unread: its connection was closed so that the other tunnels keep going",
-                            STALL_LIMIT >> 20
-                        ));
+                        return Err(TunnelError::Stalled(STALL_LIMIT >> 20));
                     }
                     if chunks.send(buf[..n].to_vec()).is_err() {
                         return Ok(());
@@ -297,12 +303,12 @@ pub async fn forward_once(
     link: &Link,
     host: &str,
     port: u16,
-) -> Result<(SocketAddr, JoinHandle<()>), String> {
+) -> Result<(SocketAddr, JoinHandle<()>), TunnelError> {
     let channel = link.open(host, port).await?;
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let bound = TcpListener::bind(("127.0.0.1", 0)).await;
+    let (addr, listener) = bound
+        .and_then(|l| Ok((l.local_addr()?, l)))
+        .map_err(|e| TunnelError::NoLocalPort(e.to_string()))?;
     let task = tokio::spawn(async move {
         let Ok((conn, _)) = listener.accept().await else {
             return;

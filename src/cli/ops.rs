@@ -10,11 +10,11 @@ use crate::bastion::service;
 use crate::ops::audit::{self, Audit};
 use crate::ops::change::{Change, PlanError};
 use crate::ops::cloud::Cloud;
-use crate::ops::journal::{self, Journal};
+use crate::ops::journal::{self, Journal, JournalError};
 use crate::ops::ledger::Ledger;
 use crate::ops::plan::{Plan, ResizeOptions};
 use crate::ops::render;
-use crate::ops::runner::{Actor, Progress, Runner};
+use crate::ops::runner::{Actor, Progress, RunError, Runner};
 use crate::source::aws::{AwsCloud, LiveEstate};
 
 use super::Global;
@@ -169,7 +169,10 @@ fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<
                 Journal::open(&state_dir()?)
                     .map_err(|e| stop(FAILED, e.to_string()))?
                     .refuse_if_unfinished()
-                    .map_err(|e| stop(REFUSED, e))?;
+                    .map_err(|e| match e {
+                        JournalError::Unfinished { .. } => stop(REFUSED, e.to_string()),
+                        _ => stop(FAILED, e.to_string()),
+                    })?;
                 confirm(setup, plan.confirm_word(), yes)?;
                 execute(setup, &cloud, &plan, None).await
             }
@@ -234,7 +237,7 @@ pub fn abandon(setup: &Setup, yes: bool) -> Result<String, Stop> {
         open.plan.steps.len()
     );
     confirm(setup, open.plan.confirm_word(), yes)?;
-    match journal.abandon().map_err(|e| stop(FAILED, e))? {
+    match journal.abandon().map_err(|e| stop(FAILED, e.to_string()))? {
         Some(plan) => Ok(format!("plan {} set aside: {}", plan.id, plan.title)),
         None => Ok("no unfinished plan in the journal".into()),
     }
@@ -314,6 +317,9 @@ async fn execute(
     runner
         .run(plan, resume, &report)
         .await
-        .map_err(|e| stop(FAILED, e))?;
+        .map_err(|e| match e {
+            RunError::NotStarted(JournalError::Unfinished { .. }) => stop(REFUSED, e.to_string()),
+            _ => stop(FAILED, e.to_string()),
+        })?;
     Ok(format!("plan {} done: {}", plan.id, plan.title))
 }

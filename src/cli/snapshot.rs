@@ -2,6 +2,7 @@
 //! AWS, the bastion dialled once (nobody is there to answer questions), and, when asked, one
 //! round of endpoint checks through it.
 
+use crate::bastion::error::SetupError;
 use crate::bastion::{BastionHandle, Prompter, Report as BastionReportMsg, aws_http, service};
 use crate::config::EstateConfig;
 use crate::estate::{Bastion, BastionState, Estate};
@@ -74,10 +75,12 @@ impl BastionProbe {
     /// `None` when the estate has no bastion.
     fn start(cfg: &crate::config::EstateConfig) -> Option<BastionProbe> {
         let target = cfg.bastion.as_deref()?;
-        let failed = |error: String| {
+        let failed = |error: SetupError| {
             BastionProbe::Failed(Bastion {
                 target: Some(target.to_string()),
-                state: BastionState::NotTried { error },
+                state: BastionState::NotTried {
+                    error: error.to_string(),
+                },
                 rtt_ms: None,
                 forwards: Vec::new(),
             })

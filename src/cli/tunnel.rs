@@ -48,7 +48,7 @@ pub fn run(global: &Global, setup: &Setup, names: &[String]) -> Result<(), Strin
             known.join(", ")
         ));
     }
-    let (route, settings) = service::prepare(cfg, &target)?;
+    let (route, settings) = service::prepare(cfg, &target).map_err(|e| e.to_string())?;
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let (asks, mut questions) = mpsc::unbounded_channel::<Ask>();
@@ -64,7 +64,8 @@ pub fn run(global: &Global, setup: &Setup, names: &[String]) -> Result<(), Strin
             route,
             prompter,
             Box::new(move |r| reports_tx.send(r).is_ok()),
-        )?;
+        )
+        .map_err(|e| e.to_string())?;
         // Remotes such as cluster:writer follow the live estate.
         let estate_driven = cfg.tunnels.iter().any(|t| {
             chosen.contains(&t.name)

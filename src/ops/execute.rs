@@ -57,7 +57,7 @@ impl Execution {
             let mut s = status.into_inner().unwrap_or_else(|e| e.into_inner());
             s.outcome = match outcome {
                 Ok(()) => Outcome::Done,
-                Err(why) => Outcome::Stopped(why),
+                Err(why) => Outcome::Stopped(why.to_string()),
             };
             report(s, true);
         });

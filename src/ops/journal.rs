@@ -91,6 +91,14 @@ pub enum JournalError {
         line: usize,
         message: String,
     },
+    /// A record could not be written (the io error names the file and what to do).
+    #[error("{0}")]
+    Write(io::Error),
+    /// One plan at a time: a new plan would leave the unfinished one's steps half done.
+    #[error(
+        "plan {id} ({title}) is unfinished: resume it first (`qpconsole resume`, or :resume in the console), or set it aside (`qpconsole abandon`, :abandon-plan); nothing new was started"
+    )]
+    Unfinished { id: String, title: String },
 }
 
 /// A plan that was confirmed but neither finished nor cancelled: the console stopped mid-plan.
@@ -132,29 +140,26 @@ impl Journal {
     /// Sets the unfinished plan aside (a Cancelled record), so a new plan can start: for a plan
     /// that cannot go on (its refresh failed, the estate moved on). What it did stays done.
     /// Returns the plan set aside, if there was one.
-    pub fn abandon(&self) -> Result<Option<Plan>, String> {
-        let open = self
-            .unfinished()
-            .map_err(|e| format!("cannot read the journal: {e}"))?;
+    pub fn abandon(&self) -> Result<Option<Plan>, JournalError> {
+        let open = self.unfinished()?;
         if let Some(r) = &open {
             self.append(&Record::Cancelled {
                 plan_id: r.plan.id.clone(),
                 at: chrono::Utc::now(),
             })
-            .map_err(|e| format!("cannot write the journal: {e}"))?;
+            .map_err(JournalError::Write)?;
         }
         Ok(open.map(|r| r.plan))
     }
 
-    /// One plan at a time: a new plan would leave the unfinished one's steps half done.
-    pub fn refuse_if_unfinished(&self) -> Result<(), String> {
-        match self.unfinished() {
-            Ok(None) => Ok(()),
-            Ok(Some(open)) => Err(format!(
-                "plan {} ({}) is unfinished: resume it first (`qpconsole resume`, or :resume in the console), or set it aside (`qpconsole abandon`, :abandon-plan); nothing new was started",
-                open.plan.id, open.plan.title
-            )),
-            Err(e) => Err(format!("cannot read the journal: {e}")),
+    /// One plan at a time: [`JournalError::Unfinished`] while one is.
+    pub fn refuse_if_unfinished(&self) -> Result<(), JournalError> {
+        match self.unfinished()? {
+            None => Ok(()),
+            Some(open) => Err(JournalError::Unfinished {
+                id: open.plan.id,
+                title: open.plan.title,
+            }),
         }
     }
 
@@ -421,7 +426,14 @@ mod tests {
             })
             .unwrap();
         let refused = journal.refuse_if_unfinished().unwrap_err();
-        assert!(refused.contains("qpconsole abandon"), "{refused}");
+        assert!(
+            matches!(&refused, JournalError::Unfinished { id, .. } if id == "p1"),
+            "{refused}"
+        );
+        assert!(
+            refused.to_string().contains("qpconsole abandon"),
+            "{refused}"
+        );
         assert_eq!(journal.abandon().unwrap().map(|p| p.id), Some("p1".into()));
         assert_eq!(journal.unfinished().unwrap(), None);
         journal.refuse_if_unfinished().unwrap();

@@ -4,12 +4,15 @@
 //! steps or during a wait. A resumed plan skips what is done and asks the cloud before redoing
 //! a step that was cut off.
 
+use std::io;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use thiserror::Error;
+
 use super::audit::AuditEntry;
-use super::cloud::{Cloud, Sent};
-use super::journal::{Record, Resume};
+use super::cloud::{Cloud, CloudError, Sent};
+use super::journal::{JournalError, Record, Resume};
 use super::ledger::Ledger;
 use super::plan::Plan;
 use super::step::{Check, Step, StepKind, Work};
@@ -23,6 +26,52 @@ pub struct Actor {
     /// `user@bastion` as the estate's ssh config resolves it: who is at the keyboard when the
     /// AWS credentials are shared.
     pub bastion_user: Option<String>,
+}
+
+/// Why a plan did not run to its end. `kept` says whether a journal keeps it for resume.
+#[derive(Debug, Error)]
+pub enum RunError {
+    /// Another plan is unfinished, or the journal cannot be read: nothing was started.
+    #[error(transparent)]
+    NotStarted(JournalError),
+    /// The journal or the audit trail could not be written: the plan stops there.
+    #[error("{0}; nothing more is done")]
+    NotRecorded(io::Error),
+    /// Resuming, the cloud could not say whether a step cut off had been done.
+    #[error("cannot tell whether step {step} was done before it was cut off: {error}")]
+    Unchecked { step: usize, error: CloudError },
+    #[error("cancelled before step {step} of {total}{}", goes_on(*.kept))]
+    CancelledBefore {
+        step: usize,
+        total: usize,
+        kept: bool,
+    },
+    #[error("cancelled while step {step} of {total} waited ({status}){}", goes_on(*.kept))]
+    CancelledWaiting {
+        step: usize,
+        total: usize,
+        status: String,
+        kept: bool,
+    },
+    #[error(
+        "step {step} of {total} failed: {error}{}",
+        if *.kept { "; `qpconsole resume` tries it again" } else { "" }
+    )]
+    Failed {
+        step: usize,
+        total: usize,
+        error: String,
+        kept: bool,
+    },
+}
+
+/// How a plan cut off goes on, for the sentence that says it stopped.
+fn goes_on(kept: bool) -> &'static str {
+    if kept {
+        "; `qpconsole resume` continues from there"
+    } else {
+        ": no journal is kept here, so the rest is not resumable"
+    }
 }
 
 /// What the runner reports as it goes.
@@ -65,10 +114,12 @@ impl Runner<'_> {
         plan: &Plan,
         resume: Option<&Resume>,
         progress: &(dyn Fn(Progress) + Sync),
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         if resume.is_none() {
             if let Some(l) = self.ledger {
-                l.journal.refuse_if_unfinished()?;
+                l.journal
+                    .refuse_if_unfinished()
+                    .map_err(RunError::NotStarted)?;
             }
             self.journal(Record::Planned {
                 plan: plan.clone(),
@@ -85,7 +136,8 @@ impl Runner<'_> {
                     });
                     continue;
                 }
-                if r.started_not_done == Some(index) && self.already_done(step).await? {
+                let cut_off = r.started_not_done == Some(index);
+                if cut_off && self.already_done(index, step).await? {
                     self.journal(Record::StepDone {
                         plan_id: plan.id.clone(),
                         index,
@@ -100,10 +152,14 @@ impl Runner<'_> {
                     continue;
                 }
             }
-            let position = format!("step {} of {total}", index + 1);
+            let (number, kept) = (index + 1, self.ledger.is_some());
             // Stopping here leaves the plan unfinished in the journal, so resume continues it.
             if self.cancel.load(Ordering::Relaxed) {
-                return Err(format!("cancelled before {position}{}", self.resumable()));
+                return Err(RunError::CancelledBefore {
+                    step: number,
+                    total,
+                    kept,
+                });
             }
             progress(Progress::Started {
                 index,
@@ -128,10 +184,12 @@ impl Runner<'_> {
                     progress(Progress::Done { index, outcome });
                 }
                 Err(Stopped::Cancelled(status)) => {
-                    return Err(format!(
-                        "cancelled while {position} waited ({status}){}",
-                        self.resumable()
-                    ));
+                    return Err(RunError::CancelledWaiting {
+                        step: number,
+                        total,
+                        status,
+                        kept,
+                    });
                 }
                 Err(Stopped::Failed(error)) => {
                     // The plan stays unfinished: once the cause is fixed, resume tries the step
@@ -143,11 +201,11 @@ impl Runner<'_> {
                         at: self.cloud.now(),
                         error: error.clone(),
                     })?;
-                    return Err(match self.ledger {
-                        Some(_) => {
-                            format!("{position} failed: {error}; `qpconsole resume` tries it again")
-                        }
-                        None => format!("{position} failed: {error}"),
+                    return Err(RunError::Failed {
+                        step: number,
+                        total,
+                        error,
+                        kept,
                     });
                 }
             }
@@ -159,26 +217,16 @@ impl Runner<'_> {
         })
     }
 
-    /// How a plan cut off here goes on, for the message that says it stopped.
-    fn resumable(&self) -> &'static str {
-        match self.ledger {
-            Some(_) => "; `qpconsole resume` continues from there",
-            None => ": no journal is kept here, so the rest is not resumable",
-        }
-    }
-
-    fn journal(&self, record: Record) -> Result<(), String> {
+    fn journal(&self, record: Record) -> Result<(), RunError> {
         let Some(l) = self.ledger else {
             return Ok(());
         };
-        l.journal
-            .append(&record)
-            .map_err(|e| format!("cannot write the journal: {e}; nothing more is done"))
+        l.journal.append(&record).map_err(RunError::NotRecorded)
     }
 
     /// Whether the cloud already shows the effect of a step cut off mid-way. A wait cut off is
     /// simply waited for again.
-    async fn already_done(&self, step: &Step) -> Result<bool, String> {
+    async fn already_done(&self, index: usize, step: &Step) -> Result<bool, RunError> {
         match step.work() {
             Work::Call {
                 done_when: Some(check),
@@ -187,7 +235,10 @@ impl Runner<'_> {
                 .cloud
                 .check(check)
                 .await
-                .map_err(|e| e.to_string())?
+                .map_err(|error| RunError::Unchecked {
+                    step: index + 1,
+                    error,
+                })?
                 .holds),
             Work::Call {
                 done_when: None, ..
@@ -221,8 +272,9 @@ impl Runner<'_> {
                 }
                 let Sent { request, answer } =
                     self.cloud.call(call).await.map_err(Stopped::failed)?;
+                // A call that cannot be audited fails its step, so nothing goes on untold.
                 self.audit(call.action(), request, &answer)
-                    .map_err(Stopped::Failed)?;
+                    .map_err(|e| Stopped::Failed(e.to_string()))?;
                 answer.map_err(Stopped::failed)
             }
         }
@@ -272,8 +324,8 @@ impl Runner<'_> {
         &self,
         action: &str,
         request: serde_json::Value,
-        answer: &Result<String, super::cloud::CloudError>,
-    ) -> Result<(), String> {
+        answer: &Result<String, CloudError>,
+    ) -> io::Result<()> {
         let Some(l) = self.ledger else {
             return Ok(());
         };
@@ -290,9 +342,7 @@ impl Runner<'_> {
                 Err(e) => e.to_string(),
             },
         };
-        l.audit
-            .append(&entry)
-            .map_err(|e| format!("cannot write the audit trail: {e}"))
+        l.audit.append(&entry)
     }
 }
 
@@ -304,7 +354,7 @@ enum Stopped {
 }
 
 impl Stopped {
-    fn failed(e: super::cloud::CloudError) -> Self {
+    fn failed(e: CloudError) -> Self {
         Stopped::Failed(e.to_string())
     }
 }
@@ -453,7 +503,7 @@ mod tests {
         ledger: Option<&Ledger>,
         resume: Option<&Resume>,
         cancel: bool,
-    ) -> Result<(), String> {
+    ) -> Result<(), RunError> {
         let actor = Actor::default();
         let cancel = AtomicBool::new(cancel);
         let runner = Runner {
@@ -463,6 +513,18 @@ mod tests {
             cancel: &cancel,
         };
         runner.run(&plan(), resume, &|_| {}).await
+    }
+
+    /// What a person is told when `run` stops.
+    async fn told(
+        cloud: &Scripted,
+        ledger: Option<&Ledger>,
+        resume: Option<&Resume>,
+        cancel: bool,
+    ) -> Result<(), String> {
+        run(cloud, ledger, resume, cancel)
+            .await
+            .map_err(|e| e.to_string())
     }
 
     fn audited(ledger: &Ledger) -> Vec<(String, String)> {
@@ -507,7 +569,7 @@ mod tests {
         let ledger = Ledger::open(dir.path()).unwrap();
         let mut c = cloud();
         c.fail.insert("rds:ModifyDBInstance");
-        let e = run(&c, Some(&ledger), None, false).await.unwrap_err();
+        let e = told(&c, Some(&ledger), None, false).await.unwrap_err();
         assert_eq!(
             e,
             "step 1 of 4 failed: rds:ModifyDBInstance failed: InvalidState; `qpconsole resume` tries it again"
@@ -524,7 +586,7 @@ mod tests {
         let ledger = Ledger::open(dir.path()).unwrap();
         let mut c = cloud();
         c.refuse.insert("rds:ModifyDBInstance");
-        let e = run(&c, Some(&ledger), None, false).await.unwrap_err();
+        let e = told(&c, Some(&ledger), None, false).await.unwrap_err();
         assert!(
             e.contains("refused in its DryRun; nothing was changed"),
             "{e}"
@@ -564,7 +626,7 @@ mod tests {
     async fn a_wait_gives_up_at_its_bound_and_a_cancel_stops_it_resumably() {
         let c = cloud();
         c.available.lock().unwrap().clear();
-        let e = run(&c, None, None, false).await.unwrap_err();
+        let e = told(&c, None, None, false).await.unwrap_err();
         assert!(
             e.starts_with("step 2 of 4 failed: gave up after 0 min: qp-2 modifying"),
             "{e}"
@@ -572,7 +634,7 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let ledger = Ledger::open(dir.path()).unwrap();
-        let e = run(&c, Some(&ledger), None, true).await.unwrap_err();
+        let e = told(&c, Some(&ledger), None, true).await.unwrap_err();
         assert_eq!(
             e,
             "cancelled before step 1 of 4; `qpconsole resume` continues from there"
@@ -582,6 +644,15 @@ mod tests {
             journal.unfinished().unwrap().is_some(),
             "it stays resumable"
         );
+
+        // While it is unfinished, a new plan does not start, and says so as a refusal.
+        let calls = c.calls.lock().unwrap().len();
+        let e = run(&c, Some(&ledger), None, false).await.unwrap_err();
+        assert!(
+            matches!(e, RunError::NotStarted(JournalError::Unfinished { .. })),
+            "{e}"
+        );
+        assert_eq!(c.calls.lock().unwrap().len(), calls, "nothing was called");
     }
 
     #[tokio::test]
@@ -610,7 +681,7 @@ mod tests {
         };
         let e = runner.run(&stop, None, &|_| {}).await.unwrap_err();
         assert_eq!(
-            e,
+            e.to_string(),
             "step 1 of 1 failed: stop phoenix-a (i-a, us-east-1a) was not started: nothing else is serving (i-b stopped)"
         );
         assert!(c.calls.lock().unwrap().is_empty());

@@ -10,6 +10,7 @@ use aws_sigv4::http_request::{SignableBody, SignableRequest, SignatureLocation, 
 use aws_sigv4::sign::v4;
 use aws_types::SdkConfig;
 
+use super::error::SecretError;
 use crate::config::DbPassword;
 use crate::sdk::Wording;
 
@@ -55,49 +56,48 @@ pub async fn resolve(
     host: &str,
     port: u16,
     sdk: impl AsyncFnOnce() -> SdkConfig,
-) -> Result<Secret, String> {
+) -> Result<Secret, SecretError> {
     match source {
-        DbPassword::Env(name) => std::env::var(name).map(Secret::password).map_err(|_| {
-            format!(
-                "the environment variable {name} (db_password = {{ env = \"{name}\" }}) is not set: export it before starting qpconsole"
-            )
-        }),
+        DbPassword::Env(name) => std::env::var(name)
+            .map(Secret::password)
+            .map_err(|_| SecretError::EnvUnset(name.clone())),
         DbPassword::SecretArn(arn) => from_secrets_manager(&sdk().await, arn).await,
-        DbPassword::Iam(false) => Err(
-            "db_password = { iam = false } names no password: use { env = \"VAR\" }, { secret_arn = \"ARN\" } or { iam = true }".into(),
-        ),
+        DbPassword::Iam(false) => Err(SecretError::NoneNamed),
         DbPassword::Iam(true) => {
             let sdk = sdk().await;
             let creds = sdk
                 .credentials_provider()
-                .ok_or("no AWS credentials to sign an IAM database token with")?
+                .ok_or(SecretError::NoCredentials)?
                 .provide_credentials()
                 .await
-                .map_err(|e| format!("AWS credentials for the IAM database token: {e}"))?;
+                .map_err(|e| SecretError::Credentials(e.to_string()))?;
             let region = sdk
                 .region()
                 .map(|r| r.to_string())
-                .ok_or("no AWS region to sign an IAM database token for")?;
+                .ok_or(SecretError::NoRegion)?;
             let token = iam_token(host, port, user, &region, creds, SystemTime::now())?;
-            Ok(Secret { value: token, token: true })
+            Ok(Secret {
+                value: token,
+                token: true,
+            })
         }
     }
 }
 
-async fn from_secrets_manager(sdk: &SdkConfig, arn: &str) -> Result<Secret, String> {
+async fn from_secrets_manager(sdk: &SdkConfig, arn: &str) -> Result<Secret, SecretError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let out = client
         .get_secret_value()
         .secret_id(arn)
         .send()
         .await
-        .map_err(|e| {
-            let why = Wording::default().error("secretsmanager:GetSecretValue", &e);
-            format!("cannot read secret {arn}: {why}")
+        .map_err(|e| SecretError::Unread {
+            arn: arn.into(),
+            why: Wording::default().error("secretsmanager:GetSecretValue", &e),
         })?;
     let text = out
         .secret_string()
-        .ok_or_else(|| format!("secret {arn} has no string value"))?;
+        .ok_or_else(|| SecretError::NoString(arn.into()))?;
     // RDS-managed and most hand-made secrets are JSON with a password field; a plain string is
     // the password itself.
     let password = match serde_json::from_str::<serde_json::Value>(text) {
@@ -105,7 +105,7 @@ async fn from_secrets_manager(sdk: &SdkConfig, arn: &str) -> Result<Secret, Stri
             .get("password")
             .and_then(|p| p.as_str())
             .map(str::to_string)
-            .ok_or_else(|| format!("secret {arn} is JSON without a \"password\" field"))?,
+            .ok_or_else(|| SecretError::NoPasswordField(arn.into()))?,
         Err(_) => text.to_string(),
     };
     Ok(Secret::password(password))
@@ -123,7 +123,7 @@ pub fn iam_token(
     region: &str,
     creds: aws_credential_types::Credentials,
     at: SystemTime,
-) -> Result<String, String> {
+) -> Result<String, SecretError> {
     let identity = creds.into();
     let mut settings = SigningSettings::default();
     settings.signature_location = SignatureLocation::QueryParams;
@@ -135,16 +135,16 @@ pub fn iam_token(
         .time(at)
         .settings(settings)
         .build()
-        .map_err(|e| format!("cannot sign the IAM database token: {e}"))?
+        .map_err(|e| SecretError::Signing(e.to_string()))?
         .into();
     let url = format!(
         "https://{host}:{port}/?Action=connect&DBUser={}",
         encode(user)
     );
     let request = SignableRequest::new("GET", &url, std::iter::empty(), SignableBody::Bytes(&[]))
-        .map_err(|e| format!("cannot sign the IAM database token: {e}"))?;
+        .map_err(|e| SecretError::Signing(e.to_string()))?;
     let (instructions, _) = aws_sigv4::http_request::sign(request, &params)
-        .map_err(|e| format!("cannot sign the IAM database token: {e}"))?
+        .map_err(|e| SecretError::Signing(e.to_string()))?
         .into_parts();
     let mut token = format!("{host}:{port}/?Action=connect&DBUser={}", encode(user));
     for (name, value) in instructions.params() {
@@ -235,9 +235,14 @@ mod tests {
         )
         .await
         .unwrap_err();
+        assert_eq!(
+            e,
+            SecretError::EnvUnset("QPCONSOLE_TEST_SURELY_UNSET".into())
+        );
+        let said = e.to_string();
         assert!(
-            e.contains("QPCONSOLE_TEST_SURELY_UNSET") && e.contains("export it"),
-            "{e}"
+            said.contains("QPCONSOLE_TEST_SURELY_UNSET") && said.contains("export it"),
+            "{said}"
         );
     }
 }

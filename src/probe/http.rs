@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::error::ProbeError;
 use crate::bastion::link::Link;
 
 /// The status code and round trip of `GET path` on `host:port`; `host_header` is the name the
@@ -15,7 +16,7 @@ pub async fn get(
     host_header: &str,
     path: &str,
     timeout: Duration,
-) -> Result<(u16, f64), String> {
+) -> Result<(u16, f64), ProbeError> {
     let asked = async {
         let started = Instant::now();
         let mut stream = link.open(host, port).await?;
@@ -25,7 +26,7 @@ pub async fn get(
         stream
             .write_all(request.as_bytes())
             .await
-            .map_err(|e| format!("sending the request: {e}"))?;
+            .map_err(|e| ProbeError::Send(e.to_string()))?;
         // The status line is all that is needed; read until it is complete.
         let mut head = Vec::with_capacity(256);
         let mut buf = [0u8; 256];
@@ -33,7 +34,7 @@ pub async fn get(
             let n = stream
                 .read(&mut buf)
                 .await
-                .map_err(|e| format!("reading the answer: {e}"))?;
+                .map_err(|e| ProbeError::Read(e.to_string()))?;
             if n == 0 {
                 break;
             }
@@ -46,19 +47,13 @@ pub async fn get(
             .nth(1)
             .and_then(|s| s.parse::<u16>().ok())
             .filter(|_| line.starts_with("HTTP/"))
-            .ok_or_else(|| {
-                if head.is_empty() {
-                    "the connection closed without an answer".to_string()
-                } else {
-                    format!(
-                        "not an HTTP answer: {:?}",
-                        line.lines().next().unwrap_or("")
-                    )
-                }
+            .ok_or_else(|| match line.lines().next() {
+                None => ProbeError::NoStatusLine,
+                Some(first) => ProbeError::NotHttp(first.to_string()),
             })?;
         Ok((status, rtt))
     };
     tokio::time::timeout(timeout, asked)
         .await
-        .map_err(|_| format!("no answer in {} s", timeout.as_secs()))?
+        .map_err(|_| ProbeError::NoAnswer(timeout.as_secs()))?
 }

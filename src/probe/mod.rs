@@ -2,6 +2,7 @@
 //! node each Aurora endpoint reaches; HTTP proves each Phoenix instance answers its health path.
 
 pub mod credentials;
+pub mod error;
 pub mod http;
 pub mod round;
 pub mod service;

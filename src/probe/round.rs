@@ -8,6 +8,7 @@ use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use futures_util::future::join_all;
 
 use super::credentials::{self, Secret};
+use super::error::ProbeError;
 use super::{http, sql};
 use crate::bastion::link::Link;
 use crate::bastion::remote::resolve;
@@ -41,12 +42,12 @@ impl Prober {
     }
 
     /// Where the bastion should dial for `host:port`, after the estate's remap.
-    fn dial(&self, host: &str, port: u16) -> Result<(String, u16), String> {
+    fn dial(&self, host: &str, port: u16) -> Result<(String, u16), ProbeError> {
         let address = Remote::Address {
             host: host.to_string(),
             port,
         };
-        resolve(&address, None, &self.cfg.remap)
+        Ok(resolve(&address, None, &self.cfg.remap)?)
     }
 
     pub async fn round(&self, estate: &Estate, now: crate::estate::Timestamp) -> Checks {
@@ -81,7 +82,7 @@ impl Prober {
         let port = self.checks.db_port;
         let mut check = EndpointCheck::unanswered(join(host, port), kind, member, None, now);
         match self.session(host, port).await {
-            Err(e) => check.error = Some(e),
+            Err(e) => check.error = Some(e.to_string()),
             Ok(a) => {
                 let (verdict, why) = judge(kind, member, a.read_only, estate.cluster.data.as_ref());
                 check.verdict = verdict;
@@ -96,19 +97,19 @@ impl Prober {
         check
     }
 
-    async fn secret(&self, host: &str, port: u16) -> Result<Secret, String> {
-        credentials::resolve(
+    async fn secret(&self, host: &str, port: u16) -> Result<Secret, ProbeError> {
+        Ok(credentials::resolve(
             &self.checks.db_password,
             &self.checks.db_user,
             host,
             port,
             async || crate::sdk::sdk_config(&self.cfg, self.aws_http.clone()).await,
         )
-        .await
+        .await?)
     }
 
     /// A SQL session through a one-connection forward; TLS as `tls` says.
-    async fn session(&self, host: &str, port: u16) -> Result<sql::Answer, String> {
+    async fn session(&self, host: &str, port: u16) -> Result<sql::Answer, ProbeError> {
         let secret = self.secret(host, port).await?;
         let (dial_host, dial_port) = self.dial(host, port)?;
         let attempt = |tls: bool| {
@@ -129,15 +130,12 @@ impl Prober {
             }
         };
         match self.checks.tls {
-            TlsMode::Disabled if secret.is_token() => Err(
-                "an IAM token needs TLS: set tls = \"preferred\" or \"required\" in [checks]"
-                    .into(),
-            ),
+            TlsMode::Disabled if secret.is_token() => Err(ProbeError::TokenNeedsTls),
             TlsMode::Disabled => attempt(false).await,
             TlsMode::Required => attempt(true).await,
             // A password (not a token) may go without TLS to a server that offers none.
             TlsMode::Preferred => match attempt(true).await {
-                Err(e) if sql::no_tls_offered(&e) && !secret.is_token() => attempt(false).await,
+                Err(ProbeError::NoTls) if !secret.is_token() => attempt(false).await,
                 other => other,
             },
         }
@@ -171,7 +169,7 @@ impl Prober {
                     check.error = Some(format!("{path} answered {status}"));
                 }
             }
-            Err(e) => check.error = Some(e),
+            Err(e) => check.error = Some(e.to_string()),
         }
         check
     }

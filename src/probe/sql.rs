@@ -8,6 +8,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts};
 
 use super::credentials::Secret;
+use super::error::ProbeError;
 
 /// What a session found; the verdict is made by `estate::checks::judge`.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,7 +33,7 @@ pub struct Target<'a> {
 }
 
 /// Connects, asks, disconnects; every wait bounded by `timeout`.
-pub async fn ask(target: Target<'_>, timeout: Duration) -> Result<Answer, String> {
+pub async fn ask(target: Target<'_>, timeout: Duration) -> Result<Answer, ProbeError> {
     let mut opts = OptsBuilder::default()
         .ip_or_hostname(target.addr.ip().to_string())
         .tcp_port(target.addr.port())
@@ -59,7 +60,7 @@ pub async fn ask(target: Target<'_>, timeout: Duration) -> Result<Answer, String
     };
     tokio::time::timeout(timeout, session)
         .await
-        .map_err(|_| format!("no answer in {} s", timeout.as_secs()))?
+        .map_err(|_| ProbeError::NoAnswer(timeout.as_secs()))?
 }
 
 async fn questions(conn: &mut Conn) -> Result<Answer, mysql_async::Error> {
@@ -165,25 +166,19 @@ async fn replica_status(
     Ok((behind, note))
 }
 
-/// Whether a failed TLS attempt failed only because the server offers no TLS.
-pub fn no_tls_offered(error: &str) -> bool {
-    error.contains(NO_TLS)
-}
-
-const NO_TLS: &str = "the server offers no TLS";
-
-/// A driver error in words to act on; never includes the password.
-fn describe(e: &mysql_async::Error, user: &str) -> String {
+/// A driver error by what it means for the check; never includes the password.
+fn describe(e: &mysql_async::Error, user: &str) -> ProbeError {
     match e {
-        mysql_async::Error::Server(s) if s.code == 1045 => format!(
-            "access denied for user {user}: check the password source in [checks] (db_password) and the user's grants"
-        ),
-        mysql_async::Error::Server(s) => format!("server error {}: {}", s.code, s.message),
-        mysql_async::Error::Io(io) => format!("connection failed: {io}"),
+        mysql_async::Error::Server(s) if s.code == 1045 => ProbeError::AccessDenied(user.into()),
+        mysql_async::Error::Server(s) => ProbeError::Server {
+            code: s.code,
+            message: s.message.clone(),
+        },
+        mysql_async::Error::Io(io) => ProbeError::Connection(io.to_string()),
         mysql_async::Error::Driver(mysql_async::DriverError::NoClientSslFlagFromServer) => {
-            NO_TLS.to_string()
+            ProbeError::NoTls
         }
-        mysql_async::Error::Driver(d) => format!("driver: {d}"),
-        other => other.to_string(),
+        mysql_async::Error::Driver(d) => ProbeError::Driver(d.to_string()),
+        other => ProbeError::Driver(other.to_string()),
     }
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 
 use crate::app::{App, Effect, Event};
+use crate::bastion::error::{LinkError, SetupError};
 use crate::bastion::link::{Jumped, Link};
 use crate::bastion::{Ask, BastionHandle, Prompter, Report, aws_http, service};
 use crate::config::EstateConfig;
@@ -33,7 +34,7 @@ pub enum Incoming {
     /// terminal.
     Shell {
         instance: String,
-        session: Result<Jumped, String>,
+        session: Result<Jumped, LinkError>,
     },
 }
 
@@ -63,7 +64,7 @@ pub type StartBastion = Box<
         &EstateConfig,
         Prompter,
         Box<dyn Fn(Report) -> bool + Send>,
-    ) -> Option<Result<BastionHandle, String>>,
+    ) -> Option<Result<BastionHandle, SetupError>>,
 >;
 
 /// Where an estate's plans are written down.
@@ -177,7 +178,7 @@ impl Effects {
         &mut self,
         app: &mut App,
         tagged: Tagged,
-    ) -> Option<(String, Result<Jumped, String>)> {
+    ) -> Option<(String, Result<Jumped, LinkError>)> {
         if tagged.estate != app.estate_name {
             return None;
         }
@@ -246,7 +247,10 @@ impl Effects {
                 Ok(None) => notice(true, "no unfinished plan for this estate".into()),
                 Err(e) => notice(false, e),
             },
-            Effect::Abandon => match self.journal().and_then(|j| j.abandon()) {
+            Effect::Abandon => match self
+                .journal()
+                .and_then(|j| j.abandon().map_err(|e| e.to_string()))
+            {
                 Ok(Some(plan)) => notice(true, format!("set aside: {}", plan.title)),
                 Ok(None) => notice(true, "no unfinished plan to set aside".into()),
                 Err(e) => notice(false, e),
@@ -442,7 +446,7 @@ impl Effects {
         match b.instance_hop(address) {
             Err(e) => Event::Notice {
                 ok: false,
-                message: e,
+                message: e.to_string(),
             },
             Ok(hop) => {
                 let (link, tx, estate) = (b.link().clone(), self.tx.clone(), r.name.clone());
@@ -486,7 +490,9 @@ impl Effects {
                 // The panel says why it was not tried for as long as the estate is open.
                 let panel = Bastion {
                     target: cfg.bastion.clone(),
-                    state: BastionState::NotTried { error: e.clone() },
+                    state: BastionState::NotTried {
+                        error: e.to_string(),
+                    },
                     ..Bastion::default()
                 };
                 self.send(estate, Event::Bastion(Report::Bastion(panel)));

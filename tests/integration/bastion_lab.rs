@@ -17,8 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use qpconsole::bastion::destination::{self, Route};
+use qpconsole::bastion::error::DialError;
 use qpconsole::bastion::service::{self, Command as BastionCommand, Report};
-use qpconsole::bastion::session::{self, DialError, Settings};
+use qpconsole::bastion::session::{self, Settings};
 use qpconsole::bastion::{Ask, Prompter, Question};
 use qpconsole::config::HostKeyPolicy;
 use qpconsole::estate::{Bastion, BastionState};
