@@ -277,6 +277,24 @@ async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, ReadErr
         .collect())
 }
 
+/// The ARN of the target group named `name`.
+pub(super) async fn target_group_arn(c: &Clients, name: &str) -> Result<String, ReadError> {
+    c.elb
+        .describe_target_groups()
+        .names(name)
+        .send()
+        .await
+        .map_err(|e| {
+            c.words
+                .error("elasticloadbalancing:DescribeTargetGroups", &e)
+        })?
+        .target_groups()
+        .first()
+        .and_then(|g| g.target_group_arn())
+        .map(str::to_string)
+        .ok_or_else(|| ReadError::Estate(format!("target group {name} not found")))
+}
+
 /// The target group's ARN (looked up by name unless already `known`) and its targets' health
 /// by instance id; nothing when no target group is configured.
 async fn targets(
@@ -289,21 +307,7 @@ async fn targets(
     };
     let arn = match known {
         Some(arn) => arn,
-        None => c
-            .elb
-            .describe_target_groups()
-            .names(name)
-            .send()
-            .await
-            .map_err(|e| {
-                c.words
-                    .error("elasticloadbalancing:DescribeTargetGroups", &e)
-            })?
-            .target_groups()
-            .first()
-            .and_then(|g| g.target_group_arn())
-            .map(str::to_string)
-            .ok_or_else(|| format!("target group {name} not found"))?,
+        None => target_group_arn(c, name).await?,
     };
     let health = c
         .elb

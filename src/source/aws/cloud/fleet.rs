@@ -15,6 +15,7 @@ use serde_json::json;
 use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{FleetCall, FleetCheck};
+use crate::source::aws::fleet::target_group_arn;
 
 /// What EC2 answers a DryRun that would have succeeded.
 const DRY_RUN_OK: &str = "DryRunOperation";
@@ -457,21 +458,11 @@ impl AwsCloud {
         })
     }
 
+    /// A call on a target group that cannot be found is refused: nothing was sent.
     async fn target_group_arn(&self, name: &str) -> Result<String, CloudError> {
-        self.clients
-            .elb
-            .describe_target_groups()
-            .names(name)
-            .send()
+        target_group_arn(&self.clients, name)
             .await
-            .map_err(|e| {
-                CloudError::Refused(self.told("elasticloadbalancing:DescribeTargetGroups", &e))
-            })?
-            .target_groups()
-            .first()
-            .and_then(|g| g.target_group_arn())
-            .map(str::to_string)
-            .ok_or_else(|| CloudError::Refused(format!("target group {name} not found")))
+            .map_err(|e| CloudError::Refused(e.to_string()))
     }
 
     /// Every target of the group with its state.
