@@ -73,6 +73,15 @@ pub fn verdict(app: &App, kind: AreaKind) -> Verdict {
     app.estate.verdict(kind, &app.rules, app.now)
 }
 
+/// A panel titled `title` with the area's verdict after it.
+pub fn verdict_panel(app: &App, kind: AreaKind, title: &str) -> Block<'static> {
+    panel(
+        &app.theme,
+        title,
+        verdict_spans(&app.theme, &verdict(app, kind)),
+    )
+}
+
 /// Fills a view's body when its area has no data at all: the reason says whether it is still
 /// coming or failing.
 pub fn no_data(frame: &mut Frame, area: Rect, app: &App, kind: AreaKind) {

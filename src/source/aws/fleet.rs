@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_sdk_ec2::types::{Filter, LocationType};
+use aws_sdk_elasticloadbalancingv2::types::TargetHealthDescription;
 use futures_util::future::try_join_all;
 
 use super::error::ReadError;
@@ -13,6 +14,7 @@ use crate::estate::{
     AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, Series, TargetHealth,
 };
 use crate::ops::plan::{GroupFacts, GroupInstance, Template};
+use crate::sdk::AwsError;
 
 /// DescribeInstanceStatus takes at most 100 instance ids a call.
 const STATUS_CHUNK: usize = 100;
@@ -295,6 +297,24 @@ pub(super) async fn target_group_arn(c: &Clients, name: &str) -> Result<String, 
         .ok_or_else(|| ReadError::Estate(format!("target group {name} not found")))
 }
 
+/// What the load balancer says of each target of the group `arn`.
+pub(super) async fn target_health(
+    c: &Clients,
+    arn: &str,
+) -> Result<Vec<TargetHealthDescription>, AwsError> {
+    let out = c
+        .elb
+        .describe_target_health()
+        .target_group_arn(arn)
+        .send()
+        .await
+        .map_err(|e| {
+            c.words
+                .error("elasticloadbalancing:DescribeTargetHealth", &e)
+        })?;
+    Ok(out.target_health_descriptions.unwrap_or_default())
+}
+
 /// The target group's ARN (looked up by name unless already `known`) and its targets' health
 /// by instance id; nothing when no target group is configured.
 async fn targets(
@@ -309,21 +329,11 @@ async fn targets(
         Some(arn) => arn,
         None => target_group_arn(c, name).await?,
     };
-    let health = c
-        .elb
-        .describe_target_health()
-        .target_group_arn(&arn)
-        .send()
-        .await
-        .map_err(|e| {
-            c.words
-                .error("elasticloadbalancing:DescribeTargetHealth", &e)
-        })?;
+    let health = target_health(c, &arn).await?;
     Ok((
         Some(arn),
         Some(
             health
-                .target_health_descriptions()
                 .iter()
                 .filter_map(|d| {
                     let id = d.target()?.id()?.to_string();

@@ -11,7 +11,7 @@ use crate::estate::{AreaKind, BackupPlan, ProtectedResource};
 use crate::input::View;
 use crate::ui::view::{AreaViews, ViewUi};
 use crate::ui::widgets::{
-    self, Col, TableSpec, col, health_style, health_symbol, panel, take_top, wide_col,
+    self, Col, TableSpec, col, health_style, health_symbol, take_top, wide_col,
 };
 
 /// Lines above the table: the plans and the policy.
@@ -90,9 +90,7 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
     };
     let mut rest = body;
     plans(frame, take_top(&mut rest, PLAN_LINES), app, &backups.plans);
-    let t = &app.theme;
-    let v = widgets::verdict(app, AreaKind::Backups);
-    let block = panel(t, "Protected resources", widgets::verdict_spans(t, &v));
+    let block = widgets::verdict_panel(app, AreaKind::Backups, "Protected resources");
     let items = rows(app);
     widgets::draw_table(
         frame,

@@ -122,13 +122,8 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
     };
     let a = layout(body);
     let members = rows(app);
-    let t = &app.theme;
-    let v = widgets::verdict(app, AreaKind::Cluster);
-    let block = panel(
-        t,
-        &format!("Members of {}", cluster.id),
-        widgets::verdict_spans(t, &v),
-    );
+    let title = format!("Members of {}", cluster.id);
+    let block = widgets::verdict_panel(app, AreaKind::Cluster, &title);
     let id_width = cluster
         .members
         .iter()

@@ -11,7 +11,7 @@ use crate::estate::{AreaKind, CheckStatus, HttpCheck, Instance, Phoenix, TargetH
 use crate::input::{Action, View};
 use crate::theme::Theme;
 use crate::ui::view::{AreaViews, ViewUi};
-use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
+use crate::ui::widgets::{self, Col, TableSpec, col, take_top, wide_col};
 
 /// Points in each instance's CPU trend: the last twelve minutes.
 const TREND_POINTS: usize = 12;
@@ -129,8 +129,7 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
     let mut rest = body;
     capacity(frame, take_top(&mut rest, 1), app, fleet);
     let t = &app.theme;
-    let v = widgets::verdict(app, AreaKind::Phoenix);
-    let block = panel(t, "Phoenix fleet", widgets::verdict_spans(t, &v));
+    let block = widgets::verdict_panel(app, AreaKind::Phoenix, "Phoenix fleet");
     let items = rows(app);
     widgets::draw_table(
         frame,

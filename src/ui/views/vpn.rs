@@ -95,15 +95,13 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
     if app.estate.vpn.data.is_none() {
         return widgets::no_data(frame, body, app, AreaKind::Vpn);
     }
-    let t = &app.theme;
     let table = table_area(body);
     let details_area = Rect {
         y: table.bottom(),
         height: body.height - table.height,
         ..body
     };
-    let v = widgets::verdict(app, AreaKind::Vpn);
-    let block = panel(t, "VPN tunnels", widgets::verdict_spans(t, &v));
+    let block = widgets::verdict_panel(app, AreaKind::Vpn, "VPN tunnels");
     let items = rows(app);
     widgets::draw_table(
         frame,

@@ -184,14 +184,13 @@ fn charts(frame: &mut Frame, area: Rect, app: &App, acls: &[WebAcl]) {
     let t = &app.theme;
     let mut right = area;
     let left = take_left(&mut right, area.width / 2);
-    let v = widgets::verdict(app, AreaKind::Waf);
     let blocked = per_minute(acls, app.now, |a| &a.blocked);
     let allowed = per_minute(acls, app.now, |a| &a.allowed);
     chart(
         frame,
         left,
         app,
-        panel(t, "Blocked / min", widgets::verdict_spans(t, &v)),
+        widgets::verdict_panel(app, AreaKind::Waf, "Blocked / min"),
         &blocked,
         t.chart_blocked,
     );

@@ -15,7 +15,7 @@ use serde_json::json;
 use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{FleetCall, FleetCheck};
-use crate::source::aws::fleet::target_group_arn;
+use crate::source::aws::fleet::{target_group_arn, target_health};
 
 /// What EC2 answers a DryRun that would have succeeded.
 const DRY_RUN_OK: &str = "DryRunOperation";
@@ -468,16 +468,10 @@ impl AwsCloud {
     /// Every target of the group with its state.
     async fn target_states(&self, target_group: &str) -> Result<Vec<(String, String)>, CloudError> {
         let arn = self.target_group_arn(target_group).await?;
-        let out = self
-            .clients
-            .elb
-            .describe_target_health()
-            .target_group_arn(arn)
-            .send()
+        let health = target_health(&self.clients, &arn)
             .await
-            .map_err(|e| self.unread("elasticloadbalancing:DescribeTargetHealth", &e))?;
-        Ok(out
-            .target_health_descriptions()
+            .map_err(|e| CloudError::Failed(e.to_string()))?;
+        Ok(health
             .iter()
             .filter_map(|d| {
                 let id = d.target()?.id()?.to_string();
