@@ -196,12 +196,18 @@ impl App {
                     c.region.clone(),
                     c.readonly,
                     c.production,
-                    c.backup_max_age_hours,
+                    c.backup_max_age_hours(),
                 )
             })
             .unwrap_or_default();
         self.estate_name = name.to_string();
-        self.estate = Estate::empty(name, region);
+        let areas = cfg.as_ref().map(|c| c.areas()).unwrap_or_default();
+        self.estate = Estate::empty(name, region).with_areas(areas);
+        // The bastion is dialled as the estate opens; its reports take over from here.
+        if let Some(target) = cfg.as_ref().and_then(|c| c.bastion.clone()) {
+            self.estate.bastion.target = Some(target);
+            self.estate.bastion.state = crate::estate::BastionState::Connecting;
+        }
         self.bastion_reported = false;
         self.readonly = self.readonly_on_entry || readonly;
         self.production = production;
@@ -227,6 +233,13 @@ impl App {
 
     pub fn estate_config(&self, name: &str) -> Option<&EstateConfig> {
         self.config.estates.get(name)
+    }
+
+    /// The views this estate has, in tab order: the overview and each area it names.
+    pub fn shown_views(&self) -> Vec<View> {
+        View::all()
+            .filter(|v| v.area().is_none_or(|k| self.estate.has(k)))
+            .collect()
     }
 
     pub fn view(&self) -> View {

@@ -74,7 +74,9 @@ impl App {
                     p.instances
                         .sort_by(|a, b| (&a.az, &a.name, &a.id).cmp(&(&b.az, &b.name, &b.id)));
                 }
-                if self.bastion_reported {
+                // The live source does not watch the bastion (the demo simulates one): until
+                // the bastion reports, what the console set on entering the estate stands.
+                if self.bastion_reported || estate.bastion.target.is_none() {
                     estate.bastion = std::mem::take(&mut self.estate.bastion);
                 }
                 // The checks come from the probes, not the sources (the demo simulates its own).
@@ -239,13 +241,14 @@ impl App {
                 });
             }
             Action::Select => {
-                if self.view() == View::Overview {
-                    let area = AreaKind::ALL[self.overview_tile.min(AreaKind::ALL.len() - 1)];
+                let areas = &self.estate.areas;
+                if self.view() == View::Overview && !areas.is_empty() {
+                    let area = areas[self.overview_tile.min(areas.len() - 1)];
                     self.views.push(View::Area(area));
                 }
             }
             Action::NextView | Action::PrevView => {
-                let views: Vec<View> = View::all().collect();
+                let views = self.shown_views();
                 let i = views.iter().position(|v| *v == self.view()).unwrap_or(0);
                 let n = views.len();
                 let next = if action == Action::NextView {
@@ -651,6 +654,16 @@ impl App {
     }
 
     fn go_to(&mut self, view: View) {
+        if let Some(kind) = view.area()
+            && !self.estate.has(kind)
+        {
+            self.error(format!(
+                "estate {} has no {}: its config does not name one",
+                self.estate_name,
+                kind.title()
+            ));
+            return;
+        }
         self.views = if view == View::Overview {
             vec![View::Overview]
         } else {
@@ -661,7 +674,7 @@ impl App {
     fn step(&mut self, action: &Action) {
         let view = self.view();
         if view == View::Overview {
-            let n = AreaKind::ALL.len();
+            let n = self.estate.areas.len().max(1);
             let cols = self.page(view).columns.max(1);
             let i = self.overview_tile;
             self.overview_tile = match action {
@@ -690,7 +703,7 @@ impl App {
     fn select(&mut self, row: usize) {
         let view = self.view();
         if view == View::Overview {
-            self.overview_tile = row.min(AreaKind::ALL.len() - 1);
+            self.overview_tile = row.min(self.estate.areas.len().saturating_sub(1));
             return;
         }
         self.tables.entry(view).or_default().selected = row;

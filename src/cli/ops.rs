@@ -120,14 +120,26 @@ pub fn failover(
     yes: bool,
 ) -> Result<String, Stop> {
     let cfg = setup.estate_config();
-    if cluster_id != cfg.aurora_cluster {
-        return Err(stop(
-            REFUSED,
-            format!(
-                "estate {} manages cluster {}, not {cluster_id}: use --estate to choose another estate",
-                setup.estate, cfg.aurora_cluster
-            ),
-        ));
+    match cfg.aurora_cluster.as_deref() {
+        Some(id) if id == cluster_id => {}
+        Some(id) => {
+            return Err(stop(
+                REFUSED,
+                format!(
+                    "estate {} manages cluster {id}, not {cluster_id}: use --estate to choose another estate",
+                    setup.estate
+                ),
+            ));
+        }
+        None => {
+            return Err(stop(
+                REFUSED,
+                format!(
+                    "estate {} names no aurora_cluster: add it to the estate's config, or use --estate to choose another estate",
+                    setup.estate
+                ),
+            ));
+        }
     }
     let change = Change::Failover {
         target: target.map(str::to_string),

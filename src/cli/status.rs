@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::estate::health::{self, backup_health};
-use crate::estate::{AreaKind, BastionState, Estate, Health, Rules, Timestamp};
+use crate::estate::{BastionState, Estate, Health, Rules, Timestamp};
 use crate::source::SourceKind;
 
 use super::setup::Setup;
@@ -16,7 +16,7 @@ use crate::source::demo::{DemoEstate, DemoOptions};
 pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8), String> {
     let cfg = setup.estate_config();
     let rules = Rules {
-        backup_max_age_hours: cfg.backup_max_age_hours,
+        backup_max_age_hours: cfg.backup_max_age_hours(),
         ..Rules::default()
     };
     let (estate, kind) = if global.demo {
@@ -272,7 +272,8 @@ impl Report {
             taken_at: now,
             health: health::overall(estate, rules, now).as_str(),
             cause: estate.shared_cause().map(str::to_string),
-            areas: AreaKind::ALL
+            areas: estate
+                .areas
                 .iter()
                 .map(|&k| {
                     let v = estate.verdict(k, rules, now);
@@ -450,6 +451,9 @@ impl Report {
             self.taken_at.format("%Y-%m-%d %H:%M:%S UTC"),
             self.health.to_uppercase()
         );
+        if self.areas.is_empty() {
+            out += "  the estate's config names no area to watch\n";
+        }
         let width = self.areas.iter().map(|a| a.area.len()).max().unwrap_or(0);
         for a in &self.areas {
             // An area that failed for the estate's one reason does not repeat it.
@@ -479,6 +483,17 @@ mod tests {
     use chrono::{TimeZone, Utc};
 
     use super::*;
+    use crate::estate::AreaKind;
+
+    #[test]
+    fn an_area_the_estate_does_not_name_is_absent_from_the_report() {
+        let now = Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap();
+        let estate = Estate::empty("qpflex", "us-east-1").with_areas(vec![AreaKind::Phoenix]);
+        let report = Report::new(&estate, SourceKind::Live, &Rules::default(), now);
+        let names: Vec<&str> = report.areas.iter().map(|a| a.area).collect();
+        assert_eq!(names, ["phoenix"]);
+        assert!(!report.render(Format::Table).contains("cluster"));
+    }
 
     #[test]
     fn every_area_is_in_the_report() {

@@ -132,7 +132,7 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 doc.span_of(&["estates"]).unwrap_or(0..0),
                 "no estate is configured",
             )
-            .with_hint("add an [estates.NAME] table with at least region and aurora_cluster")
+            .with_hint("add an [estates.NAME] table with at least a region")
             .into());
     }
     if let Some(name) = &config.default_estate
@@ -197,17 +197,31 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 .with_hint("set an AWS region such as \"us-east-1\"")
                 .into());
         }
-        if estate.backup_max_age_hours.is_nan() || estate.backup_max_age_hours <= 0.0 {
+        if let Some(b) = &estate.backups
+            && (b.max_age_hours.is_nan() || b.max_age_hours <= 0.0)
+        {
             return Err(doc
                 .error(
-                    doc.span_of(&["estates", name, "backup_max_age_hours"])
+                    doc.span_of(&["estates", name, "backups", "max_age_hours"])
                         .unwrap_or(0..0),
                     format!(
-                        "backup_max_age_hours must be more than 0, got {}",
-                        estate.backup_max_age_hours
+                        "backups.max_age_hours must be more than 0, got {}",
+                        b.max_age_hours
                     ),
                 )
                 .with_hint("daily backups usually allow 26 hours")
+                .into());
+        }
+        if let Some(p) = &estate.phoenix
+            && p.asg.is_none()
+            && p.tags.is_empty()
+        {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "phoenix"]).unwrap_or(0..0),
+                    format!("estate '{name}': phoenix names neither an asg nor tags, so no instance can be found"),
+                )
+                .with_hint("name the fleet's Auto Scaling group (asg = \"phoenix\") or its tags, or leave phoenix out")
                 .into());
         }
         if let Some((kind, price)) = estate

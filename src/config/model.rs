@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use crate::estate::AreaKind;
+
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
@@ -56,16 +58,17 @@ pub struct EstateConfig {
     pub remap: BTreeMap<String, String>,
     /// Endpoint checks through the bastion: absent means none.
     pub checks: Option<ChecksConfig>,
-    pub aurora_cluster: String,
-    #[serde(default)]
-    pub phoenix: PhoenixConfig,
-    #[serde(default)]
-    pub waf_web_acls: Vec<String>,
-    /// Empty means every VPN connection in the region.
-    #[serde(default)]
-    pub vpn_connections: Vec<String>,
-    #[serde(default = "default_backup_max_age_hours")]
-    pub backup_max_age_hours: f64,
+    /// Every area below is optional: an estate names only what it has, and what it does not
+    /// name is neither read nor judged.
+    pub aurora_cluster: Option<String>,
+    /// The Phoenix fleet, by Auto Scaling group and/or tags.
+    pub phoenix: Option<PhoenixConfig>,
+    /// Web ACLs by name; empty means every web ACL in the region.
+    pub waf_web_acls: Option<Vec<String>>,
+    /// VPN connections by id or Name tag; empty means every one in the region.
+    pub vpn_connections: Option<Vec<String>>,
+    /// The backup policy the cluster's and the fleet's recovery points are judged against.
+    pub backups: Option<BackupsConfig>,
     #[serde(default)]
     pub refresh: RefreshConfig,
     /// Hourly prices by Aurora instance class or EC2 instance type, in the estate's currency:
@@ -183,6 +186,23 @@ impl Default for RefreshConfig {
     }
 }
 
+/// The backup policy: how old the newest recovery point of each resource may be.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupsConfig {
+    /// Older than this is degraded, twice this critical.
+    #[serde(default = "default_backup_max_age_hours")]
+    pub max_age_hours: f64,
+}
+
+impl Default for BackupsConfig {
+    fn default() -> Self {
+        Self {
+            max_age_hours: default_backup_max_age_hours(),
+        }
+    }
+}
+
 fn default_backup_max_age_hours() -> f64 {
     26.0
 }
@@ -195,4 +215,28 @@ pub struct PhoenixConfig {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub target_group: Option<String>,
+}
+
+impl EstateConfig {
+    /// The areas this estate names, in the order they are shown.
+    pub fn areas(&self) -> Vec<AreaKind> {
+        AreaKind::ALL
+            .iter()
+            .copied()
+            .filter(|&k| match k {
+                AreaKind::Cluster => self.aurora_cluster.is_some(),
+                AreaKind::Phoenix => self.phoenix.is_some(),
+                AreaKind::Waf => self.waf_web_acls.is_some(),
+                AreaKind::Vpn => self.vpn_connections.is_some(),
+                AreaKind::Backups => self.backups.is_some(),
+                AreaKind::Bastion => self.bastion.is_some(),
+            })
+            .collect()
+    }
+
+    /// The backup policy's age limit, or the default where the estate names none (nothing is
+    /// judged by it then).
+    pub fn backup_max_age_hours(&self) -> f64 {
+        self.backups.clone().unwrap_or_default().max_age_hours
+    }
 }

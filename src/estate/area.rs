@@ -7,7 +7,10 @@ use super::Timestamp;
 pub struct Area<T> {
     pub data: Option<T>,
     pub taken_at: Option<Timestamp>,
+    /// Why the last refresh failed: the data, if any, is from an earlier one.
     pub last_error: Option<AreaError>,
+    /// What part of the last refresh could not be read; the rest of it is the data.
+    pub partial: Option<AreaError>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +29,7 @@ impl<T> Default for Area<T> {
             data: None,
             taken_at: None,
             last_error: None,
+            partial: None,
         }
     }
 }
@@ -36,6 +40,7 @@ impl<T> Area<T> {
             data: Some(data),
             taken_at: Some(at),
             last_error: None,
+            partial: None,
         }
     }
 
@@ -44,6 +49,7 @@ impl<T> Area<T> {
         self.data = Some(data);
         self.taken_at = Some(at);
         self.last_error = None;
+        self.partial = None;
     }
 
     /// A failed refresh keeps the last good data.
@@ -53,6 +59,11 @@ impl<T> Area<T> {
             message: message.into(),
             cause: None,
         });
+    }
+
+    /// A part of the refresh just recorded could not be read.
+    pub fn record_partial(&mut self, error: AreaError) {
+        self.partial = Some(error);
     }
 
     /// A failed refresh, with its cause, keeps the last good data.

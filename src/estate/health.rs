@@ -46,7 +46,7 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn new(health: Health, reason: impl Into<String>) -> Self {
+    pub fn new(health: Health, reason: impl Into<String>) -> Self {
         Self {
             health,
             reason: reason.into(),
@@ -138,19 +138,25 @@ pub fn http_checks(checks: &[HttpCheck]) -> Option<Verdict> {
     ))
 }
 
-/// The estate's overall health: the worst of its areas. A bastion that is not configured is not
-/// a fault of the estate, so it does not count.
+/// The estate's overall health: the worst of the areas it has. An estate that names no area
+/// has nothing wrong with it.
 pub fn overall(estate: &Estate, rules: &Rules, now: Timestamp) -> Health {
-    AreaKind::ALL
-        .iter()
-        .filter(|&&k| k != AreaKind::Bastion || estate.bastion.target.is_some())
-        .map(|&k| estate.verdict(k, rules, now).health)
-        .max()
-        .unwrap_or(Health::Unknown)
+    worst_area(estate, rules, now).map_or(Health::Ok, |(_, v)| v.health)
 }
 
-/// Wraps an area's own rule with the rules every area shares: no data yet, stale data, and a
-/// failing refresh.
+/// The area whose verdict is the estate's: the first of the most severe.
+pub fn worst_area(estate: &Estate, rules: &Rules, now: Timestamp) -> Option<(AreaKind, Verdict)> {
+    estate
+        .areas
+        .iter()
+        .map(|&k| (k, estate.verdict(k, rules, now)))
+        .rev()
+        .max_by_key(|(_, v)| v.health)
+}
+
+/// Wraps an area's own rule with the rules every area shares: health needs evidence. No data
+/// yet, stale data and a failed refresh are unknown, whatever the last data said; only what was
+/// read just now can make an area degraded or critical.
 pub(super) fn area<T>(
     a: &Area<T>,
     rules: &Rules,
@@ -163,21 +169,19 @@ pub(super) fn area<T>(
             None => Verdict::new(Health::Unknown, "waiting for first data"),
         };
     };
-    if a.is_stale(now, rules.stale_after_secs) {
-        let age = a.age_secs(now).unwrap_or_default();
-        let why = a
-            .last_error
-            .as_ref()
-            .map(|e| format!(": {}", e.message))
-            .unwrap_or_default();
+    let age = human_duration(a.age_secs(now).unwrap_or_default());
+    if let Some(e) = &a.last_error {
         return Verdict::new(
             Health::Unknown,
-            format!("stale, last data {} ago{why}", human_duration(age)),
+            format!("refresh failed: {}; last data {age} ago", e.message),
         );
     }
+    if a.is_stale(now, rules.stale_after_secs) {
+        return Verdict::new(Health::Unknown, format!("stale, last data {age} ago"));
+    }
     let mut v = judge(data);
-    if let Some(e) = &a.last_error {
-        v.reason = format!("{} (refresh failed: {})", v.reason, e.message);
+    if let Some(e) = &a.partial {
+        v.reason = format!("{} (not all read: {})", v.reason, e.message);
     }
     v
 }

@@ -36,6 +36,9 @@ pub type Timestamp = chrono::DateTime<chrono::Utc>;
 pub struct Estate {
     pub name: String,
     pub region: String,
+    /// The areas the estate's config names, in the order they are shown. An area it does not
+    /// name is not read and not judged: it is absent, never unknown or critical.
+    pub areas: Vec<AreaKind>,
     pub cluster: Area<Cluster>,
     pub phoenix: Area<Phoenix>,
     pub waf: Area<Vec<WebAcl>>,
@@ -55,10 +58,12 @@ pub struct Identity {
 }
 
 impl Estate {
+    /// An estate with every area, nothing read yet.
     pub fn empty(name: impl Into<String>, region: impl Into<String>) -> Self {
         Self {
             name: name.into(),
             region: region.into(),
+            areas: AreaKind::ALL.to_vec(),
             cluster: Area::default(),
             phoenix: Area::default(),
             waf: Area::default(),
@@ -72,10 +77,21 @@ impl Estate {
 }
 
 impl Estate {
+    /// The same estate with only these areas.
+    pub fn with_areas(mut self, areas: Vec<AreaKind>) -> Self {
+        self.areas = areas;
+        self
+    }
+
+    pub fn has(&self, kind: AreaKind) -> bool {
+        self.areas.contains(&kind)
+    }
+
     /// The one reason every area the sources read failed for, when they all failed for the
     /// same one (no credentials, no route to AWS): it is told once, not once per area.
     pub fn shared_cause(&self) -> Option<&str> {
-        let mut causes = AreaKind::ALL
+        let mut causes = self
+            .areas
             .iter()
             .filter_map(|&k| self.meta(k))
             .map(|m| m.error.and_then(|e| e.cause.as_deref()));
@@ -140,6 +156,9 @@ impl Estate {
     /// stale data, a failing refresh), and what the endpoint checks found where it is worse.
     pub fn verdict(&self, kind: AreaKind, rules: &Rules, now: Timestamp) -> Verdict {
         use health::{area, worst};
+        if !self.has(kind) {
+            return Verdict::new(Health::Ok, "not configured");
+        }
         let checks = self.checks.data.as_ref();
         match kind {
             AreaKind::Cluster => worst(

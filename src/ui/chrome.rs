@@ -10,7 +10,7 @@ use super::views;
 use super::widgets::{self, health_span, health_style, health_symbol};
 use crate::app::{App, Level};
 use crate::estate::health::{self, human_duration};
-use crate::estate::{AreaKind, AreaMeta, BastionState};
+use crate::estate::{AreaMeta, BastionState};
 use crate::input::keymap::Mode;
 use crate::input::{Action, View};
 
@@ -230,8 +230,10 @@ fn bastion_piece(app: &App) -> Piece<'static> {
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let current = app.view();
+    // A tab keeps its number when the estate lacks an area before it: the number is its key.
     let spans: Vec<Span> = View::all()
         .enumerate()
+        .filter(|(_, v)| v.area().is_none_or(|k| app.estate.has(k)))
         .flat_map(|(i, v)| {
             let style = if v == current {
                 app.theme.tab_active
@@ -286,7 +288,9 @@ fn freshness(app: &App, room: usize) -> Line<'static> {
     };
     let view = app.view();
     let Some(kind) = view.area() else {
-        let oldest = AreaKind::ALL
+        let oldest = app
+            .estate
+            .areas
             .iter()
             .filter_map(|&k| app.estate.meta(k)?.taken_at)
             .min();

@@ -99,6 +99,10 @@ fn invalid_files_are_reported_with_file_line_column_and_what_to_do() {
             "DIR/qpconsole.toml:4:48: the price of t3.large must be 0 or more, got -0.08",
         ),
         (
+            "bad-config-phoenix-empty",
+            "DIR/qpconsole.toml:3:11: estate 'qpflex': phoenix names neither an asg nor tags",
+        ),
+        (
             "bad-theme-color",
             "DIR/themes/default.toml:2:15: 'redd' is not a colour",
         ),

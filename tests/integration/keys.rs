@@ -127,12 +127,23 @@ fn the_palette_completes_and_runs_commands() {
     assert_eq!(app.mode, Mode::Normal);
 
     press(&mut app, ":");
-    type_text(&mut app, "vpn");
+    type_text(&mut app, "waf");
     press(&mut app, "enter");
     assert_eq!(
         app.view(),
-        View::Area(AreaKind::Vpn),
+        View::Area(AreaKind::Waf),
         "a view name alone opens it"
+    );
+
+    // fesa names no VPN: there is no such view to open, and the console says why.
+    press(&mut app, ":");
+    type_text(&mut app, "vpn");
+    press(&mut app, "enter");
+    assert_eq!(app.view(), View::Area(AreaKind::Waf));
+    let msg = app.notices.latest().cloned().unwrap();
+    assert_eq!(
+        msg.text,
+        "estate fesa has no Site-to-site VPN: its config does not name one"
     );
 
     press(&mut app, ":");

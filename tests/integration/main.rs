@@ -14,5 +14,6 @@ mod keys;
 mod live_lab;
 mod ops_lab;
 mod readonly;
+mod shapes;
 mod snapshots;
 mod status;

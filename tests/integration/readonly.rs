@@ -92,7 +92,8 @@ fn every_change_is_refused_on_the_command_line() {
     std::fs::write(&config, qpconsole::config::files::EXAMPLE_CONFIG).unwrap();
     let cluster = &common::example().estates["qualitypost"]
         .aurora_cluster
-        .clone();
+        .clone()
+        .expect("the example names a cluster");
     let commands: [&[&str]; 5] = [
         &[
             "resize",

@@ -221,8 +221,10 @@ fn nothing_received_yet() {
 
 #[test]
 fn no_bastion_configured() {
-    let mut app = showing(View::Area(AreaKind::Bastion), (80, 24));
+    // An estate without a bastion has no Bastion tile or tab, and the header says so.
+    let mut app = showing(View::Overview, (80, 24));
     app.estate.bastion = Default::default();
+    app.estate.areas.retain(|&k| k != AreaKind::Bastion);
     insta::assert_snapshot!("bastion_not_configured_80x24", draw(&app).backend());
 }
 

@@ -16,12 +16,18 @@ const JOB_LOOKBACK_DAYS: i64 = 7;
 /// picture is still shown, with that warning as the area's error.
 pub async fn backups(
     c: &Clients,
-    cluster_id: &str,
+    cluster_id: Option<&str>,
     instances: &[Instance],
     now: Timestamp,
 ) -> Result<(Backups, Option<String>), ReadError> {
+    let snapshots = async {
+        match cluster_id {
+            Some(id) => rds::cluster_snapshots(c, id).await.map(Some),
+            None => Ok(None),
+        }
+    };
     let (snapshots, jobs, plans) = tokio::join!(
-        rds::cluster_snapshots(c, cluster_id),
+        snapshots,
         c.backup
             .list_backup_jobs()
             .by_created_after(to_smithy(now - Duration::days(JOB_LOOKBACK_DAYS)))
@@ -45,12 +51,18 @@ pub async fn backups(
         Vec::new()
     });
     // (name shown, kind, how its ARN ends, snapshot times that also count as its backups)
-    let mut wanted = vec![(
-        cluster_id.to_string(),
-        "Aurora cluster",
-        format!(":cluster:{cluster_id}"),
-        snapshot_times,
-    )];
+    let mut wanted: Vec<_> = cluster_id
+        .zip(snapshot_times)
+        .map(|(id, times)| {
+            (
+                id.to_string(),
+                "Aurora cluster",
+                format!(":cluster:{id}"),
+                times,
+            )
+        })
+        .into_iter()
+        .collect();
     wanted.extend(instances.iter().map(|i| {
         (
             i.name.clone(),

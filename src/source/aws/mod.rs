@@ -73,7 +73,7 @@ impl LiveEstate {
         LiveEstate {
             cfg: cfg.clone(),
             clients: Clients::load_with(cfg, http).await,
-            estate: Estate::empty(name, cfg.region.clone()),
+            estate: Estate::empty(name, cfg.region.clone()).with_areas(cfg.areas()),
             acls: Vec::new(),
             fleet: fleet::Known::default(),
             series: HashMap::new(),
@@ -105,7 +105,10 @@ impl LiveEstate {
 
     /// The estate's cloud as plans see it, through the clients it reads with.
     pub fn cloud(&self) -> AwsCloud {
-        AwsCloud::new(self.clients.clone(), self.cfg.phoenix.clone())
+        AwsCloud::new(
+            self.clients.clone(),
+            self.cfg.phoenix.clone().unwrap_or_default(),
+        )
     }
 
     /// Who the console acts as (STS GetCallerIdentity), for the header.
@@ -153,53 +156,67 @@ impl LiveEstate {
             Ok(series) => self.series = series,
             // Metrics feed every area; the cluster's error line is where people look first,
             // unless the cluster's own description failed, which says more.
+            // They are a part of each area's read: the descriptions still stand.
             Err(e) if self.estate.cluster.last_error.is_none() => {
                 let mut error = e.at(Utc::now());
                 error.message = format!("metrics: {}", error.message);
-                self.estate.cluster.record_failure(error);
+                self.estate.cluster.record_partial(error);
             }
             Err(e) => tracing::info!(error = %e, "metrics not read"),
         }
     }
 
+    /// Reads the areas the estate names, and only those: what it does not name costs no call.
     async fn describe(&mut self, now: Timestamp) {
         let instances = self.phoenix_instances();
         let (c, cfg, known) = (&self.clients, &self.cfg, &mut self.fleet);
+        let cluster_id = cfg.aurora_cluster.as_deref();
         let (cluster, phoenix, acls, vpn, backups) = tokio::join!(
-            rds::cluster(c, &cfg.aurora_cluster, now),
-            fleet::phoenix(c, &cfg.phoenix, known),
-            waf::web_acls(c, &cfg.waf_web_acls, now),
-            vpn::connections(c, &cfg.vpn_connections),
-            backup::backups(c, &cfg.aurora_cluster, &instances, now),
+            when(cluster_id, |id| rds::cluster(c, id, now)),
+            when(cfg.phoenix.as_ref(), |p| fleet::phoenix(c, p, known)),
+            when(cfg.waf_web_acls.as_deref(), |names| waf::web_acls(
+                c, names, now
+            )),
+            when(cfg.vpn_connections.as_deref(), |ids| vpn::connections(
+                c, ids
+            )),
+            when(cfg.backups.as_ref(), |_| backup::backups(
+                c, cluster_id, &instances, now
+            )),
         );
         record(&mut self.estate.cluster, cluster, now);
         record(&mut self.estate.phoenix, phoenix, now);
         match acls {
-            Ok(acls) => {
+            Some(Ok(acls)) => {
                 self.estate
                     .waf
                     .record_ok(acls.iter().map(|a| a.acl.clone()).collect(), now);
                 self.acls = acls;
             }
-            Err(e) => self.estate.waf.record_failure(e.at(now)),
+            Some(Err(e)) => self.estate.waf.record_failure(e.at(now)),
+            None => {}
         }
         record(&mut self.estate.vpn, vpn, now);
         // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
         // yet, so ask again now that it is.
-        let backups = if instances.is_empty() && self.estate.phoenix.data.is_some() {
-            let instances = self.phoenix_instances();
-            backup::backups(c, &cfg.aurora_cluster, &instances, now).await
-        } else {
-            backups
+        let backups = match backups {
+            Some(_) if instances.is_empty() && self.estate.phoenix.data.is_some() => {
+                let instances = self.phoenix_instances();
+                Some(backup::backups(c, cluster_id, &instances, now).await)
+            }
+            backups => backups,
         };
         match backups {
-            Ok((b, warning)) => {
+            Some(Ok((b, warning))) => {
                 self.estate.backups.record_ok(b, now);
                 if let Some(w) = warning {
-                    self.estate.backups.record_error(w, now);
+                    self.estate
+                        .backups
+                        .record_partial(ReadError::from(w).at(now));
                 }
             }
-            Err(e) => self.estate.backups.record_failure(e.at(now)),
+            Some(Err(e)) => self.estate.backups.record_failure(e.at(now)),
+            None => {}
         }
         self.offered_classes().await;
     }
@@ -221,10 +238,25 @@ impl LiveEstate {
     }
 }
 
-fn record<T>(area: &mut Area<T>, result: Result<T, ReadError>, now: Timestamp) {
+/// The read of an area the estate names; `None`, with no call made, when it names none.
+async fn when<C, T, F>(
+    configured: Option<C>,
+    read: impl FnOnce(C) -> F,
+) -> Option<Result<T, ReadError>>
+where
+    F: std::future::Future<Output = Result<T, ReadError>>,
+{
+    match configured {
+        Some(c) => Some(read(c).await),
+        None => None,
+    }
+}
+
+fn record<T>(area: &mut Area<T>, result: Option<Result<T, ReadError>>, now: Timestamp) {
     match result {
-        Ok(data) => area.record_ok(data, now),
-        Err(e) => area.record_failure(e.at(now)),
+        Some(Ok(data)) => area.record_ok(data, now),
+        Some(Err(e)) => area.record_failure(e.at(now)),
+        None => {}
     }
 }
 

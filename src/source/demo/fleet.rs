@@ -54,7 +54,8 @@ impl SimFleet {
         // Each zone gets its own /18 of 10.20.0.0/16; hosts within it are numbered in order so
         // no two instances share an address however big the fleet.
         let first_host: Vec<u64> = AZ_LETTERS.iter().map(|_| int(&mut rng, 10, 200)).collect();
-        let target_health = match cfg.phoenix.target_group {
+        let phoenix = cfg.phoenix.clone().unwrap_or_default();
+        let target_health = match phoenix.target_group {
             Some(_) => TargetHealth::Healthy,
             None => TargetHealth::NotRegistered,
         };
@@ -93,8 +94,7 @@ impl SimFleet {
         Self {
             phoenix: Phoenix {
                 asg: Some(AsgCapacity {
-                    name: cfg
-                        .phoenix
+                    name: phoenix
                         .asg
                         .clone()
                         .unwrap_or_else(|| format!("{estate}-phoenix")),
@@ -104,7 +104,7 @@ impl SimFleet {
                     in_service: n,
                     refresh: None,
                 }),
-                target_group: cfg.phoenix.target_group.clone(),
+                target_group: phoenix.target_group,
                 instances,
             },
             template: (1, INSTANCE_TYPE.into()),

@@ -34,7 +34,7 @@ use self::vpn::SimVpn;
 use self::waf::SimWaf;
 use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
-use crate::estate::{Area, Estate, Timestamp};
+use crate::estate::{Area, AreaKind, Estate, Timestamp};
 
 use crate::rng::Rng;
 pub use cloud::{DemoClock, DemoCloud};
@@ -116,6 +116,9 @@ impl Default for DemoOptions {
 pub struct DemoEstate {
     name: String,
     region: String,
+    /// The areas the estate's config names: the simulator runs them all, the picture shows
+    /// only these.
+    areas: Vec<AreaKind>,
     now: Timestamp,
     cluster: SimCluster,
     fleet: SimFleet,
@@ -144,8 +147,12 @@ impl DemoEstate {
     ) -> Self {
         let mut rng = Rng::new(opts.seed);
         let history_from = start - Duration::minutes(HISTORY_MINUTES);
+        let cluster_id = cfg
+            .aurora_cluster
+            .clone()
+            .unwrap_or_else(|| format!("{name}-aurora"));
         let cluster = SimCluster::new(
-            &cfg.aurora_cluster,
+            &cluster_id,
             &cfg.region,
             db_members,
             start,
@@ -154,16 +161,16 @@ impl DemoEstate {
         );
         let fleet = SimFleet::new(name, cfg, instances, fork(&mut rng));
         let waf = SimWaf::new(
-            &names_or(&cfg.waf_web_acls, name, "waf"),
+            &names_or(cfg.waf_web_acls.as_deref(), name, "waf"),
             start,
             fork(&mut rng),
         );
         let vpn = SimVpn::new(
-            &names_or(&cfg.vpn_connections, name, "office"),
+            &names_or(cfg.vpn_connections.as_deref(), name, "office"),
             start,
             fork(&mut rng),
         );
-        let backups = SimBackups::new(&cfg.aurora_cluster, fleet.instance_names(), start, &mut rng);
+        let backups = SimBackups::new(&cluster_id, fleet.instance_names(), start, &mut rng);
         let bastion = SimBastion::new(
             cfg.bastion.as_deref(),
             cluster.endpoints(),
@@ -173,6 +180,7 @@ impl DemoEstate {
         let mut demo = Self {
             name: name.into(),
             region: cfg.region.clone(),
+            areas: cfg.areas(),
             now: history_from,
             cluster,
             fleet,
@@ -214,19 +222,27 @@ impl DemoEstate {
         }
     }
 
-    /// The current picture: every area freshly taken now.
+    /// The current picture: every area the estate names, freshly taken now.
     pub fn estate(&self) -> Estate {
         let now = self.now;
         let (cluster, phoenix) = (self.cluster.snapshot(), self.fleet.snapshot());
         let checks = Area::fresh(checks::simulate(&cluster, &phoenix, now), now);
+        fn area<T>(areas: &[AreaKind], kind: AreaKind, data: T, now: Timestamp) -> Area<T> {
+            match areas.contains(&kind) {
+                true => Area::fresh(data, now),
+                false => Area::default(),
+            }
+        }
+        let areas = &self.areas;
         Estate {
             name: self.name.clone(),
             region: self.region.clone(),
-            cluster: Area::fresh(cluster, now),
-            phoenix: Area::fresh(phoenix, now),
-            waf: Area::fresh(self.waf.snapshot(), now),
-            vpn: Area::fresh(self.vpn.snapshot(now), now),
-            backups: Area::fresh(self.backups.snapshot(now), now),
+            areas: self.areas.clone(),
+            cluster: area(areas, AreaKind::Cluster, cluster, now),
+            phoenix: area(areas, AreaKind::Phoenix, phoenix, now),
+            waf: area(areas, AreaKind::Waf, self.waf.snapshot(), now),
+            vpn: area(areas, AreaKind::Vpn, self.vpn.snapshot(now), now),
+            backups: area(areas, AreaKind::Backups, self.backups.snapshot(now), now),
             bastion: self.bastion.snapshot(),
             checks,
             identity: None,
@@ -235,11 +251,10 @@ impl DemoEstate {
 }
 
 /// The configured names, or the one an estate of this name would have.
-fn names_or(configured: &[String], estate: &str, suffix: &str) -> Vec<String> {
-    if configured.is_empty() {
-        vec![format!("{estate}-{suffix}")]
-    } else {
-        configured.to_vec()
+fn names_or(configured: Option<&[String]>, estate: &str, suffix: &str) -> Vec<String> {
+    match configured {
+        Some(names) if !names.is_empty() => names.to_vec(),
+        _ => vec![format!("{estate}-{suffix}")],
     }
 }
 

@@ -37,15 +37,15 @@ fn cfg() -> EstateConfig {
         tunnels: vec![],
         remap: BTreeMap::new(),
         checks: None,
-        aurora_cluster: CLUSTER.into(),
-        phoenix: PhoenixConfig {
+        aurora_cluster: Some(CLUSTER.into()),
+        phoenix: Some(PhoenixConfig {
             asg: Some("qp-phoenix-asg".into()),
             tags: BTreeMap::new(),
             target_group: Some("qp-phoenix-tg".into()),
-        },
-        waf_web_acls: vec!["qp-public-waf".into()],
-        vpn_connections: vec![],
-        backup_max_age_hours: 26.0,
+        }),
+        waf_web_acls: Some(vec!["qp-public-waf".into()]),
+        vpn_connections: Some(vec![]),
+        backups: Some(Default::default()),
         refresh: Default::default(),
         prices: BTreeMap::new(),
     }
@@ -62,7 +62,7 @@ fn demo(seed: u64, scenario: Scenario) -> DemoEstate {
 
 fn rules() -> Rules {
     Rules {
-        backup_max_age_hours: cfg().backup_max_age_hours,
+        backup_max_age_hours: cfg().backup_max_age_hours(),
         ..Default::default()
     }
 }
@@ -492,7 +492,7 @@ fn a_flapping_tunnel_says_so_and_comes_back_within_two_minutes() {
 fn without_a_bastion_nothing_is_forwarded_and_the_estate_is_still_ok() {
     let cfg = EstateConfig {
         bastion: None,
-        waf_web_acls: vec![],
+        waf_web_acls: Some(vec![]),
         ..cfg()
     };
     let d = DemoEstate::new("qualitypost", &cfg, &DemoOptions::default(), start());

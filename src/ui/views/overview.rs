@@ -22,8 +22,8 @@ impl ViewUi for Overview {
         }
     }
 
-    fn rows(&self, _app: &App) -> usize {
-        AreaKind::ALL.len()
+    fn rows(&self, app: &App) -> usize {
+        app.estate.areas.len()
     }
 
     fn render(&self, frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
@@ -42,7 +42,20 @@ const MIN_CHANGES_HEIGHT: u16 = 6;
 
 fn render(frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
     let cols = columns(body.width);
-    let rows = AreaKind::ALL.len().div_ceil(cols);
+    let shown = &app.estate.areas;
+    if shown.is_empty() {
+        let text = format!(
+            "estate {} names no area to watch: add aurora_cluster, phoenix, waf_web_acls, \
+             vpn_connections, backups or a bastion to its config",
+            app.estate_name
+        );
+        let block = widgets::panel(&app.theme, "Overview", vec![]);
+        let inner = block.inner(body);
+        frame.render_widget(block, body);
+        widgets::centered_text(frame, inner, &text, app.theme.dim);
+        return;
+    }
+    let rows = shown.len().div_ceil(cols);
     let mut grid = body;
     let spare = body.height.saturating_sub(TILE_HEIGHT * rows as u16);
     if spare >= MIN_CHANGES_HEIGHT {
@@ -54,7 +67,7 @@ fn render(frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
         };
         recent_changes(frame, changes, app);
     }
-    for (i, &kind) in AreaKind::ALL.iter().enumerate() {
+    for (i, &kind) in shown.iter().enumerate() {
         tile(
             frame,
             cell(grid, rows, cols, i),
