@@ -1,13 +1,17 @@
 //! Where the bastion connects: an ssh config Host alias or `[user@]host[:port]`, resolved the way
-//! `ssh <target>` resolves it (HostName, User, Port, IdentityFile, ProxyJump chains), so the
-//! console reaches exactly what the user's own ssh reaches, with the same keys.
+//! `ssh <target>` resolves it, so the console reaches exactly what the user's own ssh reaches,
+//! with the same keys. Where an OpenSSH client is installed its own answer is used (`ssh -G`,
+//! in `openssh`): it evaluates Match, Include, canonicalisation and tokens exactly as `ssh`
+//! does. Without one, the built-in reader (ssh2-config) stands in.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use ssh2_config::{HostParams, ParseRule, SshConfig};
+use ssh2_config::{ParseRule, SshConfig};
+
+use super::openssh;
 use thiserror::Error;
 
 /// Unknown options are tolerated (OpenSSH knows more than ssh2-config does), and the ones
@@ -34,12 +38,20 @@ pub struct Hop {
     pub connect_timeout: Option<Duration>,
     pub server_alive_interval: Option<Duration>,
     pub server_alive_count_max: u32,
+    /// ProxyCommand with its tokens expanded: the hop's transport, when it is the first hop.
+    pub proxy_command: Option<String>,
+    /// HostKeyAlias: the name the host key is checked and recorded under instead of the host.
+    pub host_key_alias: Option<String>,
+    /// UserKnownHostsFile, as the ssh config says (OpenSSH's defaults where it says nothing).
+    pub known_hosts_files: Vec<PathBuf>,
 }
 
 /// The hops to make, in order: jump hosts first, the destination last.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Route {
     pub hops: Vec<Hop>,
+    /// Which reader resolved it, for `check-config`.
+    pub reader: String,
 }
 
 impl Route {
@@ -83,6 +95,12 @@ pub enum DestinationError {
         value: String,
         problem: String,
     },
+    #[error("`{command}` failed for `{target}`: {problem}")]
+    OpenSsh {
+        command: String,
+        target: String,
+        problem: String,
+    },
     #[error(
         "ProxyJump loop in {config}: {chain}; remove the ProxyJump that leads back to `{back}`"
     )]
@@ -96,9 +114,17 @@ pub enum DestinationError {
 /// The route to `target` (an ssh config Host alias or `[user@]host[:port]`) through the ssh
 /// config `ssh_config` (None: ~/.ssh/config, which may be absent).
 pub fn resolve(target: &str, ssh_config: Option<&Path>) -> Result<Route, DestinationError> {
-    let resolver = Resolver::load(ssh_config, dirs::home_dir(), local_user())?;
+    let resolver = Resolver::load(
+        ssh_config,
+        dirs::home_dir(),
+        local_user(),
+        openssh::client(),
+    )?;
     let hops = resolver.route_to(target, "`bastion` in qpconsole.toml", &mut Vec::new())?;
-    Ok(Route { hops })
+    Ok(Route {
+        hops,
+        reader: resolver.reader_name(),
+    })
 }
 
 /// The route to `target` behind `route` (a jump shell: the bastion route, then the instance).
@@ -108,7 +134,13 @@ pub fn resolve_via(
     target: &str,
     ssh_config: Option<&Path>,
 ) -> Result<Route, DestinationError> {
-    Resolver::load(ssh_config, dirs::home_dir(), local_user())?.route_via(route, target)
+    Resolver::load(
+        ssh_config,
+        dirs::home_dir(),
+        local_user(),
+        openssh::client(),
+    )?
+    .route_via(route, target)
 }
 
 /// The login name ssh would use: `$USER`, else `$LOGNAME`, else root.
@@ -120,9 +152,65 @@ fn local_user() -> String {
         .unwrap_or_else(|| "root".to_string())
 }
 
-/// A parsed ssh config and what `~`, `%d` and the default user mean on this machine.
+/// Who answers what the ssh config says for a host.
+enum Reader {
+    /// The OpenSSH client at this path, with `-F` when the estate names a config.
+    OpenSsh {
+        ssh: PathBuf,
+        config: Option<PathBuf>,
+    },
+    /// The built-in reader, over the config as parsed.
+    BuiltIn(SshConfig),
+}
+
+/// What the ssh config says for one host, from either reader: what `Hop` is made of.
+#[derive(Debug, Default)]
+struct Options {
+    host_name: Option<String>,
+    port: Option<u16>,
+    user: Option<String>,
+    /// `None`: not configured (the default keys are tried).
+    identity_files: Option<Vec<String>>,
+    certificate_files: Vec<String>,
+    proxy_jump: Option<Vec<String>>,
+    proxy_command: Option<String>,
+    host_key_alias: Option<String>,
+    known_hosts_files: Vec<String>,
+    connect_timeout: Option<Duration>,
+    server_alive_interval: Option<Duration>,
+    server_alive_count_max: Option<String>,
+    /// Set when `ssh -G` answered: its HostName has its tokens expanded already, and its
+    /// identity files include the defaults, which are kept only where they exist.
+    evaluated: bool,
+}
+
+impl Options {
+    fn from_answer(a: &openssh::Answer) -> Options {
+        let given = |key| a.one(key).filter(|v| !v.eq_ignore_ascii_case("none"));
+        Options {
+            host_name: a.one("hostname").map(str::to_string),
+            port: a.one("port").and_then(|p| p.parse().ok()),
+            user: a.one("user").map(str::to_string),
+            identity_files: Some(a.all("identityfile")),
+            certificate_files: a.all("certificatefile"),
+            proxy_jump: given("proxyjump").map(|v| v.split(',').map(str::to_string).collect()),
+            proxy_command: given("proxycommand").map(str::to_string),
+            host_key_alias: a.one("hostkeyalias").map(str::to_string),
+            known_hosts_files: a
+                .one("userknownhostsfile")
+                .map(|v| v.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            connect_timeout: a.seconds("connecttimeout"),
+            server_alive_interval: a.seconds("serveraliveinterval"),
+            server_alive_count_max: a.one("serveralivecountmax").map(str::to_string),
+            evaluated: true,
+        }
+    }
+}
+
+/// The ssh config's reader and what `~`, `%d` and the default user mean on this machine.
 struct Resolver {
-    config: SshConfig,
+    reader: Reader,
     /// The config file as messages name it.
     shown: String,
     home: Option<PathBuf>,
@@ -130,25 +218,28 @@ struct Resolver {
 }
 
 impl Resolver {
+    /// With `ssh`, OpenSSH's own answer; without, the built-in reader.
     fn load(
         explicit: Option<&Path>,
         home: Option<PathBuf>,
         local_user: String,
+        ssh: Option<PathBuf>,
     ) -> Result<Self, DestinationError> {
         let path = explicit
             .map(Path::to_path_buf)
             .or_else(|| home.as_ref().map(|h| h.join(".ssh").join("config")));
         let Some(path) = path else {
             return Ok(Self {
-                config: SshConfig::default(),
+                reader: Reader::BuiltIn(SshConfig::default()),
                 shown: "no ssh config (no home directory)".to_string(),
                 home,
                 local_user,
             });
         };
+        // A missing default config is an empty one, as for OpenSSH; a named one must exist.
         let text = match fs::read_to_string(&path) {
-            Ok(text) => text,
-            Err(e) if e.kind() == io::ErrorKind::NotFound && explicit.is_none() => String::new(),
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && explicit.is_none() => None,
             Err(source) => {
                 let hint = if source.kind() == io::ErrorKind::NotFound {
                     "fix `ssh_config` in qpconsole.toml or create the file"
@@ -158,11 +249,106 @@ impl Resolver {
                 return Err(DestinationError::Read { path, source, hint });
             }
         };
+        let reader = match ssh {
+            Some(ssh) => Reader::OpenSsh {
+                ssh,
+                // Without a file of its own, ssh reads no user config at all: `-F /dev/null`.
+                config: Some(match &text {
+                    Some(_) => path.clone(),
+                    None => PathBuf::from("/dev/null"),
+                }),
+            },
+            None => Reader::BuiltIn(parse(
+                &match_as_host(text.as_deref().unwrap_or_default()),
+                &path,
+                home.as_deref(),
+            )?),
+        };
         Ok(Self {
-            config: parse(&text, &path, home.as_deref())?,
+            reader,
             shown: path.display().to_string(),
             home,
             local_user,
+        })
+    }
+
+    fn reader_name(&self) -> String {
+        match &self.reader {
+            Reader::OpenSsh { ssh, .. } => format!("OpenSSH (`{} -G`)", ssh.display()),
+            Reader::BuiltIn(_) => {
+                "qpconsole's built-in reader (no OpenSSH client found)".to_string()
+            }
+        }
+    }
+
+    /// What the config says for `spec`.
+    fn options(&self, spec: &Spec) -> Result<Options, DestinationError> {
+        match &self.reader {
+            Reader::OpenSsh { ssh, config } => openssh::ask(
+                ssh,
+                config.as_deref(),
+                &spec.host,
+                spec.user.as_deref(),
+                spec.port,
+            )
+            .map(|answer| Options::from_answer(&answer))
+            .map_err(|problem| DestinationError::OpenSsh {
+                command: format!("{} -G", ssh.display()),
+                target: spec.host.clone(),
+                problem,
+            }),
+            Reader::BuiltIn(config) => self.built_in(config, spec),
+        }
+    }
+
+    fn built_in(&self, config: &SshConfig, spec: &Spec) -> Result<Options, DestinationError> {
+        let params = config.query(&spec.host);
+        // A Match block the reader cannot evaluate stands as a Host block for the hosts it
+        // could apply to (`match_as_host`), carrying its Match line: only those are refused.
+        if let Some((_, args)) = params
+            .ignored_fields
+            .iter()
+            .find(|(field, _)| field.eq_ignore_ascii_case("match"))
+        {
+            return Err(DestinationError::Value {
+                config: self.shown.clone(),
+                alias: spec.host.clone(),
+                field: "Match",
+                value: args.join(" "),
+                problem: "this Match block may apply to this host, and qpconsole's built-in \
+                          reader cannot evaluate it; install the OpenSSH client (ssh), whose \
+                          `ssh -G` qpconsole then asks, or give this host what it needs in a \
+                          Host block"
+                    .to_string(),
+            });
+        }
+        let field = |name: &str| {
+            params
+                .unsupported_fields
+                .get(name)
+                .or_else(|| params.ignored_fields.get(name))
+                .map(|args| args.join(" "))
+        };
+        let path_text = |p: &PathBuf| p.to_string_lossy().into_owned();
+        Ok(Options {
+            host_name: params.host_name.clone(),
+            port: params.port,
+            user: params.user.clone(),
+            identity_files: params
+                .identity_file
+                .as_ref()
+                .map(|files| files.iter().map(path_text).collect()),
+            certificate_files: params.certificate_file.iter().map(path_text).collect(),
+            proxy_jump: params.proxy_jump.clone(),
+            proxy_command: field("proxycommand").filter(|c| !c.eq_ignore_ascii_case("none")),
+            host_key_alias: field("hostkeyalias"),
+            known_hosts_files: field("userknownhostsfile")
+                .map(|f| f.split_whitespace().map(str::to_string).collect())
+                .unwrap_or_default(),
+            connect_timeout: params.connect_timeout,
+            server_alive_interval: params.server_alive_interval,
+            server_alive_count_max: field("serveralivecountmax"),
+            evaluated: false,
         })
     }
 
@@ -175,8 +361,7 @@ impl Resolver {
         chain: &mut Vec<String>,
     ) -> Result<Vec<Hop>, DestinationError> {
         let spec = self.spec(target, origin, chain)?;
-        let (hop, params) = self.hop(&spec)?;
-        let jumps = self.jumps(&spec.host, &params)?;
+        let (hop, jumps) = self.hop(&spec)?;
         chain.push(spec.host);
         let origin = format!("ProxyJump of `{}` in {}", hop.name, self.shown);
         let mut hops = Vec::new();
@@ -196,7 +381,10 @@ impl Resolver {
         let spec = self.spec(target, "the jump shell target", &[])?;
         let mut hops = route.hops.clone();
         hops.push(self.hop(&spec)?.0);
-        Ok(Route { hops })
+        Ok(Route {
+            hops,
+            reader: self.reader_name(),
+        })
     }
 
     fn spec(&self, target: &str, origin: &str, chain: &[String]) -> Result<Spec, DestinationError> {
@@ -217,10 +405,10 @@ impl Resolver {
         Ok(spec)
     }
 
-    /// The hop `spec` names, and the config's parameters for it. What the target says
-    /// explicitly (`user@`, `:port`) wins over the config, as on ssh's command line.
-    fn hop(&self, spec: &Spec) -> Result<(Hop, HostParams), DestinationError> {
-        let params = self.config.query(&spec.host);
+    /// The hop `spec` names, and its jumps. What the target says explicitly (`user@`,
+    /// `:port`) wins over the config, as on ssh's command line.
+    fn hop(&self, spec: &Spec) -> Result<(Hop, Vec<String>), DestinationError> {
+        let options = self.options(spec)?;
         let invalid = |field, value: &str, problem: String| DestinationError::Value {
             config: self.shown.clone(),
             alias: spec.host.clone(),
@@ -228,26 +416,13 @@ impl Resolver {
             value: value.to_string(),
             problem,
         };
-        // ssh2-config reads a Match line as an unknown option, and the lines after it as part
-        // of the Host block before it: they would apply to hosts the Match does not select.
-        if let Some((_, args)) = params
-            .ignored_fields
-            .iter()
-            .find(|(field, _)| field.eq_ignore_ascii_case("match"))
-        {
-            let problem = "qpconsole's ssh config reader does not understand Match blocks, so \
-                           the options after it would apply to this host too; move what this host \
-                           needs into Host blocks before any Match, or point `ssh_config` in \
-                           qpconsole.toml at a config without Match"
-                .to_string();
-            return Err(invalid("Match", &args.join(" "), problem));
-        }
-        let host = match &params.host_name {
+        let host = match &options.host_name {
+            Some(name) if options.evaluated => name.clone(),
             Some(name) => expand_tokens(name, &[('h', &spec.host)])
                 .map_err(|problem| invalid("HostName", name, problem))?,
             None => spec.host.clone(),
         };
-        let port = match (spec.port, params.port) {
+        let port = match (spec.port, options.port) {
             (Some(port), _) | (None, Some(port @ 1..)) => port,
             (None, Some(_)) => {
                 let problem = "not a port from 1 to 65535".to_string();
@@ -258,7 +433,7 @@ impl Resolver {
         let user = spec
             .user
             .clone()
-            .or_else(|| params.user.clone())
+            .or_else(|| options.user.clone())
             .unwrap_or_else(|| self.local_user.clone());
 
         let home = self.home.as_deref().map(Path::to_string_lossy);
@@ -271,21 +446,26 @@ impl Resolver {
             ('r', user.as_str()),
             ('u', self.local_user.as_str()),
         ];
-        let expand = |field, path: &PathBuf| {
-            let text = path.to_string_lossy();
-            expand_tokens(&text, &tokens)
+        let expand = |field, text: &str| {
+            expand_tokens(&self.tilde(text), &tokens)
                 .map(PathBuf::from)
-                .map_err(|problem| invalid(field, &text, problem))
+                .map_err(|problem| invalid(field, text, problem))
         };
-        let identity_files = match &params.identity_file {
+        let identity_files = match &options.identity_files {
+            // ssh -G lists the defaults too: like ssh, skip the ones that do not exist.
+            Some(files) if options.evaluated => files
+                .iter()
+                .map(|f| expand("IdentityFile", f))
+                .filter(|f| f.as_ref().map_or(true, |p| p.is_file()))
+                .collect::<Result<Vec<_>, _>>()?,
             Some(files) => files
                 .iter()
                 .map(|f| expand("IdentityFile", f))
                 .collect::<Result<Vec<_>, _>>()?,
             None => self.default_identities(),
         };
-        let mut certificate_files = params
-            .certificate_file
+        let mut certificate_files = options
+            .certificate_files
             .iter()
             .map(|f| expand("CertificateFile", f))
             .collect::<Result<Vec<_>, _>>()?;
@@ -297,16 +477,39 @@ impl Resolver {
                 certificate_files.push(cert);
             }
         }
-        let server_alive_count_max = match params
-            .unsupported_fields
-            .get("serveralivecountmax")
-            .and_then(|args| args.first())
-        {
+        let server_alive_count_max = match &options.server_alive_count_max {
             Some(count) => count.parse().map_err(|_| {
                 let problem = "not a whole number; write a count such as 3".to_string();
                 invalid("ServerAliveCountMax", count, problem)
             })?,
             None => 3,
+        };
+        // ProxyCommand's tokens, as ssh expands them: %h %p %r %n and %%.
+        let proxy_tokens = [
+            ('h', host.as_str()),
+            ('n', spec.host.as_str()),
+            ('p', port_text.as_str()),
+            ('r', user.as_str()),
+        ];
+        let proxy_command = options
+            .proxy_command
+            .as_deref()
+            .map(|c| {
+                expand_tokens(c, &proxy_tokens)
+                    .map_err(|problem| invalid("ProxyCommand", c, problem))
+            })
+            .transpose()?;
+        let known_hosts_files = match options.known_hosts_files.is_empty() {
+            true => vec!["~/.ssh/known_hosts".to_string()],
+            false => options.known_hosts_files.clone(),
+        }
+        .iter()
+        .map(|f| expand("UserKnownHostsFile", f))
+        .collect::<Result<Vec<_>, _>>()?;
+        let jumps = match &options.proxy_jump {
+            Some(jumps) if jumps.len() == 1 && jumps[0].eq_ignore_ascii_case("none") => Vec::new(),
+            Some(jumps) => jumps.clone(),
+            None => Vec::new(),
         };
         let hop = Hop {
             name: spec.host.clone(),
@@ -316,11 +519,23 @@ impl Resolver {
             identity_files,
             certificate_files,
             // 0 means "none" for both, as in OpenSSH.
-            connect_timeout: params.connect_timeout.filter(|d| !d.is_zero()),
-            server_alive_interval: params.server_alive_interval.filter(|d| !d.is_zero()),
+            connect_timeout: options.connect_timeout.filter(|d| !d.is_zero()),
+            server_alive_interval: options.server_alive_interval.filter(|d| !d.is_zero()),
             server_alive_count_max,
+            // ProxyJump, when both are given, wins, as it does for ssh (the first one read).
+            proxy_command: proxy_command.filter(|_| jumps.is_empty()),
+            host_key_alias: options.host_key_alias.clone(),
+            known_hosts_files,
         };
-        Ok((hop, params))
+        Ok((hop, jumps))
+    }
+
+    /// `~/…` under the home directory.
+    fn tilde(&self, text: &str) -> String {
+        match (text.strip_prefix("~/"), &self.home) {
+            (Some(rest), Some(home)) => home.join(rest).to_string_lossy().into_owned(),
+            _ => text.to_string(),
+        }
     }
 
     fn default_identities(&self) -> Vec<PathBuf> {
@@ -333,31 +548,89 @@ impl Resolver {
             .filter(|path| path.is_file())
             .collect()
     }
+}
 
-    /// The jump hosts configured for `alias`, none for `ProxyJump none`. A ProxyCommand is an
-    /// error rather than silently connecting directly: the console cannot run one.
-    fn jumps(&self, alias: &str, params: &HostParams) -> Result<Vec<String>, DestinationError> {
-        match &params.proxy_jump {
-            Some(jumps) if jumps.len() == 1 && jumps[0].eq_ignore_ascii_case("none") => {
-                Ok(Vec::new())
-            }
-            Some(jumps) => Ok(jumps.clone()),
-            None => match params.unsupported_fields.get("proxycommand") {
-                Some(command) if !command.join(" ").eq_ignore_ascii_case("none") => {
-                    Err(DestinationError::Value {
-                        config: self.shown.clone(),
-                        alias: alias.to_string(),
-                        field: "ProxyCommand",
-                        value: command.join(" "),
-                        problem: "qpconsole connects in-process and cannot run a proxy command; \
-                                  use ProxyJump instead"
-                            .to_string(),
-                    })
+/// The config with each `Match` line made a `Host` line, for the built-in reader, which has no
+/// Match. A Match of only `host`/`originalhost` patterns (or `all`) is exactly a Host block of
+/// those patterns. Any other Match (exec, user, localnetwork, canonical, …) cannot be evaluated
+/// here: it becomes a Host block for the hosts it could apply to (its first host patterns, or
+/// every host), keeping its Match line, so that `built_in` refuses those hosts and no others.
+fn match_as_host(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let (keyword, rest) = trimmed
+            .split_once(|c: char| c.is_whitespace() || c == '=')
+            .unwrap_or((trimmed, ""));
+        if !keyword.eq_ignore_ascii_case("match") {
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let words = shell_words(rest);
+        let mut patterns: Vec<String> = Vec::new();
+        let mut decidable = true;
+        let mut i = 0;
+        while i < words.len() {
+            let criterion = words[i].to_ascii_lowercase();
+            match criterion.as_str() {
+                "all" => i += 1,
+                "host" | "originalhost" if i + 1 < words.len() => {
+                    decidable &= patterns.is_empty();
+                    if patterns.is_empty() {
+                        patterns = words[i + 1].split(',').map(str::to_string).collect();
+                    }
+                    i += 2;
                 }
-                _ => Ok(Vec::new()),
-            },
+                "canonical" | "final" => {
+                    decidable = false;
+                    i += 1;
+                }
+                _ => {
+                    decidable = false;
+                    i += 2;
+                }
+            }
+        }
+        let hosts = match patterns.is_empty() {
+            true => "*".to_string(),
+            false => patterns.join(" "),
+        };
+        out.push_str(&format!("Host {hosts}\n"));
+        if !decidable {
+            out.push_str(&format!("  Match {}\n", rest.trim()));
         }
     }
+    out
+}
+
+/// Words as ssh's config splits them: on whitespace, with double quotes grouping.
+fn shell_words(text: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let (mut quoted, mut any) = (false, false);
+    for c in text.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
 }
 
 /// Parses an ssh config. ssh2-config's errors do not say where, so on failure the culprit is

@@ -82,27 +82,33 @@ impl Drop for BastionHandle {
     }
 }
 
-/// The paths of the estate's ssh files: as configured, else OpenSSH's defaults.
-pub fn ssh_paths(cfg: &EstateConfig) -> (Option<PathBuf>, PathBuf) {
-    let expand = |p: &str| -> PathBuf {
-        match (p.strip_prefix("~/"), dirs::home_dir()) {
-            (Some(rest), Some(home)) => home.join(rest),
-            _ => PathBuf::from(p),
-        }
-    };
-    let config = cfg.ssh_config.as_deref().map(expand);
-    let known = cfg
-        .known_hosts
-        .as_deref()
-        .map(expand)
-        .unwrap_or_else(|| expand("~/.ssh/known_hosts"));
-    (config, known)
+/// `~/…` under the home directory.
+fn expand(p: &str) -> PathBuf {
+    match (p.strip_prefix("~/"), dirs::home_dir()) {
+        (Some(rest), Some(home)) => home.join(rest),
+        _ => PathBuf::from(p),
+    }
 }
 
-/// The route and session settings of an estate's bastion.
+/// The estate's ssh config file, when it names one (else ssh's own default).
+pub fn ssh_config(cfg: &EstateConfig) -> Option<PathBuf> {
+    cfg.ssh_config.as_deref().map(expand)
+}
+
+/// The route and session settings of an estate's bastion. Host keys are checked against the
+/// estate's `known_hosts`, else the first UserKnownHostsFile the ssh config gives the bastion.
 pub fn prepare(cfg: &EstateConfig, target: &str) -> Result<(Route, Settings), SetupError> {
-    let (ssh_config, known_hosts) = ssh_paths(cfg);
+    let ssh_config = ssh_config(cfg);
     let route = destination::resolve(target, ssh_config.as_deref())?;
+    let known_hosts = match cfg.known_hosts.as_deref() {
+        Some(path) => expand(path),
+        None => route
+            .destination()
+            .known_hosts_files
+            .first()
+            .cloned()
+            .unwrap_or_else(|| expand("~/.ssh/known_hosts")),
+    };
     let settings = Settings {
         known_hosts,
         policy: cfg.strict_host_key_checking,
@@ -158,7 +164,7 @@ pub fn spawn(
     let task = tokio::spawn(service.run(rx));
     Ok(BastionHandle {
         commands,
-        ssh_config: ssh_paths(cfg).0,
+        ssh_config: ssh_config(cfg),
         remap,
         estate,
         link,

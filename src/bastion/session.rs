@@ -1,6 +1,6 @@
-//! One ssh connection along a route: TCP to the first hop, then each further hop as SSH over a
-//! direct-tcpip channel of the one before (OpenSSH's ProxyJump), every hop held to the same
-//! host-key rules and authenticated on its own.
+//! One ssh connection along a route: TCP (or its ProxyCommand) to the first hop, then each
+//! further hop as SSH over a direct-tcpip channel of the one before (OpenSSH's ProxyJump),
+//! every hop held to the same host-key rules and authenticated on its own.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +17,7 @@ use super::destination::{Hop, Route};
 use super::error::{DialError, SshError};
 use super::known_hosts::{self, Decision};
 use super::prompt::{Prompter, Question};
+use super::proxy;
 use crate::config::HostKeyPolicy;
 use crate::config::remote::join;
 
@@ -200,17 +201,36 @@ pub async fn dial_hop(
     let handler = HostCheck {
         asking: handler_asking.clone(),
         hop: label.clone(),
-        host: hop.host.clone(),
+        // HostKeyAlias names the key in known_hosts instead of the host, as for ssh.
+        host: hop
+            .host_key_alias
+            .clone()
+            .unwrap_or_else(|| hop.host.clone()),
         port: hop.port,
         settings: settings.clone(),
         prompter: prompter.clone(),
         refusal: refusal.clone(),
     };
     let timeout = hop.connect_timeout.unwrap_or(DEFAULT_CONNECT_TIMEOUT);
+    // A ProxyCommand carries the first hop; a later one is reached through the hop before
+    // it, as `ssh -J` reaches it, whatever its own config says.
+    let proxy = match (carrier, &hop.proxy_command) {
+        (None, Some(command)) => Some(proxy::spawn(command).map_err(|e| {
+            DialError::permanent(format!("{label}: cannot run ProxyCommand `{command}`: {e}"))
+        })?),
+        _ => None,
+    };
+    let (proxy_stream, watch) = match proxy {
+        Some((stream, watch)) => (Some(stream), Some(watch)),
+        None => (None, None),
+    };
     let connecting = async {
-        match carrier {
-            None => client::connect(config(hop), (hop.host.as_str(), hop.port), handler).await,
-            Some(carrier) => {
+        match (carrier, proxy_stream) {
+            (None, Some(stream)) => client::connect_stream(config(hop), stream, handler).await,
+            (None, None) => {
+                client::connect(config(hop), (hop.host.as_str(), hop.port), handler).await
+            }
+            (Some(carrier), _) => {
                 let channel = carrier
                     .channel_open_direct_tcpip(&hop.host, hop.port as u32, "127.0.0.1", 0)
                     .await?;
@@ -243,6 +263,12 @@ pub async fn dial_hop(
         Some(Err(e)) => {
             if let Some(why) = refusal.lock().unwrap_or_else(|e| e.into_inner()).take() {
                 return Err(DialError::permanent(why));
+            }
+            // When the proxy failed, its own words say why; russh only saw the stream end.
+            if let Some(w) = &watch
+                && let Some(failure) = w.failure().await
+            {
+                return Err(DialError::transient(format!("{label}: {failure}")));
             }
             return Err(DialError::transient(format!(
                 "{label}: {}",

@@ -853,3 +853,215 @@ fn a_client_that_stops_reading_is_closed_alone_and_the_other_tunnels_keep_going(
         "the session was never redialled"
     );
 }
+
+/// A fixture ssh config of tests/fixtures/ssh with the lab's ports, user, key and known_hosts
+/// filled in, written into `dir` with its config.d beside it.
+fn ssh_fixture(dir: &Path, name: &str) -> PathBuf {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/ssh");
+    let fill = |text: String| {
+        text.replace("@DIR@", &dir.display().to_string())
+            .replace("@BASTION_PORT@", &bastion_port().to_string())
+            .replace(
+                "@INSTANCE_PORT@",
+                &port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111).to_string(),
+            )
+            .replace("@USER@", &user())
+            .replace("@KEY@", &ssh("client_ed25519").display().to_string())
+            .replace("@KNOWN_HOSTS@", &ssh("known_hosts").display().to_string())
+    };
+    std::fs::create_dir_all(dir.join("config.d")).unwrap();
+    for entry in std::fs::read_dir(fixtures.join("config.d")).unwrap() {
+        let entry = entry.unwrap();
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        std::fs::write(dir.join("config.d").join(entry.file_name()), fill(text)).unwrap();
+    }
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(fixtures.join(name)).unwrap();
+    std::fs::write(&path, fill(text)).unwrap();
+    path
+}
+
+/// What `ssh -G -F config host` says the host, port and user are.
+fn ssh_g(config: &Path, host: &str) -> (String, u16, String) {
+    let out = Command::new("ssh")
+        .args(["-G", "-F"])
+        .arg(config)
+        .arg(host)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the OpenSSH client (lab/install installs it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let get = |key: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{key} ")))
+            .unwrap_or_else(|| panic!("no {key} in:\n{text}"))
+            .to_string()
+    };
+    (get("hostname"), get("port").parse().unwrap(), get("user"))
+}
+
+/// Runs `command` on the route's destination and returns what it printed.
+fn exec_on(rt: &tokio::runtime::Runtime, route: &Route, command: &str) -> Result<String, String> {
+    rt.block_on(async {
+        let chain = session::dial(
+            route,
+            &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+            &Prompter::none(),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        let mut channel = chain
+            .destination()
+            .channel_open_session()
+            .await
+            .map_err(|e| e.to_string())?;
+        channel
+            .exec(true, command)
+            .await
+            .map_err(|e| e.to_string())?;
+        let mut out = Vec::new();
+        while let Some(msg) = channel.wait().await {
+            if let russh::ChannelMsg::Data { data } = msg {
+                out.extend_from_slice(&data);
+            }
+        }
+        Ok(String::from_utf8_lossy(&out).into_owned())
+    })
+}
+
+#[test]
+fn a_realistic_ssh_config_with_a_match_at_the_end_connects_as_ssh_f_does() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = ssh_fixture(dir.path(), "realistic.config");
+    let route = route(&config, "qp-private");
+    assert!(route.reader.starts_with("OpenSSH"), "{}", route.reader);
+    let hops: Vec<(String, u16, String)> = route
+        .hops
+        .iter()
+        .map(|h| (h.host.clone(), h.port, h.user.clone()))
+        .collect();
+    assert_eq!(
+        hops,
+        [ssh_g(&config, "qp-jump"), ssh_g(&config, "qp-private")],
+        "each hop as `ssh -G -F` resolves it"
+    );
+    assert_eq!(
+        route.destination().server_alive_interval,
+        Some(Duration::from_secs(2))
+    );
+    assert_eq!(route.destination().server_alive_count_max, 4);
+    let out = exec_on(&rt(), &route, "echo through-$((6*7))").unwrap();
+    assert_eq!(out.trim(), "through-42");
+    // The Included host resolves too, and the Match (its exec fails here) changes nothing.
+    assert_eq!(
+        destination::resolve("build.corp", Some(&config))
+            .unwrap()
+            .destination()
+            .user,
+        user()
+    );
+}
+
+#[test]
+fn a_match_exec_that_selects_the_bastion_applies_its_options() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = ssh_fixture(dir.path(), "match-exec.config");
+    let route = route(&config, "qp-bastion");
+    assert_eq!(route.destination().port, bastion_port(), "{route:?}");
+    let out = exec_on(&rt(), &route, "echo matched").unwrap();
+    assert_eq!(out.trim(), "matched");
+}
+
+/// The lab bastion behind a ProxyCommand (`socat`, standing in for `aws ssm start-session`).
+fn proxied_estate(dir: &Path, proxy: &str) -> qpconsole::config::EstateConfig {
+    let config = config_with(
+        dir,
+        &format!(
+            "  IdentityFile {}\n  ProxyCommand {proxy}\n",
+            ssh("client_ed25519").display()
+        ),
+    );
+    let mut cfg = common::lab::config().estates["qualitypost"].clone();
+    cfg.bastion = Some("lab".into());
+    cfg.ssh_config = Some(config.display().to_string());
+    cfg
+}
+
+/// The pids of the ProxyCommands this test process started: `socat` children of it.
+fn our_proxies() -> Vec<String> {
+    let me = std::process::id().to_string();
+    let out = Command::new("ps")
+        .args(["-o", "pid=,comm=", "--ppid", &me])
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| l.trim_end().ends_with("socat"))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect()
+}
+
+#[test]
+fn a_proxy_command_bastion_carries_a_tunnel_byte_for_byte_and_is_redialled_through_a_new_proxy() {
+    let _alone = common::lab::alone();
+    let dir = tempfile::tempdir().unwrap();
+    let w = Watched::start_with(
+        proxied_estate(dir.path(), "exec socat - TCP:%h:%p"),
+        &["web"],
+    );
+    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
+    let got = http_get(w.port, "/blob.bin").unwrap();
+    assert!(
+        got == blob,
+        "{} bytes came, {} expected",
+        got.len(),
+        blob.len()
+    );
+    let first = our_proxies();
+    assert_eq!(first.len(), 1, "one proxy runs: {first:?}");
+    Command::new("kill").arg(&first[0]).status().unwrap();
+    w.reconnecting(Duration::from_secs(10));
+    w.health_comes_back(Duration::from_secs(30));
+    let second = our_proxies();
+    assert_eq!(second.len(), 1, "the dead proxy was reaped: {second:?}");
+    assert_ne!(second, first, "a new proxy carries the new session");
+}
+
+#[test]
+fn a_failing_proxy_command_says_what_it_said_in_one_sentence() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("ssm-proxy");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'An error occurred (TargetNotConnected) when calling the StartSession operation: i-0abc is not connected.' >&2\nexit 255\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let cfg = proxied_estate(dir.path(), &format!("{} %h", script.display()));
+    let (route, mut s) = service::prepare(&cfg, "lab").unwrap();
+    s.credentials.agent = None;
+    let rt = rt();
+    let err = rt
+        .block_on(session::dial(&route, &Arc::new(s), &Prompter::none()))
+        .err()
+        .expect("the proxy fails");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "lab ({}@127.0.0.1:{}): ProxyCommand `{} 127.0.0.1` exited 255: An error occurred (TargetNotConnected) when calling the StartSession operation: i-0abc is not connected.",
+            user(),
+            bastion_port(),
+            script.display()
+        )
+    );
+    assert!(our_proxies().is_empty());
+}

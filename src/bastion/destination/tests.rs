@@ -5,6 +5,7 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use super::*;
+use crate::bastion::openssh;
 
 /// A fake home directory with an ssh config in it, so `~` and the default keys are the test's.
 struct Home {
@@ -34,7 +35,26 @@ impl Home {
     }
 
     fn resolver(&self) -> Result<Resolver, DestinationError> {
-        Resolver::load(None, Some(self.path().to_path_buf()), "me".to_string())
+        Resolver::load(
+            None,
+            Some(self.path().to_path_buf()),
+            "me".to_string(),
+            None,
+        )
+    }
+
+    /// The resolver that asks the OpenSSH client, as the console does where one is installed.
+    fn openssh(&self) -> Resolver {
+        let ssh = openssh::client().expect(
+            "no OpenSSH client (ssh) on the PATH: install openssh-client (lab/install does)",
+        );
+        Resolver::load(
+            None,
+            Some(self.path().to_path_buf()),
+            "me".to_string(),
+            Some(ssh),
+        )
+        .expect("loads")
     }
 
     fn route(&self, target: &str) -> Result<Vec<Hop>, DestinationError> {
@@ -90,6 +110,9 @@ fn an_alias_takes_every_field_from_the_config() {
             connect_timeout: Some(Duration::from_secs(7)),
             server_alive_interval: Some(Duration::from_secs(15)),
             server_alive_count_max: 5,
+            proxy_command: None,
+            host_key_alias: None,
+            known_hosts_files: vec![PathBuf::from("/dev/null")],
         }
     );
 }
@@ -113,6 +136,9 @@ fn an_unknown_host_gets_the_defaults_and_the_default_keys_that_exist() {
             connect_timeout: None,
             server_alive_interval: None,
             server_alive_count_max: 3,
+            proxy_command: None,
+            host_key_alias: None,
+            known_hosts_files: vec![home.ssh("known_hosts")],
         }
     );
 }
@@ -222,7 +248,11 @@ fn proxy_jump_chains_resolve_each_hop_through_the_same_config() {
             ("app", "10.0.1.20", 22, "me"),
         ]
     );
-    assert_eq!(Route { hops }.destination().host, "10.0.1.20");
+    let route = Route {
+        hops,
+        reader: String::new(),
+    };
+    assert_eq!(route.destination().host, "10.0.1.20");
 }
 
 #[test]
@@ -256,35 +286,104 @@ fn a_proxy_jump_loop_is_an_error_naming_the_chain() {
 }
 
 #[test]
-fn a_proxy_command_is_refused_rather_than_silently_bypassed() {
+fn a_proxy_command_is_the_hops_transport_with_its_tokens_expanded() {
     let home = Home::new();
     home.write(
         "config",
-        "Host old\n  ProxyCommand nc -x proxy:1080 %h %p\n",
+        "Host i-*\n  User ec2-user\n  ProxyCommand aws ssm start-session --target %h --parameters portNumber=%p --reason %r@%n:100%%\n",
     );
-    let err = home.route("old").expect_err("refused");
-    assert!(err.to_string().contains("use ProxyJump instead"), "{err}");
+    for resolver in [home.resolver().expect("loads"), home.openssh()] {
+        let hops = resolver
+            .route_to("i-0abc", "test", &mut Vec::new())
+            .expect("resolves");
+        assert_eq!(
+            hops[0].proxy_command.as_deref(),
+            Some(
+                "aws ssm start-session --target i-0abc --parameters portNumber=22 --reason ec2-user@i-0abc:100%"
+            ),
+            "{}",
+            resolver.reader_name()
+        );
+    }
 }
 
 #[test]
-fn a_match_block_that_would_be_misapplied_is_an_error() {
+fn a_match_of_host_patterns_is_a_host_block_for_the_built_in_reader() {
+    let home = Home::new();
+    home.write(
+        "config",
+        "Host bastion\n  HostName 10.0.0.5\nMatch host other,another\n  User someone-else\n",
+    );
+    assert_eq!(
+        names(&home.route("bastion").expect("the Match is not for it")),
+        [("bastion", "10.0.0.5", 22, "me")]
+    );
+    assert_eq!(
+        names(&home.route("another").expect("the Match is for it")),
+        [("another", "another", 22, "someone-else")]
+    );
+}
+
+#[test]
+fn a_match_the_built_in_reader_cannot_evaluate_refuses_only_the_hosts_it_could_apply_to() {
     let home = Home::new();
     let config = home.write(
         "config",
-        "Host bastion\n  HostName 10.0.0.5\nMatch host other\n  User someone-else\n",
+        "Host bastion\n  HostName 10.0.0.5\nHost *\n  ServerAliveInterval 30\nMatch host *.corp exec \"test -e /nonexistent\"\n  User corp\n",
     );
-    let err = home.route("bastion").expect_err("Match is not understood");
+    let err = home.route("db.corp").expect_err("the Match may apply");
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
-            "Match `host other` for `bastion` in {}: ",
+            "Match `host *.corp exec \"test -e /nonexistent\"` for `db.corp` in {}: this Match block may apply to this host",
             config.display()
         )),
         "{text}"
     );
-    assert_eq!(
-        names(&home.route("unrelated").expect("no Match in its blocks")),
-        [("unrelated", "unrelated", 22, "me")]
+    assert!(text.contains("install the OpenSSH client"), "{text}");
+    // Every other host resolves, after the `Host *` block the Match follows.
+    let bastion = home.hop("bastion");
+    assert_eq!(bastion.host, "10.0.0.5");
+    assert_eq!(bastion.server_alive_interval, Some(Duration::from_secs(30)));
+    // OpenSSH evaluates it: the exec fails, so the Match does not apply.
+    let hops = home
+        .openssh()
+        .route_to("db.corp", "test", &mut Vec::new())
+        .expect("ssh -G evaluates Match");
+    assert_eq!((hops[0].port, hops.len()), (22, 1));
+    assert_ne!(hops[0].user, "corp");
+}
+
+#[test]
+fn openssh_applies_a_match_exec_that_selects_the_host() {
+    let home = Home::new();
+    home.write(
+        "config",
+        "Host bastion\n  HostName 10.0.0.5\nMatch originalhost bastion exec \"true\"\n  User matched\n  Port 2200\n  HostKeyAlias bastion-key\n",
+    );
+    let hops = home
+        .openssh()
+        .route_to("bastion", "test", &mut Vec::new())
+        .expect("resolves");
+    assert_eq!(names(&hops), [("bastion", "10.0.0.5", 2200, "matched")]);
+    assert_eq!(hops[0].host_key_alias.as_deref(), Some("bastion-key"));
+}
+
+#[test]
+fn openssh_says_which_line_of_a_bad_config_is_wrong() {
+    let home = Home::new();
+    let config = home.write("config", "Host a\n  NoSuchOption yes\n");
+    let err = home
+        .openssh()
+        .route_to("a", "test", &mut Vec::new())
+        .expect_err("bad option");
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "{}: line 2: Bad configuration option: nosuchoption",
+            config.display()
+        )),
+        "{text}"
     );
 }
 
