@@ -6,15 +6,27 @@ use clap::Parser;
 use qpconsole::cli::ops::{self, Ask, ResizeDb, Stop};
 use qpconsole::cli::setup::{Setup, init_logging, log_dir};
 use qpconsole::cli::{
-    CheckWhat, Cli, Command, ResizeAction, check, check_config, status, tui, tunnel,
+    CheckWhat, Cli, Command, ResizeAction, check, check_config, manual, status, tui, tunnel,
 };
 
 fn main() -> ExitCode {
     let started = Instant::now();
     let cli = Cli::parse();
-    if let Some(Command::CheckConfig { example: true }) = cli.command {
-        print!("{}", check_config::example());
-        return ExitCode::SUCCESS;
+    // What needs no config: the example, completions, the man page.
+    let printed = match &cli.command {
+        Some(Command::CheckConfig { example: true }) => Some(Ok(check_config::example().into())),
+        Some(Command::Completions { shell }) => Some(Ok(manual::completions(*shell))),
+        Some(Command::Man) => Some(manual::man_page()),
+        _ => None,
+    };
+    if let Some(text) = printed {
+        return match text.and_then(|t| std::io::Write::write_all(&mut std::io::stdout(), &t)) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: cannot write to stdout: {e}");
+                ExitCode::FAILURE
+            }
+        };
     }
     let _log = init_logging(log_dir().as_deref());
     let setup = match Setup::load(&cli.global) {
@@ -32,6 +44,8 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        // Printed before any config was loaded, above.
+        Some(Command::Completions { .. } | Command::Man) => ExitCode::SUCCESS,
         Some(Command::CheckConfig { .. }) => {
             print!("{}", check_config::report(&setup));
             ExitCode::SUCCESS

@@ -3,6 +3,7 @@
 pub mod ask;
 pub mod check;
 pub mod check_config;
+pub mod manual;
 pub mod ops;
 pub mod setup;
 pub mod snapshot;
@@ -116,6 +117,13 @@ pub enum Command {
         #[command(subcommand)]
         what: CheckWhat,
     },
+    /// Print the completion script for a shell (see README "Completions and the man page").
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff): `qpconsole man | man -l -`.
+    Man,
     /// Validate the config, theme and keymap, and say which files were loaded from where.
     CheckConfig {
         /// Print the commented example configuration instead.

@@ -191,3 +191,29 @@ fn an_explicit_config_file_that_does_not_exist_is_named() {
         r.stderr
     );
 }
+
+#[test]
+fn completions_and_the_man_page_are_printed_without_any_config() {
+    let empty = tempfile::tempdir().unwrap();
+    for (shell, marker) in [
+        ("bash", "complete -F _qpconsole"),
+        ("zsh", "#compdef qpconsole"),
+        ("fish", "complete -c qpconsole"),
+    ] {
+        let r = common::run(empty.path(), &["completions", shell]);
+        assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
+        assert!(r.stdout.contains(marker), "{shell}:\n{}", r.stdout);
+        for command in ["status", "resize", "check-config", "completions"] {
+            assert!(r.stdout.contains(command), "{shell} lacks {command}");
+        }
+    }
+    let r = common::run(empty.path(), &["man"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.starts_with(".ie \\n(.g .ds Aq"),
+        "{}",
+        &r.stdout[..200.min(r.stdout.len())]
+    );
+    assert!(r.stdout.contains(".TH qpconsole 1"), "{}", r.stdout);
+    assert!(r.stdout.contains("Terminal operations console"));
+}
