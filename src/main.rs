@@ -100,7 +100,12 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some(Command::Status { format }) => report(status::run(&cli.global, &setup, format)),
+        Some(Command::Status { format, all: false }) => {
+            report(status::run(&cli.global, &setup, format))
+        }
+        Some(Command::Status { format, all: true }) => {
+            report(status::run_all(&cli.global, &setup, format))
+        }
     }
 }
 

@@ -68,6 +68,10 @@ pub enum Command {
     Status {
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Every configured estate at once; the exit code is the most severe (critical >
+        /// degraded > unknown > ok).
+        #[arg(long)]
+        all: bool,
     },
     /// Hold the estate's named tunnels open through the bastion until Ctrl-C (like
     /// `ssh -N -L`); prints where each listens. No names: every tunnel of the estate.

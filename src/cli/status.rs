@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use crate::config::EstateConfig;
 use crate::estate::health::{self, backup_health};
 use crate::estate::{BastionState, Estate, Health, Rules, Timestamp};
 use crate::source::SourceKind;
@@ -14,7 +15,35 @@ use crate::source::demo::{DemoEstate, DemoOptions};
 /// Takes one snapshot of the chosen estate from the demo or from AWS, and renders it; the exit
 /// code is the estate's health.
 pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8), String> {
-    let cfg = setup.estate_config();
+    let report = snapshot(global, &setup.estate, setup.estate_config())?;
+    Ok((report.render(format), report.exit_code() as u8))
+}
+
+/// Every estate at once, each read on its own thread; the exit code is the most severe
+/// health of them all (critical > degraded > unknown > ok).
+pub fn run_all(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8), String> {
+    let reports: Vec<Report> = std::thread::scope(|scope| {
+        let taking: Vec<_> = setup
+            .config
+            .estates
+            .iter()
+            .map(|(name, cfg)| (name, scope.spawn(move || snapshot(global, name, cfg))))
+            .collect();
+        taking
+            .into_iter()
+            .map(|(name, t)| {
+                t.join()
+                    .unwrap_or_else(|_| Err("the snapshot failed".to_string()))
+                    .unwrap_or_else(|e| Report::failed(name, &setup.config.estates[name], e))
+            })
+            .collect()
+    });
+    let all = Estates::new(reports, chrono::Utc::now());
+    Ok((all.render(format), all.exit_code() as u8))
+}
+
+/// One estate's report, from the demo or from AWS.
+fn snapshot(global: &Global, name: &str, cfg: &EstateConfig) -> Result<Report, String> {
     let rules = Rules {
         backup_max_age_hours: cfg.backup_max_age_hours(),
         ..Rules::default()
@@ -26,26 +55,120 @@ pub fn run(global: &Global, setup: &Setup, format: Format) -> Result<(String, u8
         };
         let now = chrono::Utc::now();
         (
-            DemoEstate::new(&setup.estate, cfg, &opts, now).estate(),
+            DemoEstate::new(name, cfg, &opts, now).estate(),
             SourceKind::Demo,
         )
     } else {
-        let estate = super::snapshot::live(&setup.estate, cfg, cfg.checks.is_some())?;
+        let estate = super::snapshot::live(name, cfg, cfg.checks.is_some())?;
         (estate, SourceKind::Live)
     };
-    let mut report = Report::new(&estate, kind, &rules, chrono::Utc::now());
+    let mut report = Report::new(&estate, kind, &rules, chrono::Utc::now()).marked(cfg);
     if kind == SourceKind::Live {
-        report.unfinished_plan = PlanReport::unfinished(&setup.estate);
+        report.unfinished_plan = PlanReport::unfinished(name);
     }
-    Ok((report.render(format), report.exit_code() as u8))
+    Ok(report)
+}
+
+/// `status --all`: every configured estate.
+#[derive(Debug, Serialize)]
+pub struct Estates {
+    pub taken_at: Timestamp,
+    /// The most severe of the estates' healths.
+    pub health: &'static str,
+    pub estates: Vec<Report>,
+}
+
+impl Estates {
+    fn new(estates: Vec<Report>, now: Timestamp) -> Estates {
+        let worst = estates
+            .iter()
+            .map(Report::health)
+            .max()
+            .unwrap_or(Health::Ok);
+        Estates {
+            taken_at: now,
+            health: worst.as_str(),
+            estates,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        self.estates
+            .iter()
+            .map(Report::health)
+            .max()
+            .unwrap_or(Health::Ok)
+            .exit_code()
+    }
+
+    fn render(&self, format: Format) -> String {
+        match format {
+            Format::Json => serde_json::to_string_pretty(self).expect("a report always serializes"),
+            Format::Table => self.table(),
+        }
+    }
+
+    /// A line per estate (its health, the worst area and why, where it is, its marks), then
+    /// each estate's own table.
+    fn table(&self) -> String {
+        let n = self.estates.len();
+        let mut out = format!(
+            "{n} estate{} at {}: {}\n",
+            if n == 1 { "" } else { "s" },
+            self.taken_at.format("%Y-%m-%d %H:%M:%S UTC"),
+            self.health.to_uppercase()
+        );
+        let width = self
+            .estates
+            .iter()
+            .map(|e| e.estate.len())
+            .max()
+            .unwrap_or(0);
+        for e in &self.estates {
+            let worst = match &e.worst {
+                None => "no area configured".to_string(),
+                Some(_) if e.health == Health::Ok.as_str() => {
+                    let n = e.areas.len();
+                    format!("{n} area{} ok", if n == 1 { "" } else { "s" })
+                }
+                Some(w) => format!("{}: {}", w.area, w.reason),
+            };
+            let account = e
+                .identity
+                .as_ref()
+                .map(|i| format!(" {}", i.account))
+                .unwrap_or_default();
+            let marks = [(e.production, " PROD"), (e.readonly, " READ-ONLY")]
+                .iter()
+                .filter(|(on, _)| *on)
+                .map(|(_, m)| *m)
+                .collect::<String>();
+            out += &format!(
+                "  {:width$}  {:8}  {worst}  ({}{account}{marks})\n",
+                e.estate,
+                e.health.to_uppercase(),
+                e.region,
+            );
+        }
+        for e in &self.estates {
+            out += "\n";
+            out += &e.table();
+        }
+        out
+    }
 }
 
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub estate: String,
     pub source: &'static str,
+    pub region: String,
+    pub production: bool,
+    pub readonly: bool,
     pub taken_at: Timestamp,
     pub health: &'static str,
+    /// The area the estate's health is, and why; none when it names no area.
+    pub worst: Option<WorstReport>,
     /// The one reason every area failed for, when they all failed for the same one (no
     /// credentials, no route to AWS): said once.
     pub cause: Option<String>,
@@ -65,6 +188,12 @@ pub struct Report {
     pub identity: Option<IdentityReport>,
     /// A plan the journal holds unfinished for this estate (live only).
     pub unfinished_plan: Option<PlanReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WorstReport {
+    pub area: &'static str,
+    pub reason: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -269,8 +398,15 @@ impl Report {
         Report {
             estate: estate.name.clone(),
             source: source.as_str(),
+            region: estate.region.clone(),
+            production: false,
+            readonly: false,
             taken_at: now,
             health: health::overall(estate, rules, now).as_str(),
+            worst: health::worst_area(estate, rules, now).map(|(k, v)| WorstReport {
+                area: k.name(),
+                reason: v.reason,
+            }),
             cause: estate.shared_cause().map(str::to_string),
             areas: estate
                 .areas
@@ -419,7 +555,29 @@ impl Report {
         }
     }
 
-    pub fn exit_code(&self) -> i32 {
+    /// The estate's production and read-only marks, as its config sets them.
+    fn marked(mut self, cfg: &EstateConfig) -> Report {
+        self.production = cfg.production;
+        self.readonly = cfg.readonly;
+        self
+    }
+
+    /// The report of an estate whose snapshot could not be taken at all: unknown, and why.
+    fn failed(name: &str, cfg: &EstateConfig, why: String) -> Report {
+        let estate = Estate::empty(name, cfg.region.clone()).with_areas(vec![]);
+        let mut report = Report::new(
+            &estate,
+            SourceKind::Live,
+            &Rules::default(),
+            chrono::Utc::now(),
+        )
+        .marked(cfg);
+        report.health = Health::Unknown.as_str();
+        report.cause = Some(why);
+        report
+    }
+
+    fn health(&self) -> Health {
         [
             Health::Ok,
             Health::Degraded,
@@ -428,7 +586,11 @@ impl Report {
         ]
         .into_iter()
         .find(|h| h.as_str() == self.health)
-        .map_or(3, Health::exit_code)
+        .unwrap_or(Health::Unknown)
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        self.health().exit_code()
     }
 
     pub fn render(&self, format: Format) -> String {
@@ -438,7 +600,7 @@ impl Report {
         }
     }
 
-    fn table(&self) -> String {
+    pub fn table(&self) -> String {
         let mut out = self
             .cause
             .as_ref()

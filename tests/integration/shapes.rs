@@ -113,3 +113,121 @@ fn the_console_on_a_bastion_only_estate_has_only_the_bastion_tile_and_tab() {
         assert!(!screen.contains(absent), "{absent} on:\n{screen}");
     }
 }
+
+/// An AWS config file with two profiles: `lab`, whose `services` section sends each service
+/// where the lab's environment does, and `down`, whose endpoint nothing listens on.
+fn aws_profiles(dir: &std::path::Path, closed: u16) -> std::path::PathBuf {
+    let mut services = String::new();
+    for (var, url) in std::env::vars() {
+        if let Some(service) = var.strip_prefix("AWS_ENDPOINT_URL_") {
+            services += &format!(
+                "{} =\n  endpoint_url = {url}\n",
+                service.to_ascii_lowercase()
+            );
+        }
+    }
+    assert!(
+        !services.is_empty(),
+        "the lab's AWS_ENDPOINT_URL_* are not set: run `eval \"$(lab/up)\"` first"
+    );
+    let everything = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let path = dir.join("aws-config");
+    std::fs::write(
+        &path,
+        format!(
+            "[profile lab]\nregion = us-east-1\naws_access_key_id = testing\naws_secret_access_key = testing\nendpoint_url = {everything}\nservices = lab\n\n[services lab]\n{services}\n[profile down]\nregion = eu-west-1\naws_access_key_id = testing\naws_secret_access_key = testing\nendpoint_url = http://127.0.0.1:{closed}\n"
+        ),
+    )
+    .unwrap();
+    path
+}
+
+#[test]
+fn status_all_names_a_healthy_a_degraded_and_an_unreachable_estate_and_exits_1() {
+    let _lab = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let aws = aws_profiles(dir.path(), closed);
+    // The lab's estate (its VPN has a tunnel down) on the `lab` profile, a bastion-only estate,
+    // and FESA on an endpoint that refuses.
+    let lab = std::fs::read_to_string(common::lab::state().join("qpconsole.toml")).unwrap();
+    let (_small_dir, small) = region_and_bastion();
+    let small = std::fs::read_to_string(small).unwrap();
+    let config = dir.path().join("qpconsole.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "{}\n{small}\n[estates.fesa]\nprofile = \"down\"\nregion = \"eu-west-1\"\nproduction = true\naurora_cluster = \"fesa-aurora\"\nphoenix = {{ asg = \"fesa-web\" }}\n",
+            lab.replace(
+                "[estates.qualitypost]\n",
+                "[estates.qualitypost]\nprofile = \"lab\"\n"
+            )
+        ),
+    )
+    .unwrap();
+    let logs = tempfile::tempdir().unwrap();
+    let status = |format: &str| {
+        let mut cmd = common::qpconsole(dir.path(), logs.path());
+        cmd.args(["status", "--all", "--format", format])
+            .env("QPCONSOLE_CONFIG", &config)
+            .env("AWS_CONFIG_FILE", &aws)
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+            .env_remove("SSH_AUTH_SOCK");
+        for (var, _) in std::env::vars() {
+            if var.starts_with("AWS_ENDPOINT_URL") {
+                cmd.env_remove(var);
+            }
+        }
+        cmd.output().unwrap()
+    };
+    let out = status("json");
+    let all = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{all:#}");
+    assert_eq!(all["health"], "degraded", "{all:#}");
+    let health = |name: &str| {
+        let e = all["estates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["estate"] == name)
+            .unwrap_or_else(|| panic!("no {name} in {all:#}"));
+        (e["health"].as_str().unwrap().to_string(), e.clone())
+    };
+    let (h, qp) = health("qualitypost");
+    assert_eq!(h, "degraded", "{qp:#}");
+    assert_eq!(qp["worst"]["area"], "vpn", "{qp:#}");
+    assert_eq!(health("small").0, "ok");
+    let (h, fesa) = health("fesa");
+    assert_eq!(h, "unknown", "{fesa:#}");
+    assert_eq!(fesa["production"], true);
+    let cause = fesa["cause"].as_str().unwrap_or_default();
+    assert!(
+        cause.contains(&format!("127.0.0.1:{closed}")),
+        "the unreachable endpoint is named: {fesa:#}"
+    );
+
+    let out = status("table");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    let mut lines = text.lines();
+    assert!(lines.next().unwrap().starts_with("3 estates at "), "{text}");
+    for (name, health) in [
+        ("fesa", "UNKNOWN"),
+        ("qualitypost", "DEGRADED"),
+        ("small", "OK"),
+    ] {
+        let line = lines.next().unwrap();
+        assert!(
+            line.trim_start().starts_with(name) && line.contains(&format!(" {health} ")),
+            "{line} in\n{text}"
+        );
+    }
+}

@@ -34,8 +34,12 @@ fn a_healthy_demo_estate_prints_the_documented_schema_and_exits_0() {
     for key in [
         "estate",
         "source",
+        "region",
+        "production",
+        "readonly",
         "taken_at",
         "health",
+        "worst",
         "cluster",
         "instances",
         "waf",
