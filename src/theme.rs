@@ -41,6 +41,7 @@ roles! {
     danger => "Mutating actions and their confirmations.",
     readonly_banner => "The READ-ONLY banner.",
     demo_badge => "The DEMO badge.",
+    production_header => "The header bar of a production estate: where you are, unmissable.",
     chart_blocked => "Blocked requests in charts.",
     chart_allowed => "Allowed requests in charts.",
     chart_counted => "Counted requests in charts.",

@@ -22,6 +22,8 @@ pub enum Event {
     /// giving the terminal back; a plan cut off here is offered for resume next time.
     Terminate,
     Source(Update),
+    /// A picture of an estate that is not open, from its background source.
+    Glance(Update),
     Bastion(Report),
     /// A round of endpoint checks.
     Checks {

@@ -42,4 +42,8 @@ pub enum Selection {
         name: String,
         listening: bool,
     },
+    /// A configured estate, on the home view.
+    Estate {
+        name: String,
+    },
 }

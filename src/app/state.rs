@@ -1,7 +1,7 @@
 //! The app state: one value holding everything the screen shows. Only `update` changes it; the
 //! UI only reads it.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Config, EstateConfig};
 use crate::estate::{Estate, Rules, Timestamp};
@@ -103,6 +103,9 @@ pub struct App {
     /// The estate on screen, by name, and its latest picture.
     pub estate_name: String,
     pub estate: Estate,
+    /// The estates not open, as their background sources last saw them (slower, and without
+    /// their bastions): what the home view shows of them.
+    pub glances: BTreeMap<String, Estate>,
     pub source: SourceKind,
     pub rules: Rules,
     /// The clock the screen is drawn at: set by events, never read inside render.
@@ -155,6 +158,7 @@ impl App {
             config,
             estate_name: String::new(),
             estate: Estate::empty("", ""),
+            glances: BTreeMap::new(),
             source,
             rules: Rules::default(),
             now,
@@ -225,6 +229,11 @@ impl App {
         self.mode = Mode::Normal;
     }
 
+    /// The home view on top of the open estate's overview.
+    pub fn show_home(&mut self) {
+        self.views = vec![View::Overview, View::Estates];
+    }
+
     /// Makes this and every estate opened later start read-only.
     pub fn force_readonly(&mut self) {
         self.readonly_on_entry = true;
@@ -238,8 +247,16 @@ impl App {
     /// The views this estate has, in tab order: the overview and each area it names.
     pub fn shown_views(&self) -> Vec<View> {
         View::all()
-            .filter(|v| v.area().is_none_or(|k| self.estate.has(k)))
+            .filter(|v| v.is_tab() && v.area().is_none_or(|k| self.estate.has(k)))
             .collect()
+    }
+
+    /// The latest picture of a configured estate: the open one's, else its glance.
+    pub fn picture(&self, name: &str) -> Option<&Estate> {
+        match name == self.estate_name {
+            true => Some(&self.estate),
+            false => self.glances.get(name),
+        }
     }
 
     pub fn view(&self) -> View {

@@ -31,6 +31,14 @@ impl App {
                 return vec![Effect::Quit];
             }
             Event::Source(update) => self.source_update(update),
+            Event::Glance(Update::Estate(estate)) => {
+                // Nobody watches a background estate's bastion: it is left out of its health.
+                let mut estate = *estate;
+                estate.areas.retain(|&k| k != AreaKind::Bastion);
+                if estate.name != self.estate_name {
+                    self.glances.insert(estate.name.clone(), estate);
+                }
+            }
             Event::Bastion(Report::Bastion(b)) => {
                 self.bastion_reported = true;
                 self.estate.bastion = b;
@@ -240,13 +248,20 @@ impl App {
                     sel.saturating_add(page)
                 });
             }
-            Action::Select => {
-                let areas = &self.estate.areas;
-                if self.view() == View::Overview && !areas.is_empty() {
+            Action::Select => match (self.view(), self.selection()) {
+                (View::Overview, _) if !self.estate.areas.is_empty() => {
+                    let areas = &self.estate.areas;
                     let area = areas[self.overview_tile.min(areas.len() - 1)];
                     self.views.push(View::Area(area));
                 }
-            }
+                (View::Estates, Selection::Estate { name }) if name == self.estate_name => {
+                    self.go_to(View::Overview);
+                }
+                (View::Estates, Selection::Estate { name }) => {
+                    return self.normal(Action::Estate(name));
+                }
+                _ => {}
+            },
             Action::NextView | Action::PrevView => {
                 let views = self.shown_views();
                 let i = views.iter().position(|v| *v == self.view()).unwrap_or(0);

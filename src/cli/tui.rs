@@ -40,6 +40,11 @@ pub fn run(global: &Global, setup: Setup, started: Instant) -> Result<(), String
     if global.readonly {
         app.force_readonly();
     }
+    // With several estates and none asked for, the console starts at home: every estate at
+    // once, the default one open beneath it.
+    if global.estate.is_none() && app.config.estates.len() > 1 {
+        app.show_home();
+    }
     let runtime = super::runtime()?;
     runtime.block_on(async {
         let mut guard =

@@ -36,6 +36,8 @@ pub enum Incoming {
         instance: String,
         session: Result<Jumped, LinkError>,
     },
+    /// A background source's picture of an estate that is not open, for the home view.
+    Glance(Update),
 }
 
 /// One report on the channel, and the estate it is about: reports of an estate left behind
@@ -78,6 +80,18 @@ pub enum Records {
     NoDirectory,
 }
 
+/// A background estate is read at a quarter of its own cadence (at least every two minutes
+/// for descriptions and five for metrics), and without its bastion: it is glanced at, not
+/// watched.
+fn glance_config(cfg: &EstateConfig) -> EstateConfig {
+    let mut slow = cfg.clone();
+    slow.refresh.describe_secs = (cfg.refresh.describe_secs * 4).max(120);
+    slow.refresh.metrics_secs = (cfg.refresh.metrics_secs * 4).max(300);
+    slow.checks = None;
+    slow.aws_via_bastion = false;
+    slow
+}
+
 /// How the estates of this console start: live or DEMO.
 pub struct Parts {
     pub start_source: StartSource,
@@ -103,6 +117,8 @@ pub struct Effects {
     waiting: VecDeque<Ask>,
     asking: Option<Ask>,
     running: Option<Running>,
+    /// A source for every estate not open, at the slower cadence of [`glance_config`].
+    glances: std::collections::BTreeMap<String, SourceHandle>,
 }
 
 impl Effects {
@@ -120,6 +136,7 @@ impl Effects {
             waiting: VecDeque::new(),
             asking: None,
             running: None,
+            glances: std::collections::BTreeMap::new(),
         }
     }
 
@@ -130,6 +147,7 @@ impl Effects {
         self.waiting.clear();
         self.asking = None;
         let name = app.estate_name.clone();
+        self.glance_at_the_others(app);
         let Some(cfg) = app.estate_config(&name).cloned() else {
             return;
         };
@@ -179,10 +197,12 @@ impl Effects {
         app: &mut App,
         tagged: Tagged,
     ) -> Option<(String, Result<Jumped, LinkError>)> {
-        if tagged.estate != app.estate_name {
-            return None;
-        }
         match tagged.incoming {
+            Incoming::Glance(update) => {
+                self.apply(app, Event::Glance(update));
+                None
+            }
+            _ if tagged.estate != app.estate_name => None,
             Incoming::Event(event) => {
                 self.apply(app, event);
                 None
@@ -460,6 +480,27 @@ impl Effects {
                 });
                 Event::Notice { ok: true, message }
             }
+        }
+    }
+
+    /// Sources for the estates not open, for the home view; the open one's own source serves
+    /// it, so its glance stops.
+    fn glance_at_the_others(&mut self, app: &App) {
+        self.glances.remove(&app.estate_name);
+        for (name, cfg) in &app.config.estates {
+            if *name == app.estate_name || self.glances.contains_key(name) {
+                continue;
+            }
+            let (tx, estate) = (self.tx.clone(), name.clone());
+            let emit = Box::new(move |update| {
+                tx.send(Tagged {
+                    estate: estate.clone(),
+                    incoming: Incoming::Glance(update),
+                })
+                .is_ok()
+            });
+            let source = (self.parts.start_source)(name, &glance_config(cfg), None, emit);
+            self.glances.insert(name.clone(), source);
         }
     }
 

@@ -188,7 +188,13 @@ pub fn header(frame: &mut Frame, area: Rect, app: &App) {
             right.extend(spans)
         }
     }
-    frame.render_widget(Paragraph::new(Line::from(left)), area);
+    // A production estate's header has a colour of its own, so that nobody mistakes where
+    // they are.
+    let bar = match app.production {
+        true => t.production_header,
+        false => Style::default(),
+    };
+    frame.render_widget(Paragraph::new(Line::from(left)).style(bar), area);
     frame.render_widget(Paragraph::new(Line::from(right).right_aligned()), area);
 }
 
@@ -233,7 +239,7 @@ pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     // A tab keeps its number when the estate lacks an area before it: the number is its key.
     let spans: Vec<Span> = View::all()
         .enumerate()
-        .filter(|(_, v)| v.area().is_none_or(|k| app.estate.has(k)))
+        .filter(|(_, v)| v.is_tab() && v.area().is_none_or(|k| app.estate.has(k)))
         .flat_map(|(i, v)| {
             let style = if v == current {
                 app.theme.tab_active

@@ -161,10 +161,30 @@ fn assert_terminal_restored(t: &Tmux, code: i32) {
 #[test]
 fn navigate_the_demo_and_quit_leaves_the_terminal_as_it_was() {
     let t = Tmux::start("nav", "--demo --demo-seed 3");
-    let screen = t.wait_for("Overview");
+    // Three estates and no --estate: the console starts at home, each estate's health
+    // coming in from its own background source.
+    let screen = t.wait_for("┌ Estates");
     assert!(screen.contains("DEMO"), "{screen}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let screen = t.screen();
+        let read = ["fesa", "qpflex", "qualitypost"].iter().all(|e| {
+            screen
+                .lines()
+                .any(|l| l.contains(&format!(" {e} ")) && l.contains("areas ok"))
+        });
+        if read {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every estate read:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    t.keys(&["Escape"]);
+    let screen = t.wait_for("Aurora cluster");
     assert!(screen.contains("qualitypost"), "{screen}");
-    assert!(screen.contains("Aurora cluster"), "{screen}");
 
     t.keys(&["2"]);
     t.wait_for("qualitypost-aurora-1");

@@ -117,7 +117,12 @@ fn the_palette_completes_and_runs_commands() {
     press(&mut app, ":");
     assert_eq!(app.mode, Mode::Palette);
     type_text(&mut app, "es");
-    assert_eq!(qpconsole::app::palette::candidates(&app), ["estate"]);
+    assert_eq!(
+        qpconsole::app::palette::candidates(&app),
+        ["estate", "estates"],
+        "the command, and the home view's name"
+    );
+    type_text(&mut app, "tate");
     press(&mut app, "tab");
     assert_eq!(app.palette.input, "estate ");
     type_text(&mut app, "f");

@@ -231,3 +231,124 @@ fn status_all_names_a_healthy_a_degraded_and_an_unreachable_estate_and_exits_1()
         );
     }
 }
+
+/// The console at home on the example's three estates, qualitypost open, the others glanced
+/// at: fesa has lost its writer, qpflex has not been read yet.
+fn at_home() -> App {
+    use qpconsole::app::Event;
+    use qpconsole::source::Update;
+    use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
+    let user = tempfile::tempdir().unwrap();
+    let mut app = common::demo_app("default", user.path(), Scenario::Steady, (120, 30));
+    let fesa = DemoEstate::new(
+        "fesa",
+        &app.config.estates["fesa"],
+        &DemoOptions {
+            seed: 42,
+            scenario: Scenario::WriterLost,
+        },
+        common::start(),
+    );
+    app.update(Event::Glance(Update::Estate(Box::new(fesa.estate()))));
+    app.show_home();
+    app
+}
+
+fn screen(app: &App) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|f| qpconsole::ui::render(app, f)).unwrap();
+    terminal.backend().to_string()
+}
+
+/// The home view's line of an estate.
+fn line_of<'a>(screen: &'a str, estate: &str) -> &'a str {
+    screen
+        .lines()
+        .find(|l| l.contains(&format!(" {estate} ")) && l.contains('│'))
+        .unwrap_or_else(|| panic!("no line for {estate}:\n{screen}"))
+}
+
+#[test]
+fn the_home_view_lists_every_estate_with_its_health_worst_area_and_marks() {
+    let app = at_home();
+    let screen = screen(&app);
+    let fesa = line_of(&screen, "fesa");
+    assert!(fesa.contains("critical"), "{fesa}");
+    assert!(fesa.contains("cluster: "), "the worst area and why: {fesa}");
+    assert!(
+        fesa.contains("eu-west-1") && fesa.contains("PROD"),
+        "{fesa}"
+    );
+    let qp = line_of(&screen, "qualitypost");
+    assert!(
+        qp.contains("▸ qualitypost") && qp.contains("ok"),
+        "the open one: {qp}"
+    );
+    let qpflex = line_of(&screen, "qpflex");
+    assert!(
+        qpflex.contains("waiting") && qpflex.contains("READ-ONLY"),
+        "{qpflex}"
+    );
+    // The tabs stay the open estate's: the home view is above them.
+    assert!(screen.contains(" 1 Overview "), "{screen}");
+    assert!(!screen.contains("8 Estates"), "{screen}");
+}
+
+#[test]
+fn enter_on_another_estate_opens_it_and_on_the_open_one_goes_to_its_overview() {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use qpconsole::app::{Effect, Event};
+    use qpconsole::input::View;
+    let key = |code| Event::Key(KeyEvent::new(code, KeyModifiers::NONE));
+    let mut app = at_home();
+    // fesa is first by name.
+    assert_eq!(
+        app.update(key(KeyCode::Enter)),
+        [Effect::SwitchEstate("fesa".into())]
+    );
+    assert_eq!(app.estate_name, "fesa");
+    assert_eq!(app.view(), View::Overview);
+
+    let mut app = at_home();
+    app.update(key(KeyCode::Down));
+    app.update(key(KeyCode::Down));
+    assert!(app.update(key(KeyCode::Enter)).is_empty());
+    assert_eq!(
+        (app.estate_name.as_str(), app.view()),
+        ("qualitypost", View::Overview)
+    );
+}
+
+#[test]
+fn the_home_view_looks_like_this() {
+    insta::assert_snapshot!("home_120x30", screen(&at_home()));
+}
+
+#[test]
+fn a_production_estates_header_has_a_colour_of_its_own() {
+    use qpconsole::app::Event;
+    let mut app = at_home();
+    let bar = |app: &App| {
+        let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+        terminal.draw(|f| qpconsole::ui::render(app, f)).unwrap();
+        terminal.backend().buffer()[(2, 0)].bg
+    };
+    let production = app
+        .theme
+        .production_header
+        .bg
+        .expect("the theme sets a colour");
+    assert!(app.production);
+    assert_eq!(bar(&app), production);
+    // qpflex is not production: its header is the terminal's own.
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Down,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    app.update(Event::Key(crossterm::event::KeyEvent::new(
+        crossterm::event::KeyCode::Enter,
+        crossterm::event::KeyModifiers::NONE,
+    )));
+    assert_eq!(app.estate_name, "qpflex");
+    assert_ne!(bar(&app), production);
+}

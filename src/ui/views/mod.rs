@@ -6,6 +6,7 @@
 mod backups;
 mod bastion;
 mod cluster;
+mod estates;
 mod overview;
 mod phoenix;
 mod vpn;
@@ -19,6 +20,7 @@ pub fn of(view: View) -> &'static dyn ViewUi {
     match view {
         View::Overview => &overview::Overview,
         View::Area(kind) => area(kind),
+        View::Estates => &estates::EstatesView,
     }
 }
 
