@@ -4,8 +4,8 @@
 //!
 //!     eval "$(lab/up)"; cargo bench --bench tunnel
 //!
-//! In this process: a sink/source server on 127.0.0.1:47121 and an echo server on
-//! 127.0.0.1:47122 (the ports the lab's bastion lets through for benchmarks), the load, and
+//! In this process: a sink/source server on 127.0.0.1:27121 and an echo server on
+//! 127.0.0.1:27122 (the ports the lab's bastion lets through for benchmarks), the load, and
 //! qpconsole's own tunnels to both (the estate's service, listener and copy loops, in a
 //! runtime of their own so that their CPU time can be told apart). OpenSSH's client runs as a
 //! child with one `-L` for each and is killed at the end. The paths take turns, round by
@@ -30,8 +30,8 @@ use qpconsole::config::TunnelConfig;
 use qpconsole::config::files::parse_config;
 use qpconsole::estate::ForwardState;
 
-const SINK_PORT: u16 = 47121;
-const ECHO_PORT: u16 = 47122;
+const SINK_PORT: u16 = 27121;
+const ECHO_PORT: u16 = 27122;
 /// Reads and writes of the load and the servers.
 const CHUNK: usize = 256 * 1024;
 const MESSAGE: usize = 64;

@@ -4,22 +4,25 @@
 LAB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 STATE="$LAB_DIR/state"
 VENV="$STATE/venv"
-MOTO_PORT=${QPCONSOLE_LAB_MOTO_PORT:-47101}
-MINISTACK_PORT=${QPCONSOLE_LAB_MINISTACK_PORT:-47102}
+# The lab's ports sit below Linux's ephemeral range (32768-60999 by default): a port in it can
+# be the local end of any outgoing connection at the moment a server binds it, and the bind
+# then fails with "Address already in use" although nothing listens there.
+MOTO_PORT=${QPCONSOLE_LAB_MOTO_PORT:-27101}
+MINISTACK_PORT=${QPCONSOLE_LAB_MINISTACK_PORT:-27102}
 # The ssh part: two sshds and an HTTP server (see lab/README.md, "The bastion").
-BASTION_PORT=${QPCONSOLE_LAB_BASTION_PORT:-47110}
-INSTANCE_SSH_PORT=${QPCONSOLE_LAB_INSTANCE_SSH_PORT:-47111}
-HTTP_PORT=${QPCONSOLE_LAB_HTTP_PORT:-47120}
+BASTION_PORT=${QPCONSOLE_LAB_BASTION_PORT:-27110}
+INSTANCE_SSH_PORT=${QPCONSOLE_LAB_INSTANCE_SSH_PORT:-27111}
+HTTP_PORT=${QPCONSOLE_LAB_HTTP_PORT:-27120}
 # Reserved for the benchmarks' echo and sink servers: the bastion forwards to them.
-BENCH_PORTS=(47121 47122)
+BENCH_PORTS=(27121 27122)
 # A port the bastion refuses to forward to (the config's "denied" tunnel).
-DENIED_PORT=47129
+DENIED_PORT=27129
 # The databases: a MariaDB primary and a replica of it (see lab/README.md, "The databases").
-DB_PRIMARY_PORT=${QPCONSOLE_LAB_DB_PRIMARY_PORT:-47130}
-DB_REPLICA_PORT=${QPCONSOLE_LAB_DB_REPLICA_PORT:-47131}
+DB_PRIMARY_PORT=${QPCONSOLE_LAB_DB_PRIMARY_PORT:-27130}
+DB_REPLICA_PORT=${QPCONSOLE_LAB_DB_REPLICA_PORT:-27131}
 # One health server per Phoenix instance in the seed, on BASE, BASE+1, ... (at most
 # PHOENIX_HTTP_MAX of them: the ASG's max).
-PHOENIX_HTTP_BASE_PORT=${QPCONSOLE_LAB_PHOENIX_HTTP_BASE_PORT:-47140}
+PHOENIX_HTTP_BASE_PORT=${QPCONSOLE_LAB_PHOENIX_HTTP_BASE_PORT:-27140}
 PHOENIX_HTTP_MAX=4
 SSH_DIR="$STATE/ssh"
 WWW="$STATE/www"

@@ -101,8 +101,8 @@ fn the_aws_calls_go_through_the_bastion_as_forwards() {
     // moto serves RDS, EC2 and the rest; ministack CloudWatch and Backup: both were reached
     // as channels the bastion opened.
     let wanted: Vec<String> = [
-        port("QPCONSOLE_LAB_MOTO_PORT", 47101),
-        port("QPCONSOLE_LAB_MINISTACK_PORT", 47102),
+        port("QPCONSOLE_LAB_MOTO_PORT", 27101),
+        port("QPCONSOLE_LAB_MINISTACK_PORT", 27102),
     ]
     .iter()
     .map(|p| format!("target 127.0.0.1 port {p}\n"))

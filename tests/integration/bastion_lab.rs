@@ -26,7 +26,7 @@ use qpconsole::estate::{Bastion, BastionState};
 use tokio::sync::mpsc;
 
 fn bastion_port() -> u16 {
-    port("QPCONSOLE_LAB_BASTION_PORT", 47110)
+    port("QPCONSOLE_LAB_BASTION_PORT", 27110)
 }
 
 fn user() -> String {
@@ -367,7 +367,7 @@ fn the_jump_to_the_private_instance_runs_a_command_through_the_bastion() {
         String::from_utf8(out).unwrap()
     });
     assert!(out.starts_with("jumped-42 "), "{out}");
-    let instance = port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111);
+    let instance = port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 27111);
     assert!(
         out.trim_end().ends_with(&instance.to_string()),
         "the instance's sshd answered: {out}"
@@ -801,8 +801,8 @@ fn a_client_that_stops_reading_is_closed_alone_and_the_other_tunnels_keep_going(
     let _alone = common::lab::alone();
     // A server that pours data into every connection (the port the lab's bastion lets through
     // for benchmarks).
-    let flood = std::net::TcpListener::bind("127.0.0.1:47121")
-        .expect("127.0.0.1:47121 is free (the lab's benchmark port)");
+    let flood = std::net::TcpListener::bind("127.0.0.1:27121")
+        .expect("127.0.0.1:27121 is free (the lab's benchmark port)");
     std::thread::spawn(move || {
         for conn in flood.incoming() {
             let Ok(mut conn) = conn else { return };
@@ -815,7 +815,7 @@ fn a_client_that_stops_reading_is_closed_alone_and_the_other_tunnels_keep_going(
     let mut cfg = common::lab::config().estates["qualitypost"].clone();
     cfg.tunnels.push(qpconsole::config::TunnelConfig {
         name: "flood".into(),
-        remote: "127.0.0.1:47121".into(),
+        remote: "127.0.0.1:27121".into(),
         local_port: 0,
     });
     let w = Watched::start_with(cfg, &["web", "flood"]);
@@ -863,7 +863,7 @@ fn ssh_fixture(dir: &Path, name: &str) -> PathBuf {
             .replace("@BASTION_PORT@", &bastion_port().to_string())
             .replace(
                 "@INSTANCE_PORT@",
-                &port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111).to_string(),
+                &port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 27111).to_string(),
             )
             .replace("@USER@", &user())
             .replace("@KEY@", &ssh("client_ed25519").display().to_string())

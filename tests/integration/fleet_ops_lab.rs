@@ -252,7 +252,7 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
     let s = state();
     let ministack = format!(
         "http://127.0.0.1:{}",
-        port("QPCONSOLE_LAB_MINISTACK_PORT", 47102)
+        port("QPCONSOLE_LAB_MINISTACK_PORT", 27102)
     );
     let at_ministack = [("AWS_ENDPOINT_URL_AUTO_SCALING", ministack.as_str())];
     // A template in moto and a group in ministack (which serves the refresh), both new to

@@ -472,7 +472,7 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     press(&mut app, ":");
     type_text(&mut app, "tunnel-op");
     app.update(Event::Question(qpconsole::bastion::Question::HostKey {
-        host: "[127.0.0.1]:47110".into(),
+        host: "[127.0.0.1]:27110".into(),
         key: "ED25519 SHA256:abc".into(),
         known_hosts: "/tmp/known_hosts".into(),
     }));
