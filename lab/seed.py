@@ -63,10 +63,11 @@ def _remember_status(response_dict=None, **_kw) -> None:
     _last_status["status"] = (response_dict or {}).get("status_code")
 
 
-SEED_FORMAT = 1
+SEED_FORMAT = 2
 RANDOM_SEED = 20261125
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default; ministack is started with the same
+RDS_INSTANCE = "fesa-db"
 CLUSTER = "qualitypost-aurora"
 WRITER = "qualitypost-aurora-1"
 READER = "qualitypost-aurora-2"
@@ -115,8 +116,8 @@ def log(msg: str) -> None:
 class Lab:
     def __init__(self, state: str) -> None:
         self.state = state
-        self.moto_port = int(os.environ.get("QPCONSOLE_LAB_MOTO_PORT", "47101"))
-        self.ministack_port = int(os.environ.get("QPCONSOLE_LAB_MINISTACK_PORT", "47102"))
+        self.moto_port = int(os.environ.get("QPCONSOLE_LAB_MOTO_PORT", "27101"))
+        self.ministack_port = int(os.environ.get("QPCONSOLE_LAB_MINISTACK_PORT", "27102"))
         self.moto = f"http://127.0.0.1:{self.moto_port}"
         self.ministack = f"http://127.0.0.1:{self.ministack_port}"
         self.pids = {
@@ -280,6 +281,34 @@ def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
         "writer": WRITER,
         "reader": READER,
         "members": members,
+    }
+
+
+def seed_rds_instance(lab: Lab, out: dict) -> None:
+    """FESA's shape: one RDS MySQL instance, Multi-AZ, instead of an Aurora cluster."""
+    rds = lab.client("rds")
+    rds.create_db_instance(
+        DBInstanceIdentifier=RDS_INSTANCE,
+        Engine="mysql",
+        EngineVersion="8.0.39",
+        DBInstanceClass="db.r6g.large",
+        AllocatedStorage=100,
+        MultiAZ=True,
+        AvailabilityZone="us-east-1a",
+        MasterUsername="admin",
+        MasterUserPassword="testing-not-a-secret",
+        Tags=_tags(Estate="fesa"),
+    )
+    i = rds.describe_db_instances(DBInstanceIdentifier=RDS_INSTANCE)["DBInstances"][0]
+    if not i.get("MultiAZ"):
+        raise SystemExit(f"seed: {RDS_INSTANCE} is not Multi-AZ: {i}")
+    out["rds_instance"] = {
+        "id": RDS_INSTANCE,
+        "engine": i["Engine"],
+        "class": i["DBInstanceClass"],
+        "az": i.get("AvailabilityZone"),
+        "multi_az": i.get("MultiAZ"),
+        "endpoint": i.get("Endpoint", {}).get("Address"),
     }
 
 
@@ -1157,6 +1186,7 @@ def seed(lab: Lab) -> dict:
     }
     net = seed_network(lab, out)
     seed_aurora(lab, out, net)
+    seed_rds_instance(lab, out)
     seed_phoenix(lab, out, net)
     seed_waf(lab, out)
     seed_vpn(lab, out, net)

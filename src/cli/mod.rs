@@ -85,7 +85,8 @@ pub enum Command {
         #[command(subcommand)]
         action: ResizeAction,
     },
-    /// Fail the cluster over to a reader (the first available one in another zone by default).
+    /// Fail the cluster over to a reader (the first available one in another zone by default),
+    /// or a Multi-AZ RDS instance over to its standby.
     Failover {
         #[arg(long, value_name = "ID")]
         cluster: String,

@@ -120,14 +120,15 @@ pub fn failover(
     yes: bool,
 ) -> Result<String, Stop> {
     let cfg = setup.estate_config();
-    match cfg.aurora_cluster.as_deref() {
-        Some(id) if id == cluster_id => {}
-        Some(id) => {
+    match cfg.database() {
+        Some(db) if db.id() == cluster_id => {}
+        Some(db) => {
             return Err(stop(
                 REFUSED,
                 format!(
-                    "estate {} manages cluster {id}, not {cluster_id}: use --estate to choose another estate",
-                    setup.estate
+                    "estate {} manages database {}, not {cluster_id}: use --estate to choose another estate",
+                    setup.estate,
+                    db.id()
                 ),
             ));
         }
@@ -135,7 +136,7 @@ pub fn failover(
             return Err(stop(
                 REFUSED,
                 format!(
-                    "estate {} names no aurora_cluster: add it to the estate's config, or use --estate to choose another estate",
+                    "estate {} names no database (aurora_cluster or rds_instance): add it to the estate's config, or use --estate to choose another estate",
                     setup.estate
                 ),
             ));

@@ -212,6 +212,16 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 .with_hint("daily backups usually allow 26 hours")
                 .into());
         }
+        if estate.aurora_cluster.is_some() && estate.rds_instance.is_some() {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "rds_instance"])
+                        .unwrap_or(0..0),
+                    format!("estate '{name}' names both an aurora_cluster and an rds_instance"),
+                )
+                .with_hint("an estate has one database: keep the one it runs on")
+                .into());
+        }
         if let Some(p) = &estate.phoenix
             && p.asg.is_none()
             && p.tags.is_empty()

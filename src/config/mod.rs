@@ -12,6 +12,6 @@ pub mod theme;
 pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};
 pub use model::{
-    ChecksConfig, Config, DbPassword, EstateConfig, HostKeyPolicy, PhoenixConfig, RefreshConfig,
-    TlsMode, TunnelConfig,
+    ChecksConfig, Config, Database, DbPassword, EstateConfig, HostKeyPolicy, PhoenixConfig,
+    RefreshConfig, TlsMode, TunnelConfig,
 };

@@ -61,6 +61,9 @@ pub struct EstateConfig {
     /// Every area below is optional: an estate names only what it has, and what it does not
     /// name is neither read nor judged.
     pub aurora_cluster: Option<String>,
+    /// An RDS DB instance (MySQL, MariaDB, PostgreSQL; Multi-AZ or not) instead of an Aurora
+    /// cluster.
+    pub rds_instance: Option<String>,
     /// The Phoenix fleet, by Auto Scaling group and/or tags.
     pub phoenix: Option<PhoenixConfig>,
     /// Web ACLs by name; empty means every web ACL in the region.
@@ -224,7 +227,7 @@ impl EstateConfig {
             .iter()
             .copied()
             .filter(|&k| match k {
-                AreaKind::Cluster => self.aurora_cluster.is_some(),
+                AreaKind::Cluster => self.database().is_some(),
                 AreaKind::Phoenix => self.phoenix.is_some(),
                 AreaKind::Waf => self.waf_web_acls.is_some(),
                 AreaKind::Vpn => self.vpn_connections.is_some(),
@@ -234,9 +237,34 @@ impl EstateConfig {
             .collect()
     }
 
+    /// The estate's database, when it names one (an Aurora cluster wins over an instance, but
+    /// the config check refuses both).
+    pub fn database(&self) -> Option<Database<'_>> {
+        match (&self.aurora_cluster, &self.rds_instance) {
+            (Some(id), _) => Some(Database::Aurora(id)),
+            (None, Some(id)) => Some(Database::Instance(id)),
+            (None, None) => None,
+        }
+    }
+
     /// The backup policy's age limit, or the default where the estate names none (nothing is
     /// judged by it then).
     pub fn backup_max_age_hours(&self) -> f64 {
         self.backups.clone().unwrap_or_default().max_age_hours
+    }
+}
+
+/// The estate's database as its config names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Database<'a> {
+    Aurora(&'a str),
+    Instance(&'a str),
+}
+
+impl Database<'_> {
+    pub fn id(&self) -> &str {
+        match self {
+            Database::Aurora(id) | Database::Instance(id) => id,
+        }
     }
 }

@@ -1,9 +1,11 @@
 use super::{Series, Timestamp};
 
-/// An Aurora MySQL cluster: one writer, readers in other zones.
+/// The estate's database: an Aurora MySQL cluster (one writer, readers in other zones), or one
+/// RDS instance, whose Multi-AZ standby is not a member anyone reads from.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cluster {
     pub id: String,
+    pub kind: DbKind,
     pub engine: String,
     pub engine_version: String,
     pub status: String,
@@ -16,6 +18,19 @@ pub struct Cluster {
     /// The instance classes its engine and version offer (DescribeOrderableDBInstanceOptions,
     /// else [`AURORA_CLASSES`]): what `:resize` suggests. Empty until they are known.
     pub classes: Vec<String>,
+}
+
+/// What kind of database the estate has.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbKind {
+    Aurora,
+    /// An RDS DB instance (MySQL, MariaDB, PostgreSQL, …): its one member is the instance.
+    Instance {
+        /// A Multi-AZ instance has a standby in another zone that RDS fails over to.
+        multi_az: bool,
+        /// Where the standby is, when RDS says.
+        standby_az: Option<String>,
+    },
 }
 
 impl Cluster {

@@ -21,6 +21,7 @@ pub fn member(id: &str, role: Role, az: &str) -> Member {
 pub fn cluster_of(members: Vec<Member>) -> Cluster {
     Cluster {
         id: "qp-aurora".into(),
+        kind: DbKind::Aurora,
         engine: "aurora-mysql".into(),
         engine_version: "8.0.mysql_aurora.3.05.2".into(),
         status: "available".into(),

@@ -4,7 +4,7 @@
 use chrono::Duration;
 
 use super::{
-    Area, AreaKind, Backups, Bastion, BastionState, CheckVerdict, Cluster, EndpointCheck,
+    Area, AreaKind, Backups, Bastion, BastionState, CheckVerdict, Cluster, DbKind, EndpointCheck,
     EndpointKind, Estate, HttpCheck, Phoenix, Timestamp, TunnelStatus, VpnConnection, WebAcl,
 };
 
@@ -187,6 +187,13 @@ pub(super) fn area<T>(
 }
 
 pub fn cluster(c: &Cluster, rules: &Rules) -> Verdict {
+    if let DbKind::Instance {
+        multi_az,
+        standby_az,
+    } = &c.kind
+    {
+        return instance(c, *multi_az, standby_az.as_deref(), rules);
+    }
     let Some(writer) = c.writer() else {
         return Verdict::new(Health::Critical, format!("no writer in {}", c.id));
     };
@@ -231,6 +238,53 @@ pub fn cluster(c: &Cluster, rules: &Rules) -> Verdict {
             "writer {} ({}), reader {} ({})",
             writer.id, writer.az, reader.id, reader.az
         ),
+    )
+}
+
+/// An RDS instance: available, with a Multi-AZ standby to fail over to, not running hot.
+fn instance(c: &Cluster, multi_az: bool, standby_az: Option<&str>, rules: &Rules) -> Verdict {
+    let Some(me) = c.members.first() else {
+        return Verdict::new(Health::Critical, format!("{} is not described", c.id));
+    };
+    // RDS's statuses in which the instance serves nothing, until someone acts.
+    const DOWN: &[&str] = &[
+        "failed",
+        "stopped",
+        "stopping",
+        "storage-full",
+        "inaccessible-encryption-credentials",
+        "incompatible-network",
+        "incompatible-parameters",
+        "incompatible-restore",
+        "restore-error",
+    ];
+    if DOWN.contains(&me.status.as_str()) {
+        return Verdict::new(Health::Critical, format!("{} is {}", me.id, me.status));
+    }
+    if !me.is_available() {
+        return Verdict::new(Health::Degraded, format!("{} is {}", me.id, me.status));
+    }
+    if !multi_az {
+        return Verdict::new(
+            Health::Degraded,
+            format!(
+                "{} is single-AZ ({}): no standby to fail over to",
+                me.id, me.az
+            ),
+        );
+    }
+    if let Some(cpu) = me
+        .metrics
+        .cpu
+        .last()
+        .filter(|v| *v > rules.cpu_degraded_pct)
+    {
+        return Verdict::new(Health::Degraded, format!("{} CPU {cpu:.0}%", me.id));
+    }
+    let standby = standby_az.map_or("another zone".to_string(), str::to_string);
+    Verdict::new(
+        Health::Ok,
+        format!("{} ({}), Multi-AZ standby in {standby}", me.id, me.az),
     )
 }
 

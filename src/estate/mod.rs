@@ -20,7 +20,9 @@ pub use area::{Area, AreaError};
 pub use backup::{BackupPlan, Backups, ProtectedResource};
 pub use bastion::{Bastion, BastionState, Forward, ForwardState};
 pub use checks::{CheckVerdict, Checks, EndpointCheck, EndpointKind, HttpCheck};
-pub use cluster::{Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role};
+pub use cluster::{
+    Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role,
+};
 pub use health::{Health, Rules, Verdict};
 pub use phoenix::{AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, TargetHealth};
 pub use series::Series;
@@ -136,7 +138,7 @@ macro_rules! areas {
 }
 
 areas! {
-    Cluster "cluster" "Cluster" "Aurora cluster",
+    Cluster "cluster" "Database" "Database",
     Phoenix "phoenix" "Phoenix" "Phoenix (EC2)",
     Waf "waf" "WAF" "WAF",
     Vpn "vpn" "VPN" "Site-to-site VPN",

@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use super::cloud::{Cloud, CloudError};
 use super::plan::{self, FleetFacts, FleetTarget, Plan, Refusal, ResizeOptions, plan_id};
-use crate::estate::{Cluster, Estate};
+use crate::estate::{Cluster, DbKind, Estate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -84,9 +84,13 @@ impl Change {
         let id = plan_id(cloud.now());
         let name = &estate.name;
         let mut plan = match self {
-            Change::Failover { target } => {
-                plan::failover(cluster(estate)?, target.as_deref(), id, name)?
-            }
+            Change::Failover { target } => match cluster(estate)? {
+                db @ Cluster {
+                    kind: DbKind::Instance { .. },
+                    ..
+                } => plan::rds_failover(db, id, name)?,
+                c => plan::failover(c, target.as_deref(), id, name)?,
+            },
             Change::Reboot { member } => plan::reboot(cluster(estate)?, member, id, name)?,
             Change::ResizeDb {
                 member,
@@ -95,7 +99,9 @@ impl Change {
             } => {
                 let c = cluster(estate)?;
                 // The classes the estate's read attached (asked once per engine version).
-                if *member == c.id {
+                if let DbKind::Instance { .. } = c.kind {
+                    plan::rds_resize(c, member, class, &c.classes, options, id, name)?
+                } else if *member == c.id {
                     plan::aurora_resize_all(c, class, &c.classes, options, id, name)?
                 } else {
                     plan::aurora_resize(c, member, class, &c.classes, options, id, name)?

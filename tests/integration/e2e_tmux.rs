@@ -183,7 +183,7 @@ fn navigate_the_demo_and_quit_leaves_the_terminal_as_it_was() {
         std::thread::sleep(Duration::from_millis(100));
     }
     t.keys(&["Escape"]);
-    let screen = t.wait_for("Aurora cluster");
+    let screen = t.wait_for("Phoenix (EC2)");
     assert!(screen.contains("qualitypost"), "{screen}");
 
     t.keys(&["2"]);
@@ -243,7 +243,7 @@ fn a_shell_on_a_phoenix_instance_runs_there_and_the_console_comes_back() {
     }
     t.keys(&["echo jumped-$((6*7)) on $SSH_CONNECTION", "Enter"]);
     let screen = t.wait_for("jumped-42 on");
-    let instance_port = common::lab::port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 47111);
+    let instance_port = common::lab::port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 27111);
     assert!(
         screen.contains(&format!(" 127.0.0.1 {instance_port}")),
         "the instance's sshd answered: {screen}"
@@ -269,7 +269,7 @@ fn the_tunnel_command_asks_for_a_passphrase_on_the_terminal_without_echo() {
     let ssh = common::lab::state().join("ssh");
     let dir = tempfile::tempdir().unwrap();
     // The lab's bastion, with only the encrypted key to log in with.
-    let port = common::lab::port("QPCONSOLE_LAB_BASTION_PORT", 47110);
+    let port = common::lab::port("QPCONSOLE_LAB_BASTION_PORT", 27110);
     let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap();
     std::fs::write(
         dir.path().join("config"),
@@ -280,7 +280,7 @@ fn the_tunnel_command_asks_for_a_passphrase_on_the_terminal_without_echo() {
         ),
     )
     .unwrap();
-    let http = common::lab::port("QPCONSOLE_LAB_HTTP_PORT", 47120);
+    let http = common::lab::port("QPCONSOLE_LAB_HTTP_PORT", 27120);
     std::fs::write(
         dir.path().join("qpconsole.toml"),
         format!(

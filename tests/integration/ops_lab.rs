@@ -476,3 +476,126 @@ fn an_unfinished_plan_blocks_new_ones_until_it_is_set_aside() {
     let report: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert!(report["unfinished_plan"].is_null(), "{report}");
 }
+
+/// FESA's shape on the lab: the lab's estate with the emulator's Multi-AZ MySQL instance as
+/// its database instead of the Aurora cluster, its endpoint remapped to the lab's primary
+/// MariaDB so that the endpoint checks reach a real server.
+fn rds_estate(dir: &Path) -> std::path::PathBuf {
+    let lab = std::fs::read_to_string(state().join("qpconsole.toml")).unwrap();
+    let seed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(state().join("seed.json")).unwrap()).unwrap();
+    let endpoint = seed["rds_instance"]["endpoint"]
+        .as_str()
+        .expect("the seed has the RDS instance: run lab/up again");
+    let primary = common::lab::port("QPCONSOLE_LAB_DB_PRIMARY_PORT", 27130);
+    let config = dir.join("qpconsole.toml");
+    std::fs::write(
+        &config,
+        lab.replace(
+            "aurora_cluster = \"qualitypost-aurora\"",
+            "rds_instance = \"fesa-db\"",
+        )
+        .replace(
+            "[estates.qualitypost.remap]\n",
+            &format!(
+                "[estates.qualitypost.remap]\n\"{endpoint}:3306\" = \"127.0.0.1:{primary}\"\n"
+            ),
+        ),
+    )
+    .unwrap();
+    config
+}
+
+fn rds_class() -> String {
+    let i = common::boto3::call(
+        &state(),
+        "rds",
+        "describe_db_instances",
+        &serde_json::json!({ "DBInstanceIdentifier": "fesa-db" }),
+    );
+    i["DBInstances"][0]["DBInstanceClass"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn an_rds_multi_az_instance_shows_its_standby_and_resizes_and_fails_over_through_its_own_plans() {
+    let _turn = common::lab::alone();
+    let dir = tempfile::tempdir().unwrap();
+    let config = rds_estate(dir.path());
+    let env = [("QPCONSOLE_STATE_DIR", dir.path().to_str().unwrap())];
+    let before = rds_class();
+
+    let (out, _log) = common::lab::qpconsole(&["status", "--format", "json"], Some(&config), &env);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cluster = report["areas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["area"] == "cluster")
+        .unwrap();
+    assert_eq!(cluster["health"], "ok", "{report:#}");
+    assert!(
+        cluster["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("fesa-db (us-east-1a), Multi-AZ standby in"),
+        "{cluster}"
+    );
+    assert_eq!(report["cluster"]["members"][0]["role"], "writer");
+    assert_eq!(report["cluster"]["members"][0]["class"], before.as_str());
+
+    let (out, _log) = common::lab::qpconsole(
+        &[
+            "resize",
+            "plan",
+            "--db",
+            "fesa-db",
+            "--class",
+            "db.r6g.xlarge",
+        ],
+        Some(&config),
+        &env,
+    );
+    let plan = common::printed(&out);
+    assert!(out.status.success(), "{plan}");
+    assert!(plan.contains("resize RDS instance fesa-db"), "{plan}");
+    assert!(plan.contains("the standby changes first"), "{plan}");
+
+    let (out, _log) = common::lab::qpconsole(
+        &[
+            "resize",
+            "apply",
+            "--db",
+            "fesa-db",
+            "--class",
+            "db.r6g.xlarge",
+            "--yes",
+        ],
+        Some(&config),
+        &env,
+    );
+    assert!(out.status.success(), "{}", common::printed(&out));
+    assert_eq!(rds_class(), "db.r6g.xlarge");
+
+    let (out, _log) = common::lab::qpconsole(
+        &["failover", "--cluster", "fesa-db", "--yes"],
+        Some(&config),
+        &env,
+    );
+    assert!(out.status.success(), "{}", common::printed(&out));
+    let audit = audit_actions(dir.path());
+    assert_eq!(audit.len(), 2, "{audit:?}");
+    assert!(audit[0].starts_with("rds:ModifyDBInstance"), "{audit:?}");
+    assert!(
+        audit[1].starts_with("rds:RebootDBInstance") && audit[1].contains("\"ForceFailover\":true"),
+        "{audit:?}"
+    );
+    common::boto3::call(
+        &state(),
+        "rds",
+        "modify_db_instance",
+        &serde_json::json!({ "DBInstanceIdentifier": "fesa-db", "DBInstanceClass": before, "ApplyImmediately": true }),
+    );
+}

@@ -109,7 +109,7 @@ fn the_console_on_a_bastion_only_estate_has_only_the_bastion_tile_and_tab() {
     assert!(screen.contains(" 1 Overview   7 Bastion "), "{screen}");
     assert!(screen.contains("┏ Bastion"), "{screen}");
     assert!(screen.contains("connecting"), "{screen}");
-    for absent in ["Aurora cluster", "Phoenix", "WAF", "VPN", "Backups"] {
+    for absent in ["Database", "Phoenix", "WAF", "VPN", "Backups"] {
         assert!(!screen.contains(absent), "{absent} on:\n{screen}");
     }
 }

@@ -358,3 +358,40 @@ fn a_waf_block_spike_is_degraded() {
         v.reason
     );
 }
+
+#[test]
+fn an_rds_instance_is_ok_with_a_multi_az_standby_and_degraded_without() {
+    let r = Rules::default();
+    let mut c = cluster_of(vec![member("fesa-db", Role::Writer, "us-east-1a")]);
+    c.id = "fesa-db".into();
+    c.kind = DbKind::Instance {
+        multi_az: true,
+        standby_az: Some("us-east-1b".into()),
+    };
+    let v = cluster(&c, &r);
+    assert_eq!(v.health, Health::Ok, "{v:?}");
+    assert_eq!(
+        v.reason,
+        "fesa-db (us-east-1a), Multi-AZ standby in us-east-1b"
+    );
+
+    c.kind = DbKind::Instance {
+        multi_az: false,
+        standby_az: None,
+    };
+    let v = cluster(&c, &r);
+    assert_eq!(v.health, Health::Degraded);
+    assert_eq!(
+        v.reason,
+        "fesa-db is single-AZ (us-east-1a): no standby to fail over to"
+    );
+
+    c.members[0].status = "modifying".into();
+    assert_eq!(cluster(&c, &r).reason, "fesa-db is modifying");
+    c.members[0].status = "storage-full".into();
+    let v = cluster(&c, &r);
+    assert_eq!(
+        (v.health, v.reason.as_str()),
+        (Health::Critical, "fesa-db is storage-full")
+    );
+}

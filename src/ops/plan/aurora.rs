@@ -336,7 +336,7 @@ fn failover_target<'a>(
         .min_by_key(|r| (!of_class(r), r.az == writer.az))
 }
 
-fn known_member<'a>(cluster: &'a Cluster, member: &str) -> Result<&'a Member, Refusal> {
+pub(super) fn known_member<'a>(cluster: &'a Cluster, member: &str) -> Result<&'a Member, Refusal> {
     cluster
         .member(member)
         .ok_or_else(|| Refusal::UnknownMember {
@@ -346,7 +346,7 @@ fn known_member<'a>(cluster: &'a Cluster, member: &str) -> Result<&'a Member, Re
         })
 }
 
-fn available(m: &Member) -> Result<(), Refusal> {
+pub(super) fn available(m: &Member) -> Result<(), Refusal> {
     if m.is_available() {
         Ok(())
     } else {
@@ -375,7 +375,7 @@ fn ready_to_resize(cluster: &Cluster) -> Result<&Member, Refusal> {
 
 /// Changes RDS holds for the maintenance window are applied with any change applied
 /// immediately: the person confirming should know they go too.
-fn pending_note(notes: &mut Vec<String>, m: &Member, immediately: bool) {
+pub(super) fn pending_note(notes: &mut Vec<String>, m: &Member, immediately: bool) {
     if m.pending.is_empty() {
         return;
     }

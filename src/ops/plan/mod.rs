@@ -5,6 +5,7 @@
 
 mod aurora;
 mod phoenix;
+mod rds;
 mod refusal;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,7 @@ use crate::estate::Timestamp;
 
 pub use aurora::{aurora_resize, aurora_resize_all, failover, reboot};
 pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, phoenix_resize};
+pub use rds::{rds_failover, rds_resize};
 pub use refusal::Refusal;
 
 /// A plan's id, unique within the journal: the moment it was made, to the millisecond.

@@ -34,6 +34,10 @@ pub enum Refusal {
         "{cluster} has no available reader to fail over to: add a reader first, or wait for one to become available"
     )]
     NoFailoverTarget { cluster: String },
+    #[error(
+        "{instance} is single-AZ: there is no standby to fail over to; make it Multi-AZ first, or reboot it"
+    )]
+    SingleAz { instance: String },
     #[error("{member} is the writer already: choose a reader: {}", readers.join(", "))]
     TargetIsWriter {
         member: String,

@@ -1,5 +1,5 @@
-//! The cluster's steps: ModifyDBInstance, FailoverDBCluster and RebootDBInstance, and the
-//! waits for RDS to show them done. The role recorded with a resize or a reboot is the
+//! The database's steps: ModifyDBInstance, FailoverDBCluster and RebootDBInstance (with
+//! ForceFailover for an RDS instance), and the waits for RDS to show them done. The role recorded with a resize or a reboot is the
 //! member's role when the step runs (after any failover earlier in the plan): it decides what
 //! the step costs.
 
@@ -39,6 +39,20 @@ pub enum DbStep {
         #[serde(with = "RoleDef")]
         role: Role,
     },
+    /// ModifyDBInstance of an RDS instance (not Aurora) with a new DBInstanceClass: a Multi-AZ
+    /// instance has its standby changed first and fails over to it; a single-AZ one is down
+    /// while it changes.
+    ModifyInstanceClass {
+        member: String,
+        from: String,
+        to: String,
+        multi_az: bool,
+        apply_immediately: bool,
+    },
+    /// RebootDBInstance with ForceFailover: a Multi-AZ instance's standby takes over.
+    FailoverInstance {
+        member: String,
+    },
 }
 
 /// How the journal spells a [`Role`] (the estate model itself has no serde).
@@ -63,6 +77,8 @@ pub enum DbCall<'a> {
     },
     Reboot {
         member: &'a str,
+        /// ForceFailover: a Multi-AZ instance comes back on its standby.
+        failover: bool,
     },
 }
 
@@ -118,6 +134,23 @@ impl StepKind for DbStep {
                 format!("wait until {member} is the writer of {cluster}")
             }
             DbStep::RebootDb { member, role } => format!("reboot {} {member}", role.as_str()),
+            DbStep::ModifyInstanceClass {
+                member,
+                from,
+                to,
+                apply_immediately,
+                ..
+            } => format!(
+                "resize RDS instance {member}: {from} → {to} ({})",
+                if *apply_immediately {
+                    "applies immediately"
+                } else {
+                    "in its next maintenance window"
+                }
+            ),
+            DbStep::FailoverInstance { member } => {
+                format!("fail {member} over to its Multi-AZ standby (reboot with failover)")
+            }
         }
     }
 
@@ -152,6 +185,25 @@ impl StepKind for DbStep {
             DbStep::RebootDb {
                 role: Role::Reader, ..
             } => "the reader restarts: reads go to the other nodes (under a minute)",
+            DbStep::ModifyInstanceClass {
+                multi_az: true,
+                apply_immediately: true,
+                ..
+            } => {
+                "the standby changes first, then RDS fails over to it: connections drop once (about a minute)"
+            }
+            DbStep::ModifyInstanceClass {
+                multi_az: false,
+                apply_immediately: true,
+                ..
+            } => "the instance is down while it changes (several minutes)",
+            DbStep::ModifyInstanceClass {
+                apply_immediately: false,
+                ..
+            } => "none now: the instance changes in its maintenance window",
+            DbStep::FailoverInstance { .. } => {
+                "connections drop while the standby takes over (about a minute)"
+            }
             DbStep::WaitDbAvailable { .. } | DbStep::WaitWriter { .. } => "none: waits for RDS",
         }
     }
@@ -163,6 +215,8 @@ impl StepKind for DbStep {
             DbStep::Failover { cluster, to } => format!("failover:{cluster}:{to}"),
             DbStep::WaitWriter { cluster, member } => format!("wait-writer:{cluster}:{member}"),
             DbStep::RebootDb { member, .. } => format!("reboot:{member}"),
+            DbStep::ModifyInstanceClass { member, to, .. } => format!("modify:{member}:{to}"),
+            DbStep::FailoverInstance { member } => format!("failover-instance:{member}"),
         }
     }
 
@@ -171,6 +225,12 @@ impl StepKind for DbStep {
         let is = |c| Check::Db(c);
         match self {
             DbStep::ModifyDbClass {
+                member,
+                to,
+                apply_immediately,
+                ..
+            }
+            | DbStep::ModifyInstanceClass {
                 member,
                 to,
                 apply_immediately,
@@ -195,13 +255,30 @@ impl StepKind for DbStep {
                 Work::wait(is(DbCheck::Writer { cluster, member }))
             }
             // Rebooting again is harmless.
-            DbStep::RebootDb { member, .. } => Work::call(db(DbCall::Reboot { member }), None),
+            DbStep::RebootDb { member, .. } => Work::call(
+                db(DbCall::Reboot {
+                    member,
+                    failover: false,
+                }),
+                None,
+            ),
+            // So is failing over again: the other node takes over once more.
+            DbStep::FailoverInstance { member } => Work::call(
+                db(DbCall::Reboot {
+                    member,
+                    failover: true,
+                }),
+                None,
+            ),
         }
     }
 
     fn resizes(&self) -> Option<Resize<'_>> {
         match self {
             DbStep::ModifyDbClass {
+                member, from, to, ..
+            }
+            | DbStep::ModifyInstanceClass {
                 member, from, to, ..
             } => Some(Resize {
                 target: member,
@@ -212,7 +289,8 @@ impl StepKind for DbStep {
             DbStep::WaitDbAvailable { .. }
             | DbStep::Failover { .. }
             | DbStep::WaitWriter { .. }
-            | DbStep::RebootDb { .. } => None,
+            | DbStep::RebootDb { .. }
+            | DbStep::FailoverInstance { .. } => None,
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Backups of the protected resources (the cluster, the Phoenix instances): AWS Backup plans
-//! and jobs, plus the cluster's RDS snapshots (automated and manual), each resource's newest
+//! Backups of the protected resources (the database, the Phoenix instances): AWS Backup plans
+//! and jobs, plus the database's RDS snapshots (automated and manual), each resource's newest
 //! success judged against the estate's policy.
 
 use chrono::Duration;
@@ -7,6 +7,7 @@ use futures_util::future::{join_all, try_join_all};
 
 use super::error::ReadError;
 use super::{Clients, rds, to_chrono, to_smithy};
+use crate::config::Database;
 use crate::estate::{BackupPlan, Backups, Instance, ProtectedResource, Timestamp};
 
 /// Jobs older than this do not decide anything a daily policy cares about.
@@ -16,13 +17,13 @@ const JOB_LOOKBACK_DAYS: i64 = 7;
 /// picture is still shown, with that warning as the area's error.
 pub async fn backups(
     c: &Clients,
-    cluster_id: Option<&str>,
+    database: Option<Database<'_>>,
     instances: &[Instance],
     now: Timestamp,
 ) -> Result<(Backups, Option<String>), ReadError> {
     let snapshots = async {
-        match cluster_id {
-            Some(id) => rds::cluster_snapshots(c, id).await.map(Some),
+        match database {
+            Some(db) => rds::snapshots(c, db).await.map(Some),
             None => Ok(None),
         }
     };
@@ -51,15 +52,16 @@ pub async fn backups(
         Vec::new()
     });
     // (name shown, kind, how its ARN ends, snapshot times that also count as its backups)
-    let mut wanted: Vec<_> = cluster_id
+    let mut wanted: Vec<_> = database
         .zip(snapshot_times)
-        .map(|(id, times)| {
-            (
+        .map(|(db, times)| match db {
+            Database::Aurora(id) => (
                 id.to_string(),
                 "Aurora cluster",
                 format!(":cluster:{id}"),
                 times,
-            )
+            ),
+            Database::Instance(id) => (id.to_string(), "RDS instance", format!(":db:{id}"), times),
         })
         .into_iter()
         .collect();

@@ -170,9 +170,9 @@ impl LiveEstate {
     async fn describe(&mut self, now: Timestamp) {
         let instances = self.phoenix_instances();
         let (c, cfg, known) = (&self.clients, &self.cfg, &mut self.fleet);
-        let cluster_id = cfg.aurora_cluster.as_deref();
+        let database = cfg.database();
         let (cluster, phoenix, acls, vpn, backups) = tokio::join!(
-            when(cluster_id, |id| rds::cluster(c, id, now)),
+            when(database, |db| rds::database(c, db, now)),
             when(cfg.phoenix.as_ref(), |p| fleet::phoenix(c, p, known)),
             when(cfg.waf_web_acls.as_deref(), |names| waf::web_acls(
                 c, names, now
@@ -181,7 +181,7 @@ impl LiveEstate {
                 c, ids
             )),
             when(cfg.backups.as_ref(), |_| backup::backups(
-                c, cluster_id, &instances, now
+                c, database, &instances, now
             )),
         );
         record(&mut self.estate.cluster, cluster, now);
@@ -202,7 +202,7 @@ impl LiveEstate {
         let backups = match backups {
             Some(_) if instances.is_empty() && self.estate.phoenix.data.is_some() => {
                 let instances = self.phoenix_instances();
-                Some(backup::backups(c, cluster_id, &instances, now).await)
+                Some(backup::backups(c, database, &instances, now).await)
             }
             backups => backups,
         };

@@ -1,17 +1,34 @@
-//! The Aurora cluster from RDS: members and roles, instances, the last day's events, pending
-//! maintenance.
+//! The estate's database from RDS: an Aurora cluster's members and roles, or one RDS instance
+//! and its Multi-AZ standby; instances, the last day's events, pending maintenance.
 
-use aws_sdk_rds::types::{Filter, SourceType};
+use aws_sdk_rds::types::{DbInstance, Filter, ResourcePendingMaintenanceActions, SourceType};
 use chrono::Duration;
 
 use super::error::ReadError;
 use super::{Clients, to_chrono, to_smithy};
+use crate::config::Database;
 use crate::estate::{
-    Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role, Timestamp,
+    Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role, Timestamp,
 };
 
+/// The estate's database, whichever kind its config names.
+pub async fn database(c: &Clients, db: Database<'_>, now: Timestamp) -> Result<Cluster, ReadError> {
+    match db {
+        Database::Aurora(id) => cluster(c, id, now).await,
+        Database::Instance(id) => instance(c, id, now).await,
+    }
+}
+
+/// When the database's available snapshots (automated and manual) were taken.
+pub async fn snapshots(c: &Clients, db: Database<'_>) -> Result<Vec<Timestamp>, ReadError> {
+    match db {
+        Database::Aurora(id) => cluster_snapshots(c, id).await,
+        Database::Instance(id) => instance_snapshots(c, id).await,
+    }
+}
+
 /// The cluster's description; its metric series are attached separately.
-pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadError> {
+async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadError> {
     let since = to_smithy(now - Duration::hours(24));
     let (clusters, instances, cluster_events, member_events, maintenance) = tokio::join!(
         c.rds
@@ -78,68 +95,11 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, R
             let inst = instances
                 .iter()
                 .find(|i| i.db_instance_identifier() == Some(mid));
-            let mut pending: Vec<PendingModification> = inst
-                .and_then(|i| i.pending_modified_values())
-                .map(|p| {
-                    [
-                        ("DBInstanceClass", p.db_instance_class().map(str::to_string)),
-                        ("EngineVersion", p.engine_version().map(str::to_string)),
-                        (
-                            "AllocatedStorage",
-                            p.allocated_storage().map(|v| v.to_string()),
-                        ),
-                    ]
-                    .into_iter()
-                    .filter_map(|(field, value)| {
-                        value.map(|value| PendingModification {
-                            field: field.into(),
-                            value,
-                        })
-                    })
-                    .collect()
-                })
-                .unwrap_or_default();
-            let arn = inst.and_then(|i| i.db_instance_arn()).unwrap_or_default();
-            pending.extend(
-                maintenance
-                    .iter()
-                    .filter(|r| !arn.is_empty() && r.resource_identifier() == Some(arn))
-                    .flat_map(|r| r.pending_maintenance_action_details())
-                    .map(|a| PendingModification {
-                        field: "maintenance".into(),
-                        value: a.action().unwrap_or("pending").to_string(),
-                    }),
-            );
-            Member {
-                id: mid.to_string(),
-                role: if writers.contains(&mid) {
-                    Role::Writer
-                } else {
-                    Role::Reader
-                },
-                az: inst
-                    .and_then(|i| i.availability_zone())
-                    .unwrap_or("-")
-                    .to_string(),
-                class: inst
-                    .and_then(|i| i.db_instance_class())
-                    .unwrap_or("-")
-                    .to_string(),
-                status: inst
-                    .and_then(|i| i.db_instance_status())
-                    .unwrap_or("unknown")
-                    .to_string(),
-                endpoint: inst
-                    .and_then(|i| i.endpoint())
-                    .and_then(|e| e.address())
-                    .unwrap_or_default()
-                    .to_string(),
-                pending,
-                maintenance_window: inst
-                    .and_then(|i| i.preferred_maintenance_window())
-                    .map(str::to_string),
-                metrics: MemberMetrics::default(),
-            }
+            let role = match writers.contains(&mid) {
+                true => Role::Writer,
+                false => Role::Reader,
+            };
+            member(mid, role, inst, &maintenance)
         })
         .collect();
     members.sort_by(|a, b| a.id.cmp(&b.id));
@@ -162,6 +122,7 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, R
     events.sort_by_key(|e| e.at);
     Ok(Cluster {
         id: id.to_string(),
+        kind: DbKind::Aurora,
         engine: cluster.engine().unwrap_or("-").to_string(),
         engine_version: cluster.engine_version().unwrap_or("-").to_string(),
         status: cluster.status().unwrap_or("unknown").to_string(),
@@ -174,8 +135,160 @@ pub async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, R
     })
 }
 
-/// When the cluster's available snapshots (automated and manual) were taken.
-pub async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, ReadError> {
+/// A member as RDS describes its instance (`inst`: none when the instance is not listed yet),
+/// with what is pending for it, changes and maintenance alike.
+fn member(
+    id: &str,
+    role: Role,
+    inst: Option<&DbInstance>,
+    maintenance: &[ResourcePendingMaintenanceActions],
+) -> Member {
+    let mut pending: Vec<PendingModification> = inst
+        .and_then(|i| i.pending_modified_values())
+        .map(|p| {
+            [
+                ("DBInstanceClass", p.db_instance_class().map(str::to_string)),
+                ("EngineVersion", p.engine_version().map(str::to_string)),
+                (
+                    "AllocatedStorage",
+                    p.allocated_storage().map(|v| v.to_string()),
+                ),
+            ]
+            .into_iter()
+            .filter_map(|(field, value)| {
+                value.map(|value| PendingModification {
+                    field: field.into(),
+                    value,
+                })
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    let arn = inst.and_then(|i| i.db_instance_arn()).unwrap_or_default();
+    pending.extend(
+        maintenance
+            .iter()
+            .filter(|r| !arn.is_empty() && r.resource_identifier() == Some(arn))
+            .flat_map(|r| r.pending_maintenance_action_details())
+            .map(|a| PendingModification {
+                field: "maintenance".into(),
+                value: a.action().unwrap_or("pending").to_string(),
+            }),
+    );
+    Member {
+        id: id.to_string(),
+        role,
+        az: inst
+            .and_then(|i| i.availability_zone())
+            .unwrap_or("-")
+            .to_string(),
+        class: inst
+            .and_then(|i| i.db_instance_class())
+            .unwrap_or("-")
+            .to_string(),
+        status: inst
+            .and_then(|i| i.db_instance_status())
+            .unwrap_or("unknown")
+            .to_string(),
+        endpoint: inst
+            .and_then(|i| i.endpoint())
+            .and_then(|e| e.address())
+            .unwrap_or_default()
+            .to_string(),
+        pending,
+        maintenance_window: inst
+            .and_then(|i| i.preferred_maintenance_window())
+            .map(str::to_string),
+        metrics: MemberMetrics::default(),
+    }
+}
+
+/// One RDS DB instance (not Aurora) as the estate's database: the instance is its one member,
+/// the writer, and a Multi-AZ instance's standby is told by its zone.
+async fn instance(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadError> {
+    let since = to_smithy(now - Duration::hours(24));
+    let (instances, events, maintenance) = tokio::join!(
+        c.rds
+            .describe_db_instances()
+            .db_instance_identifier(id)
+            .send(),
+        c.rds
+            .describe_events()
+            .source_type(SourceType::DbInstance)
+            .source_identifier(id)
+            .start_time(since)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect(),
+        c.optional.call(
+            "rds:DescribePendingMaintenanceActions",
+            c.rds
+                .describe_pending_maintenance_actions()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect()
+        ),
+    );
+    let instances = instances.map_err(|e| c.words.error("rds:DescribeDBInstances", &e))?;
+    let inst = instances
+        .db_instances()
+        .iter()
+        .find(|i| i.db_instance_identifier() == Some(id))
+        .ok_or_else(|| format!("RDS instance {id} not found in this account and region"))?;
+    let maintenance = maintenance.unwrap_or_default();
+    let mut events: Vec<ClusterEvent> = events
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|e| {
+            Some(ClusterEvent {
+                at: to_chrono(e.date()?)?,
+                source: e.source_identifier().unwrap_or(id).to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+        })
+        .collect();
+    events.sort_by_key(|e| e.at);
+    let me = member(id, Role::Writer, Some(inst), &maintenance);
+    Ok(Cluster {
+        id: id.to_string(),
+        kind: DbKind::Instance {
+            multi_az: inst.multi_az() == Some(true),
+            standby_az: inst.secondary_availability_zone().map(str::to_string),
+        },
+        engine: inst.engine().unwrap_or("-").to_string(),
+        engine_version: inst.engine_version().unwrap_or("-").to_string(),
+        status: me.status.clone(),
+        writer_endpoint: me.endpoint.clone(),
+        // An instance has one endpoint; its standby serves nothing until RDS fails over.
+        reader_endpoint: String::new(),
+        storage_used_bytes: 0,
+        members: vec![me],
+        events,
+        classes: Vec::new(),
+    })
+}
+
+async fn instance_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, ReadError> {
+    let snaps = c
+        .rds
+        .describe_db_snapshots()
+        .db_instance_identifier(id)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(|e| c.words.error("rds:DescribeDBSnapshots", &e))?;
+    Ok(snaps
+        .iter()
+        .filter(|s| s.status() == Some("available"))
+        .filter_map(|s| s.snapshot_create_time().and_then(to_chrono))
+        .collect())
+}
+
+async fn cluster_snapshots(c: &Clients, id: &str) -> Result<Vec<Timestamp>, ReadError> {
     let snaps = c
         .rds
         .describe_db_cluster_snapshots()
@@ -215,7 +328,8 @@ pub async fn orderable_classes(
         .collect();
     classes.sort();
     classes.dedup();
-    if classes.is_empty() {
+    // The built-in list is Aurora's; for another engine an empty list means unknown.
+    if classes.is_empty() && engine.starts_with("aurora") {
         crate::estate::cluster::AURORA_CLASSES
             .iter()
             .map(|(c, _)| c.to_string())

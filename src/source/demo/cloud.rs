@@ -71,7 +71,9 @@ impl DemoCloud {
                 demo.cluster.resize(member, class, now)
             }
             Call::Db(DbCall::Failover { to, .. }) => demo.cluster.failover(Some(to), now),
-            Call::Db(DbCall::Reboot { member }) => demo.cluster.reboot(member, now),
+            Call::Db(DbCall::Reboot { member, failover }) => {
+                demo.cluster.reboot(member, failover, now)
+            }
             Call::Fleet(FleetCall::NewTemplateVersion { instance_type, .. }) => {
                 Ok(demo.fleet.new_template_version(instance_type))
             }

@@ -8,7 +8,8 @@ use super::random::{Band, hex, int};
 use super::{METRIC_POINTS, az};
 use crate::estate::cluster::AURORA_CLASSES;
 use crate::estate::{
-    Cluster, ClusterEvent, Member, MemberMetrics, PendingModification, Role, Series, Timestamp,
+    Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role, Series,
+    Timestamp,
 };
 use crate::rng::Rng;
 
@@ -103,6 +104,7 @@ impl SimCluster {
         let mut sim = Self {
             cluster: Cluster {
                 id: id.into(),
+                kind: DbKind::Aurora,
                 engine: "aurora-mysql".into(),
                 engine_version: ENGINE_VERSION.into(),
                 status: "available".into(),
@@ -172,6 +174,37 @@ impl SimCluster {
     /// Whether an operation is under way (a plan's waits look for its end).
     pub(super) fn busy(&self) -> bool {
         self.op.is_some()
+    }
+
+    /// One Multi-AZ RDS MySQL instance, its standby in the next zone: the database of an
+    /// estate that names an `rds_instance`.
+    pub(super) fn instance(
+        id: &str,
+        region: &str,
+        start: Timestamp,
+        history_from: Timestamp,
+        rng: Rng,
+    ) -> Self {
+        let mut sim = Self::new(id, region, 1, start, history_from, rng);
+        let c = &mut sim.cluster;
+        let member_id = c.members[0].id.clone();
+        let m = &mut c.members[0];
+        m.endpoint = m.endpoint.replacen(&member_id, id, 1);
+        m.id = id.to_string();
+        c.writer_endpoint = m.endpoint.clone();
+        c.reader_endpoint = String::new();
+        c.engine = "mysql".into();
+        c.engine_version = "8.0.39".into();
+        c.kind = DbKind::Instance {
+            multi_az: true,
+            standby_az: Some(az(region, 1)),
+        };
+        for e in &mut c.events {
+            if e.source == member_id {
+                e.source = id.to_string();
+            }
+        }
+        sim
     }
 
     pub(super) fn snapshot(&self) -> Cluster {
@@ -350,6 +383,13 @@ impl SimCluster {
 
     /// The writer-lost scenario: a failover that began shortly before `now` and never ends.
     pub(super) fn lose_writer(&mut self, now: Timestamp) {
+        // An RDS instance has no reader to fail over to: it is simply down.
+        if let DbKind::Instance { .. } = self.cluster.kind {
+            let id = self.cluster.members[0].id.clone();
+            self.cluster.members[0].status = "failed".into();
+            self.log(now, &id, "DB instance failed: the host is unreachable");
+            return;
+        }
         let target = self
             .cluster
             .members
@@ -400,12 +440,34 @@ impl SimCluster {
         Ok(format!("resize of {id} to {class} started"))
     }
 
-    pub(super) fn reboot(&mut self, member: &str, now: Timestamp) -> Result<String, String> {
+    /// A reboot; with `failover`, a Multi-AZ instance comes back in its standby's zone.
+    pub(super) fn reboot(
+        &mut self,
+        member: &str,
+        failover: bool,
+        now: Timestamp,
+    ) -> Result<String, String> {
         let index = self.index_of(member)?;
         self.idle()?;
         let m = &mut self.cluster.members[index];
         m.status = "rebooting".into();
         let id = m.id.clone();
+        if let (
+            true,
+            DbKind::Instance {
+                standby_az: Some(standby),
+                ..
+            },
+        ) = (failover, &mut self.cluster.kind)
+        {
+            std::mem::swap(&mut m.az, standby);
+            self.log(now, &id, "Multi-AZ instance failover started");
+            self.op = Some(Operation::Reboot {
+                member: index,
+                started: now,
+            });
+            return Ok(format!("{id} is failing over to its standby"));
+        }
         self.log(now, &id, "DB instance shutdown");
         self.op = Some(Operation::Reboot {
             member: index,

@@ -33,7 +33,7 @@ use self::random::fork;
 use self::vpn::SimVpn;
 use self::waf::SimWaf;
 use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
-use crate::config::EstateConfig;
+use crate::config::{Database, EstateConfig};
 use crate::estate::{Area, AreaKind, Estate, Timestamp};
 
 use crate::rng::Rng;
@@ -147,18 +147,24 @@ impl DemoEstate {
     ) -> Self {
         let mut rng = Rng::new(opts.seed);
         let history_from = start - Duration::minutes(HISTORY_MINUTES);
-        let cluster_id = cfg
-            .aurora_cluster
-            .clone()
-            .unwrap_or_else(|| format!("{name}-aurora"));
-        let cluster = SimCluster::new(
-            &cluster_id,
-            &cfg.region,
-            db_members,
-            start,
-            history_from,
-            fork(&mut rng),
-        );
+        let (cluster_id, cluster) = match cfg.database() {
+            Some(Database::Instance(id)) => (
+                id.to_string(),
+                SimCluster::instance(id, &cfg.region, start, history_from, fork(&mut rng)),
+            ),
+            aurora => {
+                let id = aurora.map_or(format!("{name}-aurora"), |db| db.id().to_string());
+                let sim = SimCluster::new(
+                    &id,
+                    &cfg.region,
+                    db_members,
+                    start,
+                    history_from,
+                    fork(&mut rng),
+                );
+                (id, sim)
+            }
+        };
         let fleet = SimFleet::new(name, cfg, instances, fork(&mut rng));
         let waf = SimWaf::new(
             &names_or(cfg.waf_web_acls.as_deref(), name, "waf"),

@@ -38,6 +38,7 @@ fn cfg() -> EstateConfig {
         remap: BTreeMap::new(),
         checks: None,
         aurora_cluster: Some(CLUSTER.into()),
+        rds_instance: None,
         phoenix: Some(PhoenixConfig {
             asg: Some("qp-phoenix-asg".into()),
             tags: BTreeMap::new(),
@@ -682,5 +683,51 @@ async fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
         writer(&d).as_deref(),
         Some(WRITER),
         "no failover was started"
+    );
+}
+
+/// FESA's shape: one Multi-AZ RDS instance instead of an Aurora cluster.
+fn rds_demo() -> DemoEstate {
+    let cfg = EstateConfig {
+        aurora_cluster: None,
+        rds_instance: Some("fesa-db".into()),
+        ..cfg()
+    };
+    DemoEstate::new("fesa", &cfg, &DemoOptions::default(), start())
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_rds_instance_is_resized_in_place_and_fails_over_to_its_standby() {
+    let d = rds_demo();
+    let v = d.estate().verdict(AreaKind::Cluster, &rules(), d.now());
+    assert_eq!(v.health, Health::Ok, "{v:?}");
+    assert_eq!(
+        v.reason,
+        "fesa-db (us-east-1a), Multi-AZ standby in us-east-1b"
+    );
+
+    let cloud = cloud_of(d);
+    let plan = planned_resize(&cloud, "fesa-db", "db.r6g.xlarge")
+        .await
+        .unwrap();
+    assert_eq!(plan.steps.len(), 2, "{:#?}", plan.steps);
+    let (end, _) = run(&cloud, plan, 3600, |_| {}).await;
+    assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    assert_eq!(cluster(&cloud.current()).members[0].class, "db.r6g.xlarge");
+
+    let plan = planned(&cloud, Change::Failover { target: None })
+        .await
+        .unwrap();
+    assert_eq!(plan.title, "Fail fesa-db over to its standby");
+    let (end, _) = run(&cloud, plan, 600, |_| {}).await;
+    assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    let c = cluster(&cloud.current());
+    assert_eq!(c.members[0].az, "us-east-1b", "it came back on its standby");
+    assert_eq!(
+        c.kind,
+        crate::estate::DbKind::Instance {
+            multi_az: true,
+            standby_az: Some("us-east-1a".into())
+        }
     );
 }

@@ -1,4 +1,5 @@
-//! The Aurora cluster: members, endpoints, the selected member's metrics and recent events.
+//! The database (an Aurora cluster, or an RDS instance): members, endpoints or the Multi-AZ
+//! standby, the selected member's metrics and recent events.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -7,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph, Sparkline, Wrap};
 
 use crate::app::{App, Page, Selection};
 use crate::estate::{
-    AreaKind, CheckVerdict, Cluster, EndpointCheck, EndpointKind, Member, Role, Series,
+    AreaKind, CheckVerdict, Cluster, DbKind, EndpointCheck, EndpointKind, Member, Role, Series,
 };
 use crate::input::View;
 use crate::ui::view::{AreaViews, ViewUi};
@@ -33,7 +34,7 @@ fn layout(body: Rect) -> Areas {
     }
 }
 
-/// The Aurora cluster: one row per member.
+/// The database: one row per member (an RDS instance is its one member).
 pub struct ClusterView;
 
 const VIEW: View = View::Area(AreaKind::Cluster);
@@ -234,9 +235,33 @@ fn endpoint_line<'a>(
 fn endpoints(frame: &mut Frame, area: Rect, app: &App, c: &Cluster) {
     let t = &app.theme;
     let label = |s: &'static str| Span::styled(format!("{s:<8}"), t.dim);
+    // An RDS instance has one endpoint; where a cluster has its reader endpoint, it has its
+    // Multi-AZ standby, or none.
+    let second = match &c.kind {
+        DbKind::Aurora => endpoint_line(app, EndpointKind::Reader, &c.reader_endpoint, t.reader),
+        DbKind::Instance {
+            multi_az: true,
+            standby_az,
+        } => Line::from(vec![
+            label("standby"),
+            Span::styled(
+                format!(
+                    "Multi-AZ, in {}",
+                    standby_az.as_deref().unwrap_or("another zone")
+                ),
+                t.ok,
+            ),
+        ]),
+        DbKind::Instance {
+            multi_az: false, ..
+        } => Line::from(vec![
+            label("standby"),
+            Span::styled("none: single-AZ, nothing to fail over to", t.warn),
+        ]),
+    };
     let lines = vec![
         endpoint_line(app, EndpointKind::Writer, &c.writer_endpoint, t.writer),
-        endpoint_line(app, EndpointKind::Reader, &c.reader_endpoint, t.reader),
+        second,
         Line::from(vec![
             label("status"),
             Span::styled(

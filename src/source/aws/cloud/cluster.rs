@@ -58,16 +58,20 @@ impl AwsCloud {
                     |_| format!("{cluster} is failing over to {to}"),
                 )
             }
-            DbCall::Reboot { member } => {
-                let answer = rds
-                    .reboot_db_instance()
-                    .db_instance_identifier(member)
-                    .send()
-                    .await
-                    .map_err(|e| self.told(action, &e));
-                sent(json!({ "DBInstanceIdentifier": member }), answer, |_| {
-                    format!("{member} is rebooting")
-                })
+            DbCall::Reboot { member, failover } => {
+                let mut request = rds.reboot_db_instance().db_instance_identifier(member);
+                if failover {
+                    request = request.force_failover(true);
+                }
+                let answer = request.send().await.map_err(|e| self.told(action, &e));
+                sent(
+                    json!({ "DBInstanceIdentifier": member, "ForceFailover": failover }),
+                    answer,
+                    |_| match failover {
+                        true => format!("{member} is failing over to its standby"),
+                        false => format!("{member} is rebooting"),
+                    },
+                )
             }
         })
     }
