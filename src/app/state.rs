@@ -82,7 +82,7 @@ pub enum Effect {
         address: String,
     },
     /// The answer to the bastion's question; `None` declines it.
-    Answer(Option<String>),
+    Answer(Option<crate::bastion::Secret>),
     SwitchEstate(String),
     /// Plan a change on the estate's cloud; the plan comes back to be confirmed.
     Plan(crate::ops::change::Change),

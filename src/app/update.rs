@@ -4,7 +4,9 @@
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{Accept, App, Effect, Event, Level, Page, Prompt, Selection, confirm, palette};
-use crate::bastion::{Command, Question, Report};
+use zeroize::Zeroize;
+
+use crate::bastion::{Command, Question, Report, Secret};
 use crate::estate::AreaKind;
 use crate::estate::Role;
 use crate::estate::health::human_duration;
@@ -476,9 +478,12 @@ impl App {
     fn in_prompt(&mut self, action: Action) -> Vec<Effect> {
         let after = self.prompt.as_ref().map_or(Mode::Normal, |p| p.after);
         let answer = match action {
-            Action::Submit => self.prompt.take().map(|p| p.input),
+            // The typed text moves into the answer, which wipes it when dropped.
+            Action::Submit => self.prompt.take().map(|p| Secret::from(p.input)),
             Action::Cancel | Action::Back | Action::Quit => {
-                self.prompt = None;
+                if let Some(mut p) = self.prompt.take() {
+                    p.input.zeroize();
+                }
                 None
             }
             Action::DeleteChar => {
@@ -489,7 +494,7 @@ impl App {
             }
             Action::ClearInput => {
                 if let Some(p) = self.prompt.as_mut() {
-                    p.input.clear();
+                    p.input.zeroize();
                 }
                 return Vec::new();
             }

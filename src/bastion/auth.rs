@@ -155,8 +155,9 @@ pub async fn authenticate<H: Handler>(
             host: hop.host.clone(),
         };
         if let Some(password) = prompter.ask(question).await {
+            // russh takes its own copy of the password for the request; ours is wiped.
             let result = session
-                .authenticate_password(user, password)
+                .authenticate_password(user, password.as_str())
                 .await
                 .map_err(failed)?;
             tried.0.push("password".into());
@@ -213,7 +214,7 @@ async fn load(
                     ));
                     return None;
                 };
-                match russh::keys::load_secret_key(path, Some(&passphrase)) {
+                match russh::keys::load_secret_key(path, Some(passphrase.as_str())) {
                     Ok(k) => {
                         key = Some(k);
                         break;

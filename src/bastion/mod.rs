@@ -18,5 +18,5 @@ pub mod session;
 pub mod shell;
 pub mod tunnel;
 
-pub use prompt::{Ask, Prompter, Question};
+pub use prompt::{Ask, Prompter, Question, Secret};
 pub use service::{BastionHandle, Command, Report};

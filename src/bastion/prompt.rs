@@ -70,11 +70,35 @@ impl Question {
     }
 }
 
+/// An answer typed at a prompt (a passphrase, a password, a yes): wiped from memory when it
+/// is dropped, and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(zeroize::Zeroizing<String>);
+
+impl Secret {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<String> for Secret {
+    /// Takes the string as it is, without a copy left behind.
+    fn from(text: String) -> Self {
+        Secret(zeroize::Zeroizing::new(text))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
 /// A question with the way back to whoever asked.
 #[derive(Debug)]
 pub struct Ask {
     pub question: Question,
-    pub reply: oneshot::Sender<Option<String>>,
+    pub reply: oneshot::Sender<Option<Secret>>,
 }
 
 /// Puts questions to the person at the keyboard; `none()` when nobody is there (scripts), in
@@ -92,10 +116,23 @@ impl Prompter {
     }
 
     /// The answer, or `None` when declined, cancelled or nobody can be asked.
-    pub async fn ask(&self, question: Question) -> Option<String> {
+    pub async fn ask(&self, question: Question) -> Option<Secret> {
         let asks = self.0.as_ref()?;
         let (reply, answer) = oneshot::channel();
         asks.send(Ask { question, reply }).ok()?;
         answer.await.ok().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typed_secret_never_shows_in_debug_output_or_logs() {
+        let typed = Secret::from("hunter2-passphrase".to_string());
+        assert_eq!(typed.as_str(), "hunter2-passphrase");
+        let shown = format!("{typed:?} {:?}", Some(typed.clone()));
+        assert!(!shown.contains("hunter2"), "{shown}");
     }
 }

@@ -87,7 +87,7 @@ impl client::Handler for HostCheck {
                 self.asking.store(true, Ordering::Relaxed);
                 let answer = self.prompter.ask(question.clone()).await;
                 self.asking.store(false, Ordering::Relaxed);
-                let yes = matches!(answer, Some(a) if question.accepts(&a));
+                let yes = matches!(answer, Some(a) if question.accepts(a.as_str()));
                 if yes {
                     self.learn(offered)
                 } else {

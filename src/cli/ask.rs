@@ -6,11 +6,13 @@ use std::io::Write;
 use crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use crossterm::terminal;
 
-use crate::bastion::prompt::Question;
+use zeroize::Zeroize;
+
+use crate::bastion::prompt::{Question, Secret};
 
 /// Asks on stderr and reads the answer from the terminal; `None` when cancelled (Esc, Ctrl-C)
 /// or when the terminal cannot be used.
-pub fn ask_tty(question: &Question) -> Option<String> {
+pub fn ask_tty(question: &Question) -> Option<Secret> {
     let mut err = std::io::stderr();
     for line in question.lines() {
         let _ = writeln!(err, "{line}");
@@ -18,7 +20,7 @@ pub fn ask_tty(question: &Question) -> Option<String> {
     let _ = write!(err, "{}: ", question.title());
     let _ = err.flush();
     terminal::enable_raw_mode().ok()?;
-    let answer = read_line(question.is_secret(), &mut err);
+    let answer = read_line(question.is_secret(), &mut err).map(Secret::from);
     let _ = terminal::disable_raw_mode();
     let _ = writeln!(err);
     answer
@@ -38,8 +40,12 @@ fn read_line(secret: bool, err: &mut std::io::Stderr) -> Option<String> {
         };
         match code {
             KeyCode::Enter => return Some(text),
-            KeyCode::Esc => return None,
-            KeyCode::Char('c') if modifiers.contains(KeyModifiers::CONTROL) => return None,
+            KeyCode::Esc | KeyCode::Char('c')
+                if code == KeyCode::Esc || modifiers.contains(KeyModifiers::CONTROL) =>
+            {
+                text.zeroize();
+                return None;
+            }
             KeyCode::Backspace if text.pop().is_some() && !secret => {
                 let _ = write!(err, "\u{8} \u{8}");
             }

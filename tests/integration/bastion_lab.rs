@@ -77,7 +77,7 @@ fn answering(
     rt.spawn(async move {
         while let Some(ask) = rx.recv().await {
             log.lock().unwrap().push(ask.question.clone());
-            let _ = ask.reply.send(answer.clone());
+            let _ = ask.reply.send(answer.clone().map(Into::into));
         }
     });
     (Prompter::new(tx), asked)

@@ -481,7 +481,7 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     type_text(&mut app, "yes");
     assert_eq!(
         press(&mut app, "enter"),
-        [Effect::Answer(Some("yes".into()))]
+        [Effect::Answer(Some(String::from("yes").into()))]
     );
     assert_eq!(app.mode, Mode::Palette);
     assert_eq!(app.palette.input, "tunnel-op");
@@ -507,7 +507,7 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
     type_text(&mut app, "secret");
     assert_eq!(
         press(&mut app, "enter"),
-        [Effect::Answer(Some("secret".into()))]
+        [Effect::Answer(Some(String::from("secret").into()))]
     );
     assert_eq!(app.mode, Mode::Confirm);
     assert!(app.confirm.as_ref().unwrap().title.starts_with("Resume"));

@@ -373,7 +373,10 @@ fn bastion_questions_hide_secrets_and_show_fingerprints() {
     let answered = app.update(Event::Key(crossterm::event::KeyEvent::from(
         crossterm::event::KeyCode::Enter,
     )));
-    assert_eq!(answered, [Effect::Answer(Some("s3cret".into()))]);
+    assert_eq!(
+        answered,
+        [Effect::Answer(Some(String::from("s3cret").into()))]
+    );
     assert_eq!(app.mode, Mode::Normal);
     assert!(app.prompt.is_none());
 
