@@ -1065,3 +1065,37 @@ fn a_failing_proxy_command_says_what_it_said_in_one_sentence() {
     );
     assert!(our_proxies().is_empty());
 }
+
+#[test]
+fn ed25519_ecdsa_and_rsa_keys_log_in_plain_and_encrypted() {
+    let _shared = common::lab::shared();
+    let passphrase = std::fs::read_to_string(ssh("passphrase")).unwrap();
+    let rt = rt();
+    for key in [
+        "client_ed25519",
+        "client_enc_ed25519",
+        "client_ecdsa",
+        "client_enc_ecdsa",
+        "client_rsa",
+        "client_enc_rsa",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_with(
+            dir.path(),
+            &format!(
+                "  IdentityFile {}\n  IdentitiesOnly yes\n",
+                ssh(key).display()
+            ),
+        );
+        let (prompter, asked) = answering(&rt, Some(passphrase.trim().to_string()));
+        let got = dial(
+            &rt,
+            &route(&config, "lab"),
+            &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
+            &prompter,
+        );
+        assert!(got.is_ok(), "{key}: {:?}", got.err());
+        let questions = asked.lock().unwrap().len();
+        assert_eq!(questions, usize::from(key.contains("enc")), "{key}");
+    }
+}
