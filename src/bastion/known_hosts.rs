@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 
 use data_encoding::BASE64;
 use hmac::{Hmac, KeyInit, Mac};
-use russh::keys::{Algorithm, HashAlg, PublicKey};
+use russh::keys::ssh_key::certificate::CertType;
+use russh::keys::{Algorithm, Certificate, HashAlg, PublicKey};
 use sha1::Sha1;
 use thiserror::Error;
 
@@ -27,6 +28,20 @@ pub enum Check {
     /// and none has this key.
     Changed { line: usize, known: KnownEntry },
     /// The key is listed under @revoked.
+    Revoked { line: usize },
+}
+
+/// What known_hosts says about a host certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CertCheck {
+    /// Signed by an authority an @cert-authority line trusts for this host, valid now and for
+    /// this host.
+    Trusted,
+    /// No @cert-authority line for this host names the certificate's signer.
+    Untrusted,
+    /// Signed by a trusted authority, but not good: why.
+    Invalid(String),
+    /// The authority, or the certificate's own key, is listed under @revoked.
     Revoked { line: usize },
 }
 
@@ -109,7 +124,8 @@ pub fn check(
                     fingerprint: fingerprint(&entry.key),
                 });
             }
-            Marker::Host => {}
+            // An authority's key says nothing of a bare host key.
+            Marker::Host | Marker::CertAuthority => {}
         }
     }
     Ok(match changed {
@@ -119,6 +135,83 @@ pub fn check(
             known,
         },
         None => Check::Unknown,
+    })
+}
+
+/// Whether an @cert-authority line covers `host` on `port`: then the host is asked for its
+/// certificate, as OpenSSH asks.
+pub fn trusts_an_authority_for(path: &Path, host: &str, port: u16) -> bool {
+    let Ok(bytes) = fs::read(path) else {
+        return false;
+    };
+    let names = names(host, port);
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .enumerate()
+        .filter_map(|(i, raw)| Entry::parse(raw, path, i + 1))
+        .any(|e| e.marker == Marker::CertAuthority && matches_any(e.hosts, &names))
+}
+
+/// Checks a host certificate offered by `host` on `port` (the name it must be valid for: the
+/// host, or its HostKeyAlias) against the @cert-authority and @revoked lines of `path`, at
+/// `now` (seconds since 1970).
+pub fn check_certificate(
+    path: &Path,
+    host: &str,
+    port: u16,
+    cert: &Certificate,
+    now: u64,
+) -> Result<CertCheck, KnownHostsError> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(CertCheck::Untrusted),
+        Err(source) => {
+            return Err(KnownHostsError::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let names = names(host, port);
+    let mut authority = None;
+    for (index, raw) in text.lines().enumerate() {
+        let line = index + 1;
+        let Some(entry) = Entry::parse(raw, path, line) else {
+            continue;
+        };
+        if !matches_any(entry.hosts, &names) {
+            continue;
+        }
+        let signer = entry.key.key_data() == cert.signature_key();
+        let own = entry.key.key_data() == cert.public_key();
+        match entry.marker {
+            Marker::Revoked if signer || own => return Ok(CertCheck::Revoked { line }),
+            Marker::CertAuthority if signer && authority.is_none() => {
+                authority = Some(entry.key.fingerprint(HashAlg::Sha256));
+            }
+            _ => {}
+        }
+    }
+    let Some(authority) = authority else {
+        return Ok(CertCheck::Untrusted);
+    };
+    if cert.cert_type() != CertType::Host {
+        return Ok(CertCheck::Invalid("it is a user certificate".into()));
+    }
+    let principals = cert.valid_principals();
+    let wanted = host.to_ascii_lowercase();
+    if !principals.is_empty() && !principals.iter().any(|p| p.eq_ignore_ascii_case(&wanted)) {
+        return Ok(CertCheck::Invalid(format!(
+            "it is valid for {}, not {host}",
+            principals.join(", ")
+        )));
+    }
+    Ok(match cert.validate_at(now, [&authority]) {
+        Ok(()) => CertCheck::Trusted,
+        Err(_) if now < cert.valid_after() => CertCheck::Invalid("it is not valid yet".into()),
+        Err(_) if now >= cert.valid_before() => CertCheck::Invalid("it has expired".into()),
+        Err(e) => CertCheck::Invalid(format!("it does not verify ({e})")),
     })
 }
 
@@ -266,6 +359,7 @@ fn ends_without_newline(file: &mut fs::File) -> io::Result<bool> {
 enum Marker {
     Host,
     Revoked,
+    CertAuthority,
 }
 
 /// One host key line: marker, host patterns, key.
@@ -276,8 +370,8 @@ struct Entry<'a> {
 }
 
 impl<'a> Entry<'a> {
-    /// None for comments, blank lines, @cert-authority lines (they hold CA keys, not host keys)
-    /// and lines that cannot be read, which are skipped as OpenSSH skips them.
+    /// None for comments, blank lines and lines that cannot be read, which are skipped as
+    /// OpenSSH skips them.
     fn parse(text: &'a str, path: &Path, line: usize) -> Option<Self> {
         let skip = |why: &str| {
             tracing::debug!(file = %path.display(), line, "known_hosts line skipped: {why}");
@@ -287,7 +381,10 @@ impl<'a> Entry<'a> {
         let (marker, hosts) = match fields.next() {
             None => return None,
             Some(first) if first.starts_with('#') => return None,
-            Some("@cert-authority") => return None,
+            Some("@cert-authority") => match fields.next() {
+                Some(hosts) => (Marker::CertAuthority, hosts),
+                None => return skip("no host patterns"),
+            },
             Some("@revoked") => match fields.next() {
                 Some(hosts) => (Marker::Revoked, hosts),
                 None => return skip("no host patterns"),

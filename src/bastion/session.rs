@@ -15,7 +15,7 @@ use russh::{ChannelStream, client::Msg};
 use super::auth::{self, Credentials};
 use super::destination::{Hop, Route};
 use super::error::{DialError, SshError};
-use super::known_hosts::{self, Decision};
+use super::known_hosts::{self, CertCheck, Decision};
 use super::prompt::{Prompter, Question};
 use super::proxy;
 use crate::config::HostKeyPolicy;
@@ -49,18 +49,40 @@ impl client::Handler for HostCheck {
         &mut self,
         offered: &PublicKeyOrCertificate,
     ) -> Result<bool, Self::Error> {
-        // A host certificate is checked by its key: known_hosts @cert-authority lines are not
-        // supported, so the key itself must be known.
-        let offered = &match offered {
-            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
-            PublicKeyOrCertificate::Certificate(cert) => {
-                PublicKey::new(cert.public_key().clone(), "")
-            }
-        };
         let path = &self.settings.known_hosts;
         let refuse = |why: String| {
             *self.refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
             Ok(false)
+        };
+        // A host certificate is good when an @cert-authority line trusts its signer for this
+        // host; signed by an authority known_hosts does not trust, it stands or falls by its
+        // bare key, as with OpenSSH.
+        let offered = &match offered {
+            PublicKeyOrCertificate::PublicKey { key, .. } => key.clone(),
+            PublicKeyOrCertificate::Certificate(cert) => {
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                match known_hosts::check_certificate(path, &self.host, self.port, cert, now) {
+                    Ok(CertCheck::Trusted) => return Ok(true),
+                    Ok(CertCheck::Untrusted) => PublicKey::new(cert.public_key().clone(), ""),
+                    Ok(CertCheck::Invalid(why)) => {
+                        return refuse(format!(
+                            "the host certificate of {} is signed by an authority {} trusts, but {why}; refused",
+                            self.hop,
+                            path.display()
+                        ));
+                    }
+                    Ok(CertCheck::Revoked { line }) => {
+                        return refuse(format!(
+                            "the host certificate of {} is revoked ({}:{line}); refused",
+                            self.hop,
+                            path.display()
+                        ));
+                    }
+                    Err(e) => return refuse(e.to_string()),
+                }
+            }
         };
         let check = match known_hosts::check(path, &self.host, self.port, offered) {
             Ok(c) => c,
@@ -159,9 +181,16 @@ impl Chain {
 /// keepalives included, so the tunnels never leave a channel unread (`tunnel::drain`). Nagle is
 /// off: with it, the first round trip of every new tunnel connection waits about 40 ms for a
 /// delayed ACK.
-fn config(hop: &Hop) -> Arc<client::Config> {
+fn config(hop: &Hop, certificates: bool) -> Arc<client::Config> {
     let alive = hop.server_alive_interval;
+    let mut preferred = russh::Preferred::default();
+    // Asked for only where known_hosts trusts an authority for the host: otherwise a host
+    // with a certificate would have nothing to be checked against but its bare key.
+    if certificates {
+        preferred.host_key_certificates = std::borrow::Cow::Owned(preferred.key.to_vec());
+    }
     Arc::new(client::Config {
+        preferred,
         keepalive_interval: alive,
         keepalive_max: hop.server_alive_count_max as usize,
         nodelay: true,
@@ -198,14 +227,18 @@ pub async fn dial_hop(
     let label = format!("{} ({}@{})", hop.name, hop.user, join(&hop.host, hop.port));
     let refusal = Arc::new(Mutex::new(None));
     let handler_asking = Arc::new(AtomicBool::new(false));
+    // HostKeyAlias names the key in known_hosts instead of the host, as for ssh.
+    let key_name = hop
+        .host_key_alias
+        .clone()
+        .unwrap_or_else(|| hop.host.clone());
+    let certificates =
+        known_hosts::trusts_an_authority_for(&settings.known_hosts, &key_name, hop.port);
+    let settings_of_hop = config(hop, certificates);
     let handler = HostCheck {
         asking: handler_asking.clone(),
         hop: label.clone(),
-        // HostKeyAlias names the key in known_hosts instead of the host, as for ssh.
-        host: hop
-            .host_key_alias
-            .clone()
-            .unwrap_or_else(|| hop.host.clone()),
+        host: key_name,
         port: hop.port,
         settings: settings.clone(),
         prompter: prompter.clone(),
@@ -226,15 +259,15 @@ pub async fn dial_hop(
     };
     let connecting = async {
         match (carrier, proxy_stream) {
-            (None, Some(stream)) => client::connect_stream(config(hop), stream, handler).await,
+            (None, Some(stream)) => client::connect_stream(settings_of_hop, stream, handler).await,
             (None, None) => {
-                client::connect(config(hop), (hop.host.as_str(), hop.port), handler).await
+                client::connect(settings_of_hop, (hop.host.as_str(), hop.port), handler).await
             }
             (Some(carrier), _) => {
                 let channel = carrier
                     .channel_open_direct_tcpip(&hop.host, hop.port as u32, "127.0.0.1", 0)
                     .await?;
-                client::connect_stream(config(hop), channel.into_stream(), handler).await
+                client::connect_stream(settings_of_hop, channel.into_stream(), handler).await
             }
         }
     };

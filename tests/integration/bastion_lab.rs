@@ -1099,3 +1099,75 @@ fn ed25519_ecdsa_and_rsa_keys_log_in_plain_and_encrypted() {
         assert_eq!(questions, usize::from(key.contains("enc")), "{key}");
     }
 }
+
+/// A known_hosts holding only `@cert-authority PATTERNS <ca>.pub`.
+fn authority_known_hosts(dir: &Path, patterns: &str, ca: &str) -> PathBuf {
+    let path = dir.join("known_hosts");
+    let ca = std::fs::read_to_string(ssh(&format!("{ca}.pub"))).unwrap();
+    std::fs::write(&path, format!("@cert-authority {patterns} {}", ca.trim())).unwrap();
+    path
+}
+
+#[test]
+fn a_host_certificate_is_trusted_through_an_at_cert_authority_line_and_only_for_its_principals() {
+    let _shared = common::lab::shared();
+    let rt = rt();
+    let (prompter, _) = answering(&rt, None);
+    let dir = tempfile::tempdir().unwrap();
+    let keyed = |extra: &str| {
+        route(
+            &config_with(
+                dir.path(),
+                &format!(
+                    "  IdentityFile {}\n  IdentitiesOnly yes\n{extra}",
+                    ssh("client_ed25519").display()
+                ),
+            ),
+            "lab",
+        )
+    };
+    let bracketed = format!("[127.0.0.1]:{}", bastion_port());
+
+    // The host CA vouches for the bastion: no host key of it is known, and none is learned.
+    let known = authority_known_hosts(dir.path(), &bracketed, "host_ca");
+    let got = dial(
+        &rt,
+        &keyed(""),
+        &settings(known.clone(), HostKeyPolicy::Yes, None),
+        &prompter,
+    );
+    assert!(got.is_ok(), "{:?}", got.err());
+    assert_eq!(
+        std::fs::read_to_string(&known).unwrap().lines().count(),
+        1,
+        "nothing was learned"
+    );
+
+    // Another authority does not: the bastion is then an unknown host.
+    let known = authority_known_hosts(dir.path(), &bracketed, "user_ca");
+    let err = dial(
+        &rt,
+        &keyed(""),
+        &settings(known, HostKeyPolicy::Yes, None),
+        &prompter,
+    )
+    .expect_err("not that authority's host");
+    assert!(err.to_string().contains("is not known"), "{err}");
+
+    // The certificate is for 127.0.0.1: under another name it is refused, loudly.
+    let known = authority_known_hosts(dir.path(), "*", "host_ca");
+    let err = dial(
+        &rt,
+        &keyed("  HostKeyAlias bastion.example\n"),
+        &settings(known.clone(), HostKeyPolicy::AcceptNew, None),
+        &prompter,
+    )
+    .expect_err("wrong principal");
+    assert!(
+        err.to_string().contains(&format!(
+            "is signed by an authority {} trusts, but it is valid for 127.0.0.1, not bastion.example",
+            known.display()
+        )),
+        "{err}"
+    );
+}
