@@ -9,9 +9,18 @@ VENV="$STATE/venv"
 # then fails with "Address already in use" although nothing listens there.
 MOTO_PORT=${QPCONSOLE_LAB_MOTO_PORT:-27101}
 MINISTACK_PORT=${QPCONSOLE_LAB_MINISTACK_PORT:-27102}
-# The ssh part: two sshds and an HTTP server (see lab/README.md, "The bastion").
+# The ssh part: three sshds, a Dropbear bastion and an HTTP server (see lab/README.md, "The
+# bastion").
 BASTION_PORT=${QPCONSOLE_LAB_BASTION_PORT:-27110}
 INSTANCE_SSH_PORT=${QPCONSOLE_LAB_INSTANCE_SSH_PORT:-27111}
+# A second bastion that is not OpenSSH, and an sshd that takes passwords through PAM.
+DROPBEAR_PORT=${QPCONSOLE_LAB_DROPBEAR_PORT:-27112}
+PAM_SSH_PORT=${QPCONSOLE_LAB_PAM_SSH_PORT:-27113}
+# The lab's own login on those two: Dropbear reads a user's ~/.ssh/authorized_keys and PAM a
+# user's password, and the lab never touches those of the user who runs it. Its home is
+# lab/state/home; its password is made at random by lab/up (lab/state/ssh/login-password).
+LAB_LOGIN=qpconsole-lab
+LAB_HOME="$STATE/home"
 HTTP_PORT=${QPCONSOLE_LAB_HTTP_PORT:-27120}
 # Reserved for the benchmarks' echo and sink servers: the bastion forwards to them.
 BENCH_PORTS=(27121 27122)
@@ -28,7 +37,8 @@ SSH_DIR="$STATE/ssh"
 WWW="$STATE/www"
 AGENT_SOCK="$SSH_DIR/agent.sock"
 SSHD=/usr/sbin/sshd
-SSHDS=(bastion instance)
+SSHDS=(bastion instance pam)
+DROPBEAR=/usr/sbin/dropbear
 MARIADBD=/usr/sbin/mariadbd
 DBS=(primary replica)
 DB_DIR="$STATE/mariadb"
@@ -106,6 +116,11 @@ sshd_marker() { echo "$SSHD -D -e -f $(sshd_conf "$1") -E $(sshd_log "$1")"; }
 sshd_pid() { pid_from_file "$(sshd_pidfile "$1")" "$(sshd_marker "$1")"; }
 # The port in NAME's config.
 sshd_port() { awk '$1 == "Port" { print $2; exit }' "$(sshd_conf "$1")" 2>/dev/null; }
+
+dropbear_pidfile() { echo "$STATE/dropbear.pid"; }
+dropbear_log() { echo "$STATE/dropbear.log"; }
+dropbear_marker() { echo "$DROPBEAR -F -E -w -s -p 127.0.0.1:$DROPBEAR_PORT"; }
+dropbear_pid() { pid_from_file "$(dropbear_pidfile)" "$(dropbear_marker)"; }
 
 http_marker() { echo "$VENV/bin/python -u -m http.server --bind 127.0.0.1 --directory $WWW "; }
 http_pid() { pid_from_file "$STATE/http.pid" "$(http_marker)"; }

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use russh::client::{AuthResult, Handle, Handler};
+use russh::client::{AuthResult, Handle, Handler, KeyboardInteractiveAuthResponse};
 use russh::keys::agent::AgentIdentity;
 use russh::keys::agent::client::AgentClient;
 use russh::keys::ssh_key::Certificate;
@@ -150,6 +150,14 @@ pub async fn authenticate<H: Handler>(
     }
 
     if settings.password_auth {
+        // Keyboard-interactive first, as OpenSSH orders them (PAM asks its own questions
+        // there), then a plain password where the server takes one.
+        if keyboard_interactive(session, hop, prompter, &mut tried)
+            .await
+            .map_err(failed)?
+        {
+            return Ok(());
+        }
         let question = Question::Password {
             user: user.to_string(),
             host: hop.host.clone(),
@@ -176,6 +184,56 @@ pub async fn authenticate<H: Handler>(
             tried.0.join(", ")
         }
     )))
+}
+
+/// Keyboard-interactive authentication: each of the server's prompts is put to the person at
+/// the keyboard, as it words it. False when the server does not take it, or refuses.
+async fn keyboard_interactive<H: Handler>(
+    session: &mut Handle<H>,
+    hop: &Hop,
+    prompter: &Prompter,
+    tried: &mut Tried,
+) -> Result<bool, russh::Error> {
+    let user = hop.user.as_str();
+    let mut reply = session
+        .authenticate_keyboard_interactive_start(user, None)
+        .await?;
+    // A server that keeps asking after this many rounds is not going to let us in.
+    for _ in 0..5 {
+        match reply {
+            KeyboardInteractiveAuthResponse::Success => return Ok(true),
+            KeyboardInteractiveAuthResponse::Failure { .. } => break,
+            KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
+                tried.0.push("keyboard-interactive".into());
+                let mut answers = Vec::with_capacity(prompts.len());
+                let mut declined = false;
+                for p in prompts {
+                    let question = Question::Challenge {
+                        user: user.to_string(),
+                        host: hop.host.clone(),
+                        prompt: p.prompt,
+                        echo: p.echo,
+                    };
+                    // russh takes its own copies of the answers; ours are wiped. A declined
+                    // round is still answered (empty), so that the server ends it.
+                    match prompter.ask(question).await {
+                        Some(answer) if !declined => answers.push(answer.as_str().to_string()),
+                        _ => {
+                            declined = true;
+                            answers.push(String::new());
+                        }
+                    }
+                }
+                reply = session
+                    .authenticate_keyboard_interactive_respond(answers)
+                    .await?;
+                if declined {
+                    return Ok(matches!(reply, KeyboardInteractiveAuthResponse::Success));
+                }
+            }
+        }
+    }
+    Ok(false)
 }
 
 /// Loads an OpenSSH certificate file.

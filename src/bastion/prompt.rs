@@ -22,12 +22,25 @@ pub enum Question {
         user: String,
         host: String,
     },
+    /// A keyboard-interactive prompt of the server (PAM's "Password:", a one-time code).
+    Challenge {
+        user: String,
+        host: String,
+        /// The server's own words.
+        prompt: String,
+        /// Whether the server lets the answer be shown as it is typed.
+        echo: bool,
+    },
 }
 
 impl Question {
     /// Whether the answer is a secret: typed without echo.
     pub fn is_secret(&self) -> bool {
-        !matches!(self, Question::HostKey { .. })
+        match self {
+            Question::HostKey { .. } => false,
+            Question::Challenge { echo, .. } => !echo,
+            Question::Passphrase { .. } | Question::Password { .. } => true,
+        }
     }
 
     pub fn title(&self) -> &'static str {
@@ -35,6 +48,7 @@ impl Question {
             Question::HostKey { .. } => "Unknown host key",
             Question::Passphrase { .. } => "Key passphrase",
             Question::Password { .. } => "Password",
+            Question::Challenge { .. } => "The server asks",
         }
     }
 
@@ -58,6 +72,11 @@ impl Question {
                 vec![format!("Enter the passphrase for {}.", key.display())]
             }
             Question::Password { user, host } => vec![format!("Password for {user}@{host}.")],
+            Question::Challenge {
+                user, host, prompt, ..
+            } => {
+                vec![format!("{user}@{host} asks: {}", prompt.trim())]
+            }
         }
     }
 

@@ -526,13 +526,64 @@ fn the_estates_writer_tunnel_forwards_through_the_lab_bastion() {
     }
 }
 
-fn lab_sshd(action: &str) {
-    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/sshd");
-    let ok = Command::new(&lab)
-        .args([action, "bastion"])
-        .status()
+/// The lab's two bastions: OpenSSH's sshd, and Dropbear.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Server {
+    OpenSsh,
+    Dropbear,
+}
+
+impl Server {
+    const BOTH: [Server; 2] = [Server::OpenSsh, Server::Dropbear];
+
+    /// `lab/sshd ACTION bastion`, or `lab/dropbear ACTION`.
+    fn lab(self, action: &str) {
+        let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("lab");
+        let ok = match self {
+            Server::OpenSsh => Command::new(lab.join("sshd"))
+                .args([action, "bastion"])
+                .status(),
+            Server::Dropbear => Command::new(lab.join("dropbear")).arg(action).status(),
+        }
         .unwrap();
-    assert!(ok.success(), "lab/sshd {action} bastion");
+        assert!(ok.success(), "{self:?}: lab {action}");
+    }
+
+    /// Where its master process's pid is.
+    fn pid_file(self) -> PathBuf {
+        state().join(match self {
+            Server::OpenSsh => "sshd-bastion.pid",
+            Server::Dropbear => "dropbear.pid",
+        })
+    }
+
+    /// The lab's estate with this server as its bastion; the ssh config it needs is written
+    /// into `dir`.
+    fn estate(self, dir: &Path) -> qpconsole::config::EstateConfig {
+        let mut cfg = common::lab::config().estates["qualitypost"].clone();
+        if self == Server::Dropbear {
+            let config = dir.join("config");
+            std::fs::write(
+                &config,
+                dropbear_host(&std::fs::read_to_string(ssh("config")).unwrap()),
+            )
+            .unwrap();
+            cfg.bastion = Some("lab-dropbear".into());
+            cfg.ssh_config = Some(config.display().to_string());
+        }
+        cfg
+    }
+}
+
+/// The lab's ssh config with `lab-dropbear` added: the Dropbear bastion as the lab's own
+/// login, with the lab's keepalives.
+fn dropbear_host(config: &str) -> String {
+    format!(
+        "Host lab-dropbear\n  HostName 127.0.0.1\n  Port {}\n  User qpconsole-lab\n  IdentityFile {}\n  IdentitiesOnly yes\n  ServerAliveInterval 1\n  ServerAliveCountMax 3\n  UserKnownHostsFile {}\n{config}",
+        port("QPCONSOLE_LAB_DROPBEAR_PORT", 27112),
+        ssh("client_ed25519").display(),
+        ssh("known_hosts").display()
+    )
 }
 
 /// The lab estate's bastion running in-process with its `web` tunnel open, and every picture
@@ -545,13 +596,6 @@ struct Watched {
 }
 
 impl Watched {
-    fn start() -> Watched {
-        Self::start_with(
-            common::lab::config().estates["qualitypost"].clone(),
-            &["web"],
-        )
-    }
-
     /// The bastion of `cfg` with the tunnels `open` opened; `port` is web's.
     fn start_with(cfg: qpconsole::config::EstateConfig, open: &[&str]) -> Watched {
         let rt = rt();
@@ -638,27 +682,30 @@ impl Watched {
 }
 
 #[test]
-fn after_the_bastion_sshd_is_killed_and_started_again_the_same_tunnel_works() {
+fn after_the_bastion_is_killed_and_started_again_the_same_tunnel_works() {
     let _alone = common::lab::alone();
-    let w = Watched::start();
-    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
-    lab_sshd("stop");
-    w.reconnecting(Duration::from_secs(10));
-    assert!(
-        TcpStream::connect(("127.0.0.1", w.port)).is_ok(),
-        "still listening while the bastion is down"
-    );
-    lab_sshd("start");
-    w.health_comes_back(Duration::from_secs(40));
-    assert!(w.most_attempts() >= Some(1), "the view counted attempts");
-    w.wait("connected again", Duration::from_secs(5), |b| {
-        matches!(b.state, BastionState::Connected { .. }).then_some(())
-    });
+    for server in Server::BOTH {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Watched::start_with(server.estate(dir.path()), &["web"]);
+        assert_eq!(http_get(w.port, "/health").unwrap(), b"ok", "{server:?}");
+        server.lab("stop");
+        w.reconnecting(Duration::from_secs(10));
+        assert!(
+            TcpStream::connect(("127.0.0.1", w.port)).is_ok(),
+            "{server:?}: still listening while the bastion is down"
+        );
+        server.lab("start");
+        w.health_comes_back(Duration::from_secs(40));
+        assert!(w.most_attempts() >= Some(1), "the view counted attempts");
+        w.wait("connected again", Duration::from_secs(5), |b| {
+            matches!(b.state, BastionState::Connected { .. }).then_some(())
+        });
+    }
 }
 
-/// The processes serving the lab bastion's connections: every descendant of its sshd.
-fn bastion_connections() -> Vec<String> {
-    let master = std::fs::read_to_string(state().join("sshd-bastion.pid")).unwrap();
+/// The processes serving a bastion's connections: every descendant of its master process.
+fn bastion_connections(server: Server) -> Vec<String> {
+    let master = std::fs::read_to_string(server.pid_file()).unwrap();
     let mut found = Vec::new();
     let mut parents = vec![master.trim().to_string()];
     while let Some(parent) = parents.pop() {
@@ -677,28 +724,119 @@ fn bastion_connections() -> Vec<String> {
 #[test]
 fn a_bastion_that_stops_answering_is_noticed_by_keepalives_and_redialled() {
     let _alone = common::lab::alone();
-    let w = Watched::start();
-    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
-    // Freeze the processes serving the session: no RST, no FIN, just silence, as when a
-    // network path dies. The listening sshd stays up for the redial.
-    let frozen = bastion_connections();
-    assert!(!frozen.is_empty(), "the session has a serving process");
-    let signal = |sig: &str| {
-        for pid in &frozen {
-            let _ = Command::new("kill").args([sig, pid]).status();
-        }
-    };
-    signal("-STOP");
-    let since = Instant::now();
-    // The lab's ssh config: ServerAliveInterval 1, ServerAliveCountMax 3.
-    let noticed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        w.reconnecting(Duration::from_secs(10))
-    }));
-    let took = since.elapsed();
-    signal("-CONT");
-    assert!(noticed.is_ok(), "the silent bastion was not noticed");
-    assert!(took < Duration::from_secs(6), "noticed after {took:?}");
-    w.health_comes_back(Duration::from_secs(30));
+    for server in Server::BOTH {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Watched::start_with(server.estate(dir.path()), &["web"]);
+        assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
+        // Freeze the processes serving the session: no RST, no FIN, just silence, as when a
+        // network path dies. The listening server stays up for the redial.
+        let frozen = bastion_connections(server);
+        assert!(
+            !frozen.is_empty(),
+            "{server:?}: the session has a serving process"
+        );
+        let signal = |sig: &str| {
+            for pid in &frozen {
+                let _ = Command::new("kill").args([sig, pid]).status();
+            }
+        };
+        signal("-STOP");
+        let since = Instant::now();
+        // The ssh config: ServerAliveInterval 1, ServerAliveCountMax 3.
+        let noticed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            w.reconnecting(Duration::from_secs(10))
+        }));
+        let took = since.elapsed();
+        signal("-CONT");
+        assert!(
+            noticed.is_ok(),
+            "{server:?}: the silent bastion was not noticed"
+        );
+        assert!(
+            took < Duration::from_secs(6),
+            "{server:?}: noticed after {took:?}"
+        );
+        w.health_comes_back(Duration::from_secs(30));
+    }
+}
+
+#[test]
+fn the_dropbear_bastion_runs_commands_carries_tunnels_and_jumps_to_the_instance() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = Server::Dropbear.estate(dir.path());
+    let config = PathBuf::from(cfg.ssh_config.clone().unwrap());
+    let rt = rt();
+    let out = exec_on(
+        &rt,
+        &route(&config, "lab-dropbear"),
+        "echo via-$((6*7)) $(id -un)",
+    )
+    .unwrap();
+    assert_eq!(out.trim(), "via-42 qpconsole-lab");
+
+    // The instance behind it, as a jump shell reaches it.
+    let mut with_jump = std::fs::read_to_string(&config).unwrap();
+    with_jump += &format!(
+        "Host inst\n  HostName 127.0.0.1\n  Port {}\n  User {}\n  IdentityFile {}\n  ProxyJump lab-dropbear\n",
+        port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 27111),
+        user(),
+        ssh("client_ed25519").display()
+    );
+    std::fs::write(&config, with_jump).unwrap();
+    let out = exec_on(&rt, &route(&config, "inst"), "echo jumped-$((6*7))").unwrap();
+    assert_eq!(out.trim(), "jumped-42");
+
+    // A tunnel through it, byte for byte.
+    let w = Watched::start_with(cfg, &["web"]);
+    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
+    let got = http_get(w.port, "/blob.bin").unwrap();
+    assert!(
+        got == blob,
+        "{} bytes came, {} expected",
+        got.len(),
+        blob.len()
+    );
+}
+
+#[test]
+fn the_dropbear_bastions_host_key_is_refused_when_unknown_or_changed() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(&config, dropbear_host("")).unwrap();
+    let rt = rt();
+    let (prompter, _) = answering(&rt, None);
+    let route = route(&config, "lab-dropbear");
+    let dropbear = format!("[127.0.0.1]:{}", port("QPCONSOLE_LAB_DROPBEAR_PORT", 27112));
+
+    let empty = dir.path().join("empty_known_hosts");
+    std::fs::write(&empty, "").unwrap();
+    let err = dial(
+        &rt,
+        &route,
+        &settings(empty, HostKeyPolicy::Yes, None),
+        &prompter,
+    )
+    .expect_err("unknown");
+    assert!(
+        err.to_string()
+            .contains(&format!("Host key for {dropbear} is not known")),
+        "{err}"
+    );
+
+    // Recorded with another host's key of the same type: a changed key, refused loudly.
+    let other = std::fs::read_to_string(ssh("host_instance_ed25519.pub")).unwrap();
+    let changed = dir.path().join("changed_known_hosts");
+    std::fs::write(&changed, format!("{dropbear} {}", other.trim())).unwrap();
+    let err = dial(
+        &rt,
+        &route,
+        &settings(changed, HostKeyPolicy::AcceptNew, None),
+        &prompter,
+    )
+    .expect_err("changed");
+    assert!(err.to_string().contains("has CHANGED"), "{err}");
 }
 
 #[test]
@@ -1168,6 +1306,98 @@ fn a_host_certificate_is_trusted_through_an_at_cert_authority_line_and_only_for_
             "is signed by an authority {} trusts, but it is valid for 127.0.0.1, not bastion.example",
             known.display()
         )),
+        "{err}"
+    );
+}
+
+/// A prompter that answers the server's keyboard-interactive prompts with `challenge` and a
+/// password question with `password` (`None`: declined), recording what was asked.
+fn answering_by_kind(
+    rt: &tokio::runtime::Runtime,
+    challenge: Option<String>,
+    password: Option<String>,
+) -> (Prompter, Arc<Mutex<Vec<Question>>>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Ask>();
+    let asked = Arc::new(Mutex::new(Vec::new()));
+    let log = asked.clone();
+    rt.spawn(async move {
+        while let Some(ask) = rx.recv().await {
+            let answer = match &ask.question {
+                Question::Challenge { .. } => challenge.clone(),
+                _ => password.clone(),
+            };
+            log.lock().unwrap().push(ask.question.clone());
+            let _ = ask.reply.send(answer.map(Into::into));
+        }
+    });
+    (Prompter::new(tx), asked)
+}
+
+#[test]
+fn passwords_log_in_by_keyboard_interactive_and_by_password_through_pam() {
+    let _shared = common::lab::shared();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config");
+    std::fs::write(
+        &config,
+        format!(
+            "Host lab-pam\n  HostName 127.0.0.1\n  Port {}\n  User qpconsole-lab\n  IdentityFile /nonexistent\n",
+            port("QPCONSOLE_LAB_PAM_SSH_PORT", 27113)
+        ),
+    )
+    .unwrap();
+    let password = std::fs::read_to_string(ssh("login-password")).unwrap();
+    let password = password.trim().to_string();
+    let route = route(&config, "lab-pam");
+    let with_passwords = || {
+        let mut s = (*settings(ssh("known_hosts"), HostKeyPolicy::Yes, None)).clone();
+        s.credentials.password_auth = true;
+        Arc::new(s)
+    };
+    let rt = rt();
+
+    // PAM's own prompt, over keyboard-interactive.
+    let (prompter, asked) = answering_by_kind(&rt, Some(password.clone()), None);
+    let out = rt
+        .block_on(async {
+            let chain = session::dial(&route, &with_passwords(), &prompter).await?;
+            let mut channel = chain.destination().channel_open_session().await.unwrap();
+            channel.exec(true, "id -un").await.unwrap();
+            let mut out = Vec::new();
+            while let Some(msg) = channel.wait().await {
+                if let russh::ChannelMsg::Data { data } = msg {
+                    out.extend_from_slice(&data);
+                }
+            }
+            Ok::<_, DialError>(String::from_utf8_lossy(&out).into_owned())
+        })
+        .unwrap();
+    assert_eq!(out.trim(), "qpconsole-lab");
+    let questions = asked.lock().unwrap().clone();
+    assert!(
+        matches!(&questions[..], [Question::Challenge { prompt, echo: false, .. }] if prompt.contains("assword")),
+        "{questions:?}"
+    );
+
+    // The password method, when keyboard-interactive is declined.
+    let (prompter, asked) = answering_by_kind(&rt, None, Some(password.clone()));
+    let got = dial(&rt, &route, &with_passwords(), &prompter);
+    assert!(got.is_ok(), "{:?}", got.err());
+    assert!(
+        asked
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|q| matches!(q, Question::Password { .. })),
+        "{:?}",
+        asked.lock().unwrap()
+    );
+
+    // A wrong password is refused, saying what was tried.
+    let (prompter, _) = answering_by_kind(&rt, Some("wrong".into()), Some("wrong".into()));
+    let err = dial(&rt, &route, &with_passwords(), &prompter).expect_err("wrong password");
+    assert!(
+        err.to_string().contains("keyboard-interactive") && err.to_string().contains("password"),
         "{err}"
     );
 }
