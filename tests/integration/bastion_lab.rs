@@ -1401,3 +1401,32 @@ fn passwords_log_in_by_keyboard_interactive_and_by_password_through_pam() {
         "{err}"
     );
 }
+
+#[test]
+fn check_config_says_which_reader_resolved_the_bastion_and_what_it_resolved() {
+    let _shared = common::lab::shared();
+    let (out, _log) = common::lab::qpconsole(&["check-config"], None, &[]);
+    let text = common::printed(&out);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("bastion of qualitypost (`qp-bastion`), resolved by OpenSSH (`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "1. qp-bastion = {}@127.0.0.1:{}, direct",
+            user(),
+            bastion_port()
+        )),
+        "{text}"
+    );
+    assert!(text.contains("keepalives: every 1 s, 3 missed"), "{text}");
+    // Without an OpenSSH client, the built-in reader answers, and says so.
+    let (out, _log) = common::lab::qpconsole(&["check-config"], None, &[("QPCONSOLE_SSH", "")]);
+    let text = common::printed(&out);
+    assert!(
+        text.contains("resolved by qpconsole's built-in reader (no OpenSSH client found)"),
+        "{text}"
+    );
+    assert!(text.contains("1. qp-bastion = "), "{text}");
+}

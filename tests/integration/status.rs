@@ -302,6 +302,20 @@ fn an_endpoint_that_refuses_is_named_and_told_in_words() {
         )),
         "{out}"
     );
+    // Nothing could be read: every area the estate names is unknown, none critical.
+    let areas: Vec<&str> = r.stdout.lines().skip(2).filter(|l| !l.is_empty()).collect();
+    let names: Vec<&str> = areas
+        .iter()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        names,
+        ["cluster", "phoenix", "waf", "vpn", "backups", "bastion"],
+        "{out}"
+    );
+    for area in &areas {
+        assert!(area.contains(" UNKNOWN "), "{area}");
+    }
 }
 
 #[test]
