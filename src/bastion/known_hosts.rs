@@ -90,28 +90,12 @@ pub fn check(
     port: u16,
     key: &PublicKey,
 ) -> Result<Check, KnownHostsError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Check::Unknown),
-        Err(source) => {
-            return Err(KnownHostsError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
+    let Some(text) = read(path)? else {
+        return Ok(Check::Unknown);
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let names = names(host, port);
     let mut known = false;
     let mut changed = None;
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let Some(entry) = Entry::parse(raw, path, line) else {
-            continue;
-        };
-        if !matches_any(entry.hosts, &names) {
-            continue;
-        }
+    for (line, raw, entry) in entries_for(&text, path, host, port) {
         let same = entry.key.key_data() == key.key_data();
         match entry.marker {
             Marker::Revoked if same => return Ok(Check::Revoked { line }),
@@ -141,15 +125,10 @@ pub fn check(
 /// Whether an @cert-authority line covers `host` on `port`: then the host is asked for its
 /// certificate, as OpenSSH asks.
 pub fn trusts_an_authority_for(path: &Path, host: &str, port: u16) -> bool {
-    let Ok(bytes) = fs::read(path) else {
+    let Ok(Some(text)) = read(path) else {
         return false;
     };
-    let names = names(host, port);
-    String::from_utf8_lossy(&bytes)
-        .lines()
-        .enumerate()
-        .filter_map(|(i, raw)| Entry::parse(raw, path, i + 1))
-        .any(|e| e.marker == Marker::CertAuthority && matches_any(e.hosts, &names))
+    entries_for(&text, path, host, port).any(|(_, _, e)| e.marker == Marker::CertAuthority)
 }
 
 /// Checks a host certificate offered by `host` on `port` (the name it must be valid for: the
@@ -162,27 +141,11 @@ pub fn check_certificate(
     cert: &Certificate,
     now: u64,
 ) -> Result<CertCheck, KnownHostsError> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(CertCheck::Untrusted),
-        Err(source) => {
-            return Err(KnownHostsError::Read {
-                path: path.to_path_buf(),
-                source,
-            });
-        }
+    let Some(text) = read(path)? else {
+        return Ok(CertCheck::Untrusted);
     };
-    let text = String::from_utf8_lossy(&bytes);
-    let names = names(host, port);
     let mut authority = None;
-    for (index, raw) in text.lines().enumerate() {
-        let line = index + 1;
-        let Some(entry) = Entry::parse(raw, path, line) else {
-            continue;
-        };
-        if !matches_any(entry.hosts, &names) {
-            continue;
-        }
+    for (line, _, entry) in entries_for(&text, path, host, port) {
         let signer = entry.key.key_data() == cert.signature_key();
         let own = entry.key.key_data() == cert.public_key();
         match entry.marker {
@@ -213,6 +176,33 @@ pub fn check_certificate(
         Err(_) if now >= cert.valid_before() => CertCheck::Invalid("it has expired".into()),
         Err(e) => CertCheck::Invalid(format!("it does not verify ({e})")),
     })
+}
+
+/// The readable lines of a known_hosts text that name `host` on `port`: each with its number
+/// (1-based) and its text.
+fn entries_for<'a>(
+    text: &'a str,
+    path: &'a Path,
+    host: &str,
+    port: u16,
+) -> impl Iterator<Item = (usize, &'a str, Entry<'a>)> {
+    let names = names(host, port);
+    text.lines().enumerate().filter_map(move |(index, raw)| {
+        let entry = Entry::parse(raw, path, index + 1)?;
+        matches_any(entry.hosts, &names).then_some((index + 1, raw, entry))
+    })
+}
+
+/// The file's text; `None` when there is no file (it knows nothing).
+fn read(path: &Path) -> Result<Option<String>, KnownHostsError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(KnownHostsError::Read {
+            path: path.to_path_buf(),
+            source,
+        }),
+    }
 }
 
 /// Records `key` for `host` on `port` at the end of the known_hosts file at `path`, as ssh does:

@@ -345,27 +345,7 @@ fn the_jump_to_the_private_instance_runs_a_command_through_the_bastion() {
     let rt = rt();
     let route = route(&ssh("config"), "qp-instance");
     assert_eq!(route.hops.len(), 2, "bastion, then instance");
-    let out = rt.block_on(async {
-        let chain = session::dial(
-            &route,
-            &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
-            &Prompter::none(),
-        )
-        .await
-        .unwrap();
-        let mut channel = chain.destination().channel_open_session().await.unwrap();
-        channel
-            .exec(true, "echo jumped-$((6*7)) $SSH_CONNECTION")
-            .await
-            .unwrap();
-        let mut out = Vec::new();
-        while let Some(msg) = channel.wait().await {
-            if let russh::ChannelMsg::Data { data } = msg {
-                out.extend_from_slice(&data);
-            }
-        }
-        String::from_utf8(out).unwrap()
-    });
+    let out = exec_on(&rt, &route, "echo jumped-$((6*7)) $SSH_CONNECTION").unwrap();
     assert!(out.starts_with("jumped-42 "), "{out}");
     let instance = port("QPCONSOLE_LAB_INSTANCE_SSH_PORT", 27111);
     assert!(
@@ -445,6 +425,18 @@ impl Drop for TunnelProcess {
     }
 }
 
+/// The lab's 1 MiB blob comes through the tunnel on `port` byte for byte.
+fn carries_the_blob(port: u16) {
+    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
+    let got = http_get(port, "/blob.bin").unwrap();
+    assert!(
+        got == blob,
+        "{} bytes came, {} expected, and they must be identical",
+        got.len(),
+        blob.len()
+    );
+}
+
 /// GET over a local tunnel port; the body, or why not.
 fn http_get(port: u16, path: &str) -> Result<Vec<u8>, String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
@@ -466,14 +458,7 @@ fn http_get(port: u16, path: &str) -> Result<Vec<u8>, String> {
 fn a_tunnel_carries_http_byte_for_byte_and_a_refused_forward_says_why_at_once() {
     let _shared = common::lab::shared();
     let t = TunnelProcess::start(&["web", "denied"]);
-    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
-    let got = http_get(t.port("web"), "/blob.bin").unwrap();
-    assert!(
-        got == blob,
-        "{} bytes came, {} expected, and they must be identical",
-        got.len(),
-        blob.len()
-    );
+    carries_the_blob(t.port("web"));
 
     let asked = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", t.port("denied"))).unwrap();
@@ -789,14 +774,7 @@ fn the_dropbear_bastion_runs_commands_carries_tunnels_and_jumps_to_the_instance(
 
     // A tunnel through it, byte for byte.
     let w = Watched::start_with(cfg, &["web"]);
-    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
-    let got = http_get(w.port, "/blob.bin").unwrap();
-    assert!(
-        got == blob,
-        "{} bytes came, {} expected",
-        got.len(),
-        blob.len()
-    );
+    carries_the_blob(w.port);
 }
 
 #[test]
@@ -1043,16 +1021,25 @@ fn ssh_g(config: &Path, host: &str) -> (String, u16, String) {
     (get("hostname"), get("port").parse().unwrap(), get("user"))
 }
 
-/// Runs `command` on the route's destination and returns what it printed.
+/// Runs `command` on the route's destination and returns what it printed, logging in with
+/// the lab's keys and known_hosts.
 fn exec_on(rt: &tokio::runtime::Runtime, route: &Route, command: &str) -> Result<String, String> {
+    let settings = settings(ssh("known_hosts"), HostKeyPolicy::Yes, None);
+    exec_with(rt, route, &settings, &Prompter::none(), command)
+}
+
+/// Runs `command` on the route's destination, dialled with `settings` and `prompter`.
+fn exec_with(
+    rt: &tokio::runtime::Runtime,
+    route: &Route,
+    settings: &Arc<Settings>,
+    prompter: &Prompter,
+    command: &str,
+) -> Result<String, String> {
     rt.block_on(async {
-        let chain = session::dial(
-            route,
-            &settings(ssh("known_hosts"), HostKeyPolicy::Yes, None),
-            &Prompter::none(),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+        let chain = session::dial(route, settings, prompter)
+            .await
+            .map_err(|e| e.to_string())?;
         let mut channel = chain
             .destination()
             .channel_open_session()
@@ -1155,14 +1142,7 @@ fn a_proxy_command_bastion_carries_a_tunnel_byte_for_byte_and_is_redialled_throu
         proxied_estate(dir.path(), "exec socat - TCP:%h:%p"),
         &["web"],
     );
-    let blob = std::fs::read(state().join("www/blob.bin")).unwrap();
-    let got = http_get(w.port, "/blob.bin").unwrap();
-    assert!(
-        got == blob,
-        "{} bytes came, {} expected",
-        got.len(),
-        blob.len()
-    );
+    carries_the_blob(w.port);
     let first = our_proxies();
     assert_eq!(first.len(), 1, "one proxy runs: {first:?}");
     Command::new("kill").arg(&first[0]).status().unwrap();
@@ -1358,20 +1338,7 @@ fn passwords_log_in_by_keyboard_interactive_and_by_password_through_pam() {
 
     // PAM's own prompt, over keyboard-interactive.
     let (prompter, asked) = answering_by_kind(&rt, Some(password.clone()), None);
-    let out = rt
-        .block_on(async {
-            let chain = session::dial(&route, &with_passwords(), &prompter).await?;
-            let mut channel = chain.destination().channel_open_session().await.unwrap();
-            channel.exec(true, "id -un").await.unwrap();
-            let mut out = Vec::new();
-            while let Some(msg) = channel.wait().await {
-                if let russh::ChannelMsg::Data { data } = msg {
-                    out.extend_from_slice(&data);
-                }
-            }
-            Ok::<_, DialError>(String::from_utf8_lossy(&out).into_owned())
-        })
-        .unwrap();
+    let out = exec_with(&rt, &route, &with_passwords(), &prompter, "id -un").unwrap();
     assert_eq!(out.trim(), "qpconsole-lab");
     let questions = asked.lock().unwrap().clone();
     assert!(

@@ -26,14 +26,7 @@ pub fn aurora_resize(
     id: String,
     estate: &str,
 ) -> Result<Plan, Refusal> {
-    let m = known_member(cluster, member)?;
-    check_orderable(class, orderable)?;
-    if m.class == class {
-        return Err(Refusal::SameClass {
-            target: m.id.clone(),
-            class: class.to_string(),
-        });
-    }
+    let m = resizable(cluster, member, class, orderable)?;
     let writer = ready_to_resize(cluster)?;
     let changing = match m.role {
         Role::Reader => Changes {
@@ -334,6 +327,24 @@ fn failover_target<'a>(
         .readers()
         .filter(|r| r.is_available())
         .min_by_key(|r| (!of_class(r), r.az == writer.az))
+}
+
+/// The member to resize, when `class` is one it can be resized to.
+pub(super) fn resizable<'a>(
+    cluster: &'a Cluster,
+    member: &str,
+    class: &str,
+    orderable: &[String],
+) -> Result<&'a Member, Refusal> {
+    let m = known_member(cluster, member)?;
+    check_orderable(class, orderable)?;
+    if m.class == class {
+        return Err(Refusal::SameClass {
+            target: m.id.clone(),
+            class: class.to_string(),
+        });
+    }
+    Ok(m)
 }
 
 pub(super) fn known_member<'a>(cluster: &'a Cluster, member: &str) -> Result<&'a Member, Refusal> {

@@ -2,8 +2,8 @@
 //! the writes to first: a Multi-AZ instance has RDS change its standby and fail over to it, a
 //! single-AZ one is down while it changes, and the plan says which.
 
-use super::aurora::{available, known_member, pending_note};
-use super::refusal::{Refusal, check_orderable};
+use super::aurora::{available, pending_note, resizable};
+use super::refusal::Refusal;
 use super::{Plan, ResizeOptions};
 use crate::estate::{Cluster, DbKind};
 use crate::ops::step::DbStep;
@@ -30,14 +30,7 @@ pub fn rds_resize(
     id: String,
     estate: &str,
 ) -> Result<Plan, Refusal> {
-    let m = known_member(db, member)?;
-    check_orderable(class, orderable)?;
-    if m.class == class {
-        return Err(Refusal::SameClass {
-            target: m.id.clone(),
-            class: class.to_string(),
-        });
-    }
+    let m = resizable(db, member, class, orderable)?;
     available(m)?;
     let (multi_az, standby) = multi_az(db);
     let mut plan = Plan::new(
@@ -146,14 +139,9 @@ mod tests {
         db
     }
 
-    fn described(plan: &Plan) -> Vec<String> {
-        plan.steps.iter().map(|s| s.describe()).collect()
-    }
-
-    #[test]
-    fn a_multi_az_instance_is_resized_in_one_call_and_its_standby_takes_over() {
-        let plan = rds_resize(
-            &instance(true),
+    fn resized(db: &Cluster) -> Plan {
+        rds_resize(
+            db,
             "fesa-db",
             "db.r6g.xlarge",
             &[],
@@ -161,7 +149,16 @@ mod tests {
             "p1".into(),
             "fesa",
         )
-        .unwrap();
+        .unwrap()
+    }
+
+    fn described(plan: &Plan) -> Vec<String> {
+        plan.steps.iter().map(|s| s.describe()).collect()
+    }
+
+    #[test]
+    fn a_multi_az_instance_is_resized_in_one_call_and_its_standby_takes_over() {
+        let plan = resized(&instance(true));
         assert_eq!(
             described(&plan),
             [
@@ -176,16 +173,7 @@ mod tests {
     #[test]
     fn a_single_az_instance_says_it_is_down_while_it_changes_and_cannot_fail_over() {
         let db = instance(false);
-        let plan = rds_resize(
-            &db,
-            "fesa-db",
-            "db.r6g.xlarge",
-            &[],
-            &ResizeOptions::NOW,
-            "p1".into(),
-            "fesa",
-        )
-        .unwrap();
+        let plan = resized(&db);
         assert_eq!(
             plan.steps[0].impact(),
             "the instance is down while it changes (several minutes)"

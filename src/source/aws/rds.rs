@@ -1,7 +1,9 @@
 //! The estate's database from RDS: an Aurora cluster's members and roles, or one RDS instance
 //! and its Multi-AZ standby; instances, the last day's events, pending maintenance.
 
-use aws_sdk_rds::types::{DbInstance, Filter, ResourcePendingMaintenanceActions, SourceType};
+use aws_sdk_rds::types::{
+    DbInstance, Event, Filter, ResourcePendingMaintenanceActions, SourceType,
+};
 use chrono::Duration;
 
 use super::error::ReadError;
@@ -27,6 +29,59 @@ pub async fn snapshots(c: &Clients, db: Database<'_>) -> Result<Vec<Timestamp>, 
     }
 }
 
+/// The last day's events of `source_type` (of `id` when given), best effort: a picture is
+/// worth showing without them.
+async fn events_since(
+    c: &Clients,
+    source_type: SourceType,
+    id: Option<&str>,
+    since: aws_smithy_types::DateTime,
+) -> Vec<Event> {
+    c.rds
+        .describe_events()
+        .source_type(source_type)
+        .set_source_identifier(id.map(str::to_string))
+        .start_time(since)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap_or_default()
+}
+
+/// Pending maintenance, best effort: some endpoints do not serve it.
+async fn maintenance(c: &Clients) -> Vec<ResourcePendingMaintenanceActions> {
+    c.optional
+        .call(
+            "rds:DescribePendingMaintenanceActions",
+            c.rds
+                .describe_pending_maintenance_actions()
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .unwrap_or_default()
+}
+
+/// RDS events as the database's history, oldest first (`id` names those without a source).
+fn history(events: impl IntoIterator<Item = Event>, id: &str) -> Vec<ClusterEvent> {
+    let mut history: Vec<ClusterEvent> = events
+        .into_iter()
+        .filter_map(|e| {
+            Some(ClusterEvent {
+                at: to_chrono(e.date()?)?,
+                source: e.source_identifier().unwrap_or(id).to_string(),
+                message: e.message().unwrap_or_default().to_string(),
+            })
+        })
+        .collect();
+    history.sort_by_key(|e| e.at);
+    history
+}
+
 /// The cluster's description; its metric series are attached separately.
 async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadError> {
     let since = to_smithy(now - Duration::hours(24));
@@ -45,32 +100,9 @@ async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadE
             .items()
             .send()
             .try_collect(),
-        c.rds
-            .describe_events()
-            .source_type(SourceType::DbCluster)
-            .source_identifier(id)
-            .start_time(since)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
-        c.rds
-            .describe_events()
-            .source_type(SourceType::DbInstance)
-            .start_time(since)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
-        c.optional.call(
-            "rds:DescribePendingMaintenanceActions",
-            c.rds
-                .describe_pending_maintenance_actions()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        ),
+        events_since(c, SourceType::DbCluster, Some(id), since),
+        events_since(c, SourceType::DbInstance, None, since),
+        maintenance(c),
     );
     let clusters = clusters.map_err(|e| c.words.error("rds:DescribeDBClusters", &e))?;
     let cluster = clusters
@@ -84,9 +116,6 @@ async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadE
         .filter(|m| m.is_cluster_writer() == Some(true))
         .filter_map(|m| m.db_instance_identifier())
         .collect();
-    // Pending maintenance is best effort: some endpoints do not serve it, and the cluster is
-    // worth showing without it.
-    let maintenance = maintenance.unwrap_or_default();
     let mut members: Vec<Member> = cluster
         .db_cluster_members()
         .iter()
@@ -104,22 +133,15 @@ async fn cluster(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, ReadE
         .collect();
     members.sort_by(|a, b| a.id.cmp(&b.id));
     let member_ids: Vec<String> = members.iter().map(|m| m.id.clone()).collect();
-    let mut events: Vec<ClusterEvent> = cluster_events
-        .unwrap_or_default()
-        .into_iter()
-        .chain(member_events.unwrap_or_default().into_iter().filter(|e| {
-            e.source_identifier()
-                .is_some_and(|s| member_ids.iter().any(|m| m == s))
-        }))
-        .filter_map(|e| {
-            Some(ClusterEvent {
-                at: to_chrono(e.date()?)?,
-                source: e.source_identifier().unwrap_or(id).to_string(),
-                message: e.message().unwrap_or_default().to_string(),
-            })
-        })
-        .collect();
-    events.sort_by_key(|e| e.at);
+    let events = history(
+        cluster_events
+            .into_iter()
+            .chain(member_events.into_iter().filter(|e| {
+                e.source_identifier()
+                    .is_some_and(|s| member_ids.iter().any(|m| m == s))
+            })),
+        id,
+    );
     Ok(Cluster {
         id: id.to_string(),
         kind: DbKind::Aurora,
@@ -212,24 +234,8 @@ async fn instance(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, Read
             .describe_db_instances()
             .db_instance_identifier(id)
             .send(),
-        c.rds
-            .describe_events()
-            .source_type(SourceType::DbInstance)
-            .source_identifier(id)
-            .start_time(since)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect(),
-        c.optional.call(
-            "rds:DescribePendingMaintenanceActions",
-            c.rds
-                .describe_pending_maintenance_actions()
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-        ),
+        events_since(c, SourceType::DbInstance, Some(id), since),
+        maintenance(c),
     );
     let instances = instances.map_err(|e| c.words.error("rds:DescribeDBInstances", &e))?;
     let inst = instances
@@ -237,19 +243,7 @@ async fn instance(c: &Clients, id: &str, now: Timestamp) -> Result<Cluster, Read
         .iter()
         .find(|i| i.db_instance_identifier() == Some(id))
         .ok_or_else(|| format!("RDS instance {id} not found in this account and region"))?;
-    let maintenance = maintenance.unwrap_or_default();
-    let mut events: Vec<ClusterEvent> = events
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|e| {
-            Some(ClusterEvent {
-                at: to_chrono(e.date()?)?,
-                source: e.source_identifier().unwrap_or(id).to_string(),
-                message: e.message().unwrap_or_default().to_string(),
-            })
-        })
-        .collect();
-    events.sort_by_key(|e| e.at);
+    let events = history(events, id);
     let me = member(id, Role::Writer, Some(inst), &maintenance);
     Ok(Cluster {
         id: id.to_string(),
