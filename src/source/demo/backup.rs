@@ -64,7 +64,8 @@ pub(super) struct SimBackups {
     plan: BackupPlan,
     /// When the plan's first job completed: recovery points count from here.
     origin: Timestamp,
-    cluster: String,
+    /// The database and what kind of resource it is ("Aurora cluster", "RDS instance").
+    database: (String, &'static str),
     instances: Vec<String>,
     /// Set when the instances' jobs keep failing: their last success, frozen.
     instances_late_since: Option<Timestamp>,
@@ -72,7 +73,7 @@ pub(super) struct SimBackups {
 
 impl SimBackups {
     pub(super) fn new(
-        cluster: &str,
+        database: (&str, &'static str),
         instances: Vec<String>,
         start: Timestamp,
         rng: &mut Rng,
@@ -85,7 +86,7 @@ impl SimBackups {
                 retention_days: RETENTION_DAYS,
             },
             origin: last_completion(start) - Duration::days(jobs_before_start - 1),
-            cluster: cluster.into(),
+            database: (database.0.into(), database.1),
             instances,
             instances_late_since: None,
         }
@@ -103,7 +104,7 @@ impl SimBackups {
             let state = if running(now) { "RUNNING" } else { "COMPLETED" };
             self.resource(resource, kind, last, state)
         };
-        let mut resources = vec![healthy(&self.cluster, "Aurora cluster")];
+        let mut resources = vec![healthy(&self.database.0, self.database.1)];
         resources.extend(
             self.instances
                 .iter()

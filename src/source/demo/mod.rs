@@ -176,7 +176,11 @@ impl DemoEstate {
             start,
             fork(&mut rng),
         );
-        let backups = SimBackups::new(&cluster_id, fleet.instance_names(), start, &mut rng);
+        let kind = match cfg.database() {
+            Some(Database::Instance(_)) => "RDS instance",
+            _ => "Aurora cluster",
+        };
+        let backups = SimBackups::new((&cluster_id, kind), fleet.instance_names(), start, &mut rng);
         let bastion = SimBastion::new(
             cfg.bastion.as_deref(),
             cluster.endpoints(),

@@ -699,6 +699,14 @@ fn rds_demo() -> DemoEstate {
 #[tokio::test(start_paused = true)]
 async fn an_rds_instance_is_resized_in_place_and_fails_over_to_its_standby() {
     let d = rds_demo();
+    let backups = d.estate().backups.data.unwrap();
+    assert_eq!(
+        (
+            backups.resources[0].resource.as_str(),
+            backups.resources[0].kind.as_str()
+        ),
+        ("fesa-db", "RDS instance")
+    );
     let v = d.estate().verdict(AreaKind::Cluster, &rules(), d.now());
     assert_eq!(v.health, Health::Ok, "{v:?}");
     assert_eq!(
