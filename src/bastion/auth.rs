@@ -204,10 +204,16 @@ async fn keyboard_interactive<H: Handler>(
             KeyboardInteractiveAuthResponse::Success => return Ok(true),
             KeyboardInteractiveAuthResponse::Failure { .. } => break,
             KeyboardInteractiveAuthResponse::InfoRequest { prompts, .. } => {
-                tried.0.push("keyboard-interactive".into());
+                if tried.0.last().is_none_or(|t| t != "keyboard-interactive") {
+                    tried.0.push("keyboard-interactive".into());
+                }
                 let mut answers = Vec::with_capacity(prompts.len());
                 let mut declined = false;
                 for p in prompts {
+                    if declined {
+                        answers.push(String::new());
+                        continue;
+                    }
                     let question = Question::Challenge {
                         user: user.to_string(),
                         host: hop.host.clone(),
@@ -217,8 +223,8 @@ async fn keyboard_interactive<H: Handler>(
                     // russh takes its own copies of the answers; ours are wiped. A declined
                     // round is still answered (empty), so that the server ends it.
                     match prompter.ask(question).await {
-                        Some(answer) if !declined => answers.push(answer.as_str().to_string()),
-                        _ => {
+                        Some(answer) => answers.push(answer.as_str().to_string()),
+                        None => {
                             declined = true;
                             answers.push(String::new());
                         }

@@ -95,7 +95,9 @@ pub enum DestinationError {
         value: String,
         problem: String,
     },
-    #[error("`{command}` failed for `{target}`: {problem}")]
+    #[error(
+        "`{command}` failed for `{target}`: {problem}; fix that, or set QPCONSOLE_SSH= (empty) to use qpconsole's built-in ssh config reader"
+    )]
     OpenSsh {
         command: String,
         target: String,
@@ -141,6 +143,14 @@ pub fn resolve_via(
         openssh::client(),
     )?
     .route_via(route, target)
+}
+
+/// `~/…` under `home`; anything else as it is.
+pub fn under_home(text: &str, home: Option<&Path>) -> String {
+    match (text.strip_prefix("~/"), home) {
+        (Some(rest), Some(home)) => home.join(rest).to_string_lossy().into_owned(),
+        _ => text.to_string(),
+    }
 }
 
 /// The login name ssh would use: `$USER`, else `$LOGNAME`, else root.
@@ -250,13 +260,11 @@ impl Resolver {
             }
         };
         let reader = match ssh {
+            // `-F` only for a config the estate names: without it ssh reads what it always
+            // reads, the user's ~/.ssh/config and the system's /etc/ssh/ssh_config.
             Some(ssh) => Reader::OpenSsh {
                 ssh,
-                // Without a file of its own, ssh reads no user config at all: `-F /dev/null`.
-                config: Some(match &text {
-                    Some(_) => path.clone(),
-                    None => PathBuf::from("/dev/null"),
-                }),
+                config: explicit.map(Path::to_path_buf),
             },
             None => Reader::BuiltIn(parse(
                 &match_as_host(text.as_deref().unwrap_or_default()),
@@ -530,12 +538,8 @@ impl Resolver {
         Ok((hop, jumps))
     }
 
-    /// `~/…` under the home directory.
     fn tilde(&self, text: &str) -> String {
-        match (text.strip_prefix("~/"), &self.home) {
-            (Some(rest), Some(home)) => home.join(rest).to_string_lossy().into_owned(),
-            _ => text.to_string(),
-        }
+        under_home(text, self.home.as_deref())
     }
 
     fn default_identities(&self) -> Vec<PathBuf> {

@@ -92,19 +92,29 @@ pub fn ask(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run it: {e}; set QPCONSOLE_SSH to the ssh client to use"))?;
-    // Read both pipes while it runs, so that a chatty Match exec cannot fill one and stall it.
+    // Read both pipes while it runs, so that a chatty Match exec cannot fill one and stall it;
+    // their ends are awaited within the same bound, as a Match exec can leave a process behind
+    // that holds them open.
     let mut stdout = child.stdout.take().expect("piped");
     let mut stderr = child.stderr.take().expect("piped");
-    let out = std::thread::spawn(move || {
+    let (out_tx, out_rx) = std::sync::mpsc::channel();
+    let (err_tx, err_rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
         let mut text = String::new();
-        stdout.read_to_string(&mut text).map(|_| text)
+        let _ = out_tx.send(stdout.read_to_string(&mut text).map(|_| text));
     });
-    let err = std::thread::spawn(move || {
+    std::thread::spawn(move || {
         let mut text = String::new();
         let _ = stderr.read_to_string(&mut text);
-        text
+        let _ = err_tx.send(text);
     });
     let started = Instant::now();
+    let late = || {
+        format!(
+            "no answer in {} s (a Match exec that does not finish?)",
+            ANSWER_WITHIN.as_secs()
+        )
+    };
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
@@ -114,19 +124,19 @@ pub fn ask(
             Ok(None) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!(
-                    "no answer in {} s (a Match exec that does not finish?)",
-                    ANSWER_WITHIN.as_secs()
-                ));
+                return Err(late());
             }
             Err(e) => return Err(format!("cannot wait for it: {e}")),
         }
     };
-    let stdout = out
-        .join()
-        .map_err(|_| "its output could not be read".to_string())?
+    let left = ANSWER_WITHIN.saturating_sub(started.elapsed());
+    let stdout = out_rx
+        .recv_timeout(left)
+        .map_err(|_| late())?
         .map_err(|e| format!("its output could not be read: {e}"))?;
-    let stderr = err.join().unwrap_or_default();
+    let stderr = err_rx
+        .recv_timeout(Duration::from_millis(100))
+        .unwrap_or_default();
     if !status.success() {
         // Its own words say which file and line; the tty note is noise.
         let said: Vec<&str> = stderr

@@ -84,10 +84,7 @@ impl Drop for BastionHandle {
 
 /// `~/…` under the home directory.
 fn expand(p: &str) -> PathBuf {
-    match (p.strip_prefix("~/"), dirs::home_dir()) {
-        (Some(rest), Some(home)) => home.join(rest),
-        _ => PathBuf::from(p),
-    }
+    PathBuf::from(destination::under_home(p, dirs::home_dir().as_deref()))
 }
 
 /// The estate's ssh config file, when it names one (else ssh's own default).

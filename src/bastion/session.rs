@@ -288,8 +288,10 @@ pub async fn dial_hop(
     };
     let mut session = match outcome {
         None => {
+            // A proxy still waiting (on a sign-in, say) may have said why.
+            let said = watch.as_ref().and_then(|w| w.said()).unwrap_or_default();
             return Err(DialError::transient(format!(
-                "{label}: no answer in {} s (ConnectTimeout)",
+                "{label}: no answer in {} s (ConnectTimeout){said}",
                 timeout.as_secs()
             )));
         }

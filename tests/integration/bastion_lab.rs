@@ -1138,10 +1138,7 @@ fn our_proxies() -> Vec<String> {
 fn a_proxy_command_bastion_carries_a_tunnel_byte_for_byte_and_is_redialled_through_a_new_proxy() {
     let _alone = common::lab::alone();
     let dir = tempfile::tempdir().unwrap();
-    let w = Watched::start_with(
-        proxied_estate(dir.path(), "exec socat - TCP:%h:%p"),
-        &["web"],
-    );
+    let w = Watched::start_with(proxied_estate(dir.path(), "socat - TCP:%h:%p"), &["web"]);
     carries_the_blob(w.port);
     let first = our_proxies();
     assert_eq!(first.len(), 1, "one proxy runs: {first:?}");

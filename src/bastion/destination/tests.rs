@@ -48,8 +48,11 @@ impl Home {
         let ssh = openssh::client().expect(
             "no OpenSSH client (ssh) on the PATH: install openssh-client (lab/install does)",
         );
+        // The fake home's config, named as an estate's `ssh_config` is: ssh itself reads the
+        // real user's.
+        let config = self.ssh("config");
         Resolver::load(
-            None,
+            Some(&config),
             Some(self.path().to_path_buf()),
             "me".to_string(),
             Some(ssh),
