@@ -9,7 +9,7 @@ use thiserror::Error;
 
 use super::cloud::{Cloud, CloudError};
 use super::plan::{self, FleetFacts, FleetTarget, Plan, Refusal, ResizeOptions, plan_id};
-use crate::estate::{Cluster, DbKind, Estate};
+use crate::estate::{AreaKind, Cluster, DbKind, Estate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -142,6 +142,12 @@ impl Change {
 
 /// The cluster as last read, or why there is none to plan from.
 fn cluster(estate: &Estate) -> Result<&Cluster, PlanError> {
+    if !estate.has(AreaKind::Cluster) {
+        return Err(PlanError::Unread(format!(
+            "estate {} names no database (aurora_cluster or rds_instance in its config)",
+            estate.name
+        )));
+    }
     let area = &estate.cluster;
     area.data.as_ref().ok_or_else(|| {
         PlanError::Unread(match &area.last_error {

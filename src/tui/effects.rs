@@ -80,12 +80,15 @@ pub enum Records {
     NoDirectory,
 }
 
-/// A background estate is read at a quarter of its own cadence (at least every two minutes
-/// for descriptions and five for metrics), and without its bastion: it is glanced at, not
+/// A background estate is read at a quarter of its own cadence (descriptions every two to
+/// four minutes, metrics at least every five), and without its bastion: it is glanced at, not
 /// watched.
 fn glance_config(cfg: &EstateConfig) -> EstateConfig {
     let mut slow = cfg.clone();
-    slow.refresh.describe_secs = (cfg.refresh.describe_secs * 4).max(120);
+    // Never so slow that a glance goes stale (5 min) between two reads.
+    slow.refresh.describe_secs = (cfg.refresh.describe_secs * 4)
+        .clamp(120, 240)
+        .max(cfg.refresh.describe_secs);
     slow.refresh.metrics_secs = (cfg.refresh.metrics_secs * 4).max(300);
     slow.checks = None;
     slow.aws_via_bastion = false;

@@ -108,10 +108,19 @@ pub fn rds_failover(db: &Cluster, id: String, estate: &str) -> Result<Plan, Refu
         steps: vec![
             DbStep::FailoverInstance {
                 member: m.id.clone(),
+                to_zone: standby.map(str::to_string),
             }
             .into(),
-            DbStep::WaitDbAvailable {
-                member: m.id.clone(),
+            // Where the standby's zone is known, the wait is for the instance there: it may
+            // still look available before RDS starts.
+            match standby {
+                Some(zone) => DbStep::WaitDbInZone {
+                    member: m.id.clone(),
+                    zone: zone.to_string(),
+                },
+                None => DbStep::WaitDbAvailable {
+                    member: m.id.clone(),
+                },
             }
             .into(),
         ],
@@ -194,7 +203,7 @@ mod tests {
             described(&plan),
             [
                 "fail fesa-db over to its Multi-AZ standby (reboot with failover)",
-                "wait until fesa-db is available"
+                "wait until fesa-db is available in us-east-1b"
             ]
         );
         assert_eq!(plan.notes[0], "fesa-db moves from us-east-1a to us-east-1b");

@@ -49,9 +49,17 @@ pub enum DbStep {
         multi_az: bool,
         apply_immediately: bool,
     },
-    /// RebootDBInstance with ForceFailover: a Multi-AZ instance's standby takes over.
+    /// RebootDBInstance with ForceFailover: a Multi-AZ instance's standby takes over, in
+    /// `to_zone` where RDS says which zone that is.
     FailoverInstance {
         member: String,
+        #[serde(default)]
+        to_zone: Option<String>,
+    },
+    /// The wait for the instance to be available in its standby's zone.
+    WaitDbInZone {
+        member: String,
+        zone: String,
     },
 }
 
@@ -92,6 +100,11 @@ pub enum DbCheck<'a> {
     Writer {
         cluster: &'a str,
         member: &'a str,
+    },
+    /// The member is available in the zone.
+    InZone {
+        member: &'a str,
+        zone: &'a str,
     },
     /// The member is of the class, or has it pending for its maintenance window.
     Class {
@@ -148,8 +161,11 @@ impl StepKind for DbStep {
                     "in its next maintenance window"
                 }
             ),
-            DbStep::FailoverInstance { member } => {
+            DbStep::FailoverInstance { member, .. } => {
                 format!("fail {member} over to its Multi-AZ standby (reboot with failover)")
+            }
+            DbStep::WaitDbInZone { member, zone } => {
+                format!("wait until {member} is available in {zone}")
             }
         }
     }
@@ -204,7 +220,9 @@ impl StepKind for DbStep {
             DbStep::FailoverInstance { .. } => {
                 "connections drop while the standby takes over (about a minute)"
             }
-            DbStep::WaitDbAvailable { .. } | DbStep::WaitWriter { .. } => "none: waits for RDS",
+            DbStep::WaitDbAvailable { .. }
+            | DbStep::WaitWriter { .. }
+            | DbStep::WaitDbInZone { .. } => "none: waits for RDS",
         }
     }
 
@@ -216,7 +234,8 @@ impl StepKind for DbStep {
             DbStep::WaitWriter { cluster, member } => format!("wait-writer:{cluster}:{member}"),
             DbStep::RebootDb { member, .. } => format!("reboot:{member}"),
             DbStep::ModifyInstanceClass { member, to, .. } => format!("modify:{member}:{to}"),
-            DbStep::FailoverInstance { member } => format!("failover-instance:{member}"),
+            DbStep::FailoverInstance { member, .. } => format!("failover-instance:{member}"),
+            DbStep::WaitDbInZone { member, zone } => format!("wait-zone:{member}:{zone}"),
         }
     }
 
@@ -262,14 +281,20 @@ impl StepKind for DbStep {
                 }),
                 None,
             ),
-            // So is failing over again: the other node takes over once more.
-            DbStep::FailoverInstance { member } => Work::call(
+            // Failing over again would move it back: where the standby's zone is known, a
+            // cut-off call is done when the instance is there.
+            DbStep::FailoverInstance { member, to_zone } => Work::call(
                 db(DbCall::Reboot {
                     member,
                     failover: true,
                 }),
-                None,
+                to_zone
+                    .as_deref()
+                    .map(|zone| is(DbCheck::InZone { member, zone })),
             ),
+            DbStep::WaitDbInZone { member, zone } => {
+                Work::wait(is(DbCheck::InZone { member, zone }))
+            }
         }
     }
 
@@ -290,7 +315,8 @@ impl StepKind for DbStep {
             | DbStep::Failover { .. }
             | DbStep::WaitWriter { .. }
             | DbStep::RebootDb { .. }
-            | DbStep::FailoverInstance { .. } => None,
+            | DbStep::FailoverInstance { .. }
+            | DbStep::WaitDbInZone { .. } => None,
         }
     }
 }

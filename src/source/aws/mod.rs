@@ -28,7 +28,7 @@ use waf::AclInfo;
 
 use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
-use crate::estate::{Area, Estate, Identity, Series, Timestamp};
+use crate::estate::{Area, AreaError, AreaKind, Estate, Identity, Series, Timestamp};
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -56,6 +56,8 @@ pub struct LiveEstate {
     series: HashMap<SeriesKey, Series>,
     /// The classes the cluster's engine version offers, asked once per version.
     classes: Option<(String, Vec<String>)>,
+    /// Why the last metrics read failed, until one succeeds.
+    metrics_error: Option<AreaError>,
 }
 
 impl LiveEstate {
@@ -78,6 +80,7 @@ impl LiveEstate {
             fleet: fleet::Known::default(),
             series: HashMap::new(),
             classes: None,
+            metrics_error: None,
         }
     }
 
@@ -153,16 +156,16 @@ impl LiveEstate {
 
     fn store_metrics(&mut self, fetched: Result<HashMap<SeriesKey, Series>, ReadError>) {
         match fetched {
-            Ok(series) => self.series = series,
-            // Metrics feed every area; the cluster's error line is where people look first,
-            // unless the cluster's own description failed, which says more.
-            // They are a part of each area's read: the descriptions still stand.
-            Err(e) if self.estate.cluster.last_error.is_none() => {
+            Ok(series) => {
+                self.series = series;
+                self.metrics_error = None;
+            }
+            Err(e) => {
+                tracing::info!(error = %e, "metrics not read");
                 let mut error = e.at(Utc::now());
                 error.message = format!("metrics: {}", error.message);
-                self.estate.cluster.record_partial(error);
+                self.metrics_error = Some(error);
             }
-            Err(e) => tracing::info!(error = %e, "metrics not read"),
         }
     }
 
@@ -230,10 +233,42 @@ impl LiveEstate {
             .collect()
     }
 
-    /// The picture to show: descriptions with their series attached.
+    /// The picture to show: descriptions with their series attached. Metrics that could not
+    /// be read are a part of the read missing: said on the first area they feed that has its
+    /// description (descriptions and metrics are read on cadences of their own, so it is
+    /// said here, on every picture, not when either is read).
     pub fn estate(&self) -> Estate {
         let mut e = self.estate.clone();
         metrics::apply(&mut e, &self.series);
+        if let Some(error) = &self.metrics_error {
+            let areas: Vec<AreaKind> = [
+                AreaKind::Cluster,
+                AreaKind::Phoenix,
+                AreaKind::Waf,
+                AreaKind::Vpn,
+            ]
+            .into_iter()
+            .filter(|k| e.has(*k))
+            .collect();
+            let told = |partial: &mut Option<AreaError>, read: bool| {
+                if read && partial.is_none() {
+                    *partial = Some(error.clone());
+                }
+                read
+            };
+            for kind in areas {
+                let read = match kind {
+                    AreaKind::Cluster => told(&mut e.cluster.partial, e.cluster.data.is_some()),
+                    AreaKind::Phoenix => told(&mut e.phoenix.partial, e.phoenix.data.is_some()),
+                    AreaKind::Waf => told(&mut e.waf.partial, e.waf.data.is_some()),
+                    AreaKind::Vpn => told(&mut e.vpn.partial, e.vpn.data.is_some()),
+                    AreaKind::Backups | AreaKind::Bastion => false,
+                };
+                if read {
+                    break;
+                }
+            }
+        }
         e
     }
 }

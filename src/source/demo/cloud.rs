@@ -97,6 +97,19 @@ impl DemoCloud {
         let demo = self.current();
         let seen = |holds, status| Ok(Seen { holds, status });
         match check {
+            Check::Db(DbCheck::InZone { member, zone }) => {
+                let (status, az) = demo
+                    .cluster
+                    .snapshot()
+                    .member(member)
+                    .map_or(("gone".to_string(), String::new()), |m| {
+                        (m.status.clone(), m.az.clone())
+                    });
+                seen(
+                    status == "available" && az == zone && !demo.cluster.busy(),
+                    format!("{member} {status} in {az}"),
+                )
+            }
             Check::Db(DbCheck::Available { member }) => {
                 let status = demo
                     .cluster

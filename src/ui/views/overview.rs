@@ -45,8 +45,8 @@ fn render(frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
     let shown = &app.estate.areas;
     if shown.is_empty() {
         let text = format!(
-            "estate {} names no area to watch: add aurora_cluster, phoenix, waf_web_acls, \
-             vpn_connections, backups or a bastion to its config",
+            "estate {} names no area to watch: add aurora_cluster or rds_instance, phoenix, \
+             waf_web_acls, vpn_connections, backups or a bastion to its config",
             app.estate_name
         );
         let block = widgets::panel(&app.theme, "Overview", vec![]);

@@ -85,6 +85,13 @@ impl AwsCloud {
                     format!("{member} {} ({})", i.status, i.class),
                 )
             }
+            DbCheck::InZone { member, zone } => {
+                let i = self.db_instance(member).await?;
+                seen(
+                    i.status == "available" && i.zone == zone,
+                    format!("{member} {} in {}", i.status, i.zone),
+                )
+            }
             DbCheck::Writer { cluster, member } => {
                 let writer = self.writer(cluster).await?;
                 let now = writer.as_deref().unwrap_or("none");
@@ -120,6 +127,7 @@ impl AwsCloud {
         Ok(DbInstance {
             class: i.db_instance_class().unwrap_or_default().to_string(),
             status: i.db_instance_status().unwrap_or_default().to_string(),
+            zone: i.availability_zone().unwrap_or_default().to_string(),
             pending_class: i
                 .pending_modified_values()
                 .and_then(|p| p.db_instance_class())
@@ -153,6 +161,7 @@ impl AwsCloud {
 struct DbInstance {
     class: String,
     status: String,
+    zone: String,
     /// A class change waiting for the maintenance window.
     pending_class: Option<String>,
 }
