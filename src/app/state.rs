@@ -193,16 +193,9 @@ impl App {
     /// until its source reports.
     pub fn enter_estate(&mut self, name: &str) {
         let cfg = self.estate_config(name).cloned();
-        let (region, readonly, production, max_age) = cfg
+        let (region, readonly, production, rules) = cfg
             .as_ref()
-            .map(|c| {
-                (
-                    c.region.clone(),
-                    c.readonly,
-                    c.production,
-                    c.backup_max_age_hours(),
-                )
-            })
+            .map(|c| (c.region.clone(), c.readonly, c.production, c.rules()))
             .unwrap_or_default();
         self.estate_name = name.to_string();
         let areas = cfg.as_ref().map(|c| c.areas()).unwrap_or_default();
@@ -215,10 +208,7 @@ impl App {
         self.bastion_reported = false;
         self.readonly = self.readonly_on_entry || readonly;
         self.production = production;
-        self.rules = Rules {
-            backup_max_age_hours: max_age,
-            ..Rules::default()
-        };
+        self.rules = rules;
         self.tables.clear();
         self.overview_tile = 0;
         self.views = vec![View::Overview];

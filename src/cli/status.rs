@@ -33,7 +33,11 @@ pub fn run_all(global: &Global, setup: &Setup, format: Format) -> Result<(String
             .into_iter()
             .map(|(name, t)| {
                 t.join()
-                    .unwrap_or_else(|_| Err("the snapshot failed".to_string()))
+                    .unwrap_or_else(|_| {
+                        Err(format!(
+                            "the snapshot of {name} broke off (see the log): run `qpconsole status --estate {name}`"
+                        ))
+                    })
                     .unwrap_or_else(|e| Report::failed(name, &setup.config.estates[name], e))
             })
             .collect()
@@ -44,10 +48,7 @@ pub fn run_all(global: &Global, setup: &Setup, format: Format) -> Result<(String
 
 /// One estate's report, from the demo or from AWS.
 fn snapshot(global: &Global, name: &str, cfg: &EstateConfig) -> Result<Report, String> {
-    let rules = Rules {
-        backup_max_age_hours: cfg.backup_max_age_hours(),
-        ..Rules::default()
-    };
+    let rules = cfg.rules();
     let (estate, kind) = if global.demo {
         let opts = DemoOptions {
             seed: global.demo_seed,
@@ -125,24 +126,20 @@ impl Estates {
             .max()
             .unwrap_or(0);
         for e in &self.estates {
-            let worst = match &e.worst {
-                None => "no area configured".to_string(),
-                Some(_) if e.health == Health::Ok.as_str() => {
-                    let n = e.areas.len();
-                    format!("{n} area{} ok", if n == 1 { "" } else { "s" })
-                }
-                Some(w) => format!("{}: {}", w.area, w.reason),
-            };
+            let worst = health::in_a_line(
+                e.health(),
+                e.worst.as_ref().map(|w| (w.area, w.reason.as_str())),
+                e.areas.len(),
+            );
             let account = e
                 .identity
                 .as_ref()
                 .map(|i| format!(" {}", i.account))
                 .unwrap_or_default();
-            let marks = [(e.production, " PROD"), (e.readonly, " READ-ONLY")]
-                .iter()
-                .filter(|(on, _)| *on)
-                .map(|(_, m)| *m)
-                .collect::<String>();
+            let marks = match crate::config::marks(e.production, e.readonly) {
+                m if m.is_empty() => m,
+                m => format!(" {m}"),
+            };
             out += &format!(
                 "  {:width$}  {:8}  {worst}  ({}{account}{marks})\n",
                 e.estate,
@@ -564,7 +561,7 @@ impl Report {
 
     /// The report of an estate whose snapshot could not be taken at all: unknown, and why.
     fn failed(name: &str, cfg: &EstateConfig, why: String) -> Report {
-        let estate = Estate::empty(name, cfg.region.clone()).with_areas(vec![]);
+        let estate = Estate::empty(name, cfg.region.clone()).with_areas(cfg.areas());
         let mut report = Report::new(
             &estate,
             SourceKind::Live,

@@ -13,5 +13,5 @@ pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};
 pub use model::{
     ChecksConfig, Config, Database, DbPassword, EstateConfig, HostKeyPolicy, PhoenixConfig,
-    RefreshConfig, TlsMode, TunnelConfig,
+    RefreshConfig, TlsMode, TunnelConfig, marks,
 };

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::estate::AreaKind;
+use crate::estate::{AreaKind, Rules};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -247,10 +247,17 @@ impl EstateConfig {
         }
     }
 
-    /// The backup policy's age limit, or the default where the estate names none (nothing is
-    /// judged by it then).
-    pub fn backup_max_age_hours(&self) -> f64 {
-        self.backups.clone().unwrap_or_default().max_age_hours
+    /// Its PROD and READ-ONLY marks, as lists of estates show them.
+    pub fn marks(&self) -> String {
+        marks(self.production, self.readonly)
+    }
+
+    /// The health rules this estate is judged by: the defaults, with its backup policy.
+    pub fn rules(&self) -> Rules {
+        Rules {
+            backup_max_age_hours: self.backups.clone().unwrap_or_default().max_age_hours,
+            ..Rules::default()
+        }
     }
 }
 
@@ -267,4 +274,22 @@ impl Database<'_> {
             Database::Aurora(id) | Database::Instance(id) => id,
         }
     }
+
+    /// What kind of resource it is, as backups list it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Database::Aurora(_) => "Aurora cluster",
+            Database::Instance(_) => "RDS instance",
+        }
+    }
+}
+
+/// "PROD", "READ-ONLY", both (space-separated) or nothing.
+pub fn marks(production: bool, readonly: bool) -> String {
+    [(production, "PROD"), (readonly, "READ-ONLY")]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, m)| *m)
+        .collect::<Vec<_>>()
+        .join(" ")
 }

@@ -154,6 +154,18 @@ pub fn worst_area(estate: &Estate, rules: &Rules, now: Timestamp) -> Option<(Are
         .max_by_key(|(_, v)| v.health)
 }
 
+/// An estate in a line, for lists of estates: the area that decides its health and why, or
+/// how many areas are ok, or that it names none.
+pub fn in_a_line(health: Health, worst: Option<(&str, &str)>, areas: usize) -> String {
+    match worst {
+        None => "no area configured".to_string(),
+        Some(_) if health == Health::Ok => {
+            format!("{areas} area{} ok", if areas == 1 { "" } else { "s" })
+        }
+        Some((area, reason)) => format!("{area}: {reason}"),
+    }
+}
+
 /// Wraps an area's own rule with the rules every area shares: health needs evidence. No data
 /// yet, stale data and a failed refresh are unknown, whatever the last data said; only what was
 /// read just now can make an area degraded or critical.

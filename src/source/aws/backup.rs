@@ -54,14 +54,12 @@ pub async fn backups(
     // (name shown, kind, how its ARN ends, snapshot times that also count as its backups)
     let mut wanted: Vec<_> = database
         .zip(snapshot_times)
-        .map(|(db, times)| match db {
-            Database::Aurora(id) => (
-                id.to_string(),
-                "Aurora cluster",
-                format!(":cluster:{id}"),
-                times,
-            ),
-            Database::Instance(id) => (id.to_string(), "RDS instance", format!(":db:{id}"), times),
+        .map(|(db, times)| {
+            let arn_end = match db {
+                Database::Aurora(id) => format!(":cluster:{id}"),
+                Database::Instance(id) => format!(":db:{id}"),
+            };
+            (db.id().to_string(), db.kind(), arn_end, times)
         })
         .into_iter()
         .collect();

@@ -176,10 +176,7 @@ impl DemoEstate {
             start,
             fork(&mut rng),
         );
-        let kind = match cfg.database() {
-            Some(Database::Instance(_)) => "RDS instance",
-            _ => "Aurora cluster",
-        };
+        let kind = cfg.database().map_or("Aurora cluster", |db| db.kind());
         let backups = SimBackups::new((&cluster_id, kind), fleet.instance_names(), start, &mut rng);
         let bastion = SimBastion::new(
             cfg.bastion.as_deref(),

@@ -62,10 +62,7 @@ fn demo(seed: u64, scenario: Scenario) -> DemoEstate {
 }
 
 fn rules() -> Rules {
-    Rules {
-        backup_max_age_hours: cfg().backup_max_age_hours(),
-        ..Default::default()
-    }
+    cfg().rules()
 }
 
 fn overall(d: &DemoEstate) -> Health {

@@ -4,12 +4,11 @@
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
-use ratatui::text::Line;
 use ratatui::widgets::Cell;
 
 use crate::app::{App, Page, Selection};
 use crate::config::EstateConfig;
-use crate::estate::health::{self, Health, Rules};
+use crate::estate::health::{self, Health};
 use crate::estate::{Estate, Verdict};
 use crate::input::{Action, View};
 use crate::ui::view::{AreaViews, ViewUi};
@@ -72,10 +71,7 @@ fn rows(app: &App) -> Vec<Row<'_>> {
         .iter()
         .map(|(name, cfg)| {
             let picture = app.picture(name);
-            let rules = Rules {
-                backup_max_age_hours: cfg.backup_max_age_hours(),
-                ..Rules::default()
-            };
+            let rules = cfg.rules();
             let verdict = picture.map(|e| {
                 let worst = health::worst_area(e, &rules, app.now);
                 (
@@ -119,31 +115,29 @@ fn cells<'a>(app: &App, row: &Row<'a>) -> Vec<Cell<'a>> {
                 .style(health_style(t, Health::Unknown)),
             Cell::from("waiting for first data").style(t.dim),
         ),
-        Some((h, worst)) => (
-            Cell::from(format!("{} {}", health_symbol(*h), h.as_str())).style(health_style(t, *h)),
-            match worst {
-                None => Cell::from("no area configured").style(t.dim),
-                Some(_) if *h == Health::Ok => {
-                    let n = row.picture.map_or(0, |e| e.areas.len());
-                    Cell::from(format!("{n} areas ok")).style(t.dim)
-                }
-                Some((area, v)) => Cell::from(Line::from(format!("{area}: {}", v.reason))),
-            },
-        ),
+        Some((h, worst)) => {
+            let areas = row.picture.map_or(0, |e| e.areas.len());
+            let line = health::in_a_line(
+                *h,
+                worst.as_ref().map(|(area, v)| (*area, v.reason.as_str())),
+                areas,
+            );
+            let style = match (h, worst) {
+                (Health::Ok, _) | (_, None) => t.dim,
+                _ => t.text,
+            };
+            (
+                Cell::from(format!("{} {}", health_symbol(*h), h.as_str()))
+                    .style(health_style(t, *h)),
+                Cell::from(line).style(style),
+            )
+        }
     };
     let account = row
         .picture
         .and_then(|e| e.identity.as_ref())
         .map_or("-".to_string(), |i| i.account.clone());
-    let marks = [
-        (row.cfg.production, "PROD"),
-        (row.cfg.readonly, "READ-ONLY"),
-    ]
-    .iter()
-    .filter(|(on, _)| *on)
-    .map(|(_, m)| *m)
-    .collect::<Vec<_>>()
-    .join(" ");
+    let marks = row.cfg.marks();
     let name_style = match (open, row.cfg.production) {
         (_, true) => t.danger,
         (true, false) => t.text,
