@@ -14,8 +14,10 @@ use qpconsole::config::Config;
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::estate::{AreaKind, Estate};
 use qpconsole::input::View;
+use qpconsole::source::Update;
 use qpconsole::source::demo::{DemoEstate, DemoOptions};
-use qpconsole::source::{SourceKind, Update};
+
+mod common;
 
 /// The example config and a demo estate with 5,000 Phoenix instances and 40 DB instances.
 fn large_estate() -> (Config, Estate) {
@@ -37,32 +39,16 @@ fn start() -> chrono::DateTime<Utc> {
 
 fn large_app() -> App {
     let (config, estate) = large_estate();
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = App::new(
-        config,
-        "qualitypost",
-        SourceKind::Demo,
-        qpconsole::config::keymap::load("default", dir.path())
-            .unwrap()
-            .value,
-        qpconsole::config::theme::load("default", dir.path())
-            .unwrap()
-            .value,
-        start(),
-        &qpconsole::ui::SCREEN,
-    );
+    let mut app = common::app(config, start());
     app.update(Event::Source(Update::Estate(Box::new(estate))));
-    app.update(Event::Resize {
-        width: 120,
-        height: 40,
-    });
     app
 }
 
 fn render_views(c: &mut Criterion) {
     let mut app = large_app();
     let mut terminal = Terminal::new(TestBackend::new(120, 40)).unwrap();
-    for view in View::all() {
+    // The Logs view has a benchmark of its own (benches/logs.rs).
+    for view in View::all().filter(|v| v.opens_by_name()) {
         app.views = vec![View::Overview, view];
         // Deep in the table, so windowing (not the first rows) is what is measured.
         app.update(Event::Key(KeyEvent::from(KeyCode::End)));

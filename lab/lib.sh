@@ -9,6 +9,8 @@ VENV="$STATE/venv"
 # then fails with "Address already in use" although nothing listens there.
 MOTO_PORT=${QPCONSOLE_LAB_MOTO_PORT:-27101}
 MINISTACK_PORT=${QPCONSOLE_LAB_MINISTACK_PORT:-27102}
+# The fault proxy in front of moto (lab/faultproxy.py): forwards, or throttles on request.
+FAULT_PORT=${QPCONSOLE_LAB_FAULT_PORT:-27103}
 # The ssh part: three sshds, a Dropbear bastion and an HTTP server (see lab/README.md, "The
 # bastion").
 BASTION_PORT=${QPCONSOLE_LAB_BASTION_PORT:-27110}
@@ -127,6 +129,13 @@ http_pid() { pid_from_file "$STATE/http.pid" "$(http_marker)"; }
 
 agent_marker() { echo "ssh-agent -D -a $AGENT_SOCK "; }
 agent_pid() { pid_from_file "$STATE/ssh-agent.pid" "$(agent_marker)"; }
+
+# The fault proxy: any of the lab's (whatever port and upstream it was given), so lab/down
+# stops it; lab/up compares the rest of its command line to decide whether to reuse it.
+fault_marker() { echo "$VENV/bin/python -u $LAB_DIR/faultproxy.py "; }
+fault_pid() { pid_from_file "$STATE/faultproxy.pid" "$(fault_marker)"; }
+# The Phoenix instances' log files (written by lab/seed.py, appended to by lab/logs).
+LOGS_DIR="$STATE/logs"
 
 # MariaDB server NAME (primary or replica): its config (written by lab/up), data directory,
 # unix socket, pid file (written by lab/mariadb, then by the server itself, which removes it

@@ -9,7 +9,9 @@ result is the same every time except for the ids the emulators issue.
 
 The lab database's application password (STATE/db-password, made by lab/up) is kept in moto's
 Secrets Manager as `qualitypost/db/qpconsole`; that is checked, and put right, on every run,
-seeded or not (seed.json `db_secret_arn`).
+seeded or not (seed.json `db_secret_arn`). Likewise the Phoenix instances' log files,
+STATE/logs/<instance id>.log (seed.json `logs.instance_files`): written by a seed, and made
+again on a reuse only when one is missing (a reuse keeps what lab/logs appended).
 
 Nothing here talks to anything but the two emulators on 127.0.0.1. The access key is the
 literal "testing"; the customer gateway and tunnel addresses are documentation-range strings
@@ -27,6 +29,7 @@ import datetime as dt
 import json
 import os
 import random
+import shlex
 import sys
 import time
 import urllib.request
@@ -48,6 +51,10 @@ import botocore.config
 import botocore.exceptions
 import botocore.model
 
+# lab/logs.py: the log lines' formats, shared with lab/logs. No lab/__pycache__ in the tree.
+sys.dont_write_bytecode = True
+import logs as lablogs  # noqa: E402
+
 # qpconsole's aws-sdk-cloudwatch speaks only Smithy RPC v2 CBOR, while boto3 prefers JSON for
 # CloudWatch. Prefer CBOR here so the seed writes and reads metrics the way qpconsole does and
 # the call probe sees what qpconsole sees. (Only CloudWatch, of the services seeded, offers it.)
@@ -63,7 +70,7 @@ def _remember_status(response_dict=None, **_kw) -> None:
     _last_status["status"] = (response_dict or {}).get("status_code")
 
 
-SEED_FORMAT = 2
+SEED_FORMAT = 3  # 3: seed.json has "logs"
 RANDOM_SEED = 20261125
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default; ministack is started with the same
@@ -105,6 +112,13 @@ DB_USER = "qpconsole"
 MINUTES = 60
 SPIKE_MINUTES = 5
 SPIKE_FACTOR = 10
+# Logs: the Phoenix application's group (lab/logs.py), the cluster's exports by the RDS
+# convention /aws/rds/cluster/<cluster>/<type> (one stream per member, named by it), and one
+# file per Phoenix instance in STATE/logs. All of it within the 10 minutes before the seed.
+LOG_WINDOW_MS = 10 * 60 * 1000
+PHOENIX_LOG_EVENTS = 20  # per instance stream: 2 of them WARN, 1 ERROR
+INSTANCE_LOG_LINES = 10  # per instance file: 1 of them WARN
+AURORA_LOG_EXPORTS = ["error", "slowquery"]
 
 GIB = 1024**3
 
@@ -135,6 +149,8 @@ class Lab:
             "secretsmanager": self.moto,
             "cloudwatch": self.ministack,
             "backup": self.ministack,
+            # Not routed by a variable of its own: AWS_ENDPOINT_URL, the catch-all, is moto.
+            "logs": self.moto,
         }
 
     def client(self, service: str, endpoint: str | None = None, retries: int = 3):
@@ -227,6 +243,9 @@ def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
         DBSubnetGroupName=CLUSTER,
         AvailabilityZones=list(SUBNETS),
         BackupRetentionPeriod=7,
+        # What makes RDS publish the logs seed_logs writes (DescribeDBClusters
+        # EnabledCloudwatchLogsExports): the console's `aurora = "auto"` reads it.
+        EnableCloudwatchLogsExports=AURORA_LOG_EXPORTS,
         Tags=_tags(Estate="qualitypost"),
     )
     # The first instance created in a cluster becomes its writer.
@@ -281,6 +300,7 @@ def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
         "writer": WRITER,
         "reader": READER,
         "members": members,
+        "log_exports": cluster.get("EnabledCloudwatchLogsExports", []),
     }
 
 
@@ -969,6 +989,246 @@ def waf_dims_all() -> dict:
 
 
 # --------------------------------------------------------------------------------------------
+# Logs: CloudWatch Logs groups in moto, and the Phoenix instances' own log files.
+
+
+def aurora_log_group(kind: str) -> str:
+    return f"/aws/rds/cluster/{CLUSTER}/{kind}"
+
+
+def _spread(rng: random.Random, n: int, start_ms: int, end_ms: int) -> list[int]:
+    """n distinct millisecond timestamps in [start_ms, end_ms), sorted."""
+    return sorted(rng.sample(range(start_ms, end_ms), n))
+
+
+def _mysql_time(ms: int, rng: random.Random) -> str:
+    """MySQL 8's log timestamp (UTC, microseconds) for an event at ms."""
+    t = dt.datetime.fromtimestamp(ms / 1000, dt.timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{(ms % 1000) * 1000 + rng.randrange(1000):06d}Z"
+
+
+def phoenix_app_events(rng: random.Random, iid: str, start_ms: int, end_ms: int) -> list[tuple]:
+    """PHOENIX_LOG_EVENTS request lines of one instance: two WARN, one ERROR ... 502."""
+    levels = ["INFO"] * PHOENIX_LOG_EVENTS
+    for k, level in zip(rng.sample(range(PHOENIX_LOG_EVENTS), 3), ("WARN", "WARN", "ERROR")):
+        levels[k] = level
+    stamps = _spread(rng, PHOENIX_LOG_EVENTS, start_ms, end_ms)
+    return [(ms, lablogs.request_text(rng, iid, level)) for ms, level in zip(stamps, levels)]
+
+
+def aurora_error_events(
+    rng: random.Random, writer: bool, ips: list[str], start_ms: int, end_ms: int
+) -> list[tuple]:
+    """MySQL 8 error-log lines (log_error_verbosity 3) of one cluster member."""
+    kinds = [
+        lambda c, ip: f"{c} [Note] [MY-010914] [Server] Aborted connection {c} to db: 'phoenix' "
+        f"user: 'phoenix' host: '{ip}' (Got timeout reading communication packets).",
+        lambda c, ip: f"{c} [Warning] [MY-010055] [Server] IP address '{ip}' could not be "
+        "resolved: Name or service not known",
+        lambda c, ip: f"{c} [Note] [MY-013730] [Server] 'wait_timeout' period of 28800 seconds "
+        f"was exceeded for `phoenix`@`{ip}`. The idle time since last command was too long.",
+        lambda c, ip: f"{c} [Note] [MY-010926] [Server] Access denied for user "
+        f"'qpconsole'@'{ip}' (using password: YES)",
+    ]
+    if writer:
+        kinds += [
+            lambda c, ip: "0 [Note] [MY-012468] [InnoDB] Transactions deadlock detected, "
+            "dumping detailed information. (lock0lock.cc:6482)",
+            lambda c, ip: f"{c} [ERROR] [MY-001114] [Server] The table "
+            f"'/rdsdbdata/tmp/#sql1f2_{c:x}_3' is full",
+        ]
+    n = 8 if writer else 5
+    stamps = _spread(rng, n, start_ms, end_ms)
+    picks = list(range(len(kinds))) + [rng.randrange(len(kinds)) for _ in range(n - len(kinds))]
+    rng.shuffle(picks)
+    return [
+        (ms, f"{_mysql_time(ms, rng)} {kinds[k](rng.randint(20, 900), rng.choice(ips))}")
+        for ms, k in zip(stamps, picks)
+    ]
+
+
+SLOW_QUERIES = [
+    "SELECT id, status, updated_at FROM parcels WHERE tracking_no = '{tn}';",
+    "SELECT COUNT(*) FROM parcel_events WHERE created_at > NOW() - INTERVAL 1 DAY;",
+    "UPDATE parcels SET status = 'delivered' WHERE id IN (SELECT parcel_id FROM deliveries "
+    "WHERE driver_id = 4411);",
+    "SELECT p.id, e.kind, e.created_at FROM parcels p JOIN parcel_events e ON e.parcel_id = p.id "
+    "WHERE p.customer_id = 90210 ORDER BY e.created_at DESC;",
+]
+
+
+def aurora_slowquery_events(
+    rng: random.Random, n: int, ips: list[str], start_ms: int, end_ms: int
+) -> list[tuple]:
+    """MySQL slow-query-log entries, each one multi-line event as RDS exports them."""
+    out = []
+    for k, ms in enumerate(_spread(rng, n, start_ms, end_ms)):
+        query = SLOW_QUERIES[k % len(SLOW_QUERIES)].format(tn=lablogs.tracking_number(rng))
+        when, ip, conn = _mysql_time(ms, rng), rng.choice(ips), rng.randint(20, 900)
+        qt, lt = rng.uniform(1.2, 9.5), rng.uniform(0, 0.002)
+        sent, examined = rng.randint(0, 40), rng.randint(50_000, 2_500_000)
+        out.append(
+            (
+                ms,
+                f"# Time: {when}\n"
+                f"# User@Host: phoenix[phoenix] @ [{ip}]  Id: {conn}\n"
+                f"# Query_time: {qt:.6f}  Lock_time: {lt:.6f} "
+                f"Rows_sent: {sent}  Rows_examined: {examined}\n"
+                f"SET timestamp={ms // 1000};\n"
+                f"{query}",
+            )
+        )
+    return out
+
+
+def _group_record(name: str, kind: str, streams: dict[str, list[tuple]]) -> dict:
+    rec: dict = {"name": name, "kind": kind, "streams": {}}
+    for stream, events in streams.items():
+        s = {
+            "events": len(events),
+            "first_ms": events[0][0],
+            "last_ms": events[-1][0],
+        }
+        if kind == "phoenix":
+            levels: dict[str, int] = {}
+            for _, m in events:
+                levels[m.split(" ", 1)[0]] = levels.get(m.split(" ", 1)[0], 0) + 1
+            s["levels"] = dict(sorted(levels.items()))
+        s["messages"] = [{"timestamp": ms, "message": m} for ms, m in events]
+        rec["streams"][stream] = s
+    every = [ms for events in streams.values() for ms, _ in events]
+    rec.update(events=len(every), first_ms=min(every), last_ms=max(every))
+    return rec
+
+
+def seed_logs(lab: Lab, out: dict) -> None:
+    logs = lab.client("logs")
+    rng = random.Random(RANDOM_SEED + 1)  # its own sequence: metric values stay as they were
+    end_ms = int(time.time() * 1000)
+    start_ms = end_ms - LOG_WINDOW_MS
+    instances = out["phoenix"]["instances"]
+    ips = [i["private_ip"] for i in instances]
+    groups = {
+        lablogs.PHOENIX_LOG_GROUP: (
+            "phoenix",
+            {i["id"]: phoenix_app_events(rng, i["id"], start_ms, end_ms) for i in instances},
+        ),
+        aurora_log_group("error"): (
+            "aurora-error",
+            {
+                m["id"]: aurora_error_events(rng, m["role"] == "writer", ips, start_ms, end_ms)
+                for m in out["aurora"]["members"]
+            },
+        ),
+        aurora_log_group("slowquery"): (
+            "aurora-slowquery",
+            {
+                m["id"]: aurora_slowquery_events(
+                    rng, 3 if m["role"] == "writer" else 2, ips, start_ms, end_ms
+                )
+                for m in out["aurora"]["members"]
+            },
+        ),
+    }
+    records = {}
+    for name, (kind, streams) in groups.items():
+        logs.create_log_group(logGroupName=name, tags={"Estate": "qualitypost"})
+        for stream, events in streams.items():
+            logs.create_log_stream(logGroupName=name, logStreamName=stream)
+            logs.put_log_events(
+                logGroupName=name,
+                logStreamName=stream,
+                logEvents=[{"timestamp": ms, "message": m} for ms, m in events],
+            )
+        records[name] = _group_record(name, kind, streams)
+
+    # Read every group back, as the console will (interleaved: see lab/README.md), to be sure
+    # moto serves exactly what is recorded.
+    for name, rec in records.items():
+        got = logs.filter_log_events(logGroupName=name, interleaved=True)["events"]
+        per_stream = {s: 0 for s in rec["streams"]}
+        for e in got:
+            per_stream[e["logStreamName"]] = per_stream.get(e["logStreamName"], 0) + 1
+        want = {s: v["events"] for s, v in rec["streams"].items()}
+        if per_stream != want:
+            raise SystemExit(f"seed: FilterLogEvents on {name} gave {per_stream}, expected {want}")
+
+    # What RDS itself says about the members' log files (DescribeDBLogFiles).
+    rds = lab.client("rds")
+    log_files = {}
+    for m in out["aurora"]["members"]:
+        files = rds.describe_db_log_files(DBInstanceIdentifier=m["id"])["DescribeDBLogFiles"]
+        log_files[m["id"]] = [
+            {"name": f["LogFileName"], "size": f.get("Size"), "last_written": f.get("LastWritten")}
+            for f in files
+        ]
+    out["logs"] = {
+        "served_by": "moto",
+        "window": {"start_ms": start_ms, "end_ms": end_ms},
+        "phoenix_group": lablogs.PHOENIX_LOG_GROUP,
+        "aurora_groups": {kind: aurora_log_group(kind) for kind in AURORA_LOG_EXPORTS},
+        "groups": records,
+        "rds_log_files": log_files,
+    }
+
+
+def write_instance_logs(lab: Lab, out: dict, only_missing: bool = False) -> bool:
+    """STATE/logs/<instance id>.log for each Phoenix instance: INSTANCE_LOG_LINES lines in
+    `journalctl -o short-iso` style up to now (one WARN), for the console's command source
+    (`tail -F` through the bastion). Files of instances the seed no longer has are removed.
+    With only_missing, existing files are kept (a reuse of the lab). Returns whether it
+    changed out["logs"]["instance_files"]."""
+    d = os.path.join(os.path.abspath(lab.state), "logs")
+    os.makedirs(d, exist_ok=True)
+    # Readable by any login (the instance sshd's user is whoever ran lab/up, but the lab has
+    # other logins too), whatever the umask.
+    os.chmod(d, 0o755)
+    instances = out["phoenix"]["instances"]
+    record = out.get("logs", {}).get("instance_files") or {"dir": d, "files": {}}
+    changed = record.get("dir") != d
+    record["dir"] = d
+    wanted = {f"{i['id']}.log" for i in instances}
+    for name in os.listdir(d):
+        if name.endswith(".log") and name not in wanted:
+            os.remove(os.path.join(d, name))
+    for index, i in enumerate(instances):
+        path = os.path.join(d, f"{i['id']}.log")
+        if only_missing and os.path.isfile(path) and i["id"] in record["files"]:
+            continue
+        rng = random.Random(f"{RANDOM_SEED} {i['id']}")
+        host, pid = lablogs.instance_host(i["private_ip"]), lablogs.instance_pid(index)
+        now = time.time()
+        stamps = sorted(now - rng.uniform(1, 300) for _ in range(INSTANCE_LOG_LINES))
+        warn = rng.randrange(INSTANCE_LOG_LINES)
+        lines = [
+            lablogs.instance_line(
+                t, host, pid, lablogs.request_text(rng, i["id"], "WARN" if k == warn else "INFO")
+            )
+            for k, t in enumerate(stamps)
+        ]
+        with open(path + ".tmp", "w") as f:
+            f.write("\n".join(lines) + "\n")
+        os.chmod(path + ".tmp", 0o644)
+        os.replace(path + ".tmp", path)
+        record["files"][i["id"]] = {
+            "path": path,
+            "host": host,
+            "pid": pid,
+            "lines": len(lines),
+            "first": lablogs.short_iso(stamps[0]),
+            "last": lablogs.short_iso(stamps[-1]),
+        }
+        changed = True
+    for iid in list(record["files"]):
+        if f"{iid}.log" not in wanted:
+            del record["files"][iid]
+            changed = True
+    record["command"] = "tail -n 200 -F " + shlex.quote(d) + "/{instance}.log"
+    out.setdefault("logs", {})["instance_files"] = record
+    return changed
+
+
+# --------------------------------------------------------------------------------------------
 # Which emulator answers which call (read-only calls; both emulators are asked).
 
 
@@ -1102,6 +1362,41 @@ def probe_calls(lab: Lab, out: dict) -> dict:
         ),
         ("backup", "ListBackupVaults", lambda c: c.list_backup_vaults()),
         ("sts", "GetCallerIdentity", lambda c: c.get_caller_identity()),
+        (
+            "rds",
+            "DescribeDBLogFiles",
+            lambda c: c.describe_db_log_files(DBInstanceIdentifier=WRITER),
+        ),
+        (
+            "rds",
+            "DownloadDBLogFilePortion",
+            lambda c: c.download_db_log_file_portion(
+                DBInstanceIdentifier=WRITER, LogFileName=f"error/{ENGINE}.log"
+            ),
+        ),
+        ("logs", "DescribeLogGroups", lambda c: c.describe_log_groups()),
+        (
+            "logs",
+            "DescribeLogStreams",
+            lambda c: c.describe_log_streams(logGroupName=lablogs.PHOENIX_LOG_GROUP),
+        ),
+        (
+            "logs",
+            "FilterLogEvents",
+            lambda c: c.filter_log_events(logGroupName=lablogs.PHOENIX_LOG_GROUP, limit=1),
+        ),
+        (
+            "logs",
+            "FilterLogEvents by logGroupIdentifier",
+            lambda c: c.filter_log_events(logGroupIdentifier=lablogs.PHOENIX_LOG_GROUP, limit=1),
+        ),
+        (
+            "logs",
+            "GetLogEvents",
+            lambda c: c.get_log_events(
+                logGroupName=lablogs.PHOENIX_LOG_GROUP, logStreamName=iid, limit=1
+            ),
+        ),
     ]
     result: dict[str, dict[str, str]] = {"moto": {}, "ministack": {}}
     clients: dict[tuple, object] = {}
@@ -1195,6 +1490,8 @@ def seed(lab: Lab) -> dict:
     out["db_secret_name"] = DB_SECRET
     out["db_secret_arn"] = ensure_db_secret(lab)
     seed_metrics(lab, out)
+    seed_logs(lab, out)
+    write_instance_logs(lab, out)
     out["calls"] = probe_calls(lab, out)
     out["seconds"] = round(time.monotonic() - t0, 2)
     return out
@@ -1230,6 +1527,11 @@ def still_seeded(lab: Lab, path: str) -> str | None:
         plans = lab.client("backup", retries=1).list_backup_plans()["BackupPlansList"]
         if not any(p["BackupPlanId"] == old["backup"]["plan"]["id"] for p in plans):
             return "ministack lost the backup plan"
+        groups = lab.client("logs", retries=1).describe_log_groups(
+            logGroupNamePrefix=old["logs"]["phoenix_group"]
+        )["logGroups"]
+        if not any(g["logGroupName"] == old["logs"]["phoenix_group"] for g in groups):
+            return "moto lost the Phoenix log group"
     except Exception as e:
         return f"state check failed: {_err(e)}"
     return None
@@ -1250,8 +1552,11 @@ def main() -> int:
             with open(path) as f:
                 out = json.load(f)
             arn = ensure_db_secret(lab)
+            changed = write_instance_logs(lab, out, only_missing=True)
             if out.get("db_secret_arn") != arn or out.get("db_secret_name") != DB_SECRET:
                 out["db_secret_name"], out["db_secret_arn"] = DB_SECRET, arn
+                changed = True
+            if changed:
                 write_seed(path, out)
             log("already seeded")
             return 0

@@ -14,6 +14,7 @@ import datetime as dt
 import json
 import os
 import sys
+import urllib.request
 
 import botocore.model
 
@@ -54,6 +55,7 @@ def main() -> int:
     rds, ec2, asg = client("rds"), client("ec2"), client("autoscaling")
     elb, waf, sts = client("elbv2"), client("wafv2"), client("sts")
     cw, bk, sm = client("cloudwatch"), client("backup"), client("secretsmanager")
+    logs = client("logs")
 
     # Aurora
     a = seed["aurora"]
@@ -217,6 +219,41 @@ def main() -> int:
         json.loads(secret["SecretString"]),
         {"username": "qpconsole", "password": os.environ.get("QPCONSOLE_LAB_DB_PASSWORD")},
     )
+
+    # Logs: every seeded event is in its group's stream (lab/logs may have added more), the
+    # cluster's exports, the instance log files, and the fault proxy in front of moto.
+    lg = seed["logs"]
+    check("aurora log exports", c.get("EnabledCloudwatchLogsExports"), ["error", "slowquery"])
+    for name, g in lg["groups"].items():
+        got: dict[str, set] = {}
+        kw: dict = {"logGroupName": name, "interleaved": True}
+        while True:
+            r = logs.filter_log_events(**kw)
+            for e in r["events"]:
+                got.setdefault(e["logStreamName"], set()).add((e["timestamp"], e["message"]))
+            if not r.get("nextToken"):
+                break
+            kw["nextToken"] = r["nextToken"]
+        check(
+            f"log group {name}: seeded events missing per stream",
+            {
+                st: len(
+                    {(m["timestamp"], m["message"]) for m in v["messages"]} - got.get(st, set())
+                )
+                for st, v in g["streams"].items()
+            },
+            {st: 0 for st in g["streams"]},
+        )
+    for iid, f in lg["instance_files"]["files"].items():
+        try:
+            with open(f["path"]) as fh:
+                n = sum(1 for line in fh if f"instance={iid}" in line)
+        except OSError:
+            n = None
+        check(f"instance log file of {iid} has its seeded lines", (n or 0) >= f["lines"], True)
+    port = os.environ.get("QPCONSOLE_LAB_FAULT_PORT", "27103")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/__fault/stats", timeout=5) as r:
+        check("fault proxy stats", sorted(json.load(r)), ["groups", "rules", "targets"])
 
     # Routing: each service went where seed.json says.
     names = {"elbv2": "elbv2", "autoscaling": "autoscaling"}

@@ -6,7 +6,7 @@ use clap::Parser;
 use qpconsole::cli::ops::{self, Ask, ResizeDb, Stop};
 use qpconsole::cli::setup::{Setup, init_logging, log_dir};
 use qpconsole::cli::{
-    CheckWhat, Cli, Command, ResizeAction, check, check_config, manual, status, tui, tunnel,
+    CheckWhat, Cli, Command, ResizeAction, check, check_config, logs, manual, status, tui, tunnel,
 };
 
 fn main() -> ExitCode {
@@ -92,6 +92,30 @@ fn main() -> ExitCode {
         Some(Command::Reboot { db, yes }) => done(ops::reboot(&cli.global, &setup, &db, yes)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
+        Some(Command::Logs {
+            source,
+            since,
+            follow,
+            filter,
+            pattern,
+            format,
+        }) => {
+            let args = logs::LogsArgs {
+                source,
+                since,
+                follow,
+                filter,
+                pattern,
+                format,
+            };
+            match logs::run(&cli.global, &setup, &args) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Some(Command::Abandon { yes }) => done(ops::abandon(&setup, yes)),
         Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
             Ok(()) => ExitCode::SUCCESS,

@@ -8,6 +8,15 @@ impl Rng {
         Self(seed)
     }
 
+    /// Seeded from the clock: for jitter, where processes that fail together must not retry
+    /// together.
+    pub fn from_time() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        Self(seed)
+    }
+
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;

@@ -50,4 +50,9 @@ roles! {
     tab => "Inactive view tabs.",
     tab_active => "The active view tab.",
     input => "Text being typed (palette, filter).",
+    highlight => "What a filter matched, in the lines of a log.",
+    source_a => "The first source's label in a log of several sources.",
+    source_b => "The second source's label.",
+    source_c => "The third source's label.",
+    source_d => "The fourth source's label (and every fourth after it).",
 }

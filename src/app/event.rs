@@ -42,6 +42,11 @@ pub enum Event {
         plan: Box<Plan>,
         summary: String,
     },
+    /// What the readers of the Logs view report, tagged with the readers' generation.
+    Logs {
+        generation: u64,
+        report: crate::logs::Report,
+    },
     /// Word from work carried out for the app (a shell that ended, a plan set aside).
     Notice {
         ok: bool,

@@ -4,6 +4,7 @@
 
 pub mod confirm;
 pub mod event;
+pub mod logs;
 pub mod notices;
 pub mod palette;
 pub mod screen;
@@ -11,6 +12,7 @@ pub mod state;
 pub mod update;
 
 pub use event::Event;
+pub use logs::LogsView;
 pub use notices::{Level, Notice, Notices};
 pub use screen::{Page, Screen, Selection};
 pub use state::{Accept, App, Confirm, Effect, Palette, Prompt, TableState};

@@ -94,6 +94,21 @@ pub enum Effect {
     Resume,
     /// Set the journal's unfinished plan aside.
     Abandon,
+    /// Start reading a log for the Logs view (replacing the readers before), from `from`.
+    FollowLogs {
+        plan: Box<crate::logs::Plan>,
+        from: Timestamp,
+        generation: u64,
+    },
+    /// Stop the Logs view's readers (closing the instances' channels).
+    StopLogs,
+    /// Write the Logs view's lines to a file named after `name` in the user's data directory.
+    SaveLogs {
+        name: String,
+        text: String,
+    },
+    /// Put text on the clipboard, through the terminal (OSC 52).
+    Clipboard(String),
     Quit,
 }
 
@@ -129,6 +144,10 @@ pub struct App {
     /// A live bastion reports the bastion panel itself; the source's pictures then leave it be.
     pub bastion_reported: bool,
     pub help_scroll: usize,
+    /// The log the Logs view follows, while it is open.
+    pub logs: Option<super::LogsView>,
+    /// How many log readers were started: each reader's reports carry its number.
+    pub logs_started: u64,
     /// What the console has said, and the footer's word of it.
     pub notices: Notices,
     pub notices_scroll: usize,
@@ -176,6 +195,8 @@ impl App {
             plan: None,
             bastion_reported: false,
             help_scroll: 0,
+            logs: None,
+            logs_started: 0,
             notices: Notices::default(),
             notices_scroll: 0,
             told_cause: None,

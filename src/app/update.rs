@@ -21,6 +21,17 @@ impl App {
     /// The one way in: every event the console hears changes the state here, and what the
     /// app needs done comes back as effects.
     pub fn update(&mut self, event: Event) -> Vec<Effect> {
+        let mut effects = self.handle(event);
+        // However the Logs view was left (back, another view, another estate), its readers
+        // stop with it.
+        if self.logs.is_some() && !self.views.contains(&View::Logs) {
+            self.logs = None;
+            effects.push(Effect::StopLogs);
+        }
+        effects
+    }
+
+    fn handle(&mut self, event: Event) -> Vec<Effect> {
         match event {
             Event::Key(key) => return self.key(key),
             Event::Resize { width, height } => {
@@ -50,6 +61,13 @@ impl App {
                 self.notice(ok, message)
             }
             Event::Checks { checks, at } => self.estate.checks.record_ok(checks, at),
+            Event::Logs { generation, report } => {
+                let page = self.page_rows();
+                if let Some(logs) = self.logs.as_mut().filter(|l| l.generation == generation) {
+                    logs.apply(report);
+                    logs.keep_in_window(page);
+                }
+            }
             Event::Question(question) => self.show_prompt(&question),
             Event::Planned(Ok(plan)) => {
                 if self.readonly {
@@ -238,6 +256,24 @@ impl App {
                     self.mode = Mode::Filter;
                 }
             }
+            Action::Up
+            | Action::Down
+            | Action::Top
+            | Action::Bottom
+            | Action::PageUp
+            | Action::PageDown
+                if self.view() == View::Logs =>
+            {
+                self.scroll_logs(&action)
+            }
+            Action::Logs(_)
+            | Action::LogsPattern(_)
+            | Action::LogsSince(_)
+            | Action::Wrap
+            | Action::Timestamps
+            | Action::KeepUnmatched
+            | Action::SaveLogs
+            | Action::Yank => return self.logs_action(action),
             Action::Up | Action::Down | Action::Left | Action::Right => self.step(&action),
             Action::Top => self.select(0),
             Action::Bottom => self.select(usize::MAX),
@@ -743,7 +779,7 @@ impl App {
         t.offset = t.offset.min(n.saturating_sub(page));
     }
 
-    fn page_rows(&self) -> usize {
+    pub(super) fn page_rows(&self) -> usize {
         self.page(self.view()).rows
     }
 
@@ -753,6 +789,9 @@ impl App {
     }
 
     fn set_filter(&mut self, view: View, filter: String) {
+        if let (View::Logs, Some(logs)) = (view, self.logs.as_mut()) {
+            logs.set_filter(&filter);
+        }
         let t = self.tables.entry(view).or_default();
         t.filter = filter;
         t.selected = 0;
@@ -767,11 +806,11 @@ impl App {
         }
     }
 
-    fn info(&mut self, text: impl Into<String>) {
+    pub(super) fn info(&mut self, text: impl Into<String>) {
         self.notices.push(Level::Info, text, self.now);
     }
 
-    fn error(&mut self, text: impl Into<String>) {
+    pub(super) fn error(&mut self, text: impl Into<String>) {
         self.notices.push(Level::Error, text, self.now);
     }
 }

@@ -179,10 +179,7 @@ fn backoff(attempt: u32, rng: &mut Rng) -> Duration {
 }
 
 async fn supervise(shared: Arc<Shared>) {
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let mut rng = Rng::new(seed);
+    let mut rng = Rng::from_time();
     let mut attempt = 0u32;
     let mut last_error = String::new();
     loop {

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod aws_http;
 pub mod destination;
 pub mod error;
+pub mod exec;
 pub mod known_hosts;
 pub mod link;
 pub mod openssh;

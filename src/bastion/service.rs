@@ -41,11 +41,33 @@ pub enum Report {
 /// The app's side of a running bastion. Dropping it closes every tunnel and the session.
 pub struct BastionHandle {
     commands: mpsc::UnboundedSender<Command>,
+    estate: watch::Sender<Option<Arc<Estate>>>,
+    hops: Hops,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// How the instances behind the bastion are reached: the session, and each address's hop.
+#[derive(Clone)]
+pub struct Hops {
+    link: Link,
     ssh_config: Option<PathBuf>,
     remap: BTreeMap<String, String>,
-    estate: watch::Sender<Option<Arc<Estate>>>,
-    link: Link,
-    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Hops {
+    pub fn link(&self) -> &Link {
+        &self.link
+    }
+
+    /// The hop to an instance's sshd behind the bastion: user, keys and timeouts from the ssh
+    /// config entry of its address, and where to dial after the estate's `remap`.
+    pub fn to(&self, address: &str) -> Result<Hop, SetupError> {
+        let route =
+            destination::resolve_via(self.link.route(), address, self.ssh_config.as_deref())?;
+        let mut hop = route.destination().clone();
+        (hop.host, hop.port) = remapped(&self.remap, hop.host, hop.port)?;
+        Ok(hop)
+    }
 }
 
 impl BastionHandle {
@@ -60,17 +82,12 @@ impl BastionHandle {
 
     /// The supervised session, for channels of other kinds (jump shells, AWS calls).
     pub fn link(&self) -> &Link {
-        &self.link
+        &self.hops.link
     }
 
-    /// The hop to an instance's sshd behind the bastion: user, keys and timeouts from the ssh
-    /// config entry of its address, and where to dial after the estate's `remap`.
-    pub fn instance_hop(&self, address: &str) -> Result<Hop, SetupError> {
-        let route =
-            destination::resolve_via(self.link.route(), address, self.ssh_config.as_deref())?;
-        let mut hop = route.destination().clone();
-        (hop.host, hop.port) = remapped(&self.remap, hop.host, hop.port)?;
-        Ok(hop)
+    /// How the instances behind it are reached (jump shells, log commands).
+    pub fn hops(&self) -> &Hops {
+        &self.hops
     }
 }
 
@@ -161,10 +178,12 @@ pub fn spawn(
     let task = tokio::spawn(service.run(rx));
     Ok(BastionHandle {
         commands,
-        ssh_config: ssh_config(cfg),
-        remap,
         estate,
-        link,
+        hops: Hops {
+            link,
+            ssh_config: ssh_config(cfg),
+            remap,
+        },
         tasks: vec![link_task, task],
     })
 }

@@ -24,7 +24,7 @@ pub fn run(global: &Global, setup: Setup, started: Instant) -> Result<(), String
             let clock = DemoClock::starting(chrono::Utc::now());
             demo::spawn(name, cfg, opts.clone(), clock, emit)
         });
-        (SourceKind::Demo, Parts::demo(start))
+        (SourceKind::Demo, Parts::demo(start, global.demo_seed))
     } else {
         (SourceKind::Live, Parts::live(journal::default_dir()))
     };

@@ -234,6 +234,46 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 .with_hint("name the fleet's Auto Scaling group (asg = \"phoenix\") or its tags, or leave phoenix out")
                 .into());
         }
+        let logs = &estate.logs;
+        let least = |key: &str, ok: bool, got: String, hint: &str| match ok {
+            true => Ok(()),
+            false => Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "logs", key]).unwrap_or(0..0),
+                    format!("logs.{key} is too small, got {got}"),
+                )
+                .with_hint(hint.to_string())),
+        };
+        least(
+            "buffer_lines",
+            logs.buffer_lines >= 1000,
+            logs.buffer_lines.to_string(),
+            "keep at least 1000 lines; the default is 100000",
+        )?;
+        // CloudWatch Logs allows 5 FilterLogEvents a second per account and region, shared by
+        // every followed group.
+        least(
+            "poll_secs",
+            logs.poll_secs >= 1.0,
+            logs.poll_secs.to_string(),
+            "read each group at most once a second; the default is 2",
+        )?;
+        if let Some((short, _)) = logs.groups.iter().find(|(short, _)| {
+            crate::logs::LogSpec::parse(short) != Ok(crate::logs::LogSpec::Group(short.to_string()))
+        }) {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "logs", "groups", short])
+                        .unwrap_or(0..0),
+                    format!(
+                        "logs.groups: '{short}' is a name qpconsole logs already gives a meaning"
+                    ),
+                )
+                .with_hint(
+                    "choose another short name (phoenix, aurora, member:, instance: are taken)",
+                )
+                .into());
+        }
         if let Some((kind, price)) = estate
             .prices
             .iter()

@@ -12,6 +12,6 @@ pub mod theme;
 pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};
 pub use model::{
-    ChecksConfig, Config, Database, DbPassword, EstateConfig, HostKeyPolicy, PhoenixConfig,
-    RefreshConfig, TlsMode, TunnelConfig, marks,
+    ChecksConfig, Config, Database, DbLogs, DbPassword, EstateConfig, HostKeyPolicy, LogsConfig,
+    PhoenixConfig, RefreshConfig, TlsMode, TunnelConfig, marks,
 };

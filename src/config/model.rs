@@ -74,6 +74,9 @@ pub struct EstateConfig {
     pub backups: Option<BackupsConfig>,
     #[serde(default)]
     pub refresh: RefreshConfig,
+    /// Where the estate's logs are read from, for the Logs view and `qpconsole logs`.
+    #[serde(default)]
+    pub logs: LogsConfig,
     /// Hourly prices by Aurora instance class or EC2 instance type, in the estate's currency:
     /// with them a resize plan shows the change in hourly cost.
     #[serde(default)]
@@ -208,6 +211,52 @@ impl Default for BackupsConfig {
 
 fn default_backup_max_age_hours() -> f64 {
     26.0
+}
+
+/// Where an estate's logs are: CloudWatch Logs groups, and a command on each Phoenix
+/// instance. Nothing is read until a log is opened.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogsConfig {
+    /// Phoenix's application log groups: names, or prefixes ending in `*`.
+    pub phoenix: Vec<String>,
+    /// The database's exported logs.
+    pub aurora: DbLogs,
+    /// Other log groups (names, or prefixes ending in `*`) under short names of their own:
+    /// `qpconsole logs waf`.
+    pub groups: BTreeMap<String, String>,
+    /// The command each Phoenix instance runs through the bastion, whose output is its log:
+    /// `{instance}`, `{name}` and `{address}` are its id, Name tag and private address.
+    pub instance_command: Option<String>,
+    /// How many lines a Logs view holds before it drops the oldest.
+    pub buffer_lines: usize,
+    /// How often each followed group is read, in seconds.
+    pub poll_secs: f64,
+}
+
+impl Default for LogsConfig {
+    fn default() -> Self {
+        Self {
+            phoenix: Vec::new(),
+            aurora: DbLogs::Auto,
+            groups: BTreeMap::new(),
+            instance_command: None,
+            buffer_lines: crate::logs::DEFAULT_LINES,
+            poll_secs: 2.0,
+        }
+    }
+}
+
+/// Where the database's logs are found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbLogs {
+    /// By RDS's names: `/aws/rds/cluster/<cluster>/<log>` (or `/aws/rds/instance/<id>/<log>`);
+    /// where none is exported, the members' log files are listed.
+    #[default]
+    Auto,
+    /// Not read.
+    Off,
 }
 
 /// How the Phoenix fleet is found: by Auto Scaling group, by tags, or both.

@@ -53,3 +53,35 @@ pub fn instance(id: &str, az: &str) -> Instance {
         status_check_failed: Series::default(),
     }
 }
+
+/// An estate with a cluster (a writer and a reader) and a Phoenix instance in each of two
+/// zones, named `phoenix-a` and `phoenix-b` (not after their ids).
+pub fn estate() -> Estate {
+    let now = chrono::DateTime::from_timestamp(1_796_119_200, 0).unwrap_or_default();
+    let mut estate = Estate::empty("qp", "us-east-1");
+    estate.cluster = Area::fresh(
+        cluster_of(vec![
+            member("qp-aurora-1", Role::Writer, "us-east-1a"),
+            member("qp-aurora-2", Role::Reader, "us-east-1b"),
+        ]),
+        now,
+    );
+    let instances = [
+        ("i-0a", "phoenix-a", "us-east-1a"),
+        ("i-0b", "phoenix-b", "us-east-1b"),
+    ]
+    .into_iter()
+    .map(|(id, name, az)| Instance {
+        name: name.into(),
+        ..instance(id, az)
+    })
+    .collect();
+    estate.phoenix = Area::fresh(
+        Phoenix {
+            instances,
+            ..Phoenix::default()
+        },
+        now,
+    );
+    estate
+}

@@ -85,6 +85,16 @@ impl Estate {
         self
     }
 
+    /// The Phoenix instances last read (none before the fleet is).
+    pub fn instances(&self) -> impl Iterator<Item = &Instance> {
+        self.phoenix.data.iter().flat_map(|p| &p.instances)
+    }
+
+    /// The database's members last read.
+    pub fn members(&self) -> impl Iterator<Item = &Member> {
+        self.cluster.data.iter().flat_map(|c| &c.members)
+    }
+
     pub fn has(&self, kind: AreaKind) -> bool {
         self.areas.contains(&kind)
     }

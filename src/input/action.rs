@@ -105,7 +105,25 @@ impl Args for View {
     }
 
     fn examples() -> Vec<Self> {
-        View::all().collect()
+        View::all().filter(|v| v.opens_by_name()).collect()
+    }
+}
+
+/// Words taken whole, however many (a CloudWatch filter pattern); none at all is empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Words(pub String);
+
+impl Args for Words {
+    fn parse(words: &[&str]) -> Result<Self, Option<String>> {
+        Ok(Words(words.join(" ")))
+    }
+
+    fn words(&self) -> Vec<String> {
+        self.0.split_whitespace().map(str::to_string).collect()
+    }
+
+    fn examples() -> Vec<Self> {
+        vec![Words(String::new()), Words("\"timed out\" ERROR".into())]
     }
 }
 
@@ -286,6 +304,26 @@ actions! {
     Shell = "shell", Change, "Shell on the selected instance, through the bastion";
     /// Run the endpoint checks now.
     Check = "check", Palette, "Check the endpoints through the bastion now";
+    /// Follow a log in the Logs view: the one named, or the selected instance's or member's,
+    /// or Phoenix's.
+    Logs(Option<String>) = "logs" "[SOURCE]"
+        "at most one log: phoenix, aurora, aurora:error|slowquery|audit|general, member:ID, instance:ID-or-NAME or a log group",
+        Palette, "Follow a log (the selected instance's or member's)";
+    /// The Logs view's groups read again with a CloudWatch filter pattern; none clears it.
+    LogsPattern(Words) = "logs-filter" "[PATTERN]" "a CloudWatch filter pattern", Palette,
+        "Filter the log's groups with a CloudWatch pattern (none clears it)";
+    /// The Logs view read again from another time.
+    LogsSince(String) = "logs-since" "WHEN" "an age (10m, 1h) or a UTC time", Palette,
+        "Read the log again from a time (10m, 1h, 2026-12-01T10:00Z)";
+    Wrap = "wrap", Palette, "Wrap long lines (Logs view)";
+    Timestamps = "timestamps", Palette, "Show or hide each line's time (Logs view)";
+    /// Lines the filter does not match stay, dimmed, as context.
+    KeepUnmatched = "keep-unmatched", Palette,
+        "Keep lines the filter does not match, dimmed (Logs view)";
+    SaveLogs = "save-logs", Palette, "Save every buffered line to a file (Logs view)";
+    /// The selected line to the clipboard, through the terminal (OSC 52), as tmux and
+    /// modern terminals take it.
+    Yank = "yank", Palette, "Copy the selected line to the clipboard (Logs view)";
     // Text input (palette, filter) and dialogs.
     Submit = "submit", Keys, "Run / apply / choose";
     Cancel = "cancel", Keys, "Cancel";

@@ -10,6 +10,9 @@ pub enum View {
     Area(AreaKind),
     /// Every configured estate, with its health: the home view.
     Estates,
+    /// A log followed: opened with `logs SOURCE` (or `l` on an instance or a member), not by
+    /// its name.
+    Logs,
 }
 
 impl View {
@@ -18,12 +21,17 @@ impl View {
     pub fn all() -> impl Iterator<Item = View> {
         std::iter::once(View::Overview)
             .chain(AreaKind::ALL.iter().map(|&k| View::Area(k)))
-            .chain(std::iter::once(View::Estates))
+            .chain([View::Estates, View::Logs])
     }
 
     /// Whether it is one of the estate's tabs.
     pub fn is_tab(self) -> bool {
-        self != View::Estates
+        !matches!(self, View::Estates | View::Logs)
+    }
+
+    /// Whether `view NAME` (or the name alone) opens it: the Logs view needs a log to show.
+    pub fn opens_by_name(self) -> bool {
+        self != View::Logs
     }
 
     /// The name the grammar and the keymaps use: `view cluster`, or just `cluster`.
@@ -32,6 +40,7 @@ impl View {
             View::Overview => "overview",
             View::Area(k) => k.name(),
             View::Estates => "estates",
+            View::Logs => "logs",
         }
     }
 
@@ -41,18 +50,20 @@ impl View {
             View::Overview => "Overview",
             View::Area(k) => k.short_title(),
             View::Estates => "Estates",
+            View::Logs => "Logs",
         }
     }
 
     /// The area the view shows, if it shows one.
     pub fn area(self) -> Option<AreaKind> {
         match self {
-            View::Overview | View::Estates => None,
+            View::Overview | View::Estates | View::Logs => None,
             View::Area(k) => Some(k),
         }
     }
 
+    /// The view `view NAME` opens.
     pub fn from_name(name: &str) -> Option<View> {
-        View::all().find(|v| v.name() == name)
+        View::all().find(|v| v.opens_by_name() && v.name() == name)
     }
 }

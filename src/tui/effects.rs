@@ -14,7 +14,8 @@ use crate::bastion::error::{LinkError, SetupError};
 use crate::bastion::link::{Jumped, Link};
 use crate::bastion::{Ask, BastionHandle, Prompter, Report, aws_http, service};
 use crate::config::EstateConfig;
-use crate::estate::{Bastion, BastionState, Estate};
+use crate::estate::{Bastion, BastionState, Estate, Timestamp};
+use crate::follow::Readers;
 use crate::ops::cloud::Cloud;
 use crate::ops::execute::Execution;
 use crate::ops::journal::{self, Journal, Resume};
@@ -23,6 +24,7 @@ use crate::ops::plan::Plan;
 use crate::ops::runner::Actor;
 use crate::probe::round::Prober;
 use crate::probe::service::{self as probes, ProbeHandle};
+use crate::source::demo::logs::Cast;
 use crate::source::{Request, SourceHandle, Update};
 
 /// What the parts of a running estate send the event loop.
@@ -100,6 +102,10 @@ pub struct Parts {
     pub start_source: StartSource,
     pub start_bastion: StartBastion,
     pub records: Records,
+    /// The DEMO's seed: its logs are made up from it, not read.
+    pub demo_seed: Option<u64>,
+    /// Where the Logs view saves its lines: the user's data directory.
+    pub saved_logs: Option<PathBuf>,
 }
 
 /// The parts of the estate on screen.
@@ -110,6 +116,8 @@ struct Running {
     bastion: Option<BastionHandle>,
     probe: Option<ProbeHandle>,
     plan: Option<Execution>,
+    /// The Logs view's readers, while it is open.
+    logs: Option<crate::follow::Following>,
 }
 
 pub struct Effects {
@@ -176,6 +184,7 @@ impl Effects {
             bastion,
             probe,
             plan: None,
+            logs: None,
         });
     }
 
@@ -308,6 +317,27 @@ impl Effects {
                     .then(|| format!("the bastion of {name} is not running"))
                     .and_then(|m| notice(false, m))
             }
+            Effect::FollowLogs {
+                plan,
+                from,
+                generation,
+            } => {
+                self.follow_logs(&plan, from, generation, app);
+                None
+            }
+            Effect::StopLogs => {
+                if let Some(r) = self.running.as_mut() {
+                    r.logs = None;
+                }
+                None
+            }
+            Effect::SaveLogs { name, text } => {
+                Some(save_logs(self.parts.saved_logs.as_deref(), &name, &text))
+            }
+            Effect::Clipboard(text) => {
+                super::terminal::copy_to_clipboard(&text);
+                None
+            }
             Effect::Checks => match self.running.as_ref().and_then(|r| r.probe.as_ref()) {
                 Some(p) => {
                     p.run_now();
@@ -324,6 +354,48 @@ impl Effects {
         if let Some(event) = event {
             self.send(&name, event);
         }
+    }
+
+    /// Starts the Logs view's readers (the ones before stop), their reports tagged with
+    /// `generation`.
+    fn follow_logs(
+        &mut self,
+        plan: &crate::logs::Plan,
+        from: Timestamp,
+        generation: u64,
+        app: &App,
+    ) {
+        let demo = self
+            .parts
+            .demo_seed
+            .map(|seed| (seed, Cast::of(&app.estate)));
+        let Some(r) = self.running.as_mut() else {
+            return;
+        };
+        r.logs = None;
+        let hops = r.bastion.as_ref().map(|b| b.hops().clone());
+        let http = hops
+            .as_ref()
+            .filter(|_| r.cfg.aws_via_bastion)
+            .map(|h| aws_http::http_client(h.link().clone()));
+        let readers = Readers {
+            cfg: r.cfg.clone(),
+            bastion: hops,
+            http,
+            from,
+            now: app.now,
+            until: None,
+            demo,
+        };
+        let (tx, estate) = (self.tx.clone(), r.name.clone());
+        let emit: crate::follow::Emit = Arc::new(move |report| {
+            tx.send(Tagged {
+                estate: estate.clone(),
+                incoming: Incoming::Event(Event::Logs { generation, report }),
+            })
+            .is_ok()
+        });
+        r.logs = Some(crate::follow::start(plan, readers, emit));
     }
 
     fn running_plan(&self) -> Option<&Execution> {
@@ -466,7 +538,7 @@ impl Effects {
                 message: format!("the bastion of {} is not running", r.name),
             };
         };
-        match b.instance_hop(address) {
+        match b.hops().to(address) {
             Err(e) => Event::Notice {
                 ok: false,
                 message: e.to_string(),
@@ -577,6 +649,51 @@ impl Effects {
     }
 }
 
+/// The user's data directory for saved logs (`~/.local/share/qpconsole/logs`).
+fn saved_logs_dir() -> Option<PathBuf> {
+    dirs::data_dir().map(|d| d.join("qpconsole").join("logs"))
+}
+
+/// Writes a Logs view's lines to a new file in `dir` (never over another), and says where.
+fn save_logs(dir: Option<&std::path::Path>, name: &str, text: &str) -> Event {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let written = dir
+        .ok_or_else(|| "the user has no data directory (set XDG_DATA_HOME or HOME)".to_string())
+        .and_then(|dir| {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+            let path = dir.join(format!("{safe}-{stamp}.log"));
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            std::io::Write::write_all(&mut file, text.as_bytes())
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            Ok(path)
+        });
+    match written {
+        Ok(path) => Event::Notice {
+            ok: true,
+            message: format!("saved {} lines to {}", text.lines().count(), path.display()),
+        },
+        Err(e) => Event::Notice {
+            ok: false,
+            message: format!("the log was not saved: {e}"),
+        },
+    }
+}
+
 /// What is done of an unfinished plan, for the offer to resume it.
 pub fn summary(r: &Resume) -> String {
     format!(
@@ -594,11 +711,13 @@ pub fn summary(r: &Resume) -> String {
 
 impl Parts {
     /// The DEMO: its bastion is simulated inside its source, and it keeps no journal.
-    pub fn demo(start_source: StartSource) -> Parts {
+    pub fn demo(start_source: StartSource, seed: u64) -> Parts {
         Parts {
             start_source,
             start_bastion: Box::new(|_: &_, _, _| None),
             records: Records::NotKept,
+            demo_seed: Some(seed),
+            saved_logs: saved_logs_dir(),
         }
     }
 
@@ -619,6 +738,8 @@ impl Parts {
                 }))
             }),
             records: state_dir.map_or(Records::NoDirectory, Records::In),
+            demo_seed: None,
+            saved_logs: saved_logs_dir(),
         }
     }
 }

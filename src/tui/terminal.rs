@@ -32,3 +32,30 @@ impl Drop for TerminalGuard {
         ratatui::restore();
     }
 }
+
+/// The OSC 52 sequence that asks the terminal to put `text` on the system clipboard: what
+/// modern terminals, tmux (with `set-clipboard on`) and ssh sessions carry, where no clipboard
+/// tool runs on the console's host.
+pub fn osc52(text: &str) -> String {
+    format!(
+        "\x1b]52;c;{}\x07",
+        data_encoding::BASE64.encode(text.as_bytes())
+    )
+}
+
+/// Puts `text` on the clipboard through the terminal (a terminal that ignores OSC 52 ignores
+/// it quietly).
+pub fn copy_to_clipboard(text: &str) {
+    use std::io::Write;
+    let mut out = io::stdout();
+    let _ = out.write_all(osc52(text).as_bytes());
+    let _ = out.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_clipboard_sequence_carries_the_text_in_base64() {
+        assert_eq!(super::osc52("ERROR 502"), "\x1b]52;c;RVJST1IgNTAy\x07");
+    }
+}

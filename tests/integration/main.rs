@@ -12,6 +12,8 @@ mod e2e_tmux;
 mod fleet_ops_lab;
 mod keys;
 mod live_lab;
+mod logs;
+mod logs_lab;
 mod ops_lab;
 mod readonly;
 mod shapes;

@@ -7,6 +7,7 @@ pub mod clients;
 mod cloud;
 mod error;
 pub mod fleet;
+pub mod logs;
 pub mod metrics;
 pub mod rds;
 mod vpn;

@@ -11,6 +11,7 @@ mod checks;
 mod cloud;
 mod cluster;
 mod fleet;
+pub mod logs;
 mod random;
 mod vpn;
 mod waf;

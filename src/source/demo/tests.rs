@@ -48,6 +48,7 @@ fn cfg() -> EstateConfig {
         vpn_connections: Some(vec![]),
         backups: Some(Default::default()),
         refresh: Default::default(),
+        logs: Default::default(),
         prices: BTreeMap::new(),
     }
 }

@@ -7,6 +7,7 @@ mod backups;
 mod bastion;
 mod cluster;
 mod estates;
+mod logs;
 mod overview;
 mod phoenix;
 mod vpn;
@@ -21,6 +22,7 @@ pub fn of(view: View) -> &'static dyn ViewUi {
         View::Overview => &overview::Overview,
         View::Area(kind) => area(kind),
         View::Estates => &estates::EstatesView,
+        View::Logs => &logs::LogsUi,
     }
 }
 

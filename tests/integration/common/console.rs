@@ -29,6 +29,8 @@ pub struct Console {
     asks: UnboundedReceiver<Ask>,
     /// Every status a plan reported, in order: the app keeps only the latest.
     pub progress: Vec<PlanStatus>,
+    /// Where the Logs view saves (a fresh folder of the test's).
+    pub saves: Option<tempfile::TempDir>,
 }
 
 impl Console {
@@ -41,15 +43,21 @@ impl Console {
             .build()
             .unwrap();
         let opts = DemoOptions { seed: 42, scenario };
-        let parts = Parts::demo(Box::new(move |name: &str, cfg: &_, _, emit| {
-            demo::spawn(
-                name,
-                cfg,
-                opts.clone(),
-                DemoClock::starting(super::start()),
-                emit,
-            )
-        }));
+        let mut parts = Parts::demo(
+            Box::new(move |name: &str, cfg: &_, _, emit| {
+                demo::spawn(
+                    name,
+                    cfg,
+                    opts.clone(),
+                    DemoClock::starting(super::start()),
+                    emit,
+                )
+            }),
+            42,
+        );
+        // Saved logs go where the test can read them, never into the user's data directory.
+        let saves = tempfile::tempdir().unwrap();
+        parts.saved_logs = Some(saves.path().to_path_buf());
         let mut console = Self::start(
             rt,
             super::example(),
@@ -57,6 +65,7 @@ impl Console {
             parts,
             super::start(),
         );
+        console.saves = Some(saves);
         console.settle();
         console
     }
@@ -115,6 +124,7 @@ impl Console {
             events,
             asks,
             progress: Vec::new(),
+            saves: None,
         };
         console.feed(Event::Resize {
             width: 120,
@@ -177,6 +187,12 @@ impl Console {
             "not so within {within:?}; last message: {:?}",
             self.app.notices.latest()
         );
+    }
+
+    /// Runs the console for `span` of the runtime's clock, delivering what comes.
+    pub fn run_for(&mut self, span: Duration) {
+        let deadline = self.clock() + span;
+        self.run_until(deadline, |_| false);
     }
 
     fn clock(&self) -> tokio::time::Instant {

@@ -1,0 +1,192 @@
+//! The Logs view on the DEMO, as a user drives it: `l` on a Phoenix instance follows its log,
+//! scrolling up pauses it and counts what comes, `/` filters (hiding the rest, or keeping it
+//! dimmed), the slow query log shows in columns, `ctrl-s` saves every line and `y` copies one.
+//! The demo's clock is the test's, so every frame is the same every run.
+
+use std::time::Duration;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use qpconsole::app::{App, Effect, Event};
+use qpconsole::input::View;
+use qpconsole::source::demo::Scenario;
+
+use crate::common::console::Console;
+
+fn draw(app: &App, (w, h): (u16, u16)) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| qpconsole::ui::render(app, f)).unwrap();
+    terminal
+}
+
+/// The DEMO with the first Phoenix instance's log open, its backlog in.
+fn following(size: (u16, u16)) -> Console {
+    let mut c = Console::demo(Scenario::Steady);
+    c.feed(Event::Resize {
+        width: size.0,
+        height: size.1,
+    });
+    c.press("3 l");
+    assert_eq!(c.app.view(), View::Logs);
+    c.until(Duration::from_secs(5), |app| {
+        app.logs.as_ref().is_some_and(|l| l.buffer.len() > 100)
+    });
+    c
+}
+
+const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
+
+/// A command typed into the palette, then the console run until the log shows `done`.
+fn command(c: &mut Console, text: &str, done: impl Fn(&qpconsole::app::LogsView) -> bool) {
+    c.press(":");
+    c.type_text(text);
+    c.press("enter");
+    c.until(Duration::from_secs(5), |app| {
+        app.logs.as_ref().is_some_and(&done)
+    });
+}
+
+#[test]
+fn logs_following() {
+    for size in SIZES {
+        let c = following(size);
+        let (w, h) = size;
+        insta::assert_snapshot!(
+            format!("logs_following_{w}x{h}"),
+            draw(&c.app, size).backend()
+        );
+    }
+}
+
+#[test]
+fn logs_paused_with_new_lines() {
+    for size in SIZES {
+        let mut c = following(size);
+        c.press("up up up");
+        let selected = c
+            .app
+            .logs
+            .as_ref()
+            .unwrap()
+            .selected()
+            .unwrap()
+            .text
+            .clone();
+        c.run_for(Duration::from_secs(10));
+        let logs = c.app.logs.as_ref().unwrap();
+        assert!(logs.new_lines > 0, "lines came while paused");
+        assert_eq!(
+            logs.selected().unwrap().text,
+            selected,
+            "the view stays where it was"
+        );
+        let (w, h) = size;
+        insta::assert_snapshot!(format!("logs_paused_{w}x{h}"), draw(&c.app, size).backend());
+        c.press("end");
+        assert!(
+            c.app.logs.as_ref().unwrap().paused.is_none(),
+            "end follows again"
+        );
+    }
+}
+
+#[test]
+fn logs_filtered_hides_or_keeps_the_unmatched_lines() {
+    for size in SIZES {
+        let mut c = following(size);
+        c.press("/");
+        c.type_text("health");
+        c.press("enter");
+        let logs = c.app.logs.as_ref().unwrap();
+        let shown = logs.buffer.shown(false).len();
+        assert!(shown > 0 && shown < logs.buffer.len(), "{shown}");
+        let (w, h) = size;
+        let screen = draw(&c.app, size);
+        insta::assert_snapshot!(format!("logs_filtered_{w}x{h}"), screen.backend());
+        // Kept, the lines around the matches stay on screen as context.
+        c.press("u");
+        let logs = c.app.logs.as_ref().unwrap();
+        assert_eq!(logs.buffer.shown(true).len(), logs.buffer.len());
+        let kept = format!("{:?}", draw(&c.app, size).backend());
+        assert!(kept.contains("/track/"), "an unmatched line is shown");
+        assert!(kept.contains("/health"), "a matched one too");
+    }
+}
+
+#[test]
+fn logs_slow_queries_in_columns() {
+    for size in SIZES {
+        let mut c = following(size);
+        command(&mut c, "logs aurora:slowquery", |l| {
+            l.buffer.lines().any(|x| x.slow.is_some())
+        });
+        let (w, h) = size;
+        insta::assert_snapshot!(
+            format!("logs_slowquery_{w}x{h}"),
+            draw(&c.app, size).backend()
+        );
+    }
+}
+
+#[test]
+fn ctrl_s_saves_every_buffered_line_not_just_the_screen() {
+    let mut c = following((120, 40));
+    c.press("/");
+    c.type_text("health");
+    c.press("enter");
+    let held = c.app.logs.as_ref().unwrap().buffer.len();
+    c.press("ctrl-s");
+    let said = c.app.notices.latest().unwrap().text.clone();
+    assert!(
+        said.starts_with(&format!("saved {held} lines to ")),
+        "{said}"
+    );
+    let path = said.rsplit(" to ").next().unwrap();
+    let saved = std::fs::read_to_string(path).unwrap();
+    assert_eq!(
+        saved.lines().count(),
+        held,
+        "every line, whatever the filter"
+    );
+    assert!(path.starts_with(c.saves.as_ref().unwrap().path().to_str().unwrap()));
+}
+
+#[test]
+fn y_copies_the_selected_line_and_leaving_the_view_stops_its_readers() {
+    let mut c = following((120, 40));
+    c.press("up");
+    let line = c
+        .app
+        .logs
+        .as_ref()
+        .unwrap()
+        .selected()
+        .unwrap()
+        .text
+        .clone();
+    // Straight to the app: the copy is an effect, which the console writes to the terminal.
+    let asked = c.app.update(Event::Key(KeyEvent::new(
+        KeyCode::Char('y'),
+        KeyModifiers::NONE,
+    )));
+    assert_eq!(asked, vec![Effect::Clipboard(line)]);
+    let asked = c.press("esc");
+    assert!(asked.contains(&Effect::StopLogs), "{asked:?}");
+    assert!(c.app.logs.is_none() && c.app.view() != View::Logs);
+}
+
+#[test]
+fn a_cloudwatch_pattern_reads_the_groups_again_with_only_its_lines() {
+    let mut c = following((120, 40));
+    command(&mut c, "logs phoenix", |l| l.buffer.len() > 100);
+    command(&mut c, "logs-filter \"/health\"", |l| {
+        l.pattern.is_some() && l.buffer.len() > 10
+    });
+    let logs = c.app.logs.as_ref().unwrap();
+    assert_eq!(logs.pattern.as_deref(), Some("\"/health\""));
+    assert!(logs.buffer.lines().all(|l| l.text.contains("/health")));
+    let screen = format!("{:?}", draw(&c.app, (120, 40)).backend());
+    assert!(screen.contains("pattern \"/health\""), "the title says so");
+}
