@@ -86,10 +86,14 @@ fn bench(c: &mut Criterion) {
             });
         })
     });
-    let burst = lines(5_000, LINES);
+    // Each batch newer than the last, as a burst is.
+    let mut next = LINES;
     c.bench_function("logs/ingest-5000-into-full-buffer", |b| {
         b.iter_batched(
-            || burst.clone(),
+            || {
+                next += 5_000;
+                lines(5_000, next)
+            },
             |batch| logs.buffer.extend(batch),
             criterion::BatchSize::LargeInput,
         )

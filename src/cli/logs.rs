@@ -12,11 +12,12 @@ use clap::ValueEnum;
 use serde::Serialize;
 use tokio::sync::mpsc;
 
-use crate::bastion::{Prompter, service};
+use crate::bastion::{Prompter, aws_http, service};
 use crate::estate::{Estate, Timestamp};
 use crate::follow::{self, Readers};
 use crate::logs::{Feed, FeedState, Filter, LogLine, LogSpec, Plan, Report, parse_since};
 use crate::source::aws::LiveEstate;
+use crate::source::aws::logs::LATE_MS;
 use crate::source::demo::logs::Cast;
 use crate::source::demo::{DemoEstate, DemoOptions};
 
@@ -47,6 +48,8 @@ pub struct LogsArgs {
 const BACKLOG_WAIT: Duration = Duration::from_secs(15);
 /// How often that is looked at while no report comes.
 const SETTLE: Duration = Duration::from_millis(250);
+/// Following, lines held for their time order are printed when nothing has come for this long.
+const QUIET: Duration = Duration::from_secs(3);
 
 pub fn run(global: &Global, setup: &Setup, args: &LogsArgs) -> Result<(), String> {
     let spec = LogSpec::parse(&args.source)?;
@@ -57,6 +60,15 @@ pub fn run(global: &Global, setup: &Setup, args: &LogsArgs) -> Result<(), String
     let runtime = super::runtime()?;
     runtime.block_on(async move {
         let now = chrono::Utc::now();
+        // The bastion, for the instances' commands and for AWS itself under aws_via_bastion;
+        // nobody is there to answer its questions.
+        let mut bastion = match !global.demo && cfg.aws_via_bastion {
+            true => Some(start_bastion(&cfg)?),
+            false => None,
+        };
+        let http = bastion
+            .as_ref()
+            .map(|b| aws_http::http_client(b.link().clone()));
         let estate = if global.demo {
             let opts = DemoOptions {
                 seed: global.demo_seed,
@@ -64,7 +76,7 @@ pub fn run(global: &Global, setup: &Setup, args: &LogsArgs) -> Result<(), String
             };
             DemoEstate::new(&name, &cfg, &opts, now).estate()
         } else if needs_fleet(&spec, &cfg) {
-            let mut live = LiveEstate::connect(&name, &cfg).await;
+            let mut live = LiveEstate::connect_with(&name, &cfg, http.clone()).await;
             live.refresh(true, false).await;
             live.estate()
         } else {
@@ -84,16 +96,14 @@ pub fn run(global: &Global, setup: &Setup, args: &LogsArgs) -> Result<(), String
         let mut plan = follow::plan(&spec, &name, &cfg, &estate)?;
         plan.pattern = args.pattern.clone();
         let has_commands = plan.feeds.iter().any(|f| matches!(f, Feed::Command { .. }));
-        // The bastion, for the instances' commands; nobody is there to answer its questions.
-        let bastion = match has_commands && !global.demo {
-            true => Some(start_bastion(&cfg)?),
-            false => None,
-        };
+        if has_commands && !global.demo && bastion.is_none() {
+            bastion = Some(start_bastion(&cfg)?);
+        }
         let (tx, mut rx) = mpsc::unbounded_channel::<Report>();
         let readers = Readers {
             cfg: cfg.clone(),
             bastion: bastion.as_ref().map(|b| b.hops().clone()),
-            http: None,
+            http,
             from: since.from(now),
             now,
             until: (!args.follow).then_some(now),
@@ -111,11 +121,11 @@ pub fn run(global: &Global, setup: &Setup, args: &LogsArgs) -> Result<(), String
     })
 }
 
-/// The estate's bastion, for the instances' commands; nobody is there to answer its
-/// questions, so a key that needs a passphrase must be in the agent.
+/// The estate's bastion; nobody is there to answer its questions, so a key that needs a
+/// passphrase must be in the agent.
 fn start_bastion(cfg: &crate::config::EstateConfig) -> Result<service::BastionHandle, String> {
     let target = cfg.bastion.as_deref().ok_or_else(|| {
-        "the instances' commands run through the bastion, and the estate names none: set `bastion`, or logs.phoenix to read CloudWatch Logs instead".to_string()
+        "the instances' commands (and aws_via_bastion) run through the bastion, and the estate names none: set `bastion`, or logs.phoenix to read CloudWatch Logs instead".to_string()
     })?;
     let (route, settings) = service::prepare(cfg, target).map_err(|e| e.to_string())?;
     service::spawn(cfg, settings, route, Prompter::none(), Box::new(|_| true))
@@ -132,7 +142,12 @@ fn needs_fleet(spec: &LogSpec, cfg: &crate::config::EstateConfig) -> bool {
 }
 
 /// Reports into lines on stdout: the lines read up to now first, in time order across every
-/// feed, then (following) each batch as it comes. An error when nothing could be read.
+/// feed, then (following) as they come. An error when nothing could be read.
+///
+/// Following, a group's streams are not all ingested at once: a poll may bring one stream's
+/// lines up to a time and another's only later. Lines are therefore held until the polls
+/// overlap past them (`LATE_MS`), or until nothing has come for a while, and printed in time
+/// order.
 async fn read(
     plan: &Plan,
     rx: &mut mpsc::UnboundedReceiver<Report>,
@@ -144,32 +159,46 @@ async fn read(
     let mut notes = Vec::new();
     let mut streaming = false;
     let started = Instant::now();
-    // Without --follow every reader stops at now, and the channel closes when the last has.
-    while let Some(report) = match streaming || !follow {
-        true => rx.recv().await,
-        false => match tokio::time::timeout(SETTLE, rx.recv()).await {
-            Ok(report) => report,
-            Err(_) => Some(Report::Lines(Vec::new())),
-        },
-    } {
+    loop {
+        // Without --follow every reader stops at now, and the channel closes when the last has.
+        let wait = match (follow, streaming) {
+            (false, _) => Duration::MAX,
+            (true, false) => SETTLE,
+            (true, true) => QUIET,
+        };
+        let report = match tokio::time::timeout(wait, rx.recv()).await {
+            Ok(None) => break,
+            Ok(Some(report)) => Some(report),
+            Err(_) => None,
+        };
         match report {
-            Report::Lines(lines) if streaming => out.print(&lines)?,
-            Report::Lines(lines) => backlog.extend(lines),
-            Report::Note(note) => notes.push(note),
-            Report::State { feed, state } => {
+            Some(Report::Lines(lines)) => backlog.extend(lines),
+            Some(Report::Note(note)) => notes.push(note),
+            Some(Report::State { feed, state }) => {
                 if state.is_trouble() {
                     eprintln!("{feed}: {}", state.describe());
                 }
                 states.insert(feed, state);
             }
+            // Quiet: what is held can go.
+            None if streaming => {
+                backlog.sort_by_key(|l| l.at);
+                out.print(&std::mem::take(&mut backlog))?;
+            }
+            None => {}
         }
         // Following, the backlog is printed once every feed has read up to now (or after a
-        // while, if one cannot).
+        // while, if one cannot), then the lines the polls can no longer come before.
         let reading = states.is_empty() || states.values().any(|s| *s == FeedState::Reading);
         if follow && !streaming && (!reading || started.elapsed() > BACKLOG_WAIT) {
             streaming = true;
+        }
+        if streaming && let Some(newest) = backlog.iter().map(|l| l.at).max() {
+            let settled = newest - chrono::Duration::milliseconds(LATE_MS);
             backlog.sort_by_key(|l| l.at);
-            out.print(&std::mem::take(&mut backlog))?;
+            let held = backlog.partition_point(|l| l.at <= settled);
+            let ready: Vec<LogLine> = backlog.drain(..held).collect();
+            out.print(&ready)?;
         }
     }
     backlog.sort_by_key(|l| l.at);

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use crate::bastion::exec::{Command, follow_command};
 use crate::bastion::service::Hops;
 use crate::config::EstateConfig;
-use crate::estate::Timestamp;
+use crate::estate::{ClusterEvent, Estate, Timestamp};
 use crate::logs::{Colours, Feed, FeedState, Plan, Report};
 use crate::source::aws::logs::{GroupRead, LogsClient, follow_group, to_ms};
 use crate::source::demo::logs::{Cast, play};
@@ -46,9 +46,24 @@ pub struct Readers {
 pub struct Following {
     _stop: watch::Sender<()>,
     tasks: Vec<JoinHandle<()>>,
+    /// The DEMO's cluster events, for its logs to tell.
+    events: Option<watch::Sender<Vec<ClusterEvent>>>,
 }
 
 impl Following {
+    /// A fresh picture of the estate: the DEMO's logs tell what its cluster logged.
+    pub fn estate(&self, estate: &Estate) {
+        if let (Some(tx), Some(c)) = (&self.events, &estate.cluster.data) {
+            tx.send_if_modified(|events| {
+                let changed = *events != c.events;
+                if changed {
+                    events.clone_from(&c.events);
+                }
+                changed
+            });
+        }
+    }
+
     /// Whether every reader has finished (read up to its end, or ended).
     pub fn finished(&self) -> bool {
         self.tasks.iter().all(JoinHandle::is_finished)
@@ -64,14 +79,19 @@ pub fn start(plan: &Plan, readers: Readers, emit: Emit) -> Following {
     let mut tasks = Vec::new();
     if let Some((seed, cast)) = readers.demo {
         let (plan, mut stopped) = (plan.clone(), stopped.clone());
-        let (from, now, until) = (readers.from, readers.now, readers.until);
+        let span = (readers.from, readers.now, readers.until);
+        let (events, heard) = watch::channel(cast.events.clone());
         tasks.push(tokio::spawn(async move {
             tokio::select! {
-                _ = play(&plan, cast, seed, from, now, until, colours, move |r| emit(r)) => {}
+                _ = play(&plan, cast, seed, span, heard, colours, move |r| emit(r)) => {}
                 _ = stopped.changed() => {}
             }
         }));
-        return Following { _stop: stop, tasks };
+        return Following {
+            _stop: stop,
+            tasks,
+            events: Some(events),
+        };
     }
     let groups: Vec<&Feed> = plan
         .feeds
@@ -133,7 +153,11 @@ pub fn start(plan: &Plan, readers: Readers, emit: Emit) -> Following {
             follow_command(link, run, origin, name, stopped, move |r| emit(r)).await;
         }));
     }
-    Following { _stop: stop, tasks }
+    Following {
+        _stop: stop,
+        tasks,
+        events: None,
+    }
 }
 
 /// The groups of the plan's feeds, found (prefixes listed, the database's exports looked

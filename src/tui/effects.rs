@@ -233,6 +233,9 @@ impl Effects {
         if let Some(p) = &r.probe {
             p.estate(estate);
         }
+        if let Some(l) = &r.logs {
+            l.estate(estate);
+        }
     }
 
     /// A question from the bastion: asked now if none is open, else after the open ones.

@@ -190,3 +190,29 @@ fn a_cloudwatch_pattern_reads_the_groups_again_with_only_its_lines() {
     let screen = format!("{:?}", draw(&c.app, (120, 40)).backend());
     assert!(screen.contains("pattern \"/health\""), "the title says so");
 }
+
+#[test]
+fn a_failover_that_plays_shows_in_the_members_error_log() {
+    let mut c = Console::demo(Scenario::Steady);
+    // `l` on a member: its exported logs.
+    c.press("2 down l");
+    assert_eq!(c.app.view(), View::Logs);
+    c.until(Duration::from_secs(5), |app| {
+        app.logs.as_ref().is_some_and(|l| !l.buffer.is_empty())
+    });
+    c.press(":");
+    c.type_text("failover");
+    c.press("enter");
+    c.until(Duration::from_secs(5), |app| app.confirm.is_some());
+    c.confirm();
+    c.until(Duration::from_secs(120), |app| app.plan.is_none());
+    let logs = c.app.logs.as_ref().expect("the Logs view is still open");
+    let told: Vec<&str> = logs
+        .buffer
+        .lines()
+        .filter(|l| l.text.to_lowercase().contains("failover"))
+        .map(|l| l.text.as_str())
+        .collect();
+    assert!(!told.is_empty(), "the failover is in the error log");
+    assert!(told.iter().all(|t| t.contains("[Note]")), "{told:?}");
+}

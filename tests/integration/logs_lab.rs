@@ -366,3 +366,30 @@ fn a_database_that_exports_no_log_lists_its_files_and_says_how_to_turn_export_on
         "{stderr}"
     );
 }
+
+#[test]
+fn a_group_that_does_not_exist_or_an_unreachable_endpoint_is_one_sentence_and_exit_1() {
+    let _lab = common::lab::shared();
+    let (out, _log) = common::lab::qpconsole(&["logs", "/qualitypost/nope"], None, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "error: /qualitypost/nope could not be read: log group /qualitypost/nope does not exist"
+        ),
+        "{stderr}"
+    );
+    // Nothing listens on the lab's denied port: the read ends with the reason, not a hang.
+    let denied = format!(
+        "http://127.0.0.1:{}",
+        port("QPCONSOLE_LAB_DENIED_PORT", 27129)
+    );
+    let (out, _log) = common::lab::qpconsole(
+        &["logs", GROUP],
+        None,
+        &[("AWS_ENDPOINT_URL_CLOUDWATCH_LOGS", &denied)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("connection refused"), "{stderr}");
+}

@@ -30,7 +30,8 @@ const CALLS_PER_SECOND: f64 = 4.0;
 const PAGE: i32 = 10_000;
 /// Each poll starts this far before the newest event seen: events of that millisecond written
 /// after the last poll, and ones a little late, are still read (and the ones seen dropped).
-const OVERLAP_MS: i64 = 2_000;
+/// An event later than that behind the newest is not read.
+pub const LATE_MS: i64 = 2_000;
 /// The first wait after a throttled or failed read, doubled each time up to the cap.
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
@@ -297,6 +298,19 @@ pub async fn follow_group(
                     AwsError::Throttled { .. } => FeedState::Throttled {
                         retry_secs: wait.as_secs_f64().max(1.0),
                     },
+                    // No read of it can succeed: said once, not retried.
+                    AwsError::Service { code, .. } if code == "ResourceNotFoundException" => {
+                        state(FeedState::Ended(format!(
+                            "log group {} does not exist",
+                            read.group
+                        )));
+                        return;
+                    }
+                    // Read up to now, a failure ends the read (a throttle only waits).
+                    other if read.until_ms.is_some() => {
+                        state(FeedState::Ended(other.to_string()));
+                        return;
+                    }
                     other => FeedState::Failing(other.to_string()),
                 };
                 tracing::info!(group = %read.group, error = %e, ?wait, "log read failed; reading again");
@@ -345,7 +359,7 @@ pub async fn follow_group(
             return;
         }
         tell_following = false;
-        start = start.max(newest - OVERLAP_MS);
+        start = start.max(newest - LATE_MS);
         seen.forget_before(start);
         tokio::time::sleep(poll).await;
     }

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use chrono::Duration;
 
 use super::random::{fork, int, pick};
-use crate::estate::Timestamp;
+use tokio::sync::watch;
+
+use crate::estate::{ClusterEvent, Timestamp};
 use crate::logs::{Colours, DbLog, Feed, FeedState, LogLine, Origin, Plan, Report};
 use crate::rng::Rng;
 
@@ -38,6 +40,8 @@ pub struct Cast {
     /// Id, Name tag, zone and address of each Phoenix instance.
     pub instances: Vec<(String, String, String, String)>,
     pub members: Vec<String>,
+    /// What the cluster has logged so far.
+    pub events: Vec<ClusterEvent>,
 }
 
 impl Cast {
@@ -55,6 +59,11 @@ impl Cast {
                 })
                 .collect(),
             members: estate.members().map(|m| m.id.clone()).collect(),
+            events: estate
+                .cluster
+                .data
+                .as_ref()
+                .map_or(Vec::new(), |c| c.events.clone()),
         }
     }
 }
@@ -63,19 +72,24 @@ impl Cast {
 /// returns `false`.
 ///
 /// Its clock is `now` moved on by the runtime's (paused in tests), not the wall clock: the
-/// DEMO's estate runs on one of its own.
-#[allow(clippy::too_many_arguments)]
+/// DEMO's estate runs on one of its own. `span` is from, now, and where to stop (if not on).
+///
+/// The cluster's events (`events`: what the DEMO's cluster has logged, a failover that plays
+/// among them) are written into the database's error log and, for a failover, into Phoenix's
+/// lines as the connection resets it causes.
 pub async fn play(
     plan: &Plan,
     cast: Cast,
     seed: u64,
-    from: Timestamp,
-    now: Timestamp,
-    until: Option<Timestamp>,
+    span: (Timestamp, Timestamp, Option<Timestamp>),
+    mut events: watch::Receiver<Vec<ClusterEvent>>,
     colours: Colours,
     emit: impl Fn(Report) -> bool,
 ) {
+    let (from, now, until) = span;
     let started = tokio::time::Instant::now();
+    // Events from `from` on are told, each once, whenever the cluster's picture brings them.
+    let mut told: std::collections::HashSet<(Timestamp, String)> = Default::default();
     let mut rng = Rng::new(seed ^ 0x1065);
     let mut streams = Vec::new();
     let several = plan.feeds.len() > 1
@@ -165,6 +179,11 @@ pub async fn play(
                 })
             })
             .collect();
+        for e in events.borrow_and_update().iter().filter(|e| e.at >= from) {
+            if told.insert((e.at, e.message.clone())) {
+                lines.extend(streams.iter().filter_map(|s| s.event(e)));
+            }
+        }
         lines.sort_by_key(|l| l.at);
         if !lines.is_empty() && !emit(Report::Lines(lines)) {
             return;
@@ -182,7 +201,11 @@ pub async fn play(
         if until.is_some() {
             return;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        // On the next half second, or at once when the cluster logs something.
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            _ = events.changed() => {}
+        }
     }
 }
 
@@ -211,6 +234,41 @@ impl Stream {
             Kind::Db(DbLog::Slowquery) => 45.0,
             Kind::Db(DbLog::General | DbLog::Audit) => 3.0,
         }
+    }
+
+    /// What this stream says of a cluster event: the error log records it, the application
+    /// feels a failover as its connections reset.
+    fn event(&self, e: &ClusterEvent) -> Option<LogLine> {
+        let at = e.at;
+        let text = match self.kind {
+            Kind::Db(DbLog::Error) => format!(
+                "{} 0 [Note] [MY-010000] [Server] {}: {}",
+                at.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+                e.source,
+                e.message
+            ),
+            Kind::App | Kind::Journal if e.message.to_lowercase().contains("failover") => {
+                let line = format!(
+                    "WARN database connection reset ({}); reconnecting to the writer endpoint",
+                    e.message
+                );
+                match self.kind {
+                    Kind::Journal => self.journal(at, &line),
+                    _ => line,
+                }
+            }
+            _ => return None,
+        };
+        Some(LogLine::new(at, self.origin.clone(), text))
+    }
+
+    /// A line as the instance's journal prints it.
+    fn journal(&self, at: Timestamp, line: &str) -> String {
+        format!(
+            "{} ip-{} phoenix[812]: {line}",
+            at.format("%Y-%m-%dT%H:%M:%S%z"),
+            self.host.replace('.', "-")
+        )
     }
 
     fn write_until(&mut self, now: Timestamp) -> Vec<LogLine> {
@@ -262,12 +320,7 @@ impl Stream {
                     format!("INFO GET {path} {status} {}ms", int(r, 4, 90))
                 };
                 match self.kind {
-                    Kind::Journal => format!(
-                        "{} ip-{} phoenix[{}]: {line}",
-                        at.format("%Y-%m-%dT%H:%M:%S%z"),
-                        self.host.replace('.', "-"),
-                        812
-                    ),
+                    Kind::Journal => self.journal(at, &line),
                     _ => line,
                 }
             }
@@ -355,19 +408,20 @@ mod tests {
                 ),
             ],
             members: vec!["qp-aurora-1".into(), "qp-aurora-2".into()],
+            events: vec![],
         }
     }
 
-    async fn lines_of(plan: &Plan, seed: u64) -> Vec<LogLine> {
+    async fn lines_of(plan: &Plan, seed: u64, events: Vec<ClusterEvent>) -> Vec<LogLine> {
         let now = chrono::Utc.with_ymd_and_hms(2026, 12, 1, 12, 0, 0).unwrap();
         let got = std::sync::Mutex::new(Vec::new());
+        let (_keep, events) = watch::channel(events);
         play(
             plan,
             cast(),
             seed,
-            now - Duration::minutes(30),
-            now,
-            Some(now),
+            (now - Duration::minutes(30), now, Some(now)),
+            events,
             Colours::default(),
             |r| {
                 if let Report::Lines(l) = r {
@@ -390,7 +444,7 @@ mod tests {
             }],
             pattern: None,
         };
-        let lines = lines_of(&app, 1).await;
+        let lines = lines_of(&app, 1, vec![]).await;
         assert!(lines.len() > 1000, "{}", lines.len());
         assert!(
             lines.windows(2).all(|w| w[0].at <= w[1].at),
@@ -400,7 +454,7 @@ mod tests {
             lines.iter().map(|l| l.origin.label.clone()).collect();
         assert_eq!(labels.len(), 2, "one stream per instance: {labels:?}");
         assert!(lines.iter().any(|l| l.level == crate::logs::Level::Warn));
-        assert_eq!(lines, lines_of(&app, 1).await);
+        assert_eq!(lines, lines_of(&app, 1, vec![]).await);
         let db = Plan {
             spec: LogSpec::Database {
                 kind: None,
@@ -416,7 +470,24 @@ mod tests {
             pattern: None,
         };
         assert_eq!(pattern_terms("\"timed out\" ERROR"), ["timed out", "ERROR"]);
-        let lines = lines_of(&db, 1).await;
+        let failover = ClusterEvent {
+            at: chrono::Utc
+                .with_ymd_and_hms(2026, 12, 1, 11, 50, 0)
+                .unwrap(),
+            source: "qp-aurora".into(),
+            message: "failover of qp-aurora to qp-aurora-2 started".into(),
+        };
+        let lines = lines_of(&db, 1, vec![failover.clone()]).await;
+        let told: Vec<_> = lines
+            .iter()
+            .filter(|l| l.text.contains("failover of qp-aurora"))
+            .collect();
+        assert_eq!(told.len(), 2, "in each member's error log: {told:?}");
+        assert_eq!(told[0].at, failover.at);
+        let app_lines = lines_of(&app, 1, vec![failover]).await;
+        assert!(app_lines.iter().any(|l| {
+            l.level == crate::logs::Level::Warn && l.text.contains("connection reset")
+        }));
         let slow = lines.iter().filter(|l| l.slow.is_some()).count();
         assert!(
             slow >= 20,
