@@ -37,13 +37,7 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        None => match tui::run(&cli.global, setup, started) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        None => ended(tui::run(&cli.global, setup, started)),
         // Printed before any config was loaded, above.
         Some(Command::Completions { .. } | Command::Man) => ExitCode::SUCCESS,
         Some(Command::CheckConfig { .. }) => {
@@ -108,27 +102,26 @@ fn main() -> ExitCode {
                 pattern,
                 format,
             };
-            match logs::run(&cli.global, &setup, &args) {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::FAILURE
-                }
-            }
+            ended(logs::run(&cli.global, &setup, &args))
         }
         Some(Command::Abandon { yes }) => done(ops::abandon(&setup, yes)),
-        Some(Command::Tunnel { names }) => match tunnel::run(&cli.global, &setup, &names) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                eprintln!("error: {e}");
-                ExitCode::FAILURE
-            }
-        },
+        Some(Command::Tunnel { names }) => ended(tunnel::run(&cli.global, &setup, &names)),
         Some(Command::Status { format, all: false }) => {
             report(status::run(&cli.global, &setup, format))
         }
         Some(Command::Status { format, all: true }) => {
             report(status::run_all(&cli.global, &setup, format))
+        }
+    }
+}
+
+/// A command that says nothing on success, or why it failed (exit 1).
+fn ended(result: Result<(), String>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -61,9 +61,23 @@ impl LogsView {
     pub fn apply(&mut self, report: Report) {
         match report {
             Report::Lines(lines) => {
+                // Paused, the window stays on its lines: lines placed before them move them
+                // down by as many, and only those after the window are new to the reader.
+                let at = |i: u64| self.buffer.get(i).map(|l| l.at);
+                let marks = self
+                    .paused
+                    .and_then(|p| Some((p, at(p.cursor)?, at(p.bottom)?)));
+                let before = |t| lines.iter().filter(|l| l.at < t).count() as u64;
+                let shifts = marks.map(|(_, c, b)| (before(c), before(b)));
+                let after = marks.map_or(0, |(_, _, b)| lines.iter().filter(|l| l.at >= b).count());
+                let count = lines.len();
                 let added = self.buffer.extend(lines);
-                if self.paused.is_some() {
-                    self.new_lines += added;
+                // Lines with no room were older than every line held, so before the window.
+                let rejected = (count - added) as u64;
+                if let (Some(p), Some((c, b))) = (self.paused.as_mut(), shifts) {
+                    p.cursor += c.saturating_sub(rejected);
+                    p.bottom += b.saturating_sub(rejected);
+                    self.new_lines += after;
                 }
                 self.clamp();
             }

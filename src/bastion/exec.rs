@@ -18,6 +18,9 @@ use crate::logs::{FeedState, LogLine, Origin, Report};
 /// that writes no newlines must not fill memory.
 const LONGEST_LINE: usize = 1 << 20;
 
+/// Read up to now, a command's output is read at most this many quiet periods long.
+const BACKLOG_QUIETS: u32 = 8;
+
 /// What to run where, and for how long.
 pub struct Command {
     pub hop: Hop,
@@ -76,18 +79,29 @@ pub async fn follow_command(
     if !state(FeedState::Following) {
         return;
     }
-    let mut lines = Lines::default();
+    let (mut out, mut err) = (Lines::default(), Lines::default());
     let mut status = None;
     let quiet = until_quiet.unwrap_or(Duration::MAX);
+    // A busy command is never quiet: its backlog is read for at most this long.
+    let done = tokio::time::sleep(until_quiet.map_or(Duration::MAX, |q| q * BACKLOG_QUIETS));
+    tokio::pin!(done);
     let ended = loop {
         let msg = tokio::select! {
             msg = channel.wait() => msg,
             _ = stop.changed() => break None,
             _ = tokio::time::sleep(quiet) => break None,
+            _ = &mut done => break None,
         };
         match msg {
-            Some(ChannelMsg::Data { data }) | Some(ChannelMsg::ExtendedData { data, .. }) => {
-                let got = lines.read(&data, &origin, Utc::now());
+            // stdout and stderr each have their own partial line.
+            Some(ChannelMsg::Data { data }) => {
+                let got = out.read(&data, &origin, Utc::now());
+                if !got.is_empty() && !emit(Report::Lines(got)) {
+                    break None;
+                }
+            }
+            Some(ChannelMsg::ExtendedData { data, .. }) => {
+                let got = err.read(&data, &origin, Utc::now());
                 if !got.is_empty() && !emit(Report::Lines(got)) {
                     break None;
                 }
@@ -98,7 +112,8 @@ pub async fn follow_command(
             Some(_) => {}
         }
     };
-    let rest = lines.rest(&origin, Utc::now());
+    let mut rest = out.rest(&origin, Utc::now());
+    rest.extend(err.rest(&origin, Utc::now()));
     if !rest.is_empty() {
         emit(Report::Lines(rest));
     }

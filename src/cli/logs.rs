@@ -17,7 +17,6 @@ use crate::estate::{Estate, Timestamp};
 use crate::follow::{self, Readers};
 use crate::logs::{Feed, FeedState, Filter, LogLine, LogSpec, Plan, Report, parse_since};
 use crate::source::aws::LiveEstate;
-use crate::source::aws::logs::LATE_MS;
 use crate::source::demo::logs::Cast;
 use crate::source::demo::{DemoEstate, DemoOptions};
 
@@ -48,6 +47,8 @@ pub struct LogsArgs {
 const BACKLOG_WAIT: Duration = Duration::from_secs(15);
 /// How often that is looked at while no report comes.
 const SETTLE: Duration = Duration::from_millis(250);
+/// Following, lines are held this far behind the newest for their time order (a poll apart).
+const HOLD_MS: i64 = 2_000;
 /// Following, lines held for their time order are printed when nothing has come for this long.
 const QUIET: Duration = Duration::from_secs(3);
 
@@ -145,9 +146,9 @@ fn needs_fleet(spec: &LogSpec, cfg: &crate::config::EstateConfig) -> bool {
 /// feed, then (following) as they come. An error when nothing could be read.
 ///
 /// Following, a group's streams are not all ingested at once: a poll may bring one stream's
-/// lines up to a time and another's only later. Lines are therefore held until the polls
-/// overlap past them (`LATE_MS`), or until nothing has come for a while, and printed in time
-/// order.
+/// lines up to a time and another's only later. Lines are therefore held for `HOLD_MS` behind
+/// the newest, or until nothing has come for a while, and printed in time
+/// order. Lines later than that are printed when they come.
 async fn read(
     plan: &Plan,
     rx: &mut mpsc::UnboundedReceiver<Report>,
@@ -175,7 +176,10 @@ async fn read(
             Some(Report::Lines(lines)) => backlog.extend(lines),
             Some(Report::Note(note)) => notes.push(note),
             Some(Report::State { feed, state }) => {
-                if state.is_trouble() {
+                // A feed that ends before the lines print is told with them at the end (as
+                // the error itself, when nothing could be read); trouble that passes, at once.
+                let ended = matches!(state, FeedState::Ended(_));
+                if state.is_trouble() && (streaming || !ended) {
                     eprintln!("{feed}: {}", state.describe());
                 }
                 states.insert(feed, state);
@@ -194,7 +198,7 @@ async fn read(
             streaming = true;
         }
         if streaming && let Some(newest) = backlog.iter().map(|l| l.at).max() {
-            let settled = newest - chrono::Duration::milliseconds(LATE_MS);
+            let settled = newest - chrono::Duration::milliseconds(HOLD_MS);
             backlog.sort_by_key(|l| l.at);
             let held = backlog.partition_point(|l| l.at <= settled);
             let ready: Vec<LogLine> = backlog.drain(..held).collect();
@@ -219,7 +223,16 @@ async fn read(
             "{} could not be read: {why}",
             plan.spec
         ))),
-        _ => Ok(()),
+        _ => {
+            if !streaming {
+                for (feed, state) in &states {
+                    if let FeedState::Ended(_) = state {
+                        eprintln!("{feed}: {}", state.describe());
+                    }
+                }
+            }
+            Ok(())
+        }
     }
 }
 

@@ -31,10 +31,11 @@ pub fn plan(
                     false => format!("{} {}", i.name, i.az),
                 },
                 address: i.private_ip.clone(),
+                // Quoted for the remote shell: a Name tag is anyone's text.
                 command: command
-                    .replace("{instance}", &i.id)
-                    .replace("{name}", &i.name)
-                    .replace("{address}", &i.private_ip),
+                    .replace("{instance}", &shell_word(&i.id))
+                    .replace("{name}", &shell_word(&i.name))
+                    .replace("{address}", &shell_word(&i.private_ip)),
             })
             .collect()
     };
@@ -121,6 +122,16 @@ pub fn plan(
     })
 }
 
+/// `word` as one word of a POSIX shell: left bare when it is only safe characters, else in
+/// single quotes.
+fn shell_word(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./:@".contains(c);
+    match !word.is_empty() && word.chars().all(safe) {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', "'\\''")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +168,14 @@ mod tests {
         assert!(label.contains("us-east-1"), "{label}");
         let e = plan(&spec, "qp", &cfg(""), &estate).unwrap_err();
         assert!(e.contains("set logs.phoenix"), "{e}");
+    }
+
+    #[test]
+    fn what_an_instance_puts_in_its_command_is_one_shell_word() {
+        assert_eq!(shell_word("i-0abc"), "i-0abc");
+        assert_eq!(shell_word("web (blue)"), "'web (blue)'");
+        assert_eq!(shell_word("a'; rm -rf /; '"), "'a'\\''; rm -rf /; '\\'''");
+        assert_eq!(shell_word(""), "''");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::bastion::service::Hops;
 use crate::config::EstateConfig;
 use crate::estate::{ClusterEvent, Estate, Timestamp};
 use crate::logs::{Colours, Feed, FeedState, Plan, Report};
-use crate::source::aws::logs::{GroupRead, LogsClient, follow_group, to_ms};
+use crate::source::aws::logs::{GroupRead, LogsClient, Streams, follow_group, to_ms};
 use crate::source::demo::logs::{Cast, play};
 
 /// Read up to now, an instance's command (which may follow its file for ever) is read until
@@ -186,7 +186,7 @@ async fn read_groups(
                             group,
                             label,
                             pattern: pattern.clone(),
-                            stream_prefix: streams,
+                            streams,
                             until_ms,
                         });
                     }
@@ -216,23 +216,26 @@ async fn read_groups(
 }
 
 /// The groups a feed reads: name, label, streams.
-type Found = Vec<(String, Option<String>, Option<String>)>;
+type Found = Vec<(String, Option<String>, Streams)>;
 
 async fn find(logs: &LogsClient, feed: &Feed, emit: &Emit) -> Result<Found, String> {
     match feed {
-        Feed::Group { name, streams } => match name.strip_suffix('*') {
-            None => Ok(vec![(name.clone(), None, streams.clone())]),
-            Some(prefix) => {
-                let names = logs.groups_under(prefix).await.map_err(|e| e.to_string())?;
-                if names.is_empty() {
-                    return Err(format!("no log group's name starts with {prefix}"));
+        Feed::Group { name, streams } => {
+            let streams = streams.clone().map_or(Streams::All, Streams::Prefix);
+            match name.strip_suffix('*') {
+                None => Ok(vec![(name.clone(), None, streams)]),
+                Some(prefix) => {
+                    let names = logs.groups_under(prefix).await.map_err(|e| e.to_string())?;
+                    if names.is_empty() {
+                        return Err(format!("no log group's name starts with {prefix}"));
+                    }
+                    Ok(names
+                        .into_iter()
+                        .map(|n| (n, None, streams.clone()))
+                        .collect())
                 }
-                Ok(names
-                    .into_iter()
-                    .map(|n| (n, None, streams.clone()))
-                    .collect())
             }
-        },
+        }
         Feed::DbExports {
             database,
             instance,
@@ -256,7 +259,7 @@ async fn find(logs: &LogsClient, feed: &Feed, emit: &Emit) -> Result<Found, Stri
                     (
                         format!("{prefix}{}", k.name()),
                         Some(k.name().to_string()),
-                        member.clone(),
+                        member.clone().map_or(Streams::All, Streams::Named),
                     )
                 })
                 .collect();

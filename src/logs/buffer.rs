@@ -18,7 +18,10 @@ pub const DEFAULT_LINES: usize = 100_000;
 pub struct LogBuffer {
     lines: VecDeque<LogLine>,
     capacity: usize,
-    /// Lines dropped to keep within capacity: the absolute index of the first line held.
+    /// The absolute index of the first line held: how many left the front.
+    base: u64,
+    /// Lines dropped to keep within capacity (those that left the front, and those too old to
+    /// come in).
     dropped: u64,
     filter: Filter,
     /// The absolute indices of the lines the filter matches, in order (empty when the filter
@@ -31,6 +34,7 @@ impl LogBuffer {
         LogBuffer {
             lines: VecDeque::new(),
             capacity: capacity.max(1),
+            base: 0,
             dropped: 0,
             filter: Filter::default(),
             matches: VecDeque::new(),
@@ -56,16 +60,16 @@ impl LogBuffer {
 
     /// The absolute index of the first line held.
     pub fn first(&self) -> u64 {
-        self.dropped
+        self.base
     }
 
     /// One past the absolute index of the last line held.
     pub fn end(&self) -> u64 {
-        self.dropped + self.lines.len() as u64
+        self.base + self.lines.len() as u64
     }
 
     pub fn get(&self, index: u64) -> Option<&LogLine> {
-        let at = usize::try_from(index.checked_sub(self.dropped)?).ok()?;
+        let at = usize::try_from(index.checked_sub(self.base)?).ok()?;
         self.lines.get(at)
     }
 
@@ -74,10 +78,44 @@ impl LogBuffer {
         self.lines.iter()
     }
 
-    /// Adds lines, each in its place by time (lines of one time keep the order they came in);
-    /// how many were added.
+    /// Adds lines, each in its place by time (lines of one time keep the order they came in,
+    /// after the ones held); how many were added.
+    ///
+    /// A batch older than the newest lines held (another group's backlog, a stream ingested
+    /// late) is merged with the lines after its oldest in one pass, rather than each line
+    /// moving every line after it.
     pub fn extend(&mut self, lines: impl IntoIterator<Item = LogLine>) -> usize {
-        lines.into_iter().map(|l| self.push(l) as usize).sum()
+        let mut batch: Vec<LogLine> = lines.into_iter().collect();
+        batch.sort_by_key(|l| l.at);
+        let Some(oldest) = batch.first().map(|l| l.at) else {
+            return 0;
+        };
+        let from = self.lines.partition_point(|l| l.at <= oldest);
+        if from == self.lines.len() {
+            return batch.into_iter().map(|l| self.push(l) as usize).sum();
+        }
+        // The lines after the batch's oldest leave (with their matches) and come back merged.
+        let cut = self.base + from as u64;
+        let kept = self.matches.partition_point(|&m| m < cut);
+        self.matches.truncate(kept);
+        let tail: Vec<LogLine> = self.lines.drain(from..).collect();
+        // Each line with whether it is new, to count those the buffer took.
+        let mut merged = Vec::with_capacity(tail.len() + batch.len());
+        let mut held = tail.into_iter().map(|l| (l, false)).peekable();
+        let mut new = batch.into_iter().map(|l| (l, true)).peekable();
+        while let (Some(h), Some(n)) = (held.peek(), new.peek()) {
+            let next = match h.0.at <= n.0.at {
+                true => held.next(),
+                false => new.next(),
+            };
+            merged.extend(next);
+        }
+        merged.extend(held);
+        merged.extend(new);
+        merged
+            .into_iter()
+            .map(|(line, new)| (self.push(line) && new) as usize)
+            .sum()
     }
 
     /// Adds one line in its place by time; `false` when the buffer is full of newer lines and
@@ -88,13 +126,13 @@ impl LogBuffer {
             _ => self.lines.len(),
         };
         if self.lines.len() == self.capacity {
+            self.dropped += 1;
             if at == 0 {
-                self.dropped += 1;
                 return false;
             }
             self.lines.pop_front();
-            self.dropped += 1;
-            while self.matches.front().is_some_and(|&m| m < self.dropped) {
+            self.base += 1;
+            while self.matches.front().is_some_and(|&m| m < self.base) {
                 self.matches.pop_front();
             }
             return self.place(at - 1, line);
@@ -104,7 +142,7 @@ impl LogBuffer {
 
     /// Puts `line` at position `at` of the lines held, and indexes it if it matches.
     fn place(&mut self, at: usize, line: LogLine) -> bool {
-        let index = self.dropped + at as u64;
+        let index = self.base + at as u64;
         let matched = !self.filter.is_empty() && self.passes(&line);
         // The matches after it move up by one.
         let after = self.matches.partition_point(|&m| m < index);
@@ -133,7 +171,7 @@ impl LogBuffer {
         if self.filter.is_empty() {
             return;
         }
-        let first = self.dropped;
+        let first = self.base;
         let matches: VecDeque<u64> = self
             .lines
             .iter()
@@ -189,7 +227,7 @@ impl Shown<'_> {
     /// The absolute index of the line at `position`.
     pub fn index(&self, position: usize) -> Option<u64> {
         match self.all {
-            true => (position < self.buffer.len()).then(|| self.buffer.dropped + position as u64),
+            true => (position < self.buffer.len()).then(|| self.buffer.base + position as u64),
             false => self.buffer.matches.get(position).copied(),
         }
     }
@@ -198,7 +236,7 @@ impl Shown<'_> {
     /// shown line when none is).
     pub fn position(&self, index: u64) -> usize {
         let found = match self.all {
-            true => index.saturating_sub(self.buffer.dropped) as usize + 1,
+            true => index.saturating_sub(self.buffer.base) as usize + 1,
             false => self.buffer.matches.partition_point(|&m| m <= index),
         };
         found.min(self.len()).saturating_sub(1)
@@ -229,14 +267,38 @@ mod tests {
         b.push(line(4, "d"));
         assert_eq!(texts(&b), ["b", "c", "d"]);
         assert_eq!((b.dropped(), b.first(), b.end()), (1, 1, 4));
-        // Full of newer lines: one older than all of them is the one that goes.
+        // Full of newer lines: one older than all of them is the one that goes, and no line's
+        // index moves.
+        let first = b.first();
         assert!(!b.push(line(0, "too old")));
         assert_eq!(texts(&b), ["b", "c", "d"]);
-        assert_eq!(b.dropped(), 2);
+        assert_eq!((b.dropped(), b.first()), (2, first));
+        assert_eq!(b.get(first).unwrap().text, "b");
         // Lines of one time keep the order they came in.
         b.extend([line(4, "d2"), line(4, "d3")]);
         assert_eq!(texts(&b), ["d", "d2", "d3"]);
         assert_eq!(b.get(b.first()).unwrap().text, "d");
+    }
+
+    #[test]
+    fn a_late_batch_is_merged_in_time_order_with_its_matches() {
+        let mut b = LogBuffer::new(5);
+        b.set_filter(Filter::new("error"));
+        b.extend([line(1, "a"), line(4, "ERROR d"), line(6, "f")]);
+        // Another source's backlog, older than the newest held, out of order itself.
+        let added = b.extend([line(5, "ERROR e"), line(2, "b"), line(4, "d2")]);
+        assert_eq!(added, 3);
+        assert_eq!(texts(&b), ["b", "ERROR d", "d2", "ERROR e", "f"]);
+        assert_eq!(b.dropped(), 1, "a, the oldest, made room");
+        let matched: Vec<_> = (0..b.shown(false).len())
+            .map(|p| {
+                b.get(b.shown(false).index(p).unwrap())
+                    .unwrap()
+                    .text
+                    .clone()
+            })
+            .collect();
+        assert_eq!(matched, ["ERROR d", "ERROR e"]);
     }
 
     #[test]

@@ -102,7 +102,10 @@ impl Feed {
         match self {
             Feed::Group { name, .. } => name.clone(),
             Feed::DbExports { database, .. } => format!("{database} logs"),
-            Feed::Command { label, .. } => label.clone(),
+            // Names and zones repeat in a fleet; ids do not.
+            Feed::Command {
+                label, instance, ..
+            } => format!("{label} ({instance})"),
         }
     }
 

@@ -38,6 +38,12 @@ fn following(size: (u16, u16)) -> Console {
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
+/// The screen as snapshot `logs_NAME_WxH`.
+fn snapshot(app: &App, name: &str, size: (u16, u16)) {
+    let (w, h) = size;
+    insta::assert_snapshot!(format!("logs_{name}_{w}x{h}"), draw(app, size).backend());
+}
+
 /// A command typed into the palette, then the console run until the log shows `done`.
 fn command(c: &mut Console, text: &str, done: impl Fn(&qpconsole::app::LogsView) -> bool) {
     c.press(":");
@@ -52,11 +58,7 @@ fn command(c: &mut Console, text: &str, done: impl Fn(&qpconsole::app::LogsView)
 fn logs_following() {
     for size in SIZES {
         let c = following(size);
-        let (w, h) = size;
-        insta::assert_snapshot!(
-            format!("logs_following_{w}x{h}"),
-            draw(&c.app, size).backend()
-        );
+        snapshot(&c.app, "following", size);
     }
 }
 
@@ -82,8 +84,7 @@ fn logs_paused_with_new_lines() {
             selected,
             "the view stays where it was"
         );
-        let (w, h) = size;
-        insta::assert_snapshot!(format!("logs_paused_{w}x{h}"), draw(&c.app, size).backend());
+        snapshot(&c.app, "paused", size);
         c.press("end");
         assert!(
             c.app.logs.as_ref().unwrap().paused.is_none(),
@@ -102,9 +103,7 @@ fn logs_filtered_hides_or_keeps_the_unmatched_lines() {
         let logs = c.app.logs.as_ref().unwrap();
         let shown = logs.buffer.shown(false).len();
         assert!(shown > 0 && shown < logs.buffer.len(), "{shown}");
-        let (w, h) = size;
-        let screen = draw(&c.app, size);
-        insta::assert_snapshot!(format!("logs_filtered_{w}x{h}"), screen.backend());
+        snapshot(&c.app, "filtered", size);
         // Kept, the lines around the matches stay on screen as context.
         c.press("u");
         let logs = c.app.logs.as_ref().unwrap();
@@ -122,11 +121,7 @@ fn logs_slow_queries_in_columns() {
         command(&mut c, "logs aurora:slowquery", |l| {
             l.buffer.lines().any(|x| x.slow.is_some())
         });
-        let (w, h) = size;
-        insta::assert_snapshot!(
-            format!("logs_slowquery_{w}x{h}"),
-            draw(&c.app, size).backend()
-        );
+        snapshot(&c.app, "slowquery", size);
     }
 }
 
@@ -215,4 +210,32 @@ fn a_failover_that_plays_shows_in_the_members_error_log() {
         .collect();
     assert!(!told.is_empty(), "the failover is in the error log");
     assert!(told.iter().all(|t| t.contains("[Note]")), "{told:?}");
+}
+
+#[test]
+fn the_selected_line_stays_on_screen_under_a_header_and_when_wrapped() {
+    for wrap in [false, true] {
+        let mut c = following((80, 24));
+        command(&mut c, "logs aurora:slowquery", |l| {
+            l.buffer.lines().filter(|x| x.slow.is_some()).count() > 20
+        });
+        if wrap {
+            c.press("w");
+        }
+        for keys in ["home", "down down", "pageup up"] {
+            c.press(keys);
+            let logs = c.app.logs.as_ref().unwrap();
+            let time = logs
+                .selected()
+                .unwrap()
+                .at
+                .format("%H:%M:%S%.3f")
+                .to_string();
+            let screen = format!("{:?}", draw(&c.app, (80, 24)).backend());
+            assert!(
+                screen.contains(&time),
+                "{keys} (wrap {wrap}): {time} not on screen"
+            );
+        }
+    }
 }

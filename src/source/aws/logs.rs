@@ -28,10 +28,11 @@ use crate::sdk::{AwsError, Wording, sdk_config};
 const CALLS_PER_SECOND: f64 = 4.0;
 /// The most events one page may hold (the service's own limit).
 const PAGE: i32 = 10_000;
-/// Each poll starts this far before the newest event seen: events of that millisecond written
-/// after the last poll, and ones a little late, are still read (and the ones seen dropped).
+/// Each poll starts this far before the newest event seen, so that events of that millisecond
+/// written after the last poll, and events that reach CloudWatch late (agents flush every 5 s;
+/// one instance's clock may run ahead) are still read; those seen already are dropped by id.
 /// An event later than that behind the newest is not read.
-pub const LATE_MS: i64 = 2_000;
+const LATE_MS: i64 = 10_000;
 /// The first wait after a throttled or failed read, doubled each time up to the cap.
 const BACKOFF_BASE: Duration = Duration::from_secs(1);
 const BACKOFF_CAP: Duration = Duration::from_secs(30);
@@ -183,17 +184,24 @@ impl LogsClient {
             .start_time(start_ms)
             .set_end_time(read.until_ms)
             .set_filter_pattern(read.pattern.clone())
-            .set_log_stream_name_prefix(read.stream_prefix.clone())
+            .set_log_stream_name_prefix(match &read.streams {
+                Streams::Prefix(p) => Some(p.clone()),
+                Streams::All | Streams::Named(_) => None,
+            })
+            .set_log_stream_names(match &read.streams {
+                Streams::Named(n) => Some(vec![n.clone()]),
+                Streams::All | Streams::Prefix(_) => None,
+            })
             .limit(PAGE)
             .set_next_token(token)
             .send()
             .await
             .map_err(|e| self.words.error("logs:FilterLogEvents", &e))?;
-        // The stream prefix is also applied here, for endpoints that ignore it.
-        let wanted = |stream: &str| {
-            read.stream_prefix
-                .as_ref()
-                .is_none_or(|p| stream.starts_with(p.as_str()))
+        // The streams are also chosen here, for endpoints that ignore the choice.
+        let wanted = |stream: &str| match &read.streams {
+            Streams::All => true,
+            Streams::Prefix(p) => stream.starts_with(p.as_str()),
+            Streams::Named(n) => stream == n,
         };
         let events = out
             .events()
@@ -223,10 +231,19 @@ pub struct GroupRead {
     pub label: Option<String>,
     /// A CloudWatch filter pattern, applied by the service.
     pub pattern: Option<String>,
-    /// Only the streams whose names start with this (an instance's, a member's).
-    pub stream_prefix: Option<String>,
+    pub streams: Streams,
     /// Read up to this time and stop; `None` follows.
     pub until_ms: Option<i64>,
+}
+
+/// Which streams of a group are read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Streams {
+    All,
+    /// Those whose names start with this (an instance's id, in a group of the application's).
+    Prefix(String),
+    /// The one of this name (a member's, in its database's exports).
+    Named(String),
 }
 
 /// The event ids seen at or after a point in time: what a poll that overlaps the last one has

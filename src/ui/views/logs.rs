@@ -121,9 +121,12 @@ fn render(frame: &mut Frame, body: Rect, app: &App, logs: &LogsView) {
         lines
     };
     // The window ends at the newest line (following) or the paused window's bottom, and
-    // holds as many lines before it as fit.
+    // holds as many lines before it as fit; where that leaves the selection above it (notes,
+    // a header or wrapped lines take rows the window's page did not count), it starts at the
+    // selection instead.
     if let Some(last) = shown.len().checked_sub(1) {
         let bottom = logs.paused.map_or(last, |p| shown.position(p.bottom));
+        let cursor = logs.paused.map(|p| shown.position(p.cursor));
         let mut window: Vec<Vec<Line>> = Vec::new();
         let mut used = 0;
         let mut at = bottom as isize;
@@ -133,12 +136,23 @@ fn render(frame: &mut Frame, body: Rect, app: &App, logs: &LogsView) {
             window.push(lines);
             at -= 1;
         }
-        window.reverse();
-        let mut flat: Vec<Line> = window.into_iter().flatten().collect();
-        // A wrapped line taller than the room shows its start.
-        if flat.len() > room {
-            flat.drain(..flat.len() - room);
-        }
+        let first = (at + 1) as usize + usize::from(used > room);
+        let flat: Vec<Line> = match cursor {
+            Some(c) if c < first => (c..=last)
+                .filter_map(|p| shown.index(p))
+                .flat_map(draw)
+                .take(room)
+                .collect(),
+            _ => {
+                window.reverse();
+                let mut flat: Vec<Line> = window.into_iter().flatten().collect();
+                // The oldest line, cut, gives way to the newest.
+                if flat.len() > room {
+                    flat.drain(..flat.len() - room);
+                }
+                flat
+            }
+        };
         rows.extend(flat);
     }
     if marker {
@@ -278,7 +292,7 @@ fn text_rows(
         let first = text.lines().next().unwrap_or("");
         let mut spans = head;
         spans.extend(highlighted(first, filter, style, t.highlight));
-        if text.len() > first.len() {
+        if text.trim_end().len() > first.len() {
             spans.push(Span::styled(" ⏎", t.dim));
         }
         return vec![Line::from(spans)];
