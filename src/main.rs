@@ -86,24 +86,7 @@ fn main() -> ExitCode {
         Some(Command::Reboot { db, yes }) => done(ops::reboot(&cli.global, &setup, &db, yes)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
-        Some(Command::Logs {
-            source,
-            since,
-            follow,
-            filter,
-            pattern,
-            format,
-        }) => {
-            let args = logs::LogsArgs {
-                source,
-                since,
-                follow,
-                filter,
-                pattern,
-                format,
-            };
-            ended(logs::run(&cli.global, &setup, &args))
-        }
+        Some(Command::Logs(args)) => ended(logs::run(&cli.global, &setup, &args)),
         Some(Command::Abandon { yes }) => done(ops::abandon(&setup, yes)),
         Some(Command::Tunnel { names }) => ended(tunnel::run(&cli.global, &setup, &names)),
         Some(Command::Status { format, all: false }) => {

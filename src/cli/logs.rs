@@ -32,13 +32,29 @@ pub enum LogFormat {
 }
 
 /// What `qpconsole logs` was asked.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, clap::Args)]
 pub struct LogsArgs {
+    /// What to read: phoenix (its log groups, or its instances' command where it names no
+    /// group), aurora (every exported log of the database), aurora:error, aurora:slowquery,
+    /// aurora:audit, aurora:general, member:ID (one member's), instance:ID-or-NAME (one
+    /// Phoenix instance), a short name from logs.groups, or a log group's name (a name
+    /// ending in * reads every group it starts).
+    #[arg(value_name = "SOURCE")]
     pub source: String,
+    /// How far back: 90s, 10m, 1h, 2d, or a UTC time (2026-12-01T10:00:00Z).
+    #[arg(long, default_value = "10m", value_name = "WHEN")]
     pub since: String,
+    /// Go on printing lines as they are written, until Ctrl-C.
+    #[arg(long, short = 'f')]
     pub follow: bool,
+    /// Only lines containing TEXT (any case), as the Logs view's `/` filter.
+    #[arg(long, value_name = "TEXT")]
     pub filter: Option<String>,
+    /// A CloudWatch Logs filter pattern, applied by the service (`ERROR`, `"timed out"`,
+    /// `{ $.status = 5* }`).
+    #[arg(long, value_name = "PATTERN")]
     pub pattern: Option<String>,
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     pub format: LogFormat,
 }
 

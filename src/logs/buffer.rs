@@ -259,6 +259,14 @@ mod tests {
         b.lines().map(|l| l.text.as_str()).collect()
     }
 
+    /// The texts of the lines the filter matches, in order.
+    fn matched(b: &LogBuffer) -> Vec<String> {
+        let shown = b.shown(false);
+        (0..shown.len())
+            .map(|p| b.get(shown.index(p).unwrap()).unwrap().text.clone())
+            .collect()
+    }
+
     #[test]
     fn lines_are_kept_in_time_order_and_the_oldest_dropped_and_counted() {
         let mut b = LogBuffer::new(3);
@@ -290,15 +298,7 @@ mod tests {
         assert_eq!(added, 3);
         assert_eq!(texts(&b), ["b", "ERROR d", "d2", "ERROR e", "f"]);
         assert_eq!(b.dropped(), 1, "a, the oldest, made room");
-        let matched: Vec<_> = (0..b.shown(false).len())
-            .map(|p| {
-                b.get(b.shown(false).index(p).unwrap())
-                    .unwrap()
-                    .text
-                    .clone()
-            })
-            .collect();
-        assert_eq!(matched, ["ERROR d", "ERROR e"]);
+        assert_eq!(matched(&b), ["ERROR d", "ERROR e"]);
     }
 
     #[test]
@@ -312,15 +312,7 @@ mod tests {
         assert_eq!((at(0), at(1)), ("ERROR a".into(), "ERROR d".into()));
         // A late line goes in its place; the match after it moves up.
         b.push(line(3, "ERROR c"));
-        let got: Vec<_> = (0..b.shown(false).len())
-            .map(|p| {
-                b.get(b.shown(false).index(p).unwrap())
-                    .unwrap()
-                    .text
-                    .clone()
-            })
-            .collect();
-        assert_eq!(got, ["ERROR a", "ERROR c", "ERROR d"]);
+        assert_eq!(matched(&b), ["ERROR a", "ERROR c", "ERROR d"]);
         // Dropping the oldest drops its match.
         b.push(line(5, "INFO e"));
         assert_eq!(b.matched(), 2);

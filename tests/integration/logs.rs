@@ -38,6 +38,12 @@ fn following(size: (u16, u16)) -> Console {
 
 const SIZES: [(u16, u16); 2] = [(120, 40), (80, 24)];
 
+/// The text of the Logs view's selected line.
+fn selected(c: &Console) -> String {
+    let logs = c.app.logs.as_ref().expect("the Logs view is open");
+    logs.selected().expect("a line is selected").text.clone()
+}
+
 /// The screen as snapshot `logs_NAME_WxH`.
 fn snapshot(app: &App, name: &str, size: (u16, u16)) {
     let (w, h) = size;
@@ -67,15 +73,7 @@ fn logs_paused_with_new_lines() {
     for size in SIZES {
         let mut c = following(size);
         c.press("up up up");
-        let selected = c
-            .app
-            .logs
-            .as_ref()
-            .unwrap()
-            .selected()
-            .unwrap()
-            .text
-            .clone();
+        let selected = selected(&c);
         c.run_for(Duration::from_secs(10));
         let logs = c.app.logs.as_ref().unwrap();
         assert!(logs.new_lines > 0, "lines came while paused");
@@ -152,15 +150,7 @@ fn ctrl_s_saves_every_buffered_line_not_just_the_screen() {
 fn y_copies_the_selected_line_and_leaving_the_view_stops_its_readers() {
     let mut c = following((120, 40));
     c.press("up");
-    let line = c
-        .app
-        .logs
-        .as_ref()
-        .unwrap()
-        .selected()
-        .unwrap()
-        .text
-        .clone();
+    let line = selected(&c);
     // Straight to the app: the copy is an effect, which the console writes to the terminal.
     let asked = c.app.update(Event::Key(KeyEvent::new(
         KeyCode::Char('y'),
