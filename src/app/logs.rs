@@ -186,11 +186,7 @@ impl LogsView {
     pub fn saved_text(&self) -> String {
         let mut out = String::new();
         for l in self.buffer.lines() {
-            out.push_str(&l.at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string());
-            out.push(' ');
-            out.push_str(&l.origin.label);
-            out.push(' ');
-            out.push_str(&l.text);
+            out.push_str(&l.to_text());
             out.push('\n');
         }
         out

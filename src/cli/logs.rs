@@ -295,17 +295,14 @@ impl Printer {
     fn print(&mut self, lines: &[LogLine]) -> Result<(), Stop> {
         for l in lines {
             // A command's backlog reaches further back than asked (tail -n, journalctl).
-            if l.at < self.from
-                || !(self.filter.matches(&l.text) || self.filter.matches(&l.origin.label))
-            {
+            if l.at < self.from || !self.filter.keeps(l) {
                 continue;
             }
-            let time = l.at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
             let written = match self.format {
-                LogFormat::Text => writeln!(self.out, "{time} {} {}", l.origin.label, l.text),
+                LogFormat::Text => writeln!(self.out, "{}", l.to_text()),
                 LogFormat::Json => {
                     let line = JsonLine {
-                        time,
+                        time: l.time(),
                         source: &l.origin.label,
                         level: l.level.as_str(),
                         message: &l.text,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
 use crate::bastion::exec::{Command, follow_command};
 use crate::bastion::service::Hops;
@@ -45,7 +44,6 @@ pub struct Readers {
 /// would leave the command running on the instance until its next write).
 pub struct Following {
     _stop: watch::Sender<()>,
-    tasks: Vec<JoinHandle<()>>,
     /// The DEMO's cluster events, for its logs to tell.
     events: Option<watch::Sender<Vec<ClusterEvent>>>,
 }
@@ -63,11 +61,6 @@ impl Following {
             });
         }
     }
-
-    /// Whether every reader has finished (read up to its end, or ended).
-    pub fn finished(&self) -> bool {
-        self.tasks.iter().all(JoinHandle::is_finished)
-    }
 }
 
 /// Starts the readers of `plan`, reporting through `emit`.
@@ -76,20 +69,18 @@ pub fn start(plan: &Plan, readers: Readers, emit: Emit) -> Following {
     let colours = Colours::default();
     let poll = Duration::from_secs_f64(readers.cfg.logs.poll_secs.max(1.0));
     let until_ms = readers.until.map(to_ms);
-    let mut tasks = Vec::new();
     if let Some((seed, cast)) = readers.demo {
         let (plan, mut stopped) = (plan.clone(), stopped.clone());
         let span = (readers.from, readers.now, readers.until);
         let (events, heard) = watch::channel(cast.events.clone());
-        tasks.push(tokio::spawn(async move {
+        tokio::spawn(async move {
             tokio::select! {
                 _ = play(&plan, cast, seed, span, heard, colours, move |r| emit(r)) => {}
                 _ = stopped.changed() => {}
             }
-        }));
+        });
         return Following {
             _stop: stop,
-            tasks,
             events: Some(events),
         };
     }
@@ -107,12 +98,12 @@ pub fn start(plan: &Plan, readers: Readers, emit: Emit) -> Following {
             plan.pattern.clone(),
         );
         let (emit, colours, mut stopped) = (emit.clone(), colours.clone(), stopped.clone());
-        tasks.push(tokio::spawn(async move {
+        tokio::spawn(async move {
             tokio::select! {
                 _ = read_groups(feeds, cfg, http, from, until_ms, pattern, poll, colours, emit) => {}
                 _ = stopped.changed() => {}
             }
-        }));
+        });
     }
     for feed in &plan.feeds {
         let Feed::Command {
@@ -149,13 +140,12 @@ pub fn start(plan: &Plan, readers: Readers, emit: Emit) -> Following {
             command,
             until_quiet: readers.until.map(|_| QUIET),
         };
-        tasks.push(tokio::spawn(async move {
+        tokio::spawn(async move {
             follow_command(link, run, origin, name, stopped, move |r| emit(r)).await;
-        }));
+        });
     }
     Following {
         _stop: stop,
-        tasks,
         events: None,
     }
 }

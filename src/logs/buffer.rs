@@ -49,10 +49,6 @@ impl LogBuffer {
         self.lines.is_empty()
     }
 
-    pub fn capacity(&self) -> usize {
-        self.capacity
-    }
-
     /// How many lines were dropped to make room.
     pub fn dropped(&self) -> u64 {
         self.dropped
@@ -143,7 +139,7 @@ impl LogBuffer {
     /// Puts `line` at position `at` of the lines held, and indexes it if it matches.
     fn place(&mut self, at: usize, line: LogLine) -> bool {
         let index = self.base + at as u64;
-        let matched = !self.filter.is_empty() && self.passes(&line);
+        let matched = !self.filter.is_empty() && self.filter.keeps(&line);
         // The matches after it move up by one.
         let after = self.matches.partition_point(|&m| m < index);
         for m in self.matches.range_mut(after..) {
@@ -154,10 +150,6 @@ impl LogBuffer {
         }
         self.lines.insert(at, line);
         true
-    }
-
-    fn passes(&self, line: &LogLine) -> bool {
-        self.filter.matches(&line.text) || self.filter.matches(&line.origin.label)
     }
 
     pub fn filter(&self) -> &Filter {
@@ -176,7 +168,7 @@ impl LogBuffer {
             .lines
             .iter()
             .enumerate()
-            .filter(|(_, l)| self.passes(l))
+            .filter(|(_, l)| self.filter.keeps(l))
             .map(|(i, _)| first + i as u64)
             .collect();
         self.matches = matches;

@@ -4,6 +4,8 @@
 
 use std::ops::Range;
 
+use super::line::LogLine;
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// As typed.
@@ -27,6 +29,11 @@ impl Filter {
     /// Whether it lets every line through.
     pub fn is_empty(&self) -> bool {
         self.needle.is_empty()
+    }
+
+    /// Whether it keeps `line`: by its text, or by its source's label.
+    pub fn keeps(&self, line: &LogLine) -> bool {
+        self.matches(&line.text) || self.matches(&line.origin.label)
     }
 
     pub fn matches(&self, hay: &str) -> bool {

@@ -165,6 +165,16 @@ impl LogLine {
         LogLine::new(at, origin, text)
     }
 
+    /// The line as `TIME SOURCE TEXT`, as it is printed and saved.
+    pub fn to_text(&self) -> String {
+        format!("{} {} {}", self.time(), self.origin.label, self.text)
+    }
+
+    /// Its time, as printed and saved (RFC 3339, milliseconds, UTC).
+    pub fn time(&self) -> String {
+        self.at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+
     /// Its text after the time it begins with.
     pub fn body(&self) -> &str {
         &self.text[self.after_time..]

@@ -281,17 +281,8 @@ pub fn breadcrumbs(frame: &mut Frame, area: Rect, app: &App) {
 /// How current the view's data is: its age, or why it cannot be trusted.
 fn freshness(app: &App, room: usize) -> Line<'static> {
     let t = &app.theme;
-    let text = |s: String, style: Style| {
-        let s: String = if s.chars().count() > room {
-            s.chars()
-                .take(room.saturating_sub(1))
-                .chain(['…'])
-                .collect()
-        } else {
-            s
-        };
-        Line::styled(format!("{s} "), style)
-    };
+    let text =
+        |s: String, style: Style| Line::styled(format!("{} ", widgets::cut(&s, room)), style);
     let view = app.view();
     let Some(kind) = view.area() else {
         let oldest = app

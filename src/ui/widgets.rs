@@ -318,6 +318,18 @@ pub fn last(series: &Series, decimals: usize) -> String {
         .map_or_else(|| "-".to_string(), |v| format!("{v:.decimals$}"))
 }
 
+/// `s` in at most `width` characters, its end given way to `…` when it is longer.
+pub fn cut(s: &str, width: usize) -> String {
+    match s.chars().count() > width {
+        true => s
+            .chars()
+            .take(width.saturating_sub(1))
+            .chain(['…'])
+            .collect(),
+        false => s.to_string(),
+    }
+}
+
 /// The page of a view whose main table fills `area`.
 pub fn table_page(area: Rect) -> Page {
     Page {

@@ -274,7 +274,7 @@ fn text_rows(
         ));
     }
     head.push(Span::styled(
-        format!("{:<label_w$} ", cut(&line.origin.label, label_w)),
+        format!("{:<label_w$} ", widgets::cut(&line.origin.label, label_w)),
         source_style(t, line.origin.colour),
     ));
     let indent: usize = head.iter().map(|s| s.content.chars().count()).sum();
@@ -342,7 +342,7 @@ fn slow_row(t: &Theme, logs: &LogsView, line: &LogLine, label_w: usize) -> Line<
         t.text,
     ));
     spans.push(Span::styled(
-        format!("  {:<label_w$} ", cut(&line.origin.label, label_w)),
+        format!("  {:<label_w$} ", widgets::cut(&line.origin.label, label_w)),
         source_style(t, line.origin.colour),
     ));
     spans.extend(highlighted(
@@ -369,17 +369,6 @@ fn highlighted(text: &str, filter: &Filter, style: Style, mark: Style) -> Vec<Sp
         spans.push(Span::styled(text[from..].to_string(), style));
     }
     spans
-}
-
-fn cut(s: &str, width: usize) -> String {
-    match s.chars().count() > width {
-        true => s
-            .chars()
-            .take(width.saturating_sub(1))
-            .chain(['…'])
-            .collect(),
-        false => s.to_string(),
-    }
 }
 
 fn thousands(n: usize) -> String {
