@@ -24,11 +24,12 @@ import argparse
 import http.client
 import http.server
 import json
-import signal
 import sys
 import threading
 import time
 import uuid
+
+import serving
 
 CONTROL = "/__fault/"
 # The targets whose requests are also counted per log group (the group named in their body).
@@ -367,17 +368,7 @@ def main() -> int:
     host, _, port = args.upstream.rpartition(":")
     upstream = (host or "127.0.0.1", int(port))
     server = Server(("127.0.0.1", args.port), make_handler(Faults(), upstream))
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(
-        f"faultproxy: 127.0.0.1:{args.port} -> {upstream[0]}:{upstream[1]}",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return 0
+    return serving.run(server, f"faultproxy: 127.0.0.1:{args.port} -> {upstream[0]}:{upstream[1]}")
 
 
 if __name__ == "__main__":

@@ -8,8 +8,9 @@ stderr.
 
 import argparse
 import http.server
-import signal
 import sys
+
+import serving
 
 
 def main() -> int:
@@ -44,17 +45,7 @@ def main() -> int:
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
     server.daemon_threads = True
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    print(
-        f"phoenix-http {args.index}: {args.instance_id} on 127.0.0.1:{args.port}",
-        file=sys.stderr,
-        flush=True,
-    )
-    try:
-        server.serve_forever()
-    finally:
-        server.server_close()
-    return 0
+    return serving.run(server, f"phoenix-http {args.index}: {args.instance_id} on 127.0.0.1:{args.port}")
 
 
 if __name__ == "__main__":
