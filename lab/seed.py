@@ -112,6 +112,14 @@ DB_USER = "qpconsole"
 MINUTES = 60
 SPIKE_MINUTES = 5
 SPIKE_FACTOR = 10
+# Phoenix's load balancer: requests a minute, the share answered 5xx by the targets, and the
+# response times each minute as a distribution (seconds, how many), whose p50 and p99 (by
+# CloudWatch's nearest-rank interpolation) are ELB_P50_MS and ELB_P99_MS.
+ELB_REQUESTS = 2000
+ELB_5XX_PCT = 0.5
+ELB_RESPONSE = ((0.040, 0.060, 0.250), (1500, 470, 30))
+ELB_P50_MS = 40.0
+ELB_P99_MS = 250.0
 # Logs: the Phoenix application's group (lab/logs.py), the cluster's exports by the RDS
 # convention /aws/rds/cluster/<cluster>/<type> (one stream per member, named by it), and one
 # file per Phoenix instance in STATE/logs. All of it within the 10 minutes before the seed.
@@ -478,6 +486,9 @@ def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
             "name": PHOENIX,
             "arn": lb["LoadBalancerArn"],
             "dns_name": lb.get("DNSName"),
+            # CloudWatch's dimensions are the tails of the ARNs.
+            "dimension": lb["LoadBalancerArn"].split(":loadbalancer/", 1)[1],
+            "target_group_dimension": tg["TargetGroupArn"].split(":", 5)[5],
         },
         "target_health": {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in health},
     }
@@ -716,10 +727,12 @@ def build_series(out: dict) -> list[dict]:
     spike_from = n - SPIKE_MINUTES
     series: list[dict] = []
 
-    def add(ns, metric, dims, unit, values):
+    def add(ns, metric, dims, unit, values, distribution=None):
         series.append(
             {"namespace": ns, "metric": metric, "dimensions": dims, "unit": unit, "values": values}
         )
+        if distribution:
+            series[-1]["distribution"] = distribution
 
     # AWS/WAFV2: per rule and the ALL totals. The managed groups and the rate rule block;
     # part of the common rule set is in count mode; allowed requests are the default action's.
@@ -843,6 +856,50 @@ def build_series(out: dict) -> list[dict]:
         [float(48 * GIB + i * 1_048_576) for i in range(n)],
     )
 
+    # AWS/ApplicationELB: Phoenix's target group behind its load balancer, with a known 5xx
+    # rate (ELB_5XX_PCT, under the 1 % the console calls degraded) and response times put as
+    # distributions (Values and Counts), so that p50 and p99 differ as they do on AWS.
+    lbd = out["phoenix"]["load_balancer"]
+    tgd = {"TargetGroup": lbd["target_group_dimension"], "LoadBalancer": lbd["dimension"]}
+    only_lb = {"LoadBalancer": lbd["dimension"]}
+    add("AWS/ApplicationELB", "RequestCount", tgd, "Count", [float(ELB_REQUESTS)] * n)
+    add(
+        "AWS/ApplicationELB",
+        "HTTPCode_Target_5XX_Count",
+        tgd,
+        "Count",
+        [ELB_REQUESTS * ELB_5XX_PCT / 100] * n,
+    )
+    add(
+        "AWS/ApplicationELB",
+        "HTTPCode_Target_4XX_Count",
+        tgd,
+        "Count",
+        [float(rng.randint(20, 40)) for _ in range(n)],
+    )
+    add("AWS/ApplicationELB", "HTTPCode_ELB_5XX_Count", only_lb, "Count", [0.0] * n)
+    add("AWS/ApplicationELB", "RejectedConnectionCount", only_lb, "Count", [0.0] * n)
+    times, counts = ELB_RESPONSE
+    add(
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        tgd,
+        "Seconds",
+        [sum(t * c for t, c in zip(times, counts)) / sum(counts)] * n,
+        distribution=(times, counts),
+    )
+    for az in sorted({i["az"] for i in out["phoenix"]["instances"]}):
+        zd = dict(tgd, AvailabilityZone=az)
+        healthy = float(sum(1 for i in out["phoenix"]["instances"] if i["az"] == az))
+        add("AWS/ApplicationELB", "HealthyHostCount", zd, "Count", [healthy] * n)
+        add("AWS/ApplicationELB", "UnHealthyHostCount", zd, "Count", [0.0] * n)
+    out["phoenix"]["load_balancer"]["metrics"] = {
+        "requests_per_minute": ELB_REQUESTS,
+        "http_5xx_pct": ELB_5XX_PCT,
+        "p50_ms": ELB_P50_MS,
+        "p99_ms": ELB_P99_MS,
+    }
+
     # AWS/EC2: per Phoenix instance, by the ids moto issued.
     for inst in out["phoenix"]["instances"]:
         d = {"InstanceId": inst["id"]}
@@ -882,15 +939,18 @@ def seed_metrics(lab: Lab, out: dict) -> None:
     for s in series:
         dims = [{"Name": k, "Value": v} for k, v in s["dimensions"].items()]
         for t, v in zip(stamps, s["values"]):
-            batch.setdefault(s["namespace"], []).append(
-                {
-                    "MetricName": s["metric"],
-                    "Dimensions": dims,
-                    "Timestamp": t,
-                    "Value": float(v),
-                    "Unit": s["unit"],
-                }
-            )
+            datum = {
+                "MetricName": s["metric"],
+                "Dimensions": dims,
+                "Timestamp": t,
+                "Unit": s["unit"],
+            }
+            if "distribution" in s:
+                values, counts = s["distribution"]
+                datum["Values"], datum["Counts"] = list(values), [float(c) for c in counts]
+            else:
+                datum["Value"] = float(v)
+            batch.setdefault(s["namespace"], []).append(datum)
     for ns, data in batch.items():
         for k in range(0, len(data), 500):
             cw.put_metric_data(Namespace=ns, MetricData=data[k : k + 500])

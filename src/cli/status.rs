@@ -183,8 +183,73 @@ pub struct Report {
     /// Each instance's health path, when the estate has `[checks]`.
     pub http_checks: Vec<HttpCheckReport>,
     pub identity: Option<IdentityReport>,
+    /// The estate's CloudWatch alarms, firing first.
+    pub alarms: Vec<AlarmReport>,
+    /// Why the alarms could not be read, when they could not.
+    pub alarms_error: Option<String>,
+    pub load_balancer: Option<LoadBalancerReport>,
     /// A plan the journal holds unfinished for this estate (live only).
     pub unfinished_plan: Option<PlanReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct AlarmReport {
+    pub name: String,
+    pub state: &'static str,
+    pub since: Option<Timestamp>,
+    pub area: Option<&'static str>,
+    pub reason: String,
+}
+
+/// Phoenix's load balancer over its newest minutes (`minutes` of them).
+#[derive(Debug, Serialize)]
+pub struct LoadBalancerReport {
+    pub name: String,
+    pub minutes: usize,
+    pub requests: f64,
+    pub requests_per_minute: f64,
+    pub http_5xx: f64,
+    pub http_5xx_rate_pct: Option<f64>,
+    pub http_4xx: f64,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub rejected_connections: f64,
+    pub zones: Vec<ZoneReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ZoneReport {
+    pub az: String,
+    pub healthy_hosts: Option<f64>,
+    pub unhealthy_hosts: Option<f64>,
+}
+
+impl LoadBalancerReport {
+    fn of(lb: &crate::estate::LoadBalancer) -> LoadBalancerReport {
+        let t = lb.traffic();
+        let round = |v: f64| (v * 10.0).round() / 10.0;
+        LoadBalancerReport {
+            name: lb.name.clone(),
+            minutes: t.minutes,
+            requests: t.requests,
+            requests_per_minute: round(t.requests / t.minutes.max(1) as f64),
+            http_5xx: t.errors_5xx,
+            http_5xx_rate_pct: t.rate_5xx_pct().map(|r| (r * 100.0).round() / 100.0),
+            http_4xx: t.errors_4xx,
+            p50_ms: t.p50_ms.map(round),
+            p99_ms: t.p99_ms.map(round),
+            rejected_connections: t.rejected,
+            zones: lb
+                .zones
+                .iter()
+                .map(|z| ZoneReport {
+                    az: z.az.clone(),
+                    healthy_hosts: z.healthy.last(),
+                    unhealthy_hosts: z.unhealthy.last(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -544,6 +609,26 @@ impl Report {
                 .collect(),
             endpoint_checks: EndpointCheckReport::all(estate),
             http_checks: HttpCheckReport::all(estate),
+            alarms: estate
+                .alarms
+                .data
+                .iter()
+                .flatten()
+                .map(|a| AlarmReport {
+                    name: a.name.clone(),
+                    state: a.state.as_str(),
+                    since: a.since,
+                    area: a.area.map(|k| k.name()),
+                    reason: a.reason.clone(),
+                })
+                .collect(),
+            alarms_error: estate.alarms.last_error.as_ref().map(|e| e.message.clone()),
+            load_balancer: estate
+                .phoenix
+                .data
+                .as_ref()
+                .and_then(|p| p.load_balancer.as_ref())
+                .map(LoadBalancerReport::of),
             unfinished_plan: None,
             identity: estate.identity.as_ref().map(|i| IdentityReport {
                 account: i.account.clone(),
@@ -626,6 +711,24 @@ impl Report {
                 a.health.to_uppercase(),
                 reason
             );
+        }
+        for a in self.alarms.iter().filter(|a| a.state == "ALARM") {
+            let since = a
+                .since
+                .map(|t| format!(" since {}", t.format("%H:%M")))
+                .unwrap_or_default();
+            out += &format!(
+                "  alarm {} ({}) in ALARM{since}: {}\n",
+                a.name,
+                a.area.unwrap_or("-"),
+                a.reason
+            );
+        }
+        // Not when it is the reason told above for everything.
+        if let Some(e) = &self.alarms_error
+            && self.cause.as_ref() != Some(e)
+        {
+            out += &format!("  alarms not read: {e}\n");
         }
         if let Some(p) = &self.unfinished_plan {
             out += &format!(

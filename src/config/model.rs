@@ -77,6 +77,9 @@ pub struct EstateConfig {
     /// Where the estate's logs are read from, for the Logs view and `qpconsole logs`.
     #[serde(default)]
     pub logs: LogsConfig,
+    /// Which CloudWatch alarms are the estate's beyond those on its resources.
+    #[serde(default)]
+    pub alarms: AlarmsConfig,
     /// Hourly prices by Aurora instance class or EC2 instance type, in the estate's currency:
     /// with them a resize plan shows the change in hourly cost.
     #[serde(default)]
@@ -259,7 +262,8 @@ pub enum DbLogs {
     Off,
 }
 
-/// How the Phoenix fleet is found: by Auto Scaling group, by tags, or both.
+/// How the Phoenix fleet is found: by Auto Scaling group, by tags, or both; and what its
+/// load balancer's numbers must stay under (the defaults are [`Rules::default`]'s).
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhoenixConfig {
@@ -267,6 +271,52 @@ pub struct PhoenixConfig {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub target_group: Option<String>,
+    /// 5xx as a percentage of requests above which Phoenix is degraded (default 1).
+    pub http_5xx_degraded_pct: Option<f64>,
+    /// … and critical (default 5).
+    pub http_5xx_critical_pct: Option<f64>,
+    /// Requests in the window below which no rate is judged (default 100).
+    pub min_requests: Option<f64>,
+    /// The p99 response time above which Phoenix is degraded, in ms (default 1500).
+    pub p99_degraded_ms: Option<f64>,
+}
+
+/// Alarms that belong to the estate by name: each prefix maps to the area whose tile they
+/// darken (`"qp-web-" = "phoenix"`). Alarms on the estate's resources need no entry.
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlarmsConfig {
+    pub prefixes: BTreeMap<String, AreaName>,
+}
+
+impl AlarmsConfig {
+    pub fn prefixes(&self) -> Vec<(String, AreaKind)> {
+        self.prefixes
+            .iter()
+            .map(|(p, a)| (p.clone(), a.0))
+            .collect()
+    }
+}
+
+/// An area by the name `status` JSON and `view NAME` use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AreaName(pub AreaKind);
+
+impl<'de> Deserialize<'de> for AreaName {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        AreaKind::ALL
+            .iter()
+            .find(|k| k.name() == name)
+            .map(|k| AreaName(*k))
+            .ok_or_else(|| {
+                let names: Vec<&str> = AreaKind::ALL.iter().map(|k| k.name()).collect();
+                serde::de::Error::custom(format!(
+                    "unknown area {name:?}; areas are {}",
+                    names.join(", ")
+                ))
+            })
+    }
 }
 
 impl EstateConfig {
@@ -303,9 +353,15 @@ impl EstateConfig {
 
     /// The health rules this estate is judged by: the defaults, with its backup policy.
     pub fn rules(&self) -> Rules {
+        let d = Rules::default();
+        let p = self.phoenix.clone().unwrap_or_default();
         Rules {
             backup_max_age_hours: self.backups.clone().unwrap_or_default().max_age_hours,
-            ..Rules::default()
+            http_5xx_degraded_pct: p.http_5xx_degraded_pct.unwrap_or(d.http_5xx_degraded_pct),
+            http_5xx_critical_pct: p.http_5xx_critical_pct.unwrap_or(d.http_5xx_critical_pct),
+            min_requests: p.min_requests.unwrap_or(d.min_requests),
+            p99_degraded_ms: p.p99_degraded_ms.unwrap_or(d.p99_degraded_ms),
+            ..d
         }
     }
 }

@@ -4,8 +4,9 @@
 use chrono::Duration;
 
 use super::{
-    Area, AreaKind, Backups, Bastion, BastionState, CheckVerdict, Cluster, DbKind, EndpointCheck,
-    EndpointKind, Estate, HttpCheck, Phoenix, Timestamp, TunnelStatus, VpnConnection, WebAcl,
+    Alarm, Area, AreaKind, Backups, Bastion, BastionState, CheckVerdict, Cluster, DbKind,
+    EndpointCheck, EndpointKind, Estate, HttpCheck, LoadBalancer, Phoenix, Timestamp, TunnelStatus,
+    VpnConnection, WebAcl,
 };
 
 /// Ordered by severity, so the worst of several verdicts is their maximum.
@@ -68,6 +69,14 @@ pub struct Rules {
     pub waf_spike_factor: f64,
     /// A spike needs at least this many blocks a minute, so quiet ACLs do not alarm on noise.
     pub waf_spike_min_per_minute: f64,
+    /// 5xx as a share of the load balancer's requests (over its newest minutes) above which
+    /// Phoenix is degraded, and critical.
+    pub http_5xx_degraded_pct: f64,
+    pub http_5xx_critical_pct: f64,
+    /// Fewer requests than this in the window are too few to judge a rate by.
+    pub min_requests: f64,
+    /// The slowest minute's p99 response time above which Phoenix is degraded.
+    pub p99_degraded_ms: f64,
 }
 
 impl Default for Rules {
@@ -79,6 +88,10 @@ impl Default for Rules {
             cpu_degraded_pct: 90.0,
             waf_spike_factor: 4.0,
             waf_spike_min_per_minute: 50.0,
+            http_5xx_degraded_pct: 1.0,
+            http_5xx_critical_pct: 5.0,
+            min_requests: 100.0,
+            p99_degraded_ms: 1500.0,
         }
     }
 }
@@ -300,7 +313,88 @@ fn instance(c: &Cluster, multi_az: bool, standby_az: Option<&str>, rules: &Rules
     )
 }
 
-pub fn phoenix(p: &Phoenix) -> Verdict {
+/// The fleet's own verdict, unless what its load balancer says customers got is worse.
+pub fn phoenix(p: &Phoenix, rules: &Rules) -> Verdict {
+    worst(
+        fleet(p),
+        p.load_balancer
+            .as_ref()
+            .and_then(|lb| load_balancer(lb, rules)),
+    )
+}
+
+/// What customers got through the load balancer: a share of 5xx above the thresholds, or a
+/// slow p99; judged only over enough requests to say so. `None` when all is well.
+pub fn load_balancer(lb: &LoadBalancer, rules: &Rules) -> Option<Verdict> {
+    let t = lb.traffic();
+    if t.requests >= rules.min_requests
+        && let Some(rate) = t.rate_5xx_pct()
+    {
+        let health = if rate > rules.http_5xx_critical_pct {
+            Health::Critical
+        } else if rate > rules.http_5xx_degraded_pct {
+            Health::Degraded
+        } else {
+            Health::Ok
+        };
+        if health > Health::Ok {
+            return Some(Verdict::new(
+                health,
+                format!(
+                    "5xx rate {rate:.1}% ({:.0} of {:.0} requests in {} min)",
+                    t.errors_5xx, t.requests, t.minutes
+                ),
+            ));
+        }
+    }
+    let p99 = t.p99_ms.filter(|p| *p > rules.p99_degraded_ms)?;
+    Some(Verdict::new(
+        Health::Degraded,
+        format!(
+            "p99 {:.0} ms (over {:.0} ms) on {}",
+            p99, rules.p99_degraded_ms, lb.name
+        ),
+    ))
+}
+
+/// An area's alarms in ALARM make it at least degraded: the metric alarm that fired first, and
+/// how many more.
+/// Alarms that were not read lately say nothing.
+pub fn alarms(
+    alarms: &Area<Vec<Alarm>>,
+    kind: AreaKind,
+    rules: &Rules,
+    now: Timestamp,
+) -> Option<Verdict> {
+    if alarms.last_error.is_some() || alarms.is_stale(now, rules.stale_after_secs) {
+        return None;
+    }
+    let firing: Vec<&Alarm> = alarms
+        .data
+        .iter()
+        .flatten()
+        .filter(|a| a.is_firing() && a.area == Some(kind))
+        .collect();
+    // The metric alarm that fired first is the likeliest cause; a composite only sums others.
+    let first = firing.iter().min_by_key(|a| {
+        let composite = matches!(a.rule, super::AlarmRule::Composite { .. });
+        (composite, a.since, &a.name)
+    })?;
+    let since = first
+        .since
+        .map(|at| format!(" for {}", human_duration((now - at).num_seconds().max(0))))
+        .unwrap_or_default();
+    let more = match firing.len() {
+        1 => String::new(),
+        n => format!(" (+{} more)", n - 1),
+    };
+    Some(Verdict::new(
+        Health::Degraded,
+        format!("alarm {} in ALARM{since}{more}", first.name),
+    ))
+}
+
+fn fleet(p: &Phoenix) -> Verdict {
     let serving = p.serving_azs();
     let serving_count: usize = p.instances.iter().filter(|i| i.is_serving()).count();
     if serving.is_empty() {

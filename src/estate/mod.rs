@@ -3,8 +3,10 @@
 //! Nothing in here performs I/O or reads a clock: every rule takes `now` as an argument, so
 //! the same picture always yields the same verdicts (and the same rendered frame).
 
+pub mod alarm;
 pub mod area;
 pub mod backup;
+pub mod balancer;
 pub mod bastion;
 pub mod checks;
 pub mod cluster;
@@ -16,8 +18,10 @@ pub mod series;
 pub mod vpn;
 pub mod waf;
 
+pub use alarm::{Alarm, AlarmMetric, AlarmRule, AlarmState};
 pub use area::{Area, AreaError};
 pub use backup::{BackupPlan, Backups, ProtectedResource};
+pub use balancer::{LoadBalancer, Traffic, ZoneHosts};
 pub use bastion::{Bastion, BastionState, Forward, ForwardState};
 pub use checks::{CheckVerdict, Checks, EndpointCheck, EndpointKind, HttpCheck};
 pub use cluster::{
@@ -49,6 +53,8 @@ pub struct Estate {
     pub bastion: Bastion,
     /// What the endpoints answered from inside the VPC; filled by the probes, not the sources.
     pub checks: Area<Checks>,
+    /// The CloudWatch alarms on the estate's resources, each claimed by its area.
+    pub alarms: Area<Vec<Alarm>>,
     /// Who the console acts as, where the source knows (AWS: STS GetCallerIdentity).
     pub identity: Option<Identity>,
 }
@@ -73,6 +79,7 @@ impl Estate {
             backups: Area::default(),
             bastion: Bastion::default(),
             checks: Area::default(),
+            alarms: Area::default(),
             identity: None,
         }
     }
@@ -172,13 +179,13 @@ impl Estate {
             return Verdict::new(Health::Ok, "not configured");
         }
         let checks = self.checks.data.as_ref();
-        match kind {
+        let own = match kind {
             AreaKind::Cluster => worst(
                 area(&self.cluster, rules, now, |c| health::cluster(c, rules)),
                 checks.and_then(|c| health::endpoint_checks(&c.endpoints)),
             ),
             AreaKind::Phoenix => worst(
-                area(&self.phoenix, rules, now, health::phoenix),
+                area(&self.phoenix, rules, now, |p| health::phoenix(p, rules)),
                 checks.and_then(|c| health::http_checks(&c.http)),
             ),
             AreaKind::Waf => area(&self.waf, rules, now, |w| health::waf(w, rules, now)),
@@ -187,7 +194,17 @@ impl Estate {
                 health::backups(b, rules, now)
             }),
             AreaKind::Bastion => health::bastion(&self.bastion),
-        }
+        };
+        worst(own, health::alarms(&self.alarms, kind, rules, now))
+    }
+
+    /// The alarms in ALARM that belong to an area.
+    pub fn firing(&self, kind: AreaKind) -> impl Iterator<Item = &Alarm> {
+        self.alarms
+            .data
+            .iter()
+            .flatten()
+            .filter(move |a| a.is_firing() && a.area == Some(kind))
     }
 
     /// An area's age and last error; `None` for the bastion, which is live state, not read on

@@ -1,4 +1,4 @@
-use super::{Series, Timestamp};
+use super::{LoadBalancer, Series, Timestamp};
 
 /// The Phoenix tracking web application's fleet: EC2 instances behind a load balancer,
 /// normally managed by an Auto Scaling group across two availability zones.
@@ -24,6 +24,8 @@ pub const COMMON_TYPES: &[&str] = &[
 pub struct Phoenix {
     pub asg: Option<AsgCapacity>,
     pub target_group: Option<String>,
+    /// The load balancer the target group is behind, once it is known.
+    pub load_balancer: Option<LoadBalancer>,
     pub instances: Vec<Instance>,
 }
 

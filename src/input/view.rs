@@ -8,6 +8,8 @@ use crate::estate::AreaKind;
 pub enum View {
     Overview,
     Area(AreaKind),
+    /// Every CloudWatch alarm of the estate's, with its metric around the threshold.
+    Alarms,
     /// Every configured estate, with its health: the home view.
     Estates,
     /// A log followed: opened with `logs SOURCE` (or `l` on an instance or a member), not by
@@ -16,12 +18,12 @@ pub enum View {
 }
 
 impl View {
-    /// Every view: the estate's in tab order (the overview, then each area's), then the home
-    /// view, which is above the tabs.
+    /// Every view: the estate's in tab order (the overview, each area's, the alarms), then
+    /// the home view, which is above the tabs.
     pub fn all() -> impl Iterator<Item = View> {
         std::iter::once(View::Overview)
             .chain(AreaKind::ALL.iter().map(|&k| View::Area(k)))
-            .chain([View::Estates, View::Logs])
+            .chain([View::Alarms, View::Estates, View::Logs])
     }
 
     /// Whether it is one of the estate's tabs.
@@ -39,6 +41,7 @@ impl View {
         match self {
             View::Overview => "overview",
             View::Area(k) => k.name(),
+            View::Alarms => "alarms",
             View::Estates => "estates",
             View::Logs => "logs",
         }
@@ -49,6 +52,7 @@ impl View {
         match self {
             View::Overview => "Overview",
             View::Area(k) => k.short_title(),
+            View::Alarms => "Alarms",
             View::Estates => "Estates",
             View::Logs => "Logs",
         }
@@ -57,7 +61,7 @@ impl View {
     /// The area the view shows, if it shows one.
     pub fn area(self) -> Option<AreaKind> {
         match self {
-            View::Overview | View::Estates | View::Logs => None,
+            View::Overview | View::Alarms | View::Estates | View::Logs => None,
             View::Area(k) => Some(k),
         }
     }

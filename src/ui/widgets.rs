@@ -450,6 +450,83 @@ pub fn dialog(
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
+/// The points of `series` in the last hour before `now`, as (minutes before now, value): the
+/// x axis every time chart shares.
+pub fn minutes_ago(series: &Series, now: Timestamp) -> Vec<(f64, f64)> {
+    let hour_ago = now - chrono::Duration::hours(1);
+    series
+        .points()
+        .filter(|(at, _)| *at > hour_ago)
+        .map(|(at, v)| (-((now - at).num_seconds() as f64) / 60.0, v))
+        .collect()
+}
+
+/// One line of a time chart.
+pub struct ChartLine<'a> {
+    pub data: &'a [(f64, f64)],
+    pub style: Style,
+}
+
+/// Lines over the last hour on one time axis, now on the right, scaled to the highest of them
+/// (and to `level`, a threshold drawn flat across, when given).
+pub fn time_chart(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    block: Block<'_>,
+    lines: &[ChartLine<'_>],
+    level: Option<(f64, Style)>,
+) {
+    use ratatui::symbols::Marker;
+    use ratatui::widgets::{Axis, Chart, Dataset, GraphType};
+    let t = &app.theme;
+    let highest = lines
+        .iter()
+        .flat_map(|l| l.data.iter().map(|p| p.1))
+        .chain(level.map(|(v, _)| v))
+        .fold(0.0, f64::max);
+    let top = if highest > 0.0 { highest } else { 1.0 };
+    let flat: Vec<(f64, f64)> = level
+        .map(|(v, _)| vec![(-60.0, v), (0.0, v)])
+        .unwrap_or_default();
+    let mut datasets: Vec<Dataset> = lines
+        .iter()
+        .map(|l| {
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(l.style)
+                .data(l.data)
+        })
+        .collect();
+    if let Some((_, style)) = level {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Dot)
+                .graph_type(GraphType::Line)
+                .style(style)
+                .data(&flat),
+        );
+    }
+    let time = |m: i64| hhmm(app.now - chrono::Duration::minutes(m));
+    let x = Axis::default()
+        .style(t.dim)
+        .bounds([-60.0, 0.0])
+        .labels([time(60), time(30), time(0)]);
+    let label = |v: f64| {
+        if top < 10.0 {
+            format!("{v:.1}")
+        } else {
+            format!("{v:.0}")
+        }
+    };
+    let y = Axis::default()
+        .style(t.dim)
+        .bounds([0.0, top * 1.1])
+        .labels(["0".to_string(), label(top / 2.0), label(top)]);
+    frame.render_widget(Chart::new(datasets).block(block).x_axis(x).y_axis(y), area);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod alarms_lab;
 mod aws_via_bastion;
 mod bastion_lab;
 mod check_config;

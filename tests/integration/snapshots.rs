@@ -70,6 +70,47 @@ view_snapshots! {
     vpn: View::Area(AreaKind::Vpn),
     backups: View::Area(AreaKind::Backups),
     bastion: View::Area(AreaKind::Bastion),
+    alarms: View::Alarms,
+}
+
+/// The demo in its first burst of 5xx (ten minutes after the start): the alarm that fires on
+/// it, on the overview's Phoenix tile, in the Alarms view with its metric across the
+/// threshold, and on the load balancer's charts.
+#[test]
+fn an_alarm_fires_with_a_burst_of_5xx() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = app((w, h));
+        let config = common::example();
+        let opts = DemoOptions {
+            seed: 42,
+            scenario: Scenario::Steady,
+        };
+        let mut demo = DemoEstate::new(
+            "qualitypost",
+            &config.estates["qualitypost"],
+            &opts,
+            start(),
+        );
+        demo.advance_to(start() + Duration::minutes(11));
+        app.update(Event::Tick(demo.now()));
+        app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
+        let firing: Vec<&str> = app
+            .estate
+            .firing(AreaKind::Phoenix)
+            .map(|a| a.name.as_str())
+            .collect();
+        assert!(firing.contains(&"qualitypost-phoenix-5xx"), "{firing:?}");
+        let v = app.estate.verdict(AreaKind::Phoenix, &app.rules, app.now);
+        assert_ne!(v.health, qpconsole::estate::Health::Ok, "{v:?}");
+        insta::assert_snapshot!(format!("burst_overview_{w}x{h}"), draw(&app).backend());
+        app.views.push(View::Alarms);
+        // The 5xx alarm, under the composite that names it: its metric across the threshold.
+        app.tables.entry(View::Alarms).or_default().selected = 1;
+        insta::assert_snapshot!(format!("burst_alarms_{w}x{h}"), draw(&app).backend());
+        app.views.pop();
+        app.views.push(View::Area(AreaKind::Phoenix));
+        insta::assert_snapshot!(format!("burst_phoenix_{w}x{h}"), draw(&app).backend());
+    }
 }
 
 #[test]

@@ -92,13 +92,13 @@ fn phoenix_serving_from_fewer_than_two_zones_is_critical() {
         instances: vec![instance("i-1", "us-east-1a"), instance("i-2", "us-east-1b")],
         ..Default::default()
     };
-    assert_eq!(phoenix(&p).health, Health::Ok);
+    assert_eq!(phoenix(&p, &Rules::default()).health, Health::Ok);
     p.instances[1].instance_status = CheckStatus::Impaired;
-    let v = phoenix(&p);
+    let v = phoenix(&p, &Rules::default());
     assert_eq!(v.health, Health::Critical);
     assert!(v.reason.contains("only us-east-1a serving"), "{}", v.reason);
     p.instances[0].state = "stopped".into();
-    assert_eq!(phoenix(&p).health, Health::Critical);
+    assert_eq!(phoenix(&p, &Rules::default()).health, Health::Critical);
 }
 
 #[test]
@@ -112,7 +112,7 @@ fn phoenix_with_one_bad_instance_of_several_is_degraded() {
         ..Default::default()
     };
     p.instances[2].target_health = TargetHealth::Unhealthy("Target.FailedHealthChecks".into());
-    let v = phoenix(&p);
+    let v = phoenix(&p, &Rules::default());
     assert_eq!(v.health, Health::Degraded);
     assert_eq!(v.reason, "i-3 target unhealthy");
 }
@@ -393,5 +393,84 @@ fn an_rds_instance_is_ok_with_a_multi_az_standby_and_degraded_without() {
     assert_eq!(
         (v.health, v.reason.as_str()),
         (Health::Critical, "fesa-db is storage-full")
+    );
+}
+
+fn balancer(requests: f64, errors: f64, p99: f64) -> LoadBalancer {
+    let at = |m: i64| t0() - Duration::minutes(10 - m);
+    let per_minute = |v: f64| Series::from_points(60, (0..10).map(|m| (at(m), v / 5.0)));
+    LoadBalancer {
+        name: "phoenix".into(),
+        requests: per_minute(requests),
+        target_5xx: per_minute(errors),
+        p99_ms: per_minute(p99 * 5.0),
+        ..LoadBalancer::default()
+    }
+}
+
+#[test]
+fn the_5xx_rate_is_judged_against_both_thresholds_only_over_enough_requests() {
+    let rules = Rules::default();
+    let judge = |requests, errors| load_balancer(&balancer(requests, errors, 200.0), &rules);
+    assert_eq!(judge(10_000.0, 50.0), None, "0.5 % is fine");
+    let v = judge(10_000.0, 200.0).unwrap();
+    assert_eq!(v.health, Health::Degraded);
+    assert_eq!(v.reason, "5xx rate 2.0% (200 of 10000 requests in 5 min)");
+    assert_eq!(judge(10_000.0, 600.0).unwrap().health, Health::Critical);
+    assert_eq!(judge(50.0, 40.0), None, "50 requests are too few to judge");
+    let mut p = Phoenix {
+        instances: vec![instance("i-1", "us-east-1a"), instance("i-2", "us-east-1b")],
+        load_balancer: Some(balancer(10_000.0, 600.0, 200.0)),
+        ..Default::default()
+    };
+    assert_eq!(
+        phoenix(&p, &rules).health,
+        Health::Critical,
+        "the fleet serves, customers do not"
+    );
+    p.load_balancer = Some(balancer(10_000.0, 0.0, 2500.0));
+    let v = phoenix(&p, &rules);
+    assert_eq!(v.health, Health::Degraded);
+    assert_eq!(v.reason, "p99 2500 ms (over 1500 ms) on phoenix");
+}
+
+#[test]
+fn an_alarm_in_alarm_makes_its_area_degraded_until_it_clears() {
+    let mut e = crate::estate::fixtures::estate();
+    let now = e.cluster.taken_at.unwrap();
+    let rules = Rules::default();
+    let alarm = |state| Alarm {
+        name: "phoenix-5xx".into(),
+        state,
+        since: Some(now - Duration::minutes(4)),
+        reason: "Threshold Crossed".into(),
+        area: Some(AreaKind::Phoenix),
+        rule: AlarmRule::Composite {
+            rule: String::new(),
+        },
+        series: Series::default(),
+    };
+    assert_eq!(e.verdict(AreaKind::Phoenix, &rules, now).health, Health::Ok);
+    e.alarms = Area::fresh(vec![alarm(AlarmState::Alarm)], now);
+    let v = e.verdict(AreaKind::Phoenix, &rules, now);
+    assert_eq!(v.health, Health::Degraded);
+    assert_eq!(v.reason, "alarm phoenix-5xx in ALARM for 4m");
+    assert_eq!(
+        e.verdict(AreaKind::Cluster, &rules, now).health,
+        Health::Ok,
+        "not its area"
+    );
+    e.alarms = Area::fresh(vec![alarm(AlarmState::Ok)], now);
+    assert_eq!(e.verdict(AreaKind::Phoenix, &rules, now).health, Health::Ok);
+    e.alarms = Area::fresh(vec![alarm(AlarmState::Alarm)], now - Duration::hours(1));
+    assert_eq!(
+        e.verdict(
+            AreaKind::Phoenix,
+            &rules,
+            now - Duration::hours(1) + Duration::minutes(59)
+        )
+        .health,
+        Health::Ok,
+        "alarms read an hour ago say nothing"
     );
 }

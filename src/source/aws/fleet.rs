@@ -10,8 +10,9 @@ use futures_util::future::try_join_all;
 use super::error::ReadError;
 use super::{Clients, name_tag, to_chrono};
 use crate::config::PhoenixConfig;
+use crate::estate::balancer::dimension_of;
 use crate::estate::{
-    AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, Series, TargetHealth,
+    AsgCapacity, CheckStatus, Instance, LoadBalancer, Phoenix, ScheduledEvent, Series, TargetHealth,
 };
 use crate::ops::plan::{GroupFacts, GroupInstance, Template};
 use crate::sdk::AwsError;
@@ -27,7 +28,28 @@ const DESCRIBE_CHUNK: usize = 500;
 #[derive(Debug, Clone, Default)]
 pub struct Known {
     ids: Vec<String>,
-    target_group_arn: Option<String>,
+    target_group: Option<TargetGroup>,
+}
+
+/// A target group's ARN and that of the load balancer in front of it, if one is.
+#[derive(Debug, Clone)]
+struct TargetGroup {
+    arn: String,
+    load_balancer_arn: Option<String>,
+}
+
+impl TargetGroup {
+    /// The load balancer as CloudWatch names it, with no metrics yet.
+    fn load_balancer(&self) -> Option<LoadBalancer> {
+        let lb = self.load_balancer_arn.as_deref()?;
+        let dimension = dimension_of(lb)?;
+        Some(LoadBalancer {
+            name: dimension.split('/').nth(1).unwrap_or(dimension).to_string(),
+            dimension: dimension.to_string(),
+            target_group_dimension: dimension_of(&self.arn)?.to_string(),
+            ..LoadBalancer::default()
+        })
+    }
 }
 
 type Described = (
@@ -43,20 +65,16 @@ pub async fn phoenix(
     let (asg, by_tags, targets, first) = tokio::join!(
         asg(c, cfg.asg.as_deref()),
         tagged(c, cfg),
-        targets(
-            c,
-            cfg.target_group.as_deref(),
-            known.target_group_arn.clone()
-        ),
+        targets(c, cfg.target_group.as_deref(), known.target_group.clone()),
         describe_instances(c, &known.ids),
     );
     let (asg, asg_ids) = asg?;
     let mut members: BTreeSet<String> = asg_ids.into_iter().collect();
     members.extend(by_tags?);
     let ids: Vec<String> = members.iter().cloned().collect();
-    known.target_group_arn = None;
-    let (arn, targets) = targets?;
-    known.target_group_arn = arn;
+    known.target_group = None;
+    let (group, targets) = targets?;
+    known.target_group = group;
     // A second round only for instances that joined since the last refresh, or for all when
     // the first answer failed (an instance gone for good makes the whole call fail).
     let (reservations, statuses) = match first {
@@ -145,6 +163,10 @@ pub async fn phoenix(
     Ok(Phoenix {
         asg,
         target_group: cfg.target_group.clone(),
+        load_balancer: known
+            .target_group
+            .as_ref()
+            .and_then(TargetGroup::load_balancer),
         instances,
     })
 }
@@ -281,7 +303,13 @@ async fn tagged(c: &Clients, cfg: &PhoenixConfig) -> Result<Vec<String>, ReadErr
 
 /// The ARN of the target group named `name`.
 pub(super) async fn target_group_arn(c: &Clients, name: &str) -> Result<String, ReadError> {
-    c.elb
+    Ok(target_group(c, name).await?.arn)
+}
+
+/// The target group named `name`, and the load balancer in front of it.
+async fn target_group(c: &Clients, name: &str) -> Result<TargetGroup, ReadError> {
+    let out = c
+        .elb
         .describe_target_groups()
         .names(name)
         .send()
@@ -289,12 +317,18 @@ pub(super) async fn target_group_arn(c: &Clients, name: &str) -> Result<String, 
         .map_err(|e| {
             c.words
                 .error("elasticloadbalancing:DescribeTargetGroups", &e)
-        })?
+        })?;
+    let g = out
         .target_groups()
         .first()
-        .and_then(|g| g.target_group_arn())
-        .map(str::to_string)
-        .ok_or_else(|| ReadError::Estate(format!("target group {name} not found")))
+        .ok_or_else(|| ReadError::Estate(format!("target group {name} not found")))?;
+    Ok(TargetGroup {
+        arn: g
+            .target_group_arn()
+            .ok_or_else(|| ReadError::Estate(format!("target group {name} has no ARN")))?
+            .to_string(),
+        load_balancer_arn: g.load_balancer_arns().first().cloned(),
+    })
 }
 
 /// What the load balancer says of each target of the group `arn`.
@@ -315,23 +349,23 @@ pub(super) async fn target_health(
     Ok(out.target_health_descriptions.unwrap_or_default())
 }
 
-/// The target group's ARN (looked up by name unless already `known`) and its targets' health
+/// The target group (looked up by name unless already `known`) and its targets' health
 /// by instance id; nothing when no target group is configured.
 async fn targets(
     c: &Clients,
     name: Option<&str>,
-    known: Option<String>,
-) -> Result<(Option<String>, Option<HashMap<String, TargetHealth>>), ReadError> {
+    known: Option<TargetGroup>,
+) -> Result<(Option<TargetGroup>, Option<HashMap<String, TargetHealth>>), ReadError> {
     let Some(name) = name else {
         return Ok((None, None));
     };
-    let arn = match known {
-        Some(arn) => arn,
-        None => target_group_arn(c, name).await?,
+    let group = match known {
+        Some(group) => group,
+        None => target_group(c, name).await?,
     };
-    let health = target_health(c, &arn).await?;
+    let health = target_health(c, &group.arn).await?;
     Ok((
-        Some(arn),
+        Some(group),
         Some(
             health
                 .iter()

@@ -1,6 +1,7 @@
 //! CloudWatch series for everything on screen, fetched with GetMetricData in batches of up to
 //! 500 queries (one call per batch and page, never one call per metric), the batches at once.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
@@ -10,7 +11,7 @@ use futures_util::future::try_join_all;
 use super::error::ReadError;
 use super::waf::AclInfo;
 use super::{Clients, to_chrono, to_smithy};
-use crate::estate::{Estate, Series, Timestamp, TunnelStatus};
+use crate::estate::{Estate, Series, Timestamp, TunnelStatus, ZoneHosts};
 
 /// GetMetricData's limit of queries per call.
 pub const MAX_QUERIES: usize = 500;
@@ -18,6 +19,7 @@ pub const MAX_QUERIES: usize = 500;
 const PERIOD_SECS: i32 = 60;
 const WINDOW_MINUTES: i64 = 60;
 const POINTS: usize = 60;
+const ELB: &str = "AWS/ApplicationELB";
 
 /// What a series belongs to, so results find their place in the estate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,16 +30,24 @@ pub enum SeriesKey {
     Acl(String, &'static str),
     Rule(String, String, &'static str),
     Tunnel(String, &'static str),
+    /// The load balancer's series, by metric and statistic.
+    Balancer(&'static str, &'static str),
+    /// A zone's healthy or unhealthy host count.
+    Zone(String, &'static str),
+    /// The metric an alarm watches, by the alarm's name.
+    Alarm(String),
 }
 
-/// One metric to fetch.
+/// One metric to fetch. Most names are the console's own constants; an alarm's are what
+/// CloudWatch said, so they are owned.
 #[derive(Debug, Clone)]
 pub struct Query {
     pub key: SeriesKey,
-    namespace: &'static str,
-    metric: &'static str,
-    dimensions: Vec<(&'static str, String)>,
-    stat: &'static str,
+    namespace: Cow<'static, str>,
+    metric: Cow<'static, str>,
+    dimensions: Vec<(Cow<'static, str>, String)>,
+    stat: Cow<'static, str>,
+    period: i32,
 }
 
 fn query(
@@ -49,10 +59,14 @@ fn query(
 ) -> Query {
     Query {
         key,
-        namespace,
-        metric,
-        dimensions,
-        stat,
+        namespace: namespace.into(),
+        metric: metric.into(),
+        dimensions: dimensions
+            .into_iter()
+            .map(|(k, v)| (Cow::Borrowed(k), v))
+            .collect(),
+        stat: stat.into(),
+        period: PERIOD_SECS,
     }
 }
 
@@ -75,10 +89,61 @@ const TUNNEL_METRICS: [(&str, &str); 3] = [
     ("TunnelDataOut", "Sum"),
 ];
 
-/// Every query the estate's picture needs: cluster members and volume, Phoenix instances, WAF
-/// totals and rules, VPN tunnel states.
+/// The load balancer's series (metric, statistic, whether it is the target group's rather
+/// than the load balancer's own).
+const BALANCER_METRICS: [(&str, &str, bool); 7] = [
+    ("RequestCount", "Sum", true),
+    ("HTTPCode_Target_5XX_Count", "Sum", true),
+    ("HTTPCode_Target_4XX_Count", "Sum", true),
+    ("TargetResponseTime", "p50", true),
+    ("TargetResponseTime", "p99", true),
+    ("HTTPCode_ELB_5XX_Count", "Sum", false),
+    ("RejectedConnectionCount", "Sum", false),
+];
+const ZONE_METRICS: [&str; 2] = ["HealthyHostCount", "UnHealthyHostCount"];
+
+/// Every query the estate's picture needs: cluster members and volume, Phoenix instances and
+/// load balancer, WAF totals and rules, VPN tunnel states, and the metrics alarms watch.
 pub fn queries(estate: &Estate, acls: &[AclInfo]) -> Vec<Query> {
     let mut q = Vec::new();
+    if let Some(p) = &estate.phoenix.data
+        && let Some(lb) = &p.load_balancer
+    {
+        let dims = |target_group: bool| {
+            let mut d = vec![("LoadBalancer", lb.dimension.clone())];
+            if target_group {
+                d.insert(0, ("TargetGroup", lb.target_group_dimension.clone()));
+            }
+            d
+        };
+        for (metric, stat, target_group) in BALANCER_METRICS {
+            let key = SeriesKey::Balancer(metric, stat);
+            q.push(query(key, ELB, metric, stat, dims(target_group)));
+        }
+        for az in p.azs() {
+            for metric in ZONE_METRICS {
+                let mut d = dims(true);
+                d.push(("AvailabilityZone", az.to_string()));
+                let key = SeriesKey::Zone(az.to_string(), metric);
+                q.push(query(key, ELB, metric, "Average", d));
+            }
+        }
+    }
+    for a in estate.alarms.data.iter().flatten() {
+        let Some(m) = a.metric() else { continue };
+        q.push(Query {
+            key: SeriesKey::Alarm(a.name.clone()),
+            namespace: m.namespace.clone().into(),
+            metric: m.name.clone().into(),
+            dimensions: m
+                .dimensions
+                .iter()
+                .map(|(k, v)| (Cow::Owned(k.clone()), v.clone()))
+                .collect(),
+            stat: m.stat.clone().into(),
+            period: m.period_secs.max(PERIOD_SECS),
+        });
+    }
     if let Some(c) = &estate.cluster.data {
         for m in &c.members {
             for metric in MEMBER_METRICS {
@@ -164,9 +229,11 @@ pub async fn fetch(
                     .iter()
                     .fold(
                         Metric::builder()
-                            .namespace(q.namespace)
-                            .metric_name(q.metric),
-                        |m, (k, v)| m.dimensions(Dimension::builder().name(*k).value(v).build()),
+                            .namespace(q.namespace.as_ref())
+                            .metric_name(q.metric.as_ref()),
+                        |m, (k, v)| {
+                            m.dimensions(Dimension::builder().name(k.as_ref()).value(v).build())
+                        },
                     )
                     .build();
                 MetricDataQuery::builder()
@@ -174,8 +241,8 @@ pub async fn fetch(
                     .metric_stat(
                         MetricStat::builder()
                             .metric(metric)
-                            .period(PERIOD_SECS)
-                            .stat(q.stat)
+                            .period(q.period)
+                            .stat(q.stat.as_ref())
                             .build(),
                     )
                     .return_data(true)
@@ -228,6 +295,32 @@ pub async fn fetch(
 /// TunnelState (1 up, 0 down) and the time it last changed.
 pub fn apply(estate: &mut Estate, series: &HashMap<SeriesKey, Series>) {
     let get = |key: SeriesKey| series.get(&key).cloned().unwrap_or_default();
+    if let Some(p) = estate.phoenix.data.as_mut() {
+        let azs: Vec<String> = p.azs().into_iter().map(str::to_string).collect();
+        if let Some(lb) = p.load_balancer.as_mut() {
+            let b = |metric, stat| get(SeriesKey::Balancer(metric, stat));
+            let seconds_as_ms =
+                |s: Series| Series::from_points(s.len(), s.points().map(|(t, v)| (t, v * 1000.0)));
+            lb.requests = b("RequestCount", "Sum");
+            lb.target_5xx = b("HTTPCode_Target_5XX_Count", "Sum");
+            lb.target_4xx = b("HTTPCode_Target_4XX_Count", "Sum");
+            lb.elb_5xx = b("HTTPCode_ELB_5XX_Count", "Sum");
+            lb.rejected = b("RejectedConnectionCount", "Sum");
+            lb.p50_ms = seconds_as_ms(b("TargetResponseTime", "p50"));
+            lb.p99_ms = seconds_as_ms(b("TargetResponseTime", "p99"));
+            lb.zones = azs
+                .into_iter()
+                .map(|az| ZoneHosts {
+                    healthy: get(SeriesKey::Zone(az.clone(), "HealthyHostCount")),
+                    unhealthy: get(SeriesKey::Zone(az.clone(), "UnHealthyHostCount")),
+                    az,
+                })
+                .collect();
+        }
+    }
+    for a in estate.alarms.data.iter_mut().flatten() {
+        a.series = get(SeriesKey::Alarm(a.name.clone()));
+    }
     if let Some(c) = estate.cluster.data.as_mut() {
         for m in &mut c.members {
             m.metrics.cpu = get(SeriesKey::Member(m.id.clone(), "CPUUtilization"));
@@ -379,7 +472,7 @@ mod tests {
             t0,
         );
         let q = queries(&e, &[]);
-        let metrics: Vec<&str> = q.iter().map(|q| q.metric).collect();
+        let metrics: Vec<&str> = q.iter().map(|q| q.metric.as_ref()).collect();
         assert_eq!(
             metrics,
             ["TunnelState", "TunnelDataIn", "TunnelDataOut"].repeat(2)

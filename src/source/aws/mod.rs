@@ -2,6 +2,7 @@
 //! concurrently on its own cadence; metrics come in batched GetMetricData calls; a failing
 //! area keeps its last good data and says why.
 
+mod alarms;
 mod backup;
 pub mod clients;
 mod cloud;
@@ -29,7 +30,7 @@ use waf::AclInfo;
 
 use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
-use crate::estate::{Area, AreaError, AreaKind, Estate, Identity, Series, Timestamp};
+use crate::estate::{Area, AreaError, AreaKind, Estate, Identity, Series, Timestamp, alarm};
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -175,7 +176,8 @@ impl LiveEstate {
         let instances = self.phoenix_instances();
         let (c, cfg, known) = (&self.clients, &self.cfg, &mut self.fleet);
         let database = cfg.database();
-        let (cluster, phoenix, acls, vpn, backups) = tokio::join!(
+        let watched = !cfg.areas().is_empty();
+        let (cluster, phoenix, acls, vpn, backups, alarms) = tokio::join!(
             when(database, |db| rds::database(c, db, now)),
             when(cfg.phoenix.as_ref(), |p| fleet::phoenix(c, p, known)),
             when(cfg.waf_web_acls.as_deref(), |names| waf::web_acls(
@@ -187,6 +189,7 @@ impl LiveEstate {
             when(cfg.backups.as_ref(), |_| backup::backups(
                 c, database, &instances, now
             )),
+            when(watched.then_some(()), |_| alarms::alarms(c)),
         );
         record(&mut self.estate.cluster, cluster, now);
         record(&mut self.estate.phoenix, phoenix, now);
@@ -220,6 +223,15 @@ impl LiveEstate {
                 }
             }
             Some(Err(e)) => self.estate.backups.record_failure(e.at(now)),
+            None => {}
+        }
+        // Claimed now that the estate's resources are known: the alarms are theirs.
+        match alarms {
+            Some(Ok(all)) => {
+                let claimed = alarm::claim(&self.estate, all, &self.cfg.alarms.prefixes());
+                self.estate.alarms.record_ok(claimed, now);
+            }
+            Some(Err(e)) => self.estate.alarms.record_failure(e.at(now)),
             None => {}
         }
         self.offered_classes().await;

@@ -3,6 +3,7 @@
 
 use std::collections::VecDeque;
 
+use super::balancer::SimBalancer;
 use super::random::{Band, hex, int};
 use super::{AZ_LETTERS, METRIC_POINTS, az};
 use crate::config::EstateConfig;
@@ -30,6 +31,8 @@ const NETWORK_OUT: Band = Band {
 #[derive(Debug, Clone)]
 pub(super) struct SimFleet {
     phoenix: Phoenix,
+    /// The load balancer in front of the target group, if the estate names one.
+    balancer: Option<SimBalancer>,
     /// The launch template's version and the type it launches.
     template: (u32, String),
     refresh: Option<Refresh>,
@@ -49,7 +52,14 @@ struct Refresh {
 }
 
 impl SimFleet {
-    pub(super) fn new(estate: &str, cfg: &EstateConfig, count: usize, mut rng: Rng) -> Self {
+    pub(super) fn new(
+        estate: &str,
+        cfg: &EstateConfig,
+        count: usize,
+        start: Timestamp,
+        mut rng: Rng,
+        balancer_rng: Rng,
+    ) -> Self {
         let n = count as u32;
         // Each zone gets its own /18 of 10.20.0.0/16; hosts within it are numbered in order so
         // no two instances share an address however big the fleet.
@@ -91,8 +101,17 @@ impl SimFleet {
                 }
             })
             .collect();
+        let (balancer, load_balancer) = match &phoenix.target_group {
+            Some(tg) => {
+                let (sim, lb) = SimBalancer::new(tg, start, balancer_rng);
+                (Some(sim), Some(lb))
+            }
+            None => (None, None),
+        };
         Self {
+            balancer,
             phoenix: Phoenix {
+                load_balancer,
                 asg: Some(AsgCapacity {
                     name: phoenix
                         .asg
@@ -304,6 +323,9 @@ impl SimFleet {
             NETWORK_OUT.walk(&mut self.rng, &mut i.network_out_bytes, at);
             // The demo's instances pass their checks every minute.
             i.status_check_failed.push(at, 0.0);
+        }
+        if let (Some(sim), Some(lb)) = (&mut self.balancer, &mut self.phoenix.load_balancer) {
+            sim.minute(lb, &self.phoenix.instances, at);
         }
     }
 }

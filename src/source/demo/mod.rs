@@ -5,7 +5,9 @@
 //! does, and every random draw comes from the seeded [`Rng`]: the same seed and the same requests
 //! give the same estate, frame for frame. Metrics get one point per simulated minute.
 
+mod alarms;
 mod backup;
+mod balancer;
 mod bastion;
 mod checks;
 mod cloud;
@@ -166,7 +168,10 @@ impl DemoEstate {
                 (id, sim)
             }
         };
-        let fleet = SimFleet::new(name, cfg, instances, fork(&mut rng));
+        // The load balancer's stream is the seed's own, so that adding it left the course of
+        // every other part as it was.
+        let balancer_rng = Rng::new(opts.seed ^ 0xba1a_2ce5);
+        let fleet = SimFleet::new(name, cfg, instances, start, fork(&mut rng), balancer_rng);
         let waf = SimWaf::new(
             &names_or(cfg.waf_web_acls.as_deref(), name, "waf"),
             start,
@@ -242,7 +247,7 @@ impl DemoEstate {
             }
         }
         let areas = &self.areas;
-        Estate {
+        let mut estate = Estate {
             name: self.name.clone(),
             region: self.region.clone(),
             areas: self.areas.clone(),
@@ -252,9 +257,12 @@ impl DemoEstate {
             vpn: area(areas, AreaKind::Vpn, self.vpn.snapshot(now), now),
             backups: area(areas, AreaKind::Backups, self.backups.snapshot(now), now),
             bastion: self.bastion.snapshot(),
+            alarms: Area::default(),
             checks,
             identity: None,
-        }
+        };
+        estate.alarms = Area::fresh(alarms::evaluate(&estate), now);
+        estate
     }
 }
 

@@ -43,12 +43,14 @@ fn cfg() -> EstateConfig {
             asg: Some("qp-phoenix-asg".into()),
             tags: BTreeMap::new(),
             target_group: Some("qp-phoenix-tg".into()),
+            ..PhoenixConfig::default()
         }),
         waf_web_acls: Some(vec!["qp-public-waf".into()]),
         vpn_connections: Some(vec![]),
         backups: Some(Default::default()),
         refresh: Default::default(),
         logs: Default::default(),
+        alarms: Default::default(),
         prices: BTreeMap::new(),
     }
 }

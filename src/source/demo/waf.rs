@@ -306,7 +306,8 @@ fn weighted(rng: &mut Rng, weights: &[f64], total: f64) -> usize {
 }
 
 /// Parcel tracking follows the (European) day: quiet at night, busiest mid-afternoon UTC.
-fn daily_shape(at: Timestamp) -> f64 {
+/// Busier in the afternoon, quieter at night: requests, and the attacks among them.
+pub(super) fn daily_shape(at: Timestamp) -> f64 {
     let hour = at.timestamp().rem_euclid(86_400) as f64 / 3600.0;
     1.0 + 0.5 * ((hour - 8.0) / 24.0 * std::f64::consts::TAU).sin()
 }

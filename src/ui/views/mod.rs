@@ -3,6 +3,7 @@
 //! drawing: [`super::view::ViewUi`]), registered here once. The overview, paging and the footer
 //! all come from here, and the app reaches it through [`crate::app::Screen`].
 
+mod alarms;
 mod backups;
 mod bastion;
 mod cluster;
@@ -21,6 +22,7 @@ pub fn of(view: View) -> &'static dyn ViewUi {
     match view {
         View::Overview => &overview::Overview,
         View::Area(kind) => area(kind),
+        View::Alarms => &alarms::AlarmsView,
         View::Estates => &estates::EstatesView,
         View::Logs => &logs::LogsUi,
     }

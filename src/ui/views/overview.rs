@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, BorderType, Paragraph};
 
 use crate::app::{App, Page};
 use crate::estate::AreaKind;
+use crate::estate::health::human_duration;
 use crate::ui::view::{AreaViews, ViewUi};
 use crate::ui::widgets::{self, health_style, health_symbol};
 
@@ -79,8 +80,8 @@ fn render(frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
     }
 }
 
-/// What changed lately across the estate, newest first: cluster events, VPN tunnel changes and
-/// completed backups, so a glance tells what happened as well as how things are.
+/// What changed lately across the estate, newest first: cluster events, VPN tunnel changes,
+/// completed backups and alarms changing state, so a glance tells what happened as well as how things are.
 fn recent_changes(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
     let e = &app.estate;
@@ -112,6 +113,11 @@ fn recent_changes(frame: &mut Frame, area: Rect, app: &App) {
                 )
             })
         }));
+    }
+    for a in e.alarms.data.iter().flatten() {
+        if let (Some(at), Some(kind)) = (a.since, a.area) {
+            changes.push((at, kind, format!("alarm {} → {}", a.name, a.state.as_str())));
+        }
     }
     changes.sort_by_key(|c| std::cmp::Reverse(c.0));
     let block = widgets::panel(t, "Recent changes", Vec::new());
@@ -176,6 +182,13 @@ fn tile(
     // The reason comes whole; facts follow only where they fit, so none is cut in half.
     let reason = widgets::wrap_words(&v.reason, usize::from(inner.width));
     lines.extend(reason.into_iter().map(|l| Line::styled(l, t.text)));
+    lines.extend(app.estate.firing(kind).map(|a| {
+        let since = a.since.map_or(String::new(), |at| {
+            format!(" {}", human_duration((app.now - at).num_seconds().max(0)))
+        });
+        let text = format!("▲ {}{since}: {}", a.name, a.reason);
+        Line::styled(widgets::cut(&text, usize::from(inner.width)), t.warn)
+    }));
     let facts = areas(kind).tile(app, usize::from(inner.width));
     let room_for_facts = room.saturating_sub(lines.len());
     lines.extend(facts.into_iter().take(room_for_facts));

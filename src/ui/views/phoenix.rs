@@ -1,4 +1,5 @@
-//! The Phoenix web fleet: its capacity and every instance, grouped by availability zone.
+//! The Phoenix web fleet: its capacity, every instance grouped by availability zone, and what
+//! its load balancer says customers got.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
@@ -7,11 +8,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
 use crate::app::{App, Page, Selection};
-use crate::estate::{AreaKind, CheckStatus, HttpCheck, Instance, Phoenix, TargetHealth};
+use crate::estate::{
+    AreaKind, CheckStatus, HttpCheck, Instance, LoadBalancer, Phoenix, TargetHealth,
+};
 use crate::input::{Action, View};
 use crate::theme::Theme;
 use crate::ui::view::{AreaViews, ViewUi};
-use crate::ui::widgets::{self, Col, TableSpec, col, take_top, wide_col};
+use crate::ui::widgets::{self, Col, TableSpec, col, take_left, take_top, wide_col};
 
 /// Points in each instance's CPU trend: the last twelve minutes.
 const TREND_POINTS: usize = 12;
@@ -21,11 +24,36 @@ pub struct PhoenixView;
 
 const VIEW: View = View::Area(AreaKind::Phoenix);
 
+/// The view's parts: the capacity line, the fleet's table and, on a tall enough terminal, the
+/// load balancer's half below it.
+struct Parts {
+    capacity: Rect,
+    table: Rect,
+    balancer: Option<Rect>,
+}
+
+fn parts(body: Rect) -> Parts {
+    let mut rest = body;
+    let capacity = take_top(&mut rest, 1);
+    if rest.height < 16 {
+        return Parts {
+            capacity,
+            table: rest,
+            balancer: None,
+        };
+    }
+    let half = rest.height / 2;
+    let table = take_top(&mut rest, half);
+    Parts {
+        capacity,
+        table,
+        balancer: Some(rest),
+    }
+}
+
 impl ViewUi for PhoenixView {
     fn page(&self, body: Rect) -> Page {
-        let mut rest = body;
-        take_top(&mut rest, 1);
-        widgets::table_page(rest)
+        widgets::table_page(parts(body).table)
     }
 
     fn rows(&self, app: &App) -> usize {
@@ -67,6 +95,26 @@ impl ViewUi for PhoenixView {
             })
             .collect();
         let mut lines = vec![Line::styled(zones.join(" · "), t.text)];
+        if let Some(lb) = &p.load_balancer {
+            let traffic = lb.traffic();
+            if traffic.minutes > 0 {
+                let rate = traffic.rate_5xx_pct().unwrap_or(0.0);
+                let style = if rate > app.rules.http_5xx_degraded_pct {
+                    t.warn
+                } else {
+                    t.text
+                };
+                let mut spans = vec![
+                    Span::styled("5xx rate ", t.dim),
+                    Span::styled(format!("{rate:.1}%"), style),
+                ];
+                if let Some(p99) = traffic.p99_ms {
+                    spans.push(Span::styled("  p99 ", t.dim));
+                    spans.push(Span::styled(widgets::millis(p99), t.text));
+                }
+                lines.push(Line::from(spans));
+            }
+        }
         if let Some(asg) = &p.asg {
             lines.push(Line::from(vec![
                 Span::styled(format!("asg {} ", asg.name), t.dim),
@@ -126,8 +174,15 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
     let Some(fleet) = &app.estate.phoenix.data else {
         return widgets::no_data(frame, body, app, AreaKind::Phoenix);
     };
-    let mut rest = body;
-    capacity(frame, take_top(&mut rest, 1), app, fleet);
+    let Parts {
+        capacity: top,
+        table: rest,
+        balancer,
+    } = parts(body);
+    capacity(frame, top, app, fleet);
+    if let Some(area) = balancer {
+        load_balancer(frame, area, app, fleet.load_balancer.as_ref());
+    }
     let t = &app.theme;
     let block = widgets::verdict_panel(app, AreaKind::Phoenix, "Phoenix fleet");
     let items = rows(app);
@@ -257,4 +312,111 @@ fn target_style(t: &Theme, h: &TargetHealth) -> Style {
         TargetHealth::Initial | TargetHealth::Draining => t.warn,
         TargetHealth::Unused | TargetHealth::NotRegistered => t.dim,
     }
+}
+
+/// What the load balancer says customers got: a line of the newest minutes' numbers and each
+/// zone's hosts, then requests, errors and response times over the hour.
+fn load_balancer(frame: &mut Frame, area: Rect, app: &App, lb: Option<&LoadBalancer>) {
+    let t = &app.theme;
+    let Some(lb) = lb else {
+        let block = widgets::panel(t, "Load balancer", vec![]);
+        let inner = block.inner(area);
+        frame.render_widget(block, area);
+        let text =
+            "no load balancer known: name the fleet's target_group in the estate's phoenix config";
+        return widgets::centered_text(frame, inner, text, t.dim);
+    };
+    let mut rest = area;
+    summary(frame, take_top(&mut rest, 1), app, lb);
+    let requests = widgets::minutes_ago(&lb.requests, app.now);
+    let errors = widgets::minutes_ago(&lb.errors_5xx(), app.now);
+    let p50 = widgets::minutes_ago(&lb.p50_ms, app.now);
+    let p99 = widgets::minutes_ago(&lb.p99_ms, app.now);
+    let line = |data, style| widgets::ChartLine { data, style };
+    let thirds = rest.width >= 100;
+    let width = if thirds {
+        rest.width / 3
+    } else {
+        rest.width / 2
+    };
+    if thirds {
+        let left = take_left(&mut rest, width);
+        widgets::time_chart(
+            frame,
+            left,
+            app,
+            widgets::panel(t, "Requests / min", vec![]),
+            &[line(&requests, t.chart_allowed)],
+            None,
+        );
+    }
+    let middle = take_left(&mut rest, width);
+    widgets::time_chart(
+        frame,
+        middle,
+        app,
+        widgets::panel(t, "5xx / min", vec![]),
+        &[line(&errors, t.crit)],
+        None,
+    );
+    let legend = vec![
+        Span::styled("p50", t.chart_allowed),
+        Span::styled(" p99", t.warn),
+    ];
+    widgets::time_chart(
+        frame,
+        rest,
+        app,
+        widgets::panel(t, "Response ms", legend),
+        &[line(&p50, t.chart_allowed), line(&p99, t.warn)],
+        Some((app.rules.p99_degraded_ms, t.dim)).filter(|_| !p99.is_empty()),
+    );
+}
+
+/// `ALB phoenix  4012 req/min · 5xx 0.2% · 4xx 48/min · p99 310 ms · rejected 0 · us-east-1a 1✔ 0✖`
+fn summary(frame: &mut Frame, area: Rect, app: &App, lb: &LoadBalancer) {
+    let t = &app.theme;
+    let traffic = lb.traffic();
+    let per_minute = |v: f64| v / traffic.minutes.max(1) as f64;
+    let mut spans = vec![
+        Span::styled(" ALB ", t.dim),
+        Span::styled(format!("{}  ", lb.name), t.text),
+    ];
+    if traffic.minutes == 0 {
+        spans.push(Span::styled("no requests reported in the last hour", t.dim));
+    } else {
+        let rate = traffic.rate_5xx_pct().unwrap_or(0.0);
+        let rate_style = if rate > app.rules.http_5xx_critical_pct {
+            t.crit
+        } else if rate > app.rules.http_5xx_degraded_pct {
+            t.warn
+        } else {
+            t.ok
+        };
+        spans.extend([
+            Span::styled(
+                format!("{:.0} req/min", per_minute(traffic.requests)),
+                t.text,
+            ),
+            Span::styled(" · 5xx ", t.dim),
+            Span::styled(format!("{rate:.1}%"), rate_style),
+            Span::styled(" · 4xx ", t.dim),
+            Span::styled(format!("{:.0}/min", per_minute(traffic.errors_4xx)), t.text),
+        ]);
+        if let Some(p99) = traffic.p99_ms {
+            spans.push(Span::styled(" · p99 ", t.dim));
+            spans.push(Span::styled(widgets::millis(p99), t.text));
+        }
+        spans.push(Span::styled(" · rejected ", t.dim));
+        spans.push(Span::styled(format!("{:.0}", traffic.rejected), t.text));
+    }
+    for z in &lb.zones {
+        let healthy = z.healthy.last().unwrap_or(0.0);
+        let unhealthy = z.unhealthy.last().unwrap_or(0.0);
+        spans.push(Span::styled(format!(" · {} ", z.az), t.dim));
+        spans.push(Span::styled(format!("{healthy:.0}✔"), t.ok));
+        let style = if unhealthy > 0.0 { t.crit } else { t.dim };
+        spans.push(Span::styled(format!(" {unhealthy:.0}✖"), style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }

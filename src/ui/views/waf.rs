@@ -7,9 +7,8 @@ use chrono::Duration;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Rect};
 use ratatui::style::Style;
-use ratatui::symbols::Marker;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Axis, Block, Cell, Chart, Dataset, GraphType, Paragraph};
+use ratatui::widgets::{Cell, Paragraph};
 
 use crate::app::{App, Page};
 use crate::estate::{AreaKind, RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
@@ -186,57 +185,24 @@ fn charts(frame: &mut Frame, area: Rect, app: &App, acls: &[WebAcl]) {
     let left = take_left(&mut right, area.width / 2);
     let blocked = per_minute(acls, app.now, |a| &a.blocked);
     let allowed = per_minute(acls, app.now, |a| &a.allowed);
-    chart(
+    let line = |data, style| [widgets::ChartLine { data, style }];
+    widgets::time_chart(
         frame,
         left,
         app,
         widgets::verdict_panel(app, AreaKind::Waf, "Blocked / min"),
-        &blocked,
-        t.chart_blocked,
+        &line(&blocked, t.chart_blocked),
+        None,
     );
     let names: Vec<&str> = acls.iter().map(|a| a.name.as_str()).collect();
     let acl_names = vec![Span::styled(names.join(", "), t.dim)];
-    chart(
+    widgets::time_chart(
         frame,
         right,
         app,
         panel(t, "Allowed / min", acl_names),
-        &allowed,
-        t.chart_allowed,
-    );
-}
-
-fn chart(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    block: Block<'_>,
-    data: &[(f64, f64)],
-    style: Style,
-) {
-    let t = &app.theme;
-    let top = data.iter().map(|p| p.1).fold(0.0, f64::max).max(1.0);
-    let dataset = Dataset::default()
-        .marker(Marker::Braille)
-        .graph_type(GraphType::Line)
-        .style(style)
-        .data(data);
-    let time = |m: i64| widgets::hhmm(app.now - Duration::minutes(m));
-    let x = Axis::default()
-        .style(t.dim)
-        .bounds([-60.0, 0.0])
-        .labels([time(60), time(30), time(0)]);
-    let y = Axis::default()
-        .style(t.dim)
-        .bounds([0.0, top * 1.1])
-        .labels([
-            "0".to_string(),
-            format!("{:.0}", top / 2.0),
-            format!("{top:.0}"),
-        ]);
-    frame.render_widget(
-        Chart::new(vec![dataset]).block(block).x_axis(x).y_axis(y),
-        area,
+        &line(&allowed, t.chart_allowed),
+        None,
     );
 }
 

@@ -10,6 +10,7 @@ fn fleet(instances: Vec<Instance>) -> Phoenix {
     Phoenix {
         asg: None,
         target_group: Some("phoenix".into()),
+        load_balancer: None,
         instances,
     }
 }
