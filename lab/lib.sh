@@ -48,6 +48,8 @@ DB_DIR="$STATE/mariadb"
 # replication user's (the replica's login to the primary).
 DB_PASSWORD_FILE="$STATE/db-password"
 DB_REPL_PASSWORD_FILE="$DB_DIR/repl-password"
+# The operator's (qp_operator: CONNECTION ADMIN, for the DB load view's kill query/session).
+DB_OPERATOR_PASSWORD_FILE="$STATE/db-operator-password"
 # The environment the lab's daemons get (nothing else of the caller's).
 DAEMON_ENV=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" "HOME=${HOME:-/}" "LANG=C.UTF-8")
 # The lab's account: moto's default, and what ministack is told to use.

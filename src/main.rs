@@ -6,7 +6,8 @@ use clap::Parser;
 use qpconsole::cli::ops::{self, Ask, ResizeDb, Stop};
 use qpconsole::cli::setup::{Setup, init_logging, log_dir};
 use qpconsole::cli::{
-    CheckWhat, Cli, Command, ResizeAction, check, check_config, logs, manual, status, tui, tunnel,
+    CheckWhat, Cli, Command, ResizeAction, check, check_config, logs, manual, status, timeline,
+    tui, tunnel,
 };
 
 fn main() -> ExitCode {
@@ -86,6 +87,9 @@ fn main() -> ExitCode {
         Some(Command::Reboot { db, yes }) => done(ops::reboot(&cli.global, &setup, &db, yes)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
+        Some(Command::Timeline { since, format }) => {
+            ended(timeline::run(&cli.global, &setup, &since, format).map(|t| println!("{t}")))
+        }
         Some(Command::Logs(args)) => ended(logs::run(&cli.global, &setup, &args)),
         Some(Command::Abandon { yes }) => done(ops::abandon(&setup, yes)),
         Some(Command::Tunnel { names }) => ended(tunnel::run(&cli.global, &setup, &names)),

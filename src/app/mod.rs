@@ -3,12 +3,14 @@
 //! in, `ui` draws the state.
 
 pub mod confirm;
+mod dbload;
 pub mod event;
 pub mod logs;
 pub mod notices;
 pub mod palette;
 pub mod screen;
 pub mod state;
+mod timeline;
 pub mod update;
 
 pub use event::Event;

@@ -38,6 +38,11 @@ pub enum Selection {
         id: String,
         address: String,
     },
+    /// A session of the DB load view.
+    Session {
+        member: String,
+        id: u64,
+    },
     Forward {
         name: String,
         listening: bool,
@@ -45,5 +50,10 @@ pub enum Selection {
     /// A configured estate, on the home view.
     Estate {
         name: String,
+    },
+    /// A timeline entry: the area whose view shows it, and what it is about.
+    Entry {
+        area: Option<crate::estate::AreaKind>,
+        subject: String,
     },
 }

@@ -76,6 +76,10 @@ pub enum Effect {
     Bastion(crate::bastion::Command),
     /// Run the endpoint checks now.
     Checks,
+    /// Run them now without saying so: the DB load view's next look.
+    LookAgain,
+    /// Keep what the console saw change in the timeline's store.
+    Remember(Vec<crate::estate::timeline::Entry>),
     /// An interactive shell on an instance, through the bastion.
     Shell {
         instance: String,
@@ -148,6 +152,13 @@ pub struct App {
     pub logs: Option<super::LogsView>,
     /// How many log readers were started: each reader's reports carry its number.
     pub logs_started: u64,
+    /// What this console saw change that AWS keeps nowhere (target health, check verdicts,
+    /// spikes) and its own plans' ends: the timeline's own part, newest last.
+    pub seen: Vec<crate::estate::timeline::Entry>,
+    /// The member the DB load view shows (the writer when none was chosen).
+    pub db_member: Option<String>,
+    /// When the DB load view last asked the checks for a fresh look.
+    pub load_asked: Option<Timestamp>,
     /// What the console has said, and the footer's word of it.
     pub notices: Notices,
     pub notices_scroll: usize,
@@ -197,6 +208,9 @@ impl App {
             help_scroll: 0,
             logs: None,
             logs_started: 0,
+            seen: Vec::new(),
+            db_member: None,
+            load_asked: None,
             notices: Notices::default(),
             notices_scroll: 0,
             told_cause: None,

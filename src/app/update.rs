@@ -38,12 +38,19 @@ impl App {
                 self.viewport = (width, height);
                 self.clamp_every_view();
             }
-            Event::Tick(now) => self.now = now,
+            Event::Tick(now) => {
+                self.now = now;
+                return self.look_again();
+            }
             Event::Terminate => {
                 self.quit = true;
                 return vec![Effect::Quit];
             }
-            Event::Source(update) => self.source_update(update),
+            Event::Source(update) => {
+                let before = self.estate.clone();
+                self.source_update(update);
+                return self.watch(&before);
+            }
             Event::Glance(Update::Estate(estate)) => {
                 // Nobody watches a background estate's bastion: it is left out of its health.
                 let mut estate = *estate;
@@ -60,7 +67,11 @@ impl App {
             Event::Bastion(Report::Notice { ok, message }) | Event::Notice { ok, message } => {
                 self.notice(ok, message)
             }
-            Event::Checks { checks, at } => self.estate.checks.record_ok(checks, at),
+            Event::Checks { checks, at } => {
+                let before = self.estate.clone();
+                self.estate.checks.record_ok(checks, at);
+                return self.watch(&before);
+            }
             Event::Logs { generation, report } => {
                 let page = self.page_rows();
                 if let Some(logs) = self.logs.as_mut().filter(|l| l.generation == generation) {
@@ -77,7 +88,7 @@ impl App {
                 }
             }
             Event::Planned(Err(why)) => self.error(why),
-            Event::Progress(status) => self.progress(status),
+            Event::Progress(status) => return self.progress(status),
             Event::Unfinished { plan, summary } => {
                 if self.readonly {
                     self.info(format!(
@@ -126,21 +137,25 @@ impl App {
     }
 
     /// How far the running plan has got; its end is told in the message line.
-    fn progress(&mut self, status: PlanStatus) {
+    fn progress(&mut self, status: PlanStatus) -> Vec<Effect> {
         match &status.outcome {
-            Outcome::Running => self.plan = Some(status),
+            Outcome::Running => {
+                self.plan = Some(status);
+                Vec::new()
+            }
             Outcome::Done => {
                 self.plan = None;
+                let took = human_duration((self.now - status.started).num_seconds().max(0));
                 self.info(format!(
-                    "done: {} ({} steps in {})",
-                    status.title,
-                    status.total,
-                    human_duration((self.now - status.started).num_seconds().max(0))
+                    "done: {} ({} steps in {took})",
+                    status.title, status.total
                 ));
+                self.plan_ended(&status.title, &format!("done in {took}"))
             }
             Outcome::Stopped(why) => {
                 self.plan = None;
                 self.error(why.clone());
+                self.plan_ended(&status.title, &format!("stopped: {why}"))
             }
         }
     }
@@ -266,6 +281,9 @@ impl App {
             {
                 self.scroll_logs(&action)
             }
+            Action::DbLoad(_) | Action::KillQuery | Action::KillSession => {
+                return self.dbload_action(action);
+            }
             Action::Logs(_)
             | Action::LogsPattern(_)
             | Action::LogsSince(_)
@@ -297,6 +315,9 @@ impl App {
                 }
                 (View::Estates, Selection::Estate { name }) => {
                     return self.normal(Action::Estate(name));
+                }
+                (View::Timeline, Selection::Entry { area, subject }) => {
+                    self.open_entry(area, &subject)
                 }
                 _ => {}
             },
@@ -678,7 +699,7 @@ impl App {
 
     /// Opens a confirmation; behind a bastion's question when one is open, so the question
     /// keeps the keyboard and the confirmation shows once it is answered.
-    fn ask(&mut self, confirm: super::Confirm) {
+    pub(super) fn ask(&mut self, confirm: super::Confirm) {
         self.confirm = Some(confirm);
         match self.prompt.as_mut() {
             Some(p) if self.mode == Mode::Prompt => p.after = Mode::Confirm,

@@ -9,6 +9,7 @@ pub mod ops;
 pub mod setup;
 pub mod snapshot;
 pub mod status;
+pub mod timeline;
 pub mod tui;
 pub mod tunnel;
 
@@ -118,6 +119,15 @@ pub enum Command {
     },
     /// Print the audit trail of every mutating call.
     Audit,
+    /// Print what happened to the estate, newest first: RDS events, alarms, tunnels, backups,
+    /// the console's calls and what running consoles saw change.
+    Timeline {
+        /// How far back: an age (30m, 6h, 2d) or a UTC time.
+        #[arg(long, default_value = "6h", value_name = "WHEN")]
+        since: String,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
     /// Print an estate's log lines in time order, like `aws logs tail`: from CloudWatch Logs,
     /// or from each Phoenix instance through the bastion. Exit 0, or 1 when the log cannot be
     /// read.

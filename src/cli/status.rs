@@ -387,6 +387,44 @@ pub struct EndpointCheckReport {
     pub replica_lag_s: Option<f64>,
     pub verdict: &'static str,
     pub error: Option<String>,
+    /// What a member is busy with (its own endpoint only).
+    pub load: Option<LoadReport>,
+}
+
+/// A member's DB load in a few numbers: for scripts, not the whole view.
+#[derive(Debug, Serialize)]
+pub struct LoadReport {
+    pub dialect: &'static str,
+    pub sessions: usize,
+    pub active_sessions: usize,
+    /// The longest an active session has been in its state, and what it runs.
+    pub longest_active_s: Option<f64>,
+    pub longest_active_statement: Option<String>,
+    pub lock_waits: usize,
+    pub history_list_length: Option<u64>,
+    /// The costliest statement digest (over the interval, or since the server started).
+    pub top_statement: Option<String>,
+    /// How long the member took to answer the load's queries.
+    pub read_ms: Option<f64>,
+    pub notes: Vec<String>,
+}
+
+impl LoadReport {
+    fn of(l: &crate::estate::DbLoad) -> LoadReport {
+        let longest = l.sessions.iter().find(|s| s.is_active());
+        LoadReport {
+            dialect: l.dialect.as_str(),
+            sessions: l.sessions.len(),
+            active_sessions: l.sessions.iter().filter(|s| s.is_active()).count(),
+            longest_active_s: longest.map(|s| s.time_secs),
+            longest_active_statement: longest.and_then(|s| s.info.clone()),
+            lock_waits: l.lock_waits.len(),
+            history_list_length: l.history_list_length,
+            top_statement: l.statements.first().map(|s| s.text.clone()),
+            read_ms: l.read_ms.map(|ms| (ms * 10.0).round() / 10.0),
+            notes: l.notes.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -418,6 +456,7 @@ impl EndpointCheckReport {
                 replica_lag_s: c.replica_lag_s,
                 verdict: c.verdict.as_str(),
                 error: c.error.clone(),
+                load: c.load.as_ref().map(LoadReport::of),
             })
             .collect()
     }

@@ -121,6 +121,10 @@ pub struct ChecksConfig {
     pub db_user: String,
     /// Where the password comes from; never the password itself.
     pub db_password: DbPassword,
+    /// Who kills a query or a session from the DB load view: a user with CONNECTION ADMIN
+    /// (or, on RDS and Aurora, the master user through mysql.rds_kill). None: no kill.
+    pub operator_user: Option<String>,
+    pub operator_password: Option<DbPassword>,
     #[serde(default = "default_db_port")]
     pub db_port: u16,
     /// `preferred`: TLS when the server offers it; `required`; `disabled`.

@@ -2,7 +2,7 @@
 //! from inside the VPC (through the bastion), and the verdicts that follow. Plain data and pure
 //! rules; the probes that fill them live elsewhere.
 
-use super::{Cluster, Role, Timestamp};
+use super::{Cluster, DbLoad, Role, Timestamp};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Checks {
@@ -67,6 +67,8 @@ pub struct EndpointCheck {
     /// Why it is misrouted or unreachable, in words to act on.
     pub error: Option<String>,
     pub at: Timestamp,
+    /// What a member is busy with, read in the same session (members' own endpoints only).
+    pub load: Option<DbLoad>,
 }
 
 /// What an instance's health path answered.
@@ -102,6 +104,7 @@ impl EndpointCheck {
             verdict: CheckVerdict::Unreachable,
             error,
             at,
+            load: None,
         }
     }
 }

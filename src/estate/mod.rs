@@ -10,11 +10,13 @@ pub mod balancer;
 pub mod bastion;
 pub mod checks;
 pub mod cluster;
+pub mod dbload;
 #[cfg(test)]
 pub mod fixtures;
 pub mod health;
 pub mod phoenix;
 pub mod series;
+pub mod timeline;
 pub mod vpn;
 pub mod waf;
 
@@ -27,6 +29,7 @@ pub use checks::{CheckVerdict, Checks, EndpointCheck, EndpointKind, HttpCheck};
 pub use cluster::{
     Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role,
 };
+pub use dbload::{DbLoad, Dialect, LockWait, Session, Statement};
 pub use health::{Health, Rules, Verdict};
 pub use phoenix::{AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, TargetHealth};
 pub use series::Series;

@@ -324,6 +324,14 @@ actions! {
     /// The selected line to the clipboard, through the terminal (OSC 52), as tmux and
     /// modern terminals take it.
     Yank = "yank", Palette, "Copy the selected line to the clipboard (Logs view)";
+    /// What a database member is busy with: the one named, the selected member, or the
+    /// writer.
+    DbLoad(Option<String>) = "dbload" "[MEMBER]" "at most one member id", Palette,
+        "What a member is busy with: sessions, top statements, lock waits";
+    /// End the selected session's statement (DB load view), through a confirmed plan.
+    KillQuery = "kill-query", Change, "Kill the selected session's statement (DB load view)";
+    /// End the selected session (DB load view), through a confirmed plan.
+    KillSession = "kill-session", Change, "Kill the selected session (DB load view)";
     // Text input (palette, filter) and dialogs.
     Submit = "submit", Keys, "Run / apply / choose";
     Cancel = "cancel", Keys, "Cancel";
@@ -467,7 +475,7 @@ mod tests {
     fn read_only_removes_every_change_and_shells() {
         assert_eq!(
             mutating_words(),
-            "failover, resize, reboot, resume and shell"
+            "failover, resize, reboot, resume, shell, kill-query and kill-session"
         );
     }
 }

@@ -10,6 +10,11 @@ pub enum View {
     Area(AreaKind),
     /// Every CloudWatch alarm of the estate's, with its metric around the threshold.
     Alarms,
+    /// Everything that happened, newest first, on one time axis.
+    Timeline,
+    /// What a database member is busy with: opened with `dbload [MEMBER]` (or `d` on a
+    /// member), by name the writer's.
+    DbLoad,
     /// Every configured estate, with its health: the home view.
     Estates,
     /// A log followed: opened with `logs SOURCE` (or `l` on an instance or a member), not by
@@ -23,17 +28,24 @@ impl View {
     pub fn all() -> impl Iterator<Item = View> {
         std::iter::once(View::Overview)
             .chain(AreaKind::ALL.iter().map(|&k| View::Area(k)))
-            .chain([View::Alarms, View::Estates, View::Logs])
+            .chain([
+                View::Alarms,
+                View::Timeline,
+                View::DbLoad,
+                View::Estates,
+                View::Logs,
+            ])
     }
 
     /// Whether it is one of the estate's tabs.
     pub fn is_tab(self) -> bool {
-        !matches!(self, View::Estates | View::Logs)
+        !matches!(self, View::Estates | View::Logs | View::DbLoad)
     }
 
-    /// Whether `view NAME` (or the name alone) opens it: the Logs view needs a log to show.
+    /// Whether `view NAME` (or the name alone) opens it: the Logs view needs a log to show,
+    /// and `dbload [MEMBER]` is the DB load view's own command.
     pub fn opens_by_name(self) -> bool {
-        self != View::Logs
+        !matches!(self, View::Logs | View::DbLoad)
     }
 
     /// The name the grammar and the keymaps use: `view cluster`, or just `cluster`.
@@ -42,6 +54,8 @@ impl View {
             View::Overview => "overview",
             View::Area(k) => k.name(),
             View::Alarms => "alarms",
+            View::Timeline => "timeline",
+            View::DbLoad => "dbload",
             View::Estates => "estates",
             View::Logs => "logs",
         }
@@ -53,6 +67,8 @@ impl View {
             View::Overview => "Overview",
             View::Area(k) => k.short_title(),
             View::Alarms => "Alarms",
+            View::Timeline => "Timeline",
+            View::DbLoad => "DB load",
             View::Estates => "Estates",
             View::Logs => "Logs",
         }
@@ -61,7 +77,12 @@ impl View {
     /// The area the view shows, if it shows one.
     pub fn area(self) -> Option<AreaKind> {
         match self {
-            View::Overview | View::Alarms | View::Estates | View::Logs => None,
+            View::Overview
+            | View::Alarms
+            | View::Timeline
+            | View::DbLoad
+            | View::Estates
+            | View::Logs => None,
             View::Area(k) => Some(k),
         }
     }

@@ -59,6 +59,7 @@ const TARGET_PARAMETERS: &[&str] = &[
     "InstanceId",
     "AutoScalingGroupName",
     "LaunchTemplateName",
+    "member",
 ];
 
 /// The entries as a table, oldest first: time, estate, caller, action, target, result.
@@ -118,7 +119,7 @@ fn caller(e: &AuditEntry) -> String {
 
 /// What the call acted on: the cluster and the new writer for a failover, the instance of an
 /// EC2 or load balancer call, else the first identifying parameter.
-fn target(request: &Value) -> String {
+pub(super) fn target(request: &Value) -> String {
     let param = |k: &str| request.get(k).and_then(Value::as_str);
     let first = |k: &str| {
         let list = request.get(k).and_then(Value::as_array)?.first()?;

@@ -17,4 +17,6 @@ pub mod plan;
 pub mod progress;
 pub mod render;
 pub mod runner;
+pub mod sessions;
 pub mod step;
+pub mod timeline;

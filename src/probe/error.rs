@@ -45,6 +45,10 @@ pub enum ProbeError {
     Tunnel(#[from] TunnelError),
     #[error(transparent)]
     Link(#[from] LinkError),
+    #[error(
+        "killing a session needs an operator credential: set operator_user and operator_password in the estate's [checks] (a user with CONNECTION ADMIN, or RDS's master user)"
+    )]
+    NoOperator,
     #[error("an IAM token needs TLS: set tls = \"preferred\" or \"required\" in [checks]")]
     TokenNeedsTls,
     #[error("the server offers no TLS")]

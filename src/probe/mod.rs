@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod load;
 pub mod round;
 pub mod service;
 pub mod sql;

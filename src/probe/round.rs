@@ -2,6 +2,8 @@
 //! reader endpoint and every member's own endpoint, and a GET of every running instance's
 //! health path, all at once (one connection per endpoint), every wait bounded.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
@@ -13,10 +15,15 @@ use super::{http, sql};
 use crate::bastion::link::Link;
 use crate::bastion::remote::resolve;
 use crate::bastion::tunnel::forward_once;
+use crate::config::DbPassword;
 use crate::config::remote::{Remote, join};
 use crate::config::{ChecksConfig, EstateConfig, TlsMode};
 use crate::estate::checks::judge;
-use crate::estate::{Checks, EndpointCheck, EndpointKind, Estate, HttpCheck};
+use crate::estate::dbload::DigestRow;
+use crate::estate::{Checks, EndpointCheck, EndpointKind, Estate, HttpCheck, Timestamp};
+use crate::ops::cloud::{Answer, CloudError, Sent};
+use crate::ops::sessions::Sessions;
+use crate::ops::step::SessionCall;
 
 pub struct Prober {
     cfg: EstateConfig,
@@ -24,6 +31,8 @@ pub struct Prober {
     link: Link,
     /// For AWS calls (Secrets Manager, IAM tokens) under `aws_via_bastion`.
     aws_http: Option<SharedHttpClient>,
+    /// Each member's digest totals at the last look, for the next interval's deltas.
+    digests: Mutex<HashMap<String, (Vec<DigestRow>, Timestamp)>>,
 }
 
 impl Prober {
@@ -34,6 +43,7 @@ impl Prober {
             cfg: cfg.clone(),
             link,
             aws_http,
+            digests: Mutex::default(),
         })
     }
 
@@ -81,7 +91,17 @@ impl Prober {
     ) -> EndpointCheck {
         let port = self.checks.db_port;
         let mut check = EndpointCheck::unanswered(join(host, port), kind, member, None, now);
-        match self.session(host, port).await {
+        // A member's own endpoint is asked what it is busy with too, in the same session.
+        let load_of = member.filter(|_| kind == EndpointKind::Instance);
+        let before = load_of.and_then(|m| self.lock_digests().get(m).cloned());
+        let load = load_of.map(|_| sql::LoadAsk {
+            before: before.as_ref().map(|(rows, at)| (rows.as_slice(), *at)),
+            now,
+        });
+        let asked = self
+            .session(host, port, Who::Monitor, &sql::Check(load))
+            .await;
+        match asked {
             Err(e) => check.error = Some(e.to_string()),
             Ok(a) => {
                 let (verdict, why) = judge(kind, member, a.read_only, estate.cluster.data.as_ref());
@@ -92,25 +112,53 @@ impl Prober {
                 check.version = Some(a.version);
                 check.rtt_ms = Some(a.rtt_ms);
                 check.replica_lag_s = a.replica_lag_s;
+                if let (Some(m), Some((load, totals))) = (load_of, a.load) {
+                    if let Some(totals) = totals {
+                        self.lock_digests().insert(m.to_string(), (totals, now));
+                    }
+                    check.load = Some(load);
+                }
             }
         }
         check
     }
 
-    async fn secret(&self, host: &str, port: u16) -> Result<Secret, ProbeError> {
-        Ok(credentials::resolve(
-            &self.checks.db_password,
-            &self.checks.db_user,
-            host,
-            port,
-            async || crate::sdk::sdk_config(&self.cfg, self.aws_http.clone()).await,
-        )
+    fn lock_digests(
+        &self,
+    ) -> std::sync::MutexGuard<'_, HashMap<String, (Vec<DigestRow>, Timestamp)>> {
+        self.digests.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Who a session logs in as, and with what.
+    fn login(&self, who: Who) -> Result<(&str, &DbPassword), ProbeError> {
+        match who {
+            Who::Monitor => Ok((&self.checks.db_user, &self.checks.db_password)),
+            Who::Operator => match (&self.checks.operator_user, &self.checks.operator_password) {
+                (Some(user), Some(password)) => Ok((user, password)),
+                _ => Err(ProbeError::NoOperator),
+            },
+        }
+    }
+
+    async fn secret(&self, host: &str, port: u16, who: Who) -> Result<Secret, ProbeError> {
+        let (user, password) = self.login(who)?;
+        Ok(credentials::resolve(password, user, host, port, async || {
+            crate::sdk::sdk_config(&self.cfg, self.aws_http.clone()).await
+        })
         .await?)
     }
 
-    /// A SQL session through a one-connection forward; TLS as `tls` says.
-    async fn session(&self, host: &str, port: u16) -> Result<sql::Answer, ProbeError> {
-        let secret = self.secret(host, port).await?;
+    /// A SQL session as `who` through a one-connection forward, doing `work`; TLS as `tls`
+    /// says (so `work` may run twice: once more without TLS where a server offers none).
+    async fn session<W: sql::Work>(
+        &self,
+        host: &str,
+        port: u16,
+        who: Who,
+        work: &W,
+    ) -> Result<W::Out, ProbeError> {
+        let secret = self.secret(host, port, who).await?;
+        let (user, _) = self.login(who)?;
         let (dial_host, dial_port) = self.dial(host, port)?;
         let attempt = |tls: bool| {
             let secret = &secret;
@@ -120,11 +168,11 @@ impl Prober {
                 let target = sql::Target {
                     addr,
                     endpoint: host,
-                    user: &self.checks.db_user,
+                    user,
                     secret,
                     tls,
                 };
-                let answer = sql::ask(target, self.timeout()).await;
+                let answer = sql::session(target, self.timeout(), work).await;
                 forward.abort();
                 answer
             }
@@ -172,6 +220,49 @@ impl Prober {
             Err(e) => check.error = Some(e.to_string()),
         }
         check
+    }
+}
+
+/// Who a SQL session logs in as: the checks' monitoring user, or the operator who may end
+/// other users' sessions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    Monitor,
+    Operator,
+}
+
+impl Sessions for Prober {
+    fn call<'a>(&'a self, call: SessionCall<'a>) -> Answer<'a, Sent> {
+        Box::pin(async move {
+            let SessionCall::Kill {
+                member,
+                endpoint,
+                id,
+                query_only,
+            } = call;
+            let port = self.checks.db_port;
+            let killed = self
+                .session(endpoint, port, Who::Operator, &sql::Kill { id, query_only })
+                .await;
+            let request = serde_json::json!({
+                "member": member,
+                "endpoint": join(endpoint, port),
+                "session": id,
+                "query_only": query_only,
+            });
+            match killed {
+                // Nothing reached the server: refused before the call.
+                Err(e @ (ProbeError::NoOperator | ProbeError::Secret(_))) => {
+                    Err(CloudError::Refused(e.to_string()))
+                }
+                answer => Ok(Sent {
+                    request,
+                    answer: answer
+                        .map(|statement| format!("{statement} on {member}"))
+                        .map_err(|e| CloudError::Failed(e.to_string())),
+                }),
+            }
+        })
     }
 }
 

@@ -13,6 +13,7 @@ use crate::estate::{Checks, Estate, Timestamp};
 
 /// The app's side of the running checks. Dropping it stops them.
 pub struct ProbeHandle {
+    prober: Arc<Prober>,
     run_now: Arc<Notify>,
     estate: watch::Sender<Option<Arc<Estate>>>,
     task: JoinHandle<()>,
@@ -22,6 +23,11 @@ impl ProbeHandle {
     /// Run a round now (after the one running, if any).
     pub fn run_now(&self) {
         self.run_now.notify_one();
+    }
+
+    /// The members' servers, for a plan that kills a session.
+    pub fn sessions(&self) -> Arc<dyn crate::ops::sessions::Sessions> {
+        self.prober.clone()
     }
 
     /// The latest estate: which endpoints and instances there are.
@@ -41,6 +47,8 @@ pub fn spawn(
     every: Duration,
     emit: Box<dyn Fn(Checks, Timestamp) -> bool + Send>,
 ) -> ProbeHandle {
+    let prober = Arc::new(prober);
+    let rounds = prober.clone();
     let run_now = Arc::new(Notify::new());
     let (estate, mut estates) = watch::channel(None::<Arc<Estate>>);
     let wake = run_now.clone();
@@ -58,7 +66,7 @@ pub fn spawn(
                 return;
             };
             let now = chrono::Utc::now();
-            let checks = prober.round(&current, now).await;
+            let checks = rounds.round(&current, now).await;
             if !emit(checks, now) {
                 return;
             }
@@ -69,6 +77,7 @@ pub fn spawn(
         }
     });
     ProbeHandle {
+        prober,
         run_now,
         estate,
         task,

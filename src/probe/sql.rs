@@ -9,6 +9,8 @@ use mysql_async::{Conn, OptsBuilder, Row, SslOpts};
 
 use super::credentials::Secret;
 use super::error::ProbeError;
+use crate::estate::dbload::DigestRow;
+use crate::estate::{DbLoad, Timestamp};
 
 /// What a session found; the verdict is made by `estate::checks::judge`.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,6 +22,15 @@ pub struct Answer {
     pub replica_lag_s: Option<f64>,
     /// A replication problem worth saying (a stopped thread), if any.
     pub replication: Option<String>,
+    /// What the server is busy with, when asked, and the digest totals it was judged by.
+    pub load: Option<(DbLoad, Option<Vec<DigestRow>>)>,
+}
+
+/// Asking a member what it is busy with, in the same session: the digest totals of the last
+/// look (for the interval's deltas) and the time now.
+pub struct LoadAsk<'a> {
+    pub before: Option<(&'a [DigestRow], Timestamp)>,
+    pub now: Timestamp,
 }
 
 /// Where to connect: `addr` is the local end of a forward through the bastion (or the server
@@ -32,8 +43,80 @@ pub struct Target<'a> {
     pub tls: bool,
 }
 
-/// Connects, asks, disconnects; every wait bounded by `timeout`.
-pub async fn ask(target: Target<'_>, timeout: Duration) -> Result<Answer, ProbeError> {
+/// What a session is for, and what it comes back with.
+pub trait Work: Sync {
+    type Out: Send;
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut Conn,
+    ) -> impl Future<Output = Result<Self::Out, mysql_async::Error>> + Send + 'c;
+}
+
+/// The check's questions (and what the server is busy with, with a `LoadAsk`).
+pub struct Check<'a>(pub Option<LoadAsk<'a>>);
+
+impl Work for Check<'_> {
+    type Out = Answer;
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut Conn,
+    ) -> impl Future<Output = Result<Answer, mysql_async::Error>> + Send + 'c {
+        ask(conn, self.0.as_ref())
+    }
+}
+
+/// Ending a session's statement, or the session; comes back with the statement that did it.
+pub struct Kill {
+    pub id: u64,
+    pub query_only: bool,
+}
+
+impl Work for Kill {
+    type Out = String;
+    fn run<'c>(
+        &'c self,
+        conn: &'c mut Conn,
+    ) -> impl Future<Output = Result<String, mysql_async::Error>> + Send + 'c {
+        kill(conn, self.id, self.query_only)
+    }
+}
+
+async fn ask(conn: &mut Conn, load: Option<&LoadAsk<'_>>) -> Result<Answer, mysql_async::Error> {
+    let mut answer = questions(conn).await?;
+    if let Some(ask) = load {
+        answer.load = Some(super::load::read(conn, &answer.version, ask.before, ask.now).await);
+    }
+    Ok(answer)
+}
+
+/// Ends session `id`'s statement (`query_only`) or the session: `KILL [QUERY]` as a user with
+/// CONNECTION ADMIN, else RDS's own procedures (the master user of RDS and Aurora has no
+/// CONNECTION ADMIN but may call them). Says which it took.
+async fn kill(conn: &mut Conn, id: u64, query_only: bool) -> Result<String, mysql_async::Error> {
+    let (kill, procedure) = match query_only {
+        true => (
+            format!("KILL QUERY {id}"),
+            format!("CALL mysql.rds_kill_query({id})"),
+        ),
+        false => (format!("KILL {id}"), format!("CALL mysql.rds_kill({id})")),
+    };
+    match conn.query_drop(&kill).await {
+        // ER_KILL_DENIED_ERROR: not the session's owner and no CONNECTION ADMIN.
+        Err(mysql_async::Error::Server(e)) if e.code == 1095 => {
+            conn.query_drop(&procedure).await?;
+            Ok(procedure)
+        }
+        Err(e) => Err(e),
+        Ok(()) => Ok(kill),
+    }
+}
+
+/// Connects, does `work` in the session, disconnects; every wait bounded by `timeout`.
+pub async fn session<W: Work>(
+    target: Target<'_>,
+    timeout: Duration,
+    what: &W,
+) -> Result<W::Out, ProbeError> {
     let mut opts = OptsBuilder::default()
         .ip_or_hostname(target.addr.ip().to_string())
         .tcp_port(target.addr.port())
@@ -52,7 +135,8 @@ pub async fn ask(target: Target<'_>, timeout: Duration) -> Result<Answer, ProbeE
         let mut conn = Conn::new(opts)
             .await
             .map_err(|e| describe(&e, target.user))?;
-        let answer = questions(&mut conn)
+        let answer = what
+            .run(&mut conn)
             .await
             .map_err(|e| describe(&e, target.user));
         let _ = conn.disconnect().await;
@@ -96,6 +180,7 @@ async fn questions(conn: &mut Conn) -> Result<Answer, mysql_async::Error> {
         rtt_ms,
         replica_lag_s,
         replication,
+        load: None,
     })
 }
 

@@ -341,6 +341,22 @@ impl Effects {
                 super::terminal::copy_to_clipboard(&text);
                 None
             }
+            Effect::Remember(entries) => {
+                if let Records::In(dir) = &self.parts.records {
+                    let stored = crate::ops::timeline::Seen::open(dir)
+                        .and_then(|s| s.append(&name, &entries));
+                    if let Err(e) = stored {
+                        tracing::warn!(error = %e, "the timeline's store was not written");
+                    }
+                }
+                None
+            }
+            Effect::LookAgain => {
+                if let Some(p) = self.running.as_ref().and_then(|r| r.probe.as_ref()) {
+                    p.run_now();
+                }
+                None
+            }
             Effect::Checks => match self.running.as_ref().and_then(|r| r.probe.as_ref()) {
                 Some(p) => {
                     p.run_now();
@@ -473,11 +489,23 @@ impl Effects {
                 "a plan is running: wait for it, or cancel it after its current step".into(),
             );
         }
-        let cloud: Arc<dyn Cloud> = r
+        let mut cloud: Arc<dyn Cloud> = r
             .source
             .cloud()
             .current()
             .ok_or_else(|| format!("{} is still connecting: try again in a moment", r.name))?;
+        // A session's steps go to the members' servers through the bastion: on the live
+        // estate, through the checks' way to them (the DEMO's cloud simulates its sessions).
+        let sessions = plan
+            .steps
+            .iter()
+            .any(|s| matches!(s, crate::ops::step::Step::Session(_)));
+        if let (true, Some(probe)) = (sessions, &r.probe) {
+            cloud = Arc::new(crate::ops::sessions::WithSessions {
+                cloud,
+                sessions: probe.sessions(),
+            });
+        }
         let actor = Actor {
             caller_arn: None,
             profile: r.cfg.profile.clone(),

@@ -82,6 +82,26 @@ fn set_state(name: &str, state: &str) {
     );
 }
 
+/// An alarm over 1 on a metric nobody writes (the emulator re-evaluates alarms whenever data
+/// arrives): it stays in whatever state it is set to.
+fn probe_alarm(name: &str, dims: Value) {
+    boto3(
+        "cloudwatch",
+        "put_metric_alarm",
+        json!({
+            "AlarmName": name,
+            "Namespace": "QPConsole/Test",
+            "MetricName": "Probe",
+            "Dimensions": dims,
+            "Statistic": "Maximum",
+            "Period": 60,
+            "EvaluationPeriods": 1,
+            "Threshold": 1.0,
+            "ComparisonOperator": "GreaterThanThreshold",
+        }),
+    );
+}
+
 /// Two running instances of the test's own, one in each of the lab's zones, tagged `tag`.
 fn instances(tag: &str) -> Vec<String> {
     let seed = seed();
@@ -123,27 +143,10 @@ fn an_alarm_in_alarm_darkens_its_area_and_ok_clears_it() {
         format!("{prefix}db-queue"),
         format!("{prefix}any"),
     );
-    let metric_alarm = |name: &str, dims: Value| {
-        boto3(
-            "cloudwatch",
-            "put_metric_alarm",
-            json!({
-                "AlarmName": name,
-                "Namespace": "QPConsole/Test",
-                "MetricName": "Probe",
-                "Dimensions": dims,
-                "Statistic": "Maximum",
-                "Period": 60,
-                "EvaluationPeriods": 1,
-                "Threshold": 1.0,
-                "ComparisonOperator": "GreaterThanThreshold",
-            }),
-        );
-    };
     // On the test's instance: claimed by its dimension. On nothing of the estate's: claimed by
     // the prefix the config maps to the database.
-    metric_alarm(&web, json!([{"Name": "InstanceId", "Value": ids[0]}]));
-    metric_alarm(&db, json!([{"Name": "Queue", "Value": "orders"}]));
+    probe_alarm(&web, json!([{"Name": "InstanceId", "Value": ids[0]}]));
+    probe_alarm(&db, json!([{"Name": "Queue", "Value": "orders"}]));
     boto3(
         "cloudwatch",
         "put_composite_alarm",
@@ -356,4 +359,49 @@ fn a_burst_of_5xx_behind_another_load_balancer_is_judged_by_the_thresholds() {
         "delete_target_group",
         json!({"TargetGroupArn": tg_arn}),
     );
+}
+
+#[test]
+fn the_timeline_holds_rds_events_an_alarm_change_and_an_audited_call_in_time_order() {
+    let _turn = common::lab::alone();
+    let seed = seed();
+    let reader = seed["aurora"]["reader"].as_str().unwrap().to_string();
+    let name = format!("qp-timeline-{}", std::process::id());
+    probe_alarm(
+        &name,
+        json!([{"Name": "DBInstanceIdentifier", "Value": reader}]),
+    );
+    set_state(&name, "ALARM");
+    let dir = tempfile::tempdir().unwrap();
+    let state = [("QPCONSOLE_STATE_DIR", dir.path().to_str().unwrap())];
+    let (out, _log) = common::lab::qpconsole(&["reboot", "--db", &reader, "--yes"], None, &state);
+    assert!(out.status.success(), "{}", common::printed(&out));
+    // The emulator stamps state changes to the second.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    set_state(&name, "OK");
+    let (out, _log) = common::lab::qpconsole(
+        &["timeline", "--since", "3h", "--format", "json"],
+        None,
+        &state,
+    );
+    boto3("cloudwatch", "delete_alarms", json!({"AlarmNames": [name]}));
+    assert!(out.status.success(), "{}", common::printed(&out));
+    let entries: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |kind: &str, text: &str| {
+        entries
+            .iter()
+            .position(|e| e["kind"] == kind && e.to_string().contains(text))
+            .unwrap_or_else(|| panic!("no {kind} entry with {text:?} in {entries:#?}"))
+    };
+    let alarm = find("alarm", &name);
+    let call = find("change", "rds:RebootDBInstance");
+    let created = find("rds-event", "DB instance created");
+    assert!(
+        alarm < call && call < created,
+        "newest first: the alarm's OK, then the reboot, then the seed's events: {entries:#?}"
+    );
+    assert_eq!(entries[alarm]["area"], "cluster");
+    assert!(entries[alarm]["text"].as_str().unwrap().starts_with("→ OK"));
+    let at = |i: usize| entries[i]["at"].as_str().unwrap().to_string();
+    assert!(at(alarm) >= at(call) && at(call) >= at(created));
 }

@@ -516,16 +516,7 @@ fn a_question_from_the_bastion_comes_on_top_and_answering_it_returns_to_what_was
 #[test]
 fn resizing_the_writer_of_a_live_estate_asks_about_the_reader_first_plan() {
     let mut app = live_app();
-    let writer = app
-        .estate
-        .cluster
-        .data
-        .as_ref()
-        .unwrap()
-        .writer()
-        .unwrap()
-        .id
-        .clone();
+    let writer = crate::common::writer(&app);
     press(&mut app, ":");
     type_text(&mut app, &format!("resize {writer} db.r6g.2xlarge"));
     let change = Change::ResizeDb {

@@ -71,6 +71,8 @@ view_snapshots! {
     backups: View::Area(AreaKind::Backups),
     bastion: View::Area(AreaKind::Bastion),
     alarms: View::Alarms,
+    dbload: View::DbLoad,
+    timeline: View::Timeline,
 }
 
 /// The demo in its first burst of 5xx (ten minutes after the start): the alarm that fires on

@@ -7,6 +7,7 @@ mod aurora;
 mod phoenix;
 mod rds;
 mod refusal;
+mod session;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -19,6 +20,7 @@ pub use aurora::{aurora_resize, aurora_resize_all, failover, reboot};
 pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, phoenix_resize};
 pub use rds::{rds_failover, rds_resize};
 pub use refusal::Refusal;
+pub use session::kill;
 
 /// A plan's id, unique within the journal: the moment it was made, to the millisecond.
 pub fn plan_id(now: Timestamp) -> String {

@@ -6,6 +6,7 @@
 
 mod db;
 mod fleet;
+mod session;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use db::{DbCall, DbCheck, DbStep};
 pub use fleet::{FleetCall, FleetCheck, FleetStep};
+pub use session::{SessionCall, SessionStep};
 
 /// One thing a plan does. The journal spells each kind as before the steps were typed by
 /// service (`{"step": "modify_db_class", …}`), so plans journaled then still resume.
@@ -21,6 +23,7 @@ pub use fleet::{FleetCall, FleetCheck, FleetStep};
 pub enum Step {
     Db(DbStep),
     Fleet(FleetStep),
+    Session(SessionStep),
 }
 
 /// A call that changes the estate, by the service it goes to.
@@ -28,6 +31,9 @@ pub enum Step {
 pub enum Call<'a> {
     Db(DbCall<'a>),
     Fleet(FleetCall<'a>),
+    /// To a member's own server, as SQL: not every cloud can make it (see
+    /// [`crate::ops::sessions`]).
+    Session(SessionCall<'a>),
 }
 
 /// A condition on the estate: what a wait waits for, what a call needs first, or how a resume
@@ -44,6 +50,7 @@ impl Call<'_> {
         match self {
             Call::Db(c) => c.action(),
             Call::Fleet(c) => c.action(),
+            Call::Session(c) => c.action(),
         }
     }
 }
@@ -113,6 +120,7 @@ impl StepKind for Step {
         match self {
             Step::Db(s) => s.describe(),
             Step::Fleet(s) => s.describe(),
+            Step::Session(s) => s.describe(),
         }
     }
 
@@ -120,6 +128,7 @@ impl StepKind for Step {
         match self {
             Step::Db(s) => s.impact(),
             Step::Fleet(s) => s.impact(),
+            Step::Session(s) => s.impact(),
         }
     }
 
@@ -127,6 +136,7 @@ impl StepKind for Step {
         match self {
             Step::Db(s) => s.key(),
             Step::Fleet(s) => s.key(),
+            Step::Session(s) => s.key(),
         }
     }
 
@@ -134,6 +144,7 @@ impl StepKind for Step {
         match self {
             Step::Db(s) => s.work(),
             Step::Fleet(s) => s.work(),
+            Step::Session(s) => s.work(),
         }
     }
 
@@ -141,6 +152,7 @@ impl StepKind for Step {
         match self {
             Step::Db(s) => s.resizes(),
             Step::Fleet(s) => s.resizes(),
+            Step::Session(s) => s.resizes(),
         }
     }
 }
@@ -155,6 +167,12 @@ impl Step {
 impl From<DbStep> for Step {
     fn from(s: DbStep) -> Self {
         Step::Db(s)
+    }
+}
+
+impl From<SessionStep> for Step {
+    fn from(s: SessionStep) -> Self {
+        Step::Session(s)
     }
 }
 

@@ -1,6 +1,7 @@
 //! The demo's endpoint checks: what SQL and HTTP would answer for the simulated cluster and
 //! fleet, so that the checks' columns and verdicts can be tried without a bastion.
 
+use super::sessions::SimSessions;
 use crate::estate::checks::judge;
 use crate::estate::{
     Checks, Cluster, EndpointCheck, EndpointKind, HttpCheck, Member, Phoenix, Role, Timestamp,
@@ -8,7 +9,12 @@ use crate::estate::{
 
 const DB_PORT: u16 = 3306;
 
-pub fn simulate(cluster: &Cluster, phoenix: &Phoenix, at: Timestamp) -> Checks {
+pub(super) fn simulate(
+    cluster: &Cluster,
+    phoenix: &Phoenix,
+    sessions: &SimSessions,
+    at: Timestamp,
+) -> Checks {
     let writer = cluster.writer();
     let reader = cluster.readers().find(|m| m.is_available()).or(writer);
     let mut endpoints = vec![
@@ -42,6 +48,12 @@ pub fn simulate(cluster: &Cluster, phoenix: &Phoenix, at: Timestamp) -> Checks {
     }));
     // An RDS instance has no reader endpoint to check.
     endpoints.retain(|e| !e.endpoint.is_empty());
+    // What each member that answers is busy with, as the check's session reads it.
+    for e in &mut endpoints {
+        if let (Some(member), Some(_)) = (&e.member, &e.reached) {
+            e.load = Some(sessions.load(cluster, member, at));
+        }
+    }
     let http = phoenix
         .instances
         .iter()

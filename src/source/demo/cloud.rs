@@ -12,7 +12,7 @@ use crate::estate::phoenix::COMMON_TYPES;
 use crate::estate::{CheckStatus, Instance, TargetHealth, Timestamp};
 use crate::ops::cloud::{Answer, Cloud, CloudError, Seen, Sent, Waits};
 use crate::ops::plan::GroupFacts;
-use crate::ops::step::{Call, Check, DbCall, DbCheck, FleetCall, FleetCheck};
+use crate::ops::step::{Call, Check, DbCall, DbCheck, FleetCall, FleetCheck, SessionCall};
 
 /// The demo's clock: it starts at `origin` and runs with the runtime's clock, which tests
 /// pause and advance.
@@ -90,6 +90,15 @@ impl DemoCloud {
             ) => Err(format!(
                 "{instance}: every DEMO instance belongs to its Auto Scaling group, which is resized as a whole"
             )),
+            Call::Session(SessionCall::Kill {
+                member,
+                id,
+                query_only,
+                ..
+            }) => {
+                let cluster = demo.cluster.snapshot();
+                demo.sessions.kill(&cluster, member, id, query_only, now)
+            }
         }
     }
 

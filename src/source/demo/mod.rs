@@ -15,6 +15,7 @@ mod cluster;
 mod fleet;
 pub mod logs;
 mod random;
+mod sessions;
 mod vpn;
 mod waf;
 
@@ -33,6 +34,7 @@ use self::bastion::SimBastion;
 use self::cluster::SimCluster;
 use self::fleet::SimFleet;
 use self::random::fork;
+use self::sessions::SimSessions;
 use self::vpn::SimVpn;
 use self::waf::SimWaf;
 use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
@@ -129,6 +131,7 @@ pub struct DemoEstate {
     vpn: SimVpn,
     backups: SimBackups,
     bastion: SimBastion,
+    sessions: SimSessions,
 }
 
 impl DemoEstate {
@@ -201,6 +204,7 @@ impl DemoEstate {
             vpn,
             backups,
             bastion,
+            sessions: SimSessions::new(start),
         };
         demo.advance_to(start);
         match opts.scenario {
@@ -239,7 +243,10 @@ impl DemoEstate {
     pub fn estate(&self) -> Estate {
         let now = self.now;
         let (cluster, phoenix) = (self.cluster.snapshot(), self.fleet.snapshot());
-        let checks = Area::fresh(checks::simulate(&cluster, &phoenix, now), now);
+        let checks = Area::fresh(
+            checks::simulate(&cluster, &phoenix, &self.sessions, now),
+            now,
+        );
         fn area<T>(areas: &[AreaKind], kind: AreaKind, data: T, now: Timestamp) -> Area<T> {
             match areas.contains(&kind) {
                 true => Area::fresh(data, now),

@@ -7,10 +7,12 @@ mod alarms;
 mod backups;
 mod bastion;
 mod cluster;
+mod dbload;
 mod estates;
 mod logs;
 mod overview;
 mod phoenix;
+mod timeline;
 mod vpn;
 mod waf;
 
@@ -23,6 +25,8 @@ pub fn of(view: View) -> &'static dyn ViewUi {
         View::Overview => &overview::Overview,
         View::Area(kind) => area(kind),
         View::Alarms => &alarms::AlarmsView,
+        View::DbLoad => &dbload::DbLoadView,
+        View::Timeline => &timeline::TimelineView,
         View::Estates => &estates::EstatesView,
         View::Logs => &logs::LogsUi,
     }

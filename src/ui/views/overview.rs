@@ -80,56 +80,22 @@ fn render(frame: &mut Frame, body: Rect, app: &App, areas: AreaViews) {
     }
 }
 
-/// What changed lately across the estate, newest first: cluster events, VPN tunnel changes,
-/// completed backups and alarms changing state, so a glance tells what happened as well as how things are.
+/// The head of the timeline: what changed lately across the estate, newest first, so a glance
+/// tells what happened as well as how things are (the Timeline view has it whole).
 fn recent_changes(frame: &mut Frame, area: Rect, app: &App) {
     let t = &app.theme;
-    let e = &app.estate;
-    let mut changes: Vec<(crate::estate::Timestamp, AreaKind, String)> = Vec::new();
-    if let Some(c) = &e.cluster.data {
-        changes.extend(c.events.iter().map(|ev| {
-            (
-                ev.at,
-                AreaKind::Cluster,
-                format!("{}: {}", ev.source, ev.message),
-            )
-        }));
-    }
-    for conn in e.vpn.data.iter().flatten() {
-        for (n, tunnel) in conn.tunnels.iter().enumerate() {
-            if let Some(since) = tunnel.since {
-                let what = format!("{} tunnel {} {}", conn.name, n + 1, tunnel.status.as_str());
-                changes.push((since, AreaKind::Vpn, what));
-            }
-        }
-    }
-    if let Some(b) = &e.backups.data {
-        changes.extend(b.resources.iter().filter_map(|r| {
-            r.last_success.map(|at| {
-                (
-                    at,
-                    AreaKind::Backups,
-                    format!("{}: backup completed", r.resource),
-                )
-            })
-        }));
-    }
-    for a in e.alarms.data.iter().flatten() {
-        if let (Some(at), Some(kind)) = (a.since, a.area) {
-            changes.push((at, kind, format!("alarm {} → {}", a.name, a.state.as_str())));
-        }
-    }
-    changes.sort_by_key(|c| std::cmp::Reverse(c.0));
     let block = widgets::panel(t, "Recent changes", Vec::new());
     let inner = block.inner(area);
-    let lines: Vec<Line> = changes
+    let lines: Vec<Line> = app
+        .timeline()
         .into_iter()
         .take(usize::from(inner.height))
-        .map(|(at, kind, what)| {
+        .map(|e| {
+            let area = e.area.map_or("Estate", |k| k.title());
             Line::from(vec![
-                Span::styled(format!("{:>12} ", widgets::when(app.now, at)), t.dim),
-                Span::styled(format!("{:<17}", kind.title()), t.dim),
-                Span::styled(what, t.text),
+                Span::styled(format!("{:>12} ", widgets::when(app.now, e.at)), t.dim),
+                Span::styled(format!("{area:<17}"), t.dim),
+                Span::styled(format!("{}: {}", e.subject, e.text), t.text),
             ])
         })
         .collect();

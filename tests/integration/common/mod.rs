@@ -118,3 +118,14 @@ pub fn run(config_dir: &Path, args: &[&str]) -> Run {
         stderr: String::from_utf8(out.stderr).unwrap(),
     }
 }
+
+/// The writer of the cluster the app last read.
+pub fn writer(app: &qpconsole::app::App) -> String {
+    let cluster = app
+        .estate
+        .cluster
+        .data
+        .as_ref()
+        .expect("the cluster was read");
+    cluster.writer().expect("a writer").id.clone()
+}

@@ -54,6 +54,12 @@ impl Cloud for AwsCloud {
             match call {
                 Call::Db(c) => self.cluster_call(c).await,
                 Call::Fleet(c) => self.fleet_call(c).await,
+                // A member's server is reached through the bastion, not the AWS API: the
+                // console runs session steps on `ops::sessions::WithSessions`.
+                Call::Session(c) => Err(CloudError::Refused(format!(
+                    "{} goes to the database through the bastion, not to AWS",
+                    c.action()
+                ))),
             }
         })
     }

@@ -1,0 +1,278 @@
+//! One incident timeline: everything that happened to the estate on one time axis. What AWS
+//! keeps (RDS events, alarms' state changes, VPN tunnels' changes, backups) is read from the
+//! estate as the sources describe it; what only a running console sees (target health turning,
+//! endpoint-check verdicts changing, a WAF block spike beginning) is found here by comparing
+//! two pictures, and kept by the console; the console's own audited calls come from the audit
+//! trail. This module only says what each is and merges them.
+
+use super::{AreaKind, Estate, Health, Rules, Timestamp};
+
+/// What an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// An RDS event of the cluster or a member.
+    Database,
+    /// An alarm entering its state.
+    Alarm,
+    /// A VPN tunnel changing state.
+    Vpn,
+    /// A backup completing or failing.
+    Backup,
+    /// A call that changed the estate, from the audit trail.
+    Change,
+    /// Something a running console saw change: target health, a check's verdict, a spike.
+    Seen,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 6] = [
+        Kind::Database,
+        Kind::Alarm,
+        Kind::Vpn,
+        Kind::Backup,
+        Kind::Change,
+        Kind::Seen,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Database => "rds-event",
+            Kind::Alarm => "alarm",
+            Kind::Vpn => "vpn",
+            Kind::Backup => "backup",
+            Kind::Change => "change",
+            Kind::Seen => "seen",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub at: Timestamp,
+    /// The area whose view shows it (`None`: the estate as a whole).
+    pub area: Option<AreaKind>,
+    pub kind: Kind,
+    /// What it is about: a member, an instance, an alarm, a tunnel.
+    pub subject: String,
+    pub text: String,
+}
+
+impl Entry {
+    pub fn new(
+        at: Timestamp,
+        area: Option<AreaKind>,
+        kind: Kind,
+        subject: impl Into<String>,
+        text: impl Into<String>,
+    ) -> Entry {
+        Entry {
+            at,
+            area,
+            kind,
+            subject: subject.into(),
+            text: text.into(),
+        }
+    }
+}
+
+/// What the estate's own descriptions say happened: the cluster's events, alarms entering
+/// their states, tunnels changing, backups done or failed.
+pub fn of_estate(e: &Estate) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for ev in e.cluster.data.iter().flat_map(|c| &c.events) {
+        out.push(Entry::new(
+            ev.at,
+            Some(AreaKind::Cluster),
+            Kind::Database,
+            &ev.source,
+            &ev.message,
+        ));
+    }
+    for a in e.alarms.data.iter().flatten() {
+        if let Some(at) = a.since {
+            out.push(Entry::new(
+                at,
+                a.area,
+                Kind::Alarm,
+                &a.name,
+                format!("→ {}: {}", a.state.as_str(), a.reason),
+            ));
+        }
+    }
+    for conn in e.vpn.data.iter().flatten() {
+        for (n, t) in conn.tunnels.iter().enumerate() {
+            if let Some(at) = t.since {
+                out.push(Entry::new(
+                    at,
+                    Some(AreaKind::Vpn),
+                    Kind::Vpn,
+                    format!("{} tunnel {}", conn.name, n + 1),
+                    format!("{} ({})", t.status.as_str(), t.outside_ip),
+                ));
+            }
+        }
+    }
+    for r in e.backups.data.iter().flat_map(|b| &b.resources) {
+        if let Some(at) = r.last_success {
+            let text = match r.last_job_state.as_deref() {
+                Some(s) if s != "COMPLETED" => format!("backup completed; the newest job is {s}"),
+                _ => "backup completed".to_string(),
+            };
+            out.push(Entry::new(
+                at,
+                Some(AreaKind::Backups),
+                Kind::Backup,
+                &r.resource,
+                text,
+            ));
+        }
+    }
+    out
+}
+
+/// What changed between two pictures that only a watcher sees: an instance's target health,
+/// an endpoint check's verdict, a WAF block spike beginning or ending. Stamped `now`.
+pub fn seen(before: &Estate, after: &Estate, rules: &Rules, now: Timestamp) -> Vec<Entry> {
+    let mut out = Vec::new();
+    for i in after.instances() {
+        let Some(was) = before.instances().find(|b| b.id == i.id) else {
+            continue;
+        };
+        if was.target_health.as_str() != i.target_health.as_str() {
+            out.push(Entry::new(
+                now,
+                Some(AreaKind::Phoenix),
+                Kind::Seen,
+                &i.id,
+                format!(
+                    "target {} → {}",
+                    was.target_health.as_str(),
+                    i.target_health.as_str()
+                ),
+            ));
+        }
+    }
+    let (was, is) = (before.checks.data.as_ref(), after.checks.data.as_ref());
+    for c in is.iter().flat_map(|c| &c.endpoints) {
+        let Some(b) = was
+            .iter()
+            .flat_map(|w| &w.endpoints)
+            .find(|b| b.endpoint == c.endpoint && b.kind == c.kind)
+        else {
+            continue;
+        };
+        if b.verdict != c.verdict {
+            let why = c
+                .error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default();
+            out.push(Entry::new(
+                now,
+                Some(AreaKind::Cluster),
+                Kind::Seen,
+                c.member
+                    .clone()
+                    .unwrap_or_else(|| format!("{} endpoint", c.kind.as_str())),
+                format!("check {} → {}{why}", b.verdict.as_str(), c.verdict.as_str()),
+            ));
+        }
+    }
+    if before.has(AreaKind::Waf) && before.waf.data.is_some() && after.waf.data.is_some() {
+        let spike = |e: &Estate| {
+            let v = e.verdict(AreaKind::Waf, rules, now);
+            (v.health == Health::Degraded && v.reason.starts_with("block spike")).then_some(v)
+        };
+        match (spike(before), spike(after)) {
+            (None, Some(v)) => out.push(Entry::new(
+                now,
+                Some(AreaKind::Waf),
+                Kind::Seen,
+                "WAF",
+                v.reason,
+            )),
+            (Some(_), None) => out.push(Entry::new(
+                now,
+                Some(AreaKind::Waf),
+                Kind::Seen,
+                "WAF",
+                "block spike over",
+            )),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Everything, newest first, each entry once.
+pub fn merge(parts: impl IntoIterator<Item = Vec<Entry>>) -> Vec<Entry> {
+    let mut all: Vec<Entry> = parts.into_iter().flatten().collect();
+    all.sort_by(|a, b| b.at.cmp(&a.at).then_with(|| a.subject.cmp(&b.subject)));
+    all.dedup();
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::estate::{
+        CheckVerdict, Checks, EndpointCheck, EndpointKind, TargetHealth, fixtures,
+    };
+
+    #[test]
+    fn a_watcher_sees_target_health_and_check_verdicts_change() {
+        let before = fixtures::estate();
+        let now = before.cluster.taken_at.unwrap() + Duration::minutes(1);
+        let mut after = before.clone();
+        if let Some(p) = after.phoenix.data.as_mut() {
+            p.instances[1].target_health = TargetHealth::Unhealthy("Target.Timeout".into());
+        }
+        let check = |verdict| EndpointCheck {
+            verdict,
+            ..EndpointCheck::unanswered("w:3306".into(), EndpointKind::Writer, None, None, now)
+        };
+        let with_checks = |e: &mut Estate, v| {
+            e.checks = crate::estate::Area::fresh(
+                Checks {
+                    endpoints: vec![check(v)],
+                    http: vec![],
+                },
+                now,
+            )
+        };
+        let mut before = before;
+        with_checks(&mut before, CheckVerdict::Ok);
+        with_checks(&mut after, CheckVerdict::Misrouted);
+        let seen = seen(&before, &after, &Rules::default(), now);
+        let got: Vec<(&str, &str)> = seen
+            .iter()
+            .map(|e| (e.subject.as_str(), e.text.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("i-0b", "target healthy → unhealthy"),
+                ("writer endpoint", "check ok → misrouted")
+            ]
+        );
+        assert!(
+            super::seen(&after, &after, &Rules::default(), now).is_empty(),
+            "nothing changed"
+        );
+    }
+
+    #[test]
+    fn merged_entries_are_newest_first_and_once_each() {
+        let t = fixtures::estate().cluster.taken_at.unwrap();
+        let e = |m: i64, s: &str| Entry::new(t + Duration::minutes(m), None, Kind::Change, s, "x");
+        let merged = merge([vec![e(1, "a"), e(3, "b")], vec![e(2, "c"), e(3, "b")]]);
+        let order: Vec<&str> = merged.iter().map(|e| e.subject.as_str()).collect();
+        assert_eq!(order, ["b", "c", "a"]);
+    }
+}
