@@ -5,13 +5,18 @@
 #   eval "$(lab/up)"; benches/dbload_round.sh [rounds]
 # Runs `qpconsole check endpoints --format json` ROUNDS times (default 20) on the lab's config
 # and prints, per member, the load's read time (median, p95, max) and the check's SELECT 1
-# round trip beside it.
+# round trip beside it. QPCONSOLE_BIN=PATH uses that binary instead of building one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-20}"
 [[ -n ${QPCONSOLE_LAB_STATE:-} ]] || { echo 'the lab is not up: eval "$(lab/up)" first' >&2; exit 1; }
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/qpconsole"
+# QPCONSOLE_BIN: a binary built already (the read time is the servers' and the bastion's, not
+# the console's code); otherwise the release build.
+bin="${QPCONSOLE_BIN:-}"
+if [[ -z $bin ]]; then
+  cargo build --release --quiet
+  bin="${CARGO_TARGET_DIR:-target}/release/qpconsole"
+fi
 out="$(mktemp)"
 trap 'rm -f "$out"' EXIT
 for _ in $(seq "$rounds"); do

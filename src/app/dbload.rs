@@ -50,8 +50,9 @@ impl App {
                 if self.view() != View::DbLoad {
                     self.views.push(View::DbLoad);
                 }
+                // A fresh look, quietly: the view says how old the one it shows is.
                 self.load_asked = Some(self.now);
-                vec![Effect::Checks]
+                vec![Effect::LookAgain]
             }
             Action::KillQuery | Action::KillSession => {
                 let query_only = action == Action::KillQuery;

@@ -31,6 +31,20 @@ pub async fn alarms(c: &Clients) -> Result<Vec<Alarm>, ReadError> {
         .collect())
 }
 
+/// The state of a metric or a composite alarm: the SDK's two types have the same accessors,
+/// and no trait in common.
+macro_rules! state_of {
+    ($a:expr) => {
+        State {
+            name: $a.alarm_name(),
+            value: $a.state_value().map(|s| s.as_str()),
+            transitioned: $a.state_transitioned_timestamp(),
+            updated: $a.state_updated_timestamp(),
+            reason: $a.state_reason(),
+        }
+    };
+}
+
 fn metric_alarm(a: &MetricAlarm) -> Option<Alarm> {
     // An alarm on one metric names it in its own fields; metric math lists queries instead,
     // which are not charted.
@@ -53,13 +67,7 @@ fn metric_alarm(a: &MetricAlarm) -> Option<Alarm> {
         _ => None,
     };
     let periods = a.evaluation_periods().unwrap_or(1).max(1) as u32;
-    let state = State {
-        name: a.alarm_name(),
-        value: a.state_value().map(|s| s.as_str()),
-        transitioned: a.state_transitioned_timestamp(),
-        updated: a.state_updated_timestamp(),
-        reason: a.state_reason(),
-    };
+    let state = state_of!(a);
     state.alarm(AlarmRule::Metric {
         metric,
         comparison: a
@@ -73,13 +81,7 @@ fn metric_alarm(a: &MetricAlarm) -> Option<Alarm> {
 }
 
 fn composite_alarm(a: &CompositeAlarm) -> Option<Alarm> {
-    let state = State {
-        name: a.alarm_name(),
-        value: a.state_value().map(|s| s.as_str()),
-        transitioned: a.state_transitioned_timestamp(),
-        updated: a.state_updated_timestamp(),
-        reason: a.state_reason(),
-    };
+    let state = state_of!(a);
     state.alarm(AlarmRule::Composite {
         rule: a.alarm_rule().unwrap_or_default().to_string(),
     })
