@@ -78,11 +78,10 @@ emu_port_var() {
 
 # What the emulator's command line contains: the venv's own entry point, so a pid reused by
 # an unrelated process is never taken for ours.
-emu_marker() { echo "$VENV/bin/$(emu_entry "$1")"; }
-emu_entry() {
+emu_marker() {
   case $1 in
-    moto) echo moto_server ;;
-    ministack) echo ministack ;;
+    moto) echo "$LAB_DIR/moto_server.py" ;;
+    ministack) echo "$VENV/bin/ministack" ;;
   esac
 }
 
@@ -144,6 +143,7 @@ LOGS_DIR="$STATE/logs"
 # when it shuts down), log and command line.
 db_conf() { echo "$DB_DIR/$1.cnf"; }
 db_datadir() { echo "$DB_DIR/$1"; }
+db_tmpdir() { echo "$DB_DIR/tmp-$1"; }
 db_sock() { echo "$DB_DIR/$1.sock"; }
 db_pidfile() { echo "$STATE/mariadb-$1.pid"; }
 db_log() { echo "$STATE/mariadb-$1.log"; }
