@@ -70,7 +70,7 @@ def _remember_status(response_dict=None, **_kw) -> None:
     _last_status["status"] = (response_dict or {}).get("status_code")
 
 
-SEED_FORMAT = 3  # 3: seed.json has "logs"
+SEED_FORMAT = 4  # 3: seed.json has "logs"; 4: "dms"
 RANDOM_SEED = 20261125
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default; ministack is started with the same
@@ -155,6 +155,7 @@ class Lab:
             "wafv2": self.moto,
             "sts": self.moto,
             "secretsmanager": self.moto,
+            "dms": self.moto,
             "cloudwatch": self.ministack,
             "backup": self.ministack,
             # Not routed by a variable of its own: AWS_ENDPOINT_URL, the catch-all, is moto.
@@ -708,6 +709,67 @@ def seed_backup(lab: Lab, out: dict) -> None:
                 "recovery_point_arn": described.get("RecoveryPointArn"),
             }
             for described in jobs
+        ],
+    }
+
+
+# The move from Aurora Serverless (the seed's history): a full load and change capture, run
+# and stopped at cut-over.
+DMS_TASK = "serverless-to-aurora"
+
+
+def seed_dms(lab: Lab, out: dict) -> None:
+    dms = lab.client("dms")
+    instance = dms.create_replication_instance(
+        ReplicationInstanceIdentifier="qualitypost-dms",
+        ReplicationInstanceClass="dms.t3.medium",
+    )["ReplicationInstance"]["ReplicationInstanceArn"]
+    source, target = (
+        dms.create_endpoint(
+            EndpointIdentifier=name,
+            EndpointType=kind,
+            EngineName="aurora",
+            ServerName=f"{name}.cluster-lab.{REGION}.rds.amazonaws.com",
+            Port=3306,
+            Username="dms",
+            Password="lab-only",
+        )["Endpoint"]["EndpointArn"]
+        for name, kind in (("qualitypost-serverless", "source"), (CLUSTER, "target"))
+    )
+    task = dms.create_replication_task(
+        ReplicationTaskIdentifier=DMS_TASK,
+        SourceEndpointArn=source,
+        TargetEndpointArn=target,
+        ReplicationInstanceArn=instance,
+        MigrationType="full-load-and-cdc",
+        TableMappings=json.dumps(
+            {
+                "rules": [
+                    {
+                        "rule-type": "selection",
+                        "rule-id": "1",
+                        "rule-name": "phoenix",
+                        "object-locator": {"schema-name": "phoenix", "table-name": "%"},
+                        "rule-action": "include",
+                    }
+                ]
+            }
+        ),
+    )["ReplicationTask"]["ReplicationTaskArn"]
+    dms.start_replication_task(
+        ReplicationTaskArn=task, StartReplicationTaskType="start-replication"
+    )
+    dms.stop_replication_task(ReplicationTaskArn=task)
+    described = dms.describe_replication_tasks(
+        Filters=[{"Name": "replication-task-arn", "Values": [task]}]
+    )["ReplicationTasks"][0]
+    out["dms"] = {
+        "task": DMS_TASK,
+        "arn": task,
+        "status": described["Status"],
+        "migration_type": described["MigrationType"],
+        "full_load_progress_percent": described["ReplicationTaskStats"][
+            "FullLoadProgressPercent"
         ],
     }
 
@@ -1546,6 +1608,7 @@ def seed(lab: Lab) -> dict:
     seed_waf(lab, out)
     seed_vpn(lab, out, net)
     seed_backup(lab, out)
+    seed_dms(lab, out)
     seed_sts(lab, out)
     out["db_secret_name"] = DB_SECRET
     out["db_secret_arn"] = ensure_db_secret(lab)

@@ -188,6 +188,10 @@ pub struct Report {
     /// Why the alarms could not be read, when they could not.
     pub alarms_error: Option<String>,
     pub load_balancer: Option<LoadBalancerReport>,
+    /// The DMS replication tasks the estate names (or the account's).
+    pub migrations: Vec<MigrationReport>,
+    /// Why they could not be read, when they could not.
+    pub migrations_error: Option<String>,
     /// A plan the journal holds unfinished for this estate (live only).
     pub unfinished_plan: Option<PlanReport>,
 }
@@ -199,6 +203,41 @@ pub struct AlarmReport {
     pub since: Option<Timestamp>,
     pub area: Option<&'static str>,
     pub reason: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MigrationReport {
+    pub id: String,
+    pub kind: String,
+    pub status: String,
+    pub progress_pct: Option<u8>,
+    pub tables_loaded: u32,
+    pub tables_loading: u32,
+    pub tables_queued: u32,
+    pub tables_errored: u32,
+    pub last_failure: Option<String>,
+    pub stop_reason: Option<String>,
+    pub started: Option<Timestamp>,
+    pub stopped: Option<Timestamp>,
+}
+
+impl MigrationReport {
+    fn of(m: &crate::estate::Migration) -> MigrationReport {
+        MigrationReport {
+            id: m.id.clone(),
+            kind: m.kind.clone(),
+            status: m.status.clone(),
+            progress_pct: m.progress_pct,
+            tables_loaded: m.tables.loaded,
+            tables_loading: m.tables.loading,
+            tables_queued: m.tables.queued,
+            tables_errored: m.tables.errored,
+            last_failure: m.last_failure.clone(),
+            stop_reason: m.stop_reason.clone(),
+            started: m.started,
+            stopped: m.stopped,
+        }
+    }
 }
 
 /// Phoenix's load balancer over its newest minutes (`minutes` of them).
@@ -668,6 +707,18 @@ impl Report {
                 .as_ref()
                 .and_then(|p| p.load_balancer.as_ref())
                 .map(LoadBalancerReport::of),
+            migrations: estate
+                .migrations
+                .data
+                .iter()
+                .flatten()
+                .map(MigrationReport::of)
+                .collect(),
+            migrations_error: estate
+                .migrations
+                .last_error
+                .as_ref()
+                .map(|e| e.message.clone()),
             unfinished_plan: None,
             identity: estate.identity.as_ref().map(|i| IdentityReport {
                 account: i.account.clone(),
@@ -768,6 +819,25 @@ impl Report {
             && self.cause.as_ref() != Some(e)
         {
             out += &format!("  alarms not read: {e}\n");
+        }
+        for m in &self.migrations {
+            let failure = m
+                .last_failure
+                .as_deref()
+                .map(|f| format!(": {f}"))
+                .unwrap_or_default();
+            out += &format!(
+                "  DMS task {} ({}) {}, full load {}{failure}\n",
+                m.id,
+                m.kind,
+                m.status,
+                m.progress_pct.map_or("–".to_string(), |p| format!("{p} %"))
+            );
+        }
+        if let Some(e) = &self.migrations_error
+            && self.cause.as_ref() != Some(e)
+        {
+            out += &format!("  DMS tasks not read: {e}\n");
         }
         if let Some(p) = &self.unfinished_plan {
             out += &format!(

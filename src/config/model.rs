@@ -70,6 +70,9 @@ pub struct EstateConfig {
     pub waf_web_acls: Option<Vec<String>>,
     /// VPN connections by id or Name tag; empty means every one in the region.
     pub vpn_connections: Option<Vec<String>>,
+    /// DMS replication tasks by identifier, shown with the database. Absent: every task of the
+    /// account, where it has any and the endpoint serves DMS; empty: none.
+    pub dms_tasks: Option<Vec<String>>,
     /// The backup policy the cluster's and the fleet's recovery points are judged against.
     pub backups: Option<BackupsConfig>,
     #[serde(default)]

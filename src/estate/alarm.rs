@@ -18,6 +18,17 @@ pub struct Alarm {
     pub rule: AlarmRule,
     /// The watched metric over the last hour (metric alarms on one metric only).
     pub series: Series,
+    /// Its state changes of the last day, newest first, where the source read them
+    /// (DescribeAlarmHistory).
+    pub history: Vec<AlarmChange>,
+}
+
+/// One state change from an alarm's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmChange {
+    pub at: Timestamp,
+    /// CloudWatch's HistorySummary: "Alarm updated from OK to ALARM".
+    pub summary: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -293,6 +304,7 @@ mod tests {
                 periods: 1,
             },
             series: Series::default(),
+            history: Vec::new(),
         }
     }
 

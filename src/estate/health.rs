@@ -357,24 +357,19 @@ pub fn load_balancer(lb: &LoadBalancer, rules: &Rules) -> Option<Verdict> {
     ))
 }
 
-/// An area's alarms in ALARM make it at least degraded: the metric alarm that fired first, and
-/// how many more.
-/// Alarms that were not read lately say nothing.
-pub fn alarms(
-    alarms: &Area<Vec<Alarm>>,
-    kind: AreaKind,
-    rules: &Rules,
-    now: Timestamp,
-) -> Option<Verdict> {
-    if alarms.last_error.is_some() || alarms.is_stale(now, rules.stale_after_secs) {
+/// What a side read (alarms, migrations) says, when it was read lately and without error: a
+/// failed or stale one says nothing, and never makes an area worse.
+pub fn fresh<'a, T>(side: &'a Area<T>, rules: &Rules, now: Timestamp) -> Option<&'a T> {
+    if side.last_error.is_some() || side.is_stale(now, rules.stale_after_secs) {
         return None;
     }
-    let firing: Vec<&Alarm> = alarms
-        .data
-        .iter()
-        .flatten()
-        .filter(|a| a.is_firing() && a.area == Some(kind))
-        .collect();
+    side.data.as_ref()
+}
+
+/// An area's alarms in ALARM make it at least degraded: the metric alarm that fired first, and
+/// how many more.
+pub fn alarms<'a>(firing: impl Iterator<Item = &'a Alarm>, now: Timestamp) -> Option<Verdict> {
+    let firing: Vec<&Alarm> = firing.collect();
     // The metric alarm that fired first is the likeliest cause; a composite only sums others.
     let first = firing.iter().min_by_key(|a| {
         let composite = matches!(a.rule, super::AlarmRule::Composite { .. });

@@ -14,13 +14,14 @@ pub mod dbload;
 #[cfg(test)]
 pub mod fixtures;
 pub mod health;
+pub mod migration;
 pub mod phoenix;
 pub mod series;
 pub mod timeline;
 pub mod vpn;
 pub mod waf;
 
-pub use alarm::{Alarm, AlarmMetric, AlarmRule, AlarmState};
+pub use alarm::{Alarm, AlarmChange, AlarmMetric, AlarmRule, AlarmState};
 pub use area::{Area, AreaError};
 pub use backup::{BackupPlan, Backups, ProtectedResource};
 pub use balancer::{LoadBalancer, Traffic, ZoneHosts};
@@ -31,7 +32,10 @@ pub use cluster::{
 };
 pub use dbload::{DbLoad, Dialect, LockWait, Session, Statement};
 pub use health::{Health, Rules, Verdict};
-pub use phoenix::{AsgCapacity, CheckStatus, Instance, Phoenix, ScheduledEvent, TargetHealth};
+pub use migration::{Migration, TableStat, Tables};
+pub use phoenix::{
+    AsgCapacity, CheckStatus, Instance, Phoenix, ScalingActivity, ScheduledEvent, TargetHealth,
+};
 pub use series::Series;
 pub use vpn::{Tunnel, TunnelStatus, VpnConnection};
 pub use waf::{RuleKind, SampledRequest, WafRule, WebAcl};
@@ -58,6 +62,8 @@ pub struct Estate {
     pub checks: Area<Checks>,
     /// The CloudWatch alarms on the estate's resources, each claimed by its area.
     pub alarms: Area<Vec<Alarm>>,
+    /// The DMS replication tasks the estate names, or the account's; shown with the database.
+    pub migrations: Area<Vec<Migration>>,
     /// Who the console acts as, where the source knows (AWS: STS GetCallerIdentity).
     pub identity: Option<Identity>,
 }
@@ -83,6 +89,7 @@ impl Estate {
             bastion: Bastion::default(),
             checks: Area::default(),
             alarms: Area::default(),
+            migrations: Area::default(),
             identity: None,
         }
     }
@@ -184,8 +191,11 @@ impl Estate {
         let checks = self.checks.data.as_ref();
         let own = match kind {
             AreaKind::Cluster => worst(
-                area(&self.cluster, rules, now, |c| health::cluster(c, rules)),
-                checks.and_then(|c| health::endpoint_checks(&c.endpoints)),
+                worst(
+                    area(&self.cluster, rules, now, |c| health::cluster(c, rules)),
+                    checks.and_then(|c| health::endpoint_checks(&c.endpoints)),
+                ),
+                health::fresh(&self.migrations, rules, now).and_then(|m| migration::verdict(m)),
             ),
             AreaKind::Phoenix => worst(
                 area(&self.phoenix, rules, now, |p| health::phoenix(p, rules)),
@@ -198,7 +208,9 @@ impl Estate {
             }),
             AreaKind::Bastion => health::bastion(&self.bastion),
         };
-        worst(own, health::alarms(&self.alarms, kind, rules, now))
+        let alarms = health::fresh(&self.alarms, rules, now)
+            .and_then(|_| health::alarms(self.firing(kind), now));
+        worst(own, alarms)
     }
 
     /// The alarms in ALARM that belong to an area.

@@ -63,6 +63,21 @@ pub struct AsgCapacity {
     pub in_service: u32,
     /// An instance refresh under way, e.g. "instance refresh 40%".
     pub refresh: Option<String>,
+    /// The group's recent scaling activities, newest first (DescribeScalingActivities).
+    pub activities: Vec<ScalingActivity>,
+}
+
+/// One Auto Scaling activity: an instance launched or terminated, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScalingActivity {
+    pub at: Timestamp,
+    /// Successful, InProgress, Failed, Cancelled, …
+    pub status: String,
+    /// "Launching a new EC2 instance: i-0abc…".
+    pub description: String,
+    /// Why, in Auto Scaling's words ("At 2026-12-01T10:00:00Z an instance was taken out of
+    /// service in response to an ELB system health check failure.").
+    pub cause: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

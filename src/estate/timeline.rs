@@ -18,6 +18,10 @@ pub enum Kind {
     Vpn,
     /// A backup completing or failing.
     Backup,
+    /// A DMS replication task created, started, stopped or failed.
+    Migration,
+    /// An Auto Scaling activity of the Phoenix group.
+    Scaling,
     /// A call that changed the estate, from the audit trail.
     Change,
     /// Something a running console saw change: target health, a check's verdict, a spike.
@@ -25,11 +29,13 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Database,
         Kind::Alarm,
         Kind::Vpn,
         Kind::Backup,
+        Kind::Migration,
+        Kind::Scaling,
         Kind::Change,
         Kind::Seen,
     ];
@@ -40,6 +46,8 @@ impl Kind {
             Kind::Alarm => "alarm",
             Kind::Vpn => "vpn",
             Kind::Backup => "backup",
+            Kind::Migration => "dms",
+            Kind::Scaling => "scaling",
             Kind::Change => "change",
             Kind::Seen => "seen",
         }
@@ -93,7 +101,23 @@ pub fn of_estate(e: &Estate) -> Vec<Entry> {
         ));
     }
     for a in e.alarms.data.iter().flatten() {
-        if let Some(at) = a.since {
+        // Its history, and its present state unless the history already holds its change
+        // into it (the two stamps differ by CloudWatch's rounding at most).
+        for change in &a.history {
+            out.push(Entry::new(
+                change.at,
+                a.area,
+                Kind::Alarm,
+                &a.name,
+                &change.summary,
+            ));
+        }
+        let told = |at: Timestamp| {
+            a.history
+                .first()
+                .is_some_and(|c| (c.at - at).num_seconds().abs() <= 1)
+        };
+        if let Some(at) = a.since.filter(|at| !told(*at)) {
             out.push(Entry::new(
                 at,
                 a.area,
@@ -116,6 +140,19 @@ pub fn of_estate(e: &Estate) -> Vec<Entry> {
             }
         }
     }
+    let activities = e.phoenix.data.iter().flat_map(|p| &p.asg).flat_map(|g| {
+        g.activities.iter().map(|a| {
+            let text = match a.status.as_str() {
+                "Successful" => a.description.clone(),
+                status => format!("{} ({status})", a.description),
+            };
+            Entry::new(a.at, Some(AreaKind::Phoenix), Kind::Scaling, &g.name, text)
+        })
+    });
+    out.extend(activities);
+    out.extend(super::migration::entries(
+        e.migrations.data.as_deref().unwrap_or_default(),
+    ));
     for r in e.backups.data.iter().flat_map(|b| &b.resources) {
         if let Some(at) = r.last_success {
             let text = match r.last_job_state.as_deref() {

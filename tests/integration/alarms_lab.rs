@@ -1,6 +1,7 @@
-//! Alarms and the load balancer against the lab's emulators: CloudWatch alarms (ministack)
+//! The why behind the tiles against the lab's emulators: CloudWatch alarms (ministack)
 //! claimed by the areas whose resources their dimensions name, or by a prefix the estate's
-//! config maps; and Phoenix judged by what its load balancer's metrics say customers got.
+//! config maps; Phoenix judged by what its load balancer's metrics say customers got; the
+//! seed's DMS task (moto); and the timeline that puts them in order.
 //!
 //! The alarms and the burst of errors are on resources these tests make for themselves, in
 //! estates of their own, so the lab's estate that the other suites read stays as it was.
@@ -372,6 +373,9 @@ fn the_timeline_holds_rds_events_an_alarm_change_and_an_audited_call_in_time_ord
         json!([{"Name": "DBInstanceIdentifier", "Value": reader}]),
     );
     set_state(&name, "ALARM");
+    // The emulator stamps state changes to the millisecond, the audit trail its own way: a
+    // second between them keeps their order beyond doubt.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     let dir = tempfile::tempdir().unwrap();
     let state = [("QPCONSOLE_STATE_DIR", dir.path().to_str().unwrap())];
     let (out, _log) = common::lab::qpconsole(&["reboot", "--db", &reader, "--yes"], None, &state);
@@ -393,15 +397,67 @@ fn the_timeline_holds_rds_events_an_alarm_change_and_an_audited_call_in_time_ord
             .position(|e| e["kind"] == kind && e.to_string().contains(text))
             .unwrap_or_else(|| panic!("no {kind} entry with {text:?} in {entries:#?}"))
     };
-    let alarm = find("alarm", &name);
+    // Both of the alarm's changes, from its history: into ALARM before the reboot, back to
+    // OK after it.
+    let cleared = find(
+        "alarm",
+        &format!("{name}\",\"text\":\"Alarm updated from ALARM to OK"),
+    );
     let call = find("change", "rds:RebootDBInstance");
+    let fired = find("alarm", "to ALARM");
     let created = find("rds-event", "DB instance created");
     assert!(
-        alarm < call && call < created,
-        "newest first: the alarm's OK, then the reboot, then the seed's events: {entries:#?}"
+        cleared < call && call < fired && fired < created,
+        "newest first: the alarm's OK, the reboot, the alarm firing, the seed's events: {entries:#?}"
     );
-    assert_eq!(entries[alarm]["area"], "cluster");
-    assert!(entries[alarm]["text"].as_str().unwrap().starts_with("→ OK"));
+    assert_eq!(entries[cleared]["area"], "cluster");
+    assert_eq!(entries[fired]["subject"], name.as_str());
     let at = |i: usize| entries[i]["at"].as_str().unwrap().to_string();
-    assert!(at(alarm) >= at(call) && at(call) >= at(created));
+    assert!(at(cleared) >= at(call) && at(call) >= at(fired) && at(fired) >= at(created));
+    // The seed's DMS task, started and stopped at cut-over.
+    let started = find("dms", "DMS task started");
+    assert_eq!(entries[started]["subject"], "serverless-to-aurora");
+    assert_eq!(entries[started]["area"], "cluster");
+}
+
+#[test]
+fn the_seeded_dms_task_shows_with_the_database_and_a_missing_one_is_named() {
+    let seed = seed();
+    let report = status(&common::lab::state().join("qpconsole.toml"), "qualitypost");
+    let tasks = report["migrations"].as_array().unwrap();
+    let task = tasks
+        .iter()
+        .find(|t| t["id"] == seed["dms"]["task"])
+        .unwrap_or_else(|| panic!("no seeded DMS task in {report:#}"));
+    assert_eq!(task["kind"], "full-load-and-cdc");
+    assert_eq!(task["status"], seed["dms"]["status"]);
+    assert_eq!(task["status"], "stopped");
+    assert_eq!(task["progress_pct"], 100);
+    assert!(task["started"].is_string(), "{task:#}");
+    assert_eq!(report["migrations_error"], Value::Null);
+    // A task done is not trouble: the database is judged by itself.
+    assert!(
+        !area(&report, "cluster")["reason"]
+            .as_str()
+            .unwrap()
+            .contains("DMS"),
+        "{report:#}"
+    );
+
+    let (profile, region) = lab_account();
+    let cluster = seed["aurora"]["cluster_id"].as_str().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(
+        dir.path(),
+        &format!(
+            "[estates.dms-named]\n{profile}region = \"{region}\"\naurora_cluster = \"{cluster}\"\ndms_tasks = [\"{}\", \"no-such-task\"]\n",
+            seed["dms"]["task"].as_str().unwrap()
+        ),
+    );
+    let report = status(&config, "dms-named");
+    assert_eq!(
+        report["migrations_error"],
+        "DMS task no-such-task is not in the region: check dms_tasks in the estate's config",
+        "{report:#}"
+    );
 }

@@ -99,6 +99,8 @@ fn look_until(c: &mut Console, what: &str, done: impl Fn(&DbLoad) -> bool) {
 fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_sleeper() {
     let _turn = common::lab::alone();
     let tag = format!("digest_test_{}", std::process::id());
+    // Its own sleeper, told apart from any a run before this one left on the server.
+    let asleep = format!("SELECT SLEEP(30) AS sleeper_{}", std::process::id());
     sql("INSERT IGNORE INTO phoenix.parcels (id, note) VALUES (990001, 'lock test')");
     let dir = tempfile::tempdir().unwrap();
     let mut c = Console::live(common::lab::config(), dir.path());
@@ -106,7 +108,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
         app.estate.cluster.data.is_some()
     });
 
-    let mut sleeper = Client::start("SELECT SLEEP(30);\n");
+    let mut sleeper = Client::start(&format!("{asleep};\n"));
     let _holder = Client::start(
         "START TRANSACTION;\nSELECT id FROM phoenix.parcels WHERE id = 990001 FOR UPDATE;\nSELECT SLEEP(25);\nROLLBACK;\n",
     );
@@ -118,7 +120,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
     look_until(&mut c, "the sleeper and the lock wait", |l| {
         l.sessions
             .iter()
-            .any(|s| s.info.as_deref() == Some("SELECT SLEEP(30)") && s.time_secs >= 1.0)
+            .any(|s| s.info.as_deref() == Some(asleep.as_str()) && s.time_secs >= 1.0)
             && !l.lock_waits.is_empty()
     });
     let w = common::writer(&c.app);
@@ -170,7 +172,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
 
     // Kill the sleeper's statement from the view, as a person does.
     c.press("/");
-    c.type_text("SLEEP(30)");
+    c.type_text(&format!("sleeper_{}", std::process::id()));
     c.press("enter");
     let Selection::Session { id, .. } = c.app.selection() else {
         panic!("no session selected: {:?}", c.app.selection());
@@ -190,7 +192,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
         "the server ended SLEEP(30) early"
     );
     let running = sql(&format!(
-        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id} AND INFO LIKE 'SELECT SLEEP(30)%'"
+        "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id} AND INFO = '{asleep}'"
     ));
     assert_eq!(running.trim(), "0");
     let audit = common::jsonl(&dir.path().join("audit.jsonl"));
@@ -199,11 +201,11 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
     assert_eq!(audit[0]["request"]["session"], id);
 
     // Read-only refuses it.
-    let mut sleeper = Client::start("SELECT SLEEP(30);\n");
+    let mut sleeper = Client::start(&format!("{asleep};\n"));
     look_until(&mut c, "the second sleeper", |l| {
         l.sessions
             .iter()
-            .any(|s| s.info.as_deref() == Some("SELECT SLEEP(30)"))
+            .any(|s| s.info.as_deref() == Some(asleep.as_str()))
     });
     c.app.force_readonly();
     c.press("K");

@@ -449,6 +449,7 @@ fn an_alarm_in_alarm_makes_its_area_degraded_until_it_clears() {
             rule: String::new(),
         },
         series: Series::default(),
+        history: Vec::new(),
     };
     assert_eq!(e.verdict(AreaKind::Phoenix, &rules, now).health, Health::Ok);
     e.alarms = Area::fresh(vec![alarm(AlarmState::Alarm)], now);

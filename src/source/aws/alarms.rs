@@ -2,11 +2,14 @@
 //! the estate's is decided by `estate::alarm::claim`, once the estate's own resources are
 //! known.
 
-use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, MetricAlarm};
+use aws_sdk_cloudwatch::types::{AlarmType, CompositeAlarm, HistoryItemType, MetricAlarm, ScanBy};
 
 use super::error::ReadError;
-use super::{Clients, to_chrono};
-use crate::estate::{Alarm, AlarmMetric, AlarmRule, AlarmState, Series};
+use super::{Clients, to_chrono, to_smithy};
+use crate::estate::{Alarm, AlarmChange, AlarmMetric, AlarmRule, AlarmState, Series, Timestamp};
+
+/// How far back the timeline reads alarms' state changes.
+const HISTORY_HOURS: i64 = 24;
 
 /// Every alarm of the account and region, a hundred a page (DescribeAlarms' largest).
 pub async fn alarms(c: &Clients) -> Result<Vec<Alarm>, ReadError> {
@@ -29,6 +32,48 @@ pub async fn alarms(c: &Clients) -> Result<Vec<Alarm>, ReadError> {
             metric.chain(composite).collect::<Vec<_>>()
         })
         .collect())
+}
+
+/// Attaches to each alarm its state changes of the last day: one page of the account's
+/// newest (DescribeAlarmHistory's largest, a hundred), which on a busy account may not reach
+/// a day back. Optional: without it the timeline has each alarm's present state only.
+pub async fn attach_history(c: &Clients, alarms: &mut [Alarm], now: Timestamp) {
+    if alarms.is_empty() {
+        return;
+    }
+    let ask = c
+        .cloudwatch
+        .describe_alarm_history()
+        .alarm_types(AlarmType::MetricAlarm)
+        .alarm_types(AlarmType::CompositeAlarm)
+        .history_item_type(HistoryItemType::StateUpdate)
+        .start_date(to_smithy(now - chrono::Duration::hours(HISTORY_HOURS)))
+        .end_date(to_smithy(now))
+        .scan_by(ScanBy::TimestampDescending)
+        .max_records(100)
+        .send();
+    let Some(out) = c
+        .optional
+        .call("cloudwatch:DescribeAlarmHistory", ask)
+        .await
+    else {
+        return;
+    };
+    for item in out.alarm_history_items() {
+        let (Some(name), Some(at)) = (item.alarm_name(), item.timestamp().and_then(to_chrono))
+        else {
+            continue;
+        };
+        if let Some(a) = alarms.iter_mut().find(|a| a.name == name) {
+            a.history.push(AlarmChange {
+                at,
+                summary: item.history_summary().unwrap_or_default().to_string(),
+            });
+        }
+    }
+    for a in alarms {
+        a.history.sort_by_key(|c| std::cmp::Reverse(c.at));
+    }
 }
 
 /// The state of a metric or a composite alarm: the SDK's two types have the same accessors,
@@ -106,6 +151,7 @@ impl State<'_> {
             area: None,
             rule,
             series: Series::default(),
+            history: Vec::new(),
         })
     }
 }

@@ -12,7 +12,8 @@ use super::{Clients, name_tag, to_chrono};
 use crate::config::PhoenixConfig;
 use crate::estate::balancer::dimension_of;
 use crate::estate::{
-    AsgCapacity, CheckStatus, Instance, LoadBalancer, Phoenix, ScheduledEvent, Series, TargetHealth,
+    AsgCapacity, CheckStatus, Instance, LoadBalancer, Phoenix, ScalingActivity, ScheduledEvent,
+    Series, TargetHealth,
 };
 use crate::ops::plan::{GroupFacts, GroupInstance, Template};
 use crate::sdk::AwsError;
@@ -21,6 +22,8 @@ use crate::sdk::AwsError;
 const STATUS_CHUNK: usize = 100;
 /// DescribeInstances with ids: kept well under the request size limits.
 const DESCRIBE_CHUNK: usize = 500;
+/// The group's newest scaling activities the timeline shows (one page).
+const ACTIVITIES: i32 = 20;
 
 /// What one refresh learns that rarely changes before the next: the fleet's instance ids and
 /// the target group's ARN. With them a refresh asks for everything at once instead of in two
@@ -213,7 +216,7 @@ async fn asg(
     let Some(name) = name else {
         return Ok((None, Vec::new()));
     };
-    let (groups, refreshes) = tokio::join!(
+    let (groups, refreshes, activities) = tokio::join!(
         c.autoscaling
             .describe_auto_scaling_groups()
             .auto_scaling_group_names(name)
@@ -226,6 +229,14 @@ async fn asg(
             c.autoscaling
                 .describe_instance_refreshes()
                 .auto_scaling_group_name(name)
+                .send()
+        ),
+        c.optional.call(
+            "autoscaling:DescribeScalingActivities",
+            c.autoscaling
+                .describe_scaling_activities()
+                .auto_scaling_group_name(name)
+                .max_records(ACTIVITIES)
                 .send()
         ),
     );
@@ -265,6 +276,18 @@ async fn asg(
         max: g.max_size().unwrap_or(0) as u32,
         in_service,
         refresh,
+        activities: activities
+            .iter()
+            .flat_map(|a| a.activities())
+            .filter_map(|a| {
+                Some(ScalingActivity {
+                    at: to_chrono(a.start_time()?)?,
+                    status: a.status_code().map_or("-", |s| s.as_str()).to_string(),
+                    description: a.description().unwrap_or_default().to_string(),
+                    cause: a.cause().unwrap_or_default().to_string(),
+                })
+            })
+            .collect(),
     };
     Ok((Some(capacity), ids))
 }

@@ -6,6 +6,7 @@ mod alarms;
 mod backup;
 pub mod clients;
 mod cloud;
+mod dms;
 mod error;
 pub mod fleet;
 pub mod logs;
@@ -177,7 +178,9 @@ impl LiveEstate {
         let (c, cfg, known) = (&self.clients, &self.cfg, &mut self.fleet);
         let database = cfg.database();
         let watched = !cfg.areas().is_empty();
-        let (cluster, phoenix, acls, vpn, backups, alarms) = tokio::join!(
+        // Migrations are the database's: read where it is, on the tasks the estate names.
+        let dms_tasks = database.map(|_| cfg.dms_tasks.as_deref());
+        let (cluster, phoenix, acls, vpn, backups, alarms, migrations) = tokio::join!(
             when(database, |db| rds::database(c, db, now)),
             when(cfg.phoenix.as_ref(), |p| fleet::phoenix(c, p, known)),
             when(cfg.waf_web_acls.as_deref(), |names| waf::web_acls(
@@ -190,6 +193,7 @@ impl LiveEstate {
                 c, database, &instances, now
             )),
             when(watched.then_some(()), |_| alarms::alarms(c)),
+            when(dms_tasks, |named| dms::migrations(c, named)),
         );
         record(&mut self.estate.cluster, cluster, now);
         record(&mut self.estate.phoenix, phoenix, now);
@@ -204,6 +208,7 @@ impl LiveEstate {
             None => {}
         }
         record(&mut self.estate.vpn, vpn, now);
+        record(&mut self.estate.migrations, migrations, now);
         // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
         // yet, so ask again now that it is.
         let backups = match backups {
@@ -228,7 +233,8 @@ impl LiveEstate {
         // Claimed now that the estate's resources are known: the alarms are theirs.
         match alarms {
             Some(Ok(all)) => {
-                let claimed = alarm::claim(&self.estate, all, &self.cfg.alarms.prefixes());
+                let mut claimed = alarm::claim(&self.estate, all, &self.cfg.alarms.prefixes());
+                alarms::attach_history(c, &mut claimed, now).await;
                 self.estate.alarms.record_ok(claimed, now);
             }
             Some(Err(e)) => self.estate.alarms.record_failure(e.at(now)),

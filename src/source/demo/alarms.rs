@@ -127,6 +127,7 @@ pub(super) fn evaluate(estate: &Estate) -> Vec<Alarm> {
             area: None,
             rule: AlarmRule::Composite { rule },
             series: Series::default(),
+            history: Vec::new(),
         });
     }
     alarm::claim(estate, alarms, &[])
@@ -181,5 +182,6 @@ fn judge(w: Watch) -> Alarm {
             periods: w.periods,
         },
         series: w.series,
+        history: Vec::new(),
     }
 }

@@ -7,7 +7,9 @@ use super::balancer::SimBalancer;
 use super::random::{Band, hex, int};
 use super::{AZ_LETTERS, METRIC_POINTS, az};
 use crate::config::EstateConfig;
-use crate::estate::{AsgCapacity, CheckStatus, Instance, Phoenix, Series, TargetHealth, Timestamp};
+use crate::estate::{
+    AsgCapacity, CheckStatus, Instance, Phoenix, ScalingActivity, Series, TargetHealth, Timestamp,
+};
 use crate::ops::plan::{GroupFacts, GroupInstance, Template};
 use crate::rng::Rng;
 
@@ -69,7 +71,7 @@ impl SimFleet {
             Some(_) => TargetHealth::Healthy,
             None => TargetHealth::NotRegistered,
         };
-        let instances = (0..count)
+        let instances: Vec<Instance> = (0..count)
             .map(|i| {
                 let zone = i % AZ_LETTERS.len();
                 let nth = i / AZ_LETTERS.len();
@@ -122,6 +124,7 @@ impl SimFleet {
                     max: 2 * n,
                     in_service: n,
                     refresh: None,
+                    activities: history(&instances, start),
                 }),
                 target_group: phoenix.target_group,
                 instances,
@@ -328,4 +331,34 @@ impl SimFleet {
             sim.minute(lb, &self.phoenix.instances, at);
         }
     }
+}
+
+/// The group's history the demo starts with: an instance replaced after failing its health
+/// check, early this morning (the replacement is the first instance of today's fleet).
+fn history(instances: &[Instance], start: Timestamp) -> Vec<ScalingActivity> {
+    let Some(new) = instances.first() else {
+        return Vec::new();
+    };
+    let at = start - chrono::Duration::hours(5);
+    let old = "i-0a17c3e5d9b24f681";
+    vec![
+        ScalingActivity {
+            at: at + chrono::Duration::seconds(40),
+            status: "Successful".into(),
+            description: format!("Launching a new EC2 instance: {}", new.id),
+            cause: format!(
+                "an instance was started in response to a difference between desired and actual capacity, increasing the capacity from {} to {}",
+                instances.len() - 1,
+                instances.len()
+            ),
+        },
+        ScalingActivity {
+            at,
+            status: "Successful".into(),
+            description: format!("Terminating EC2 instance: {old}"),
+            cause: format!(
+                "an instance was taken out of service in response to an ELB system health check failure ({old})"
+            ),
+        },
+    ]
 }

@@ -14,6 +14,7 @@ mod cloud;
 mod cluster;
 mod fleet;
 pub mod logs;
+mod migration;
 mod random;
 mod sessions;
 mod vpn;
@@ -132,6 +133,9 @@ pub struct DemoEstate {
     backups: SimBackups,
     bastion: SimBastion,
     sessions: SimSessions,
+    /// When the demo started, and the DMS tasks the estate names (`None`: the demo's own).
+    start: Timestamp,
+    dms_tasks: Option<Vec<String>>,
 }
 
 impl DemoEstate {
@@ -205,6 +209,8 @@ impl DemoEstate {
             backups,
             bastion,
             sessions: SimSessions::new(start),
+            start,
+            dms_tasks: cfg.dms_tasks.clone(),
         };
         demo.advance_to(start);
         match opts.scenario {
@@ -265,6 +271,12 @@ impl DemoEstate {
             backups: area(areas, AreaKind::Backups, self.backups.snapshot(now), now),
             bastion: self.bastion.snapshot(),
             alarms: Area::default(),
+            migrations: area(
+                areas,
+                AreaKind::Cluster,
+                migration::tasks(self.dms_tasks.as_deref(), self.start, now),
+                now,
+            ),
             checks,
             identity: None,
         };

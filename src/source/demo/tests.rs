@@ -47,6 +47,7 @@ fn cfg() -> EstateConfig {
         }),
         waf_web_acls: Some(vec!["qp-public-waf".into()]),
         vpn_connections: Some(vec![]),
+        dms_tasks: None,
         backups: Some(Default::default()),
         refresh: Default::default(),
         logs: Default::default(),

@@ -147,7 +147,70 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
         .selected
         .min(members.len().saturating_sub(1));
     metrics(frame, a.metrics, app, members.get(selected).copied());
-    events(frame, a.events, app, cluster);
+    let mut rest = a.events;
+    let lines = migration_lines(app);
+    if !lines.is_empty() {
+        // As many rows as the lines take wrapped, up to half of what is left.
+        let inner = usize::from(rest.width.saturating_sub(2)).max(1);
+        let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+        let height = (rows as u16 + 2).min(rest.height / 2);
+        let area = take_top(&mut rest, height);
+        frame.render_widget(
+            Paragraph::new(lines)
+                .block(panel(&app.theme, "Migrations (DMS)", vec![]))
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+    }
+    events(frame, rest, app, cluster);
+}
+
+/// One line per DMS task: its status, how far the load is, and what went wrong or why it
+/// stopped; then the tables not yet completed, where DMS told them. Nothing when the estate
+/// has no tasks.
+fn migration_lines(app: &App) -> Vec<Line<'static>> {
+    let t = &app.theme;
+    let mut lines = Vec::new();
+    // Trouble first, then what is running: what a small screen keeps is what matters.
+    let mut tasks: Vec<_> = app.estate.migrations.data.iter().flatten().collect();
+    tasks.sort_by_key(|m| (m.trouble().is_none(), m.status != "running"));
+    for m in tasks {
+        let status_style = match m.status.as_str() {
+            _ if m.trouble().is_some() => t.crit,
+            "running" | "starting" => t.ok,
+            _ => t.text,
+        };
+        let mut spans = vec![
+            Span::styled(format!("{} ", m.id), t.title),
+            Span::styled(format!("{} ", m.status), status_style),
+            Span::styled(format!("{}  ", m.kind), t.dim),
+            Span::styled(m.progress(), t.text),
+        ];
+        if let Some(trouble) = m.trouble() {
+            spans.push(Span::styled(format!("  {trouble}"), t.crit));
+        } else if let Some(reason) = &m.stop_reason {
+            spans.push(Span::styled(format!("  {reason}"), t.dim));
+        }
+        lines.push(Line::from(spans));
+        let unfinished: Vec<String> = m
+            .table_stats
+            .iter()
+            .flatten()
+            .filter(|s| s.state != "Table completed")
+            .take(3)
+            .map(|s| format!("{} {} ({} rows)", s.table, s.state, s.full_load_rows))
+            .collect();
+        if !unfinished.is_empty() {
+            lines.push(Line::styled(format!("  {}", unfinished.join("; ")), t.dim));
+        }
+    }
+    if let Some(e) = &app.estate.migrations.last_error {
+        lines.push(Line::styled(
+            format!("DMS tasks not read: {}", e.message),
+            t.warn,
+        ));
+    }
+    lines
 }
 
 fn member_cells<'a>(app: &App, m: &'a Member) -> Vec<Cell<'a>> {

@@ -76,7 +76,9 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
         &items,
         |_, e| {
             let style = match e.kind {
-                Kind::Alarm if e.text.starts_with("→ ALARM") => t.crit,
+                Kind::Alarm if e.text.starts_with("→ ALARM") || e.text.ends_with("to ALARM") => {
+                    t.crit
+                }
                 Kind::Change => t.title,
                 Kind::Seen => t.warn,
                 _ => t.text,
