@@ -51,9 +51,10 @@ pub enum Selection {
     Estate {
         name: String,
     },
-    /// A timeline entry: the area whose view shows it, and what it is about.
+    /// A timeline entry: the area whose view shows it, what it is about, and when.
     Entry {
         area: Option<crate::estate::AreaKind>,
         subject: String,
+        at: crate::estate::Timestamp,
     },
 }

@@ -137,6 +137,8 @@ pub struct App {
     pub production: bool,
     /// Breadcrumbs: the views opened, the current one last. Never empty.
     pub views: Vec<View>,
+    /// The timeline entry's time the view on top was opened for (see `App::moment`).
+    pub moment: Option<Moment>,
     pub mode: Mode,
     pub tables: HashMap<View, TableState>,
     pub overview_tile: usize,
@@ -197,6 +199,7 @@ impl App {
             readonly_on_entry: false,
             production: false,
             views: vec![View::Overview],
+            moment: None,
             mode: Mode::Normal,
             tables: HashMap::new(),
             overview_tile: 0,
@@ -334,4 +337,12 @@ impl App {
             .iter()
             .find(|c| c.kind == kind && c.member.as_deref() == member)
     }
+}
+
+/// A view opened from a timeline entry: at which depth of the breadcrumbs, and the entry's time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moment {
+    pub depth: usize,
+    pub view: View,
+    pub at: Timestamp,
 }

@@ -2,9 +2,10 @@
 //! handed to the console to store), its own plans' ends, and opening an entry's view with its
 //! resource selected.
 
+use super::state::Moment;
 use super::{App, Effect, Selection};
 use crate::estate::timeline::{self, Entry, Kind};
-use crate::estate::{AreaKind, Estate};
+use crate::estate::{AreaKind, Estate, Timestamp};
 use crate::input::View;
 
 /// How many seen entries a running console keeps in memory (the store keeps them all).
@@ -46,12 +47,17 @@ impl App {
 
     /// Enter on a timeline entry: its area's view, with its resource selected where the view
     /// lists it.
-    pub(super) fn open_entry(&mut self, area: Option<AreaKind>, subject: &str) {
+    pub(super) fn open_entry(&mut self, area: Option<AreaKind>, subject: &str, at: Timestamp) {
         let Some(area) = area.filter(|a| self.estate.has(*a)) else {
             return self.error("this entry is about the estate as a whole: no view of its own");
         };
         let view = View::Area(area);
         self.views.push(view);
+        self.moment = Some(Moment {
+            depth: self.views.len(),
+            view,
+            at,
+        });
         let rows = self.screen.rows(self, view);
         let found = (0..rows).find(|&i| match self.screen.selected(self, view, i) {
             Selection::Member { id, .. } | Selection::Instance { id, .. } => id == subject,
@@ -61,5 +67,12 @@ impl App {
         if let Some(i) = found {
             self.tables.entry(view).or_default().selected = i;
         }
+    }
+
+    /// The moment the current view was opened for from the timeline, while it is still the
+    /// view opened so: its charts mark it.
+    pub fn moment(&self) -> Option<Timestamp> {
+        let m = self.moment.as_ref()?;
+        (self.views.len() == m.depth && self.views.last() == Some(&m.view)).then_some(m.at)
     }
 }

@@ -316,8 +316,8 @@ impl App {
                 (View::Estates, Selection::Estate { name }) => {
                     return self.normal(Action::Estate(name));
                 }
-                (View::Timeline, Selection::Entry { area, subject }) => {
-                    self.open_entry(area, &subject)
+                (View::Timeline, Selection::Entry { area, subject, at }) => {
+                    self.open_entry(area, &subject, at)
                 }
                 _ => {}
             },

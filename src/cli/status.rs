@@ -1,6 +1,8 @@
 //! `qpconsole status`: one snapshot of the estate for scripts, cron and monitoring, as a table
 //! or as JSON with a documented schema, and the monitoring-plugin exit code.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::config::EstateConfig;
@@ -352,6 +354,10 @@ pub struct MemberReport {
     pub class: String,
     pub status: String,
     pub pending: Vec<String>,
+    /// Performance Insights' newest DB load by wait class (average active sessions).
+    pub db_load: BTreeMap<String, f64>,
+    /// Why there is no DB load by wait class, when there is none.
+    pub db_load_note: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -584,6 +590,13 @@ impl Report {
                             .iter()
                             .map(|p| format!("{}={}", p.field, p.value))
                             .collect(),
+                        db_load: m
+                            .metrics
+                            .db_load
+                            .iter()
+                            .filter_map(|c| Some((c.name.clone(), c.sessions.last()?)))
+                            .collect(),
+                        db_load_note: m.metrics.db_load_note.clone(),
                     })
                     .collect(),
             }),

@@ -75,6 +75,10 @@ pub struct Member {
     /// PreferredMaintenanceWindow (`ddd:hh24:mi-ddd:hh24:mi`, UTC): when changes scheduled for
     /// the window apply.
     pub maintenance_window: Option<String>,
+    /// RDS's DbiResourceId: what Performance Insights knows the instance by.
+    pub resource_id: Option<String>,
+    /// PerformanceInsightsEnabled, where RDS says.
+    pub insights_enabled: Option<bool>,
     pub metrics: MemberMetrics,
 }
 
@@ -99,6 +103,18 @@ pub struct MemberMetrics {
     /// Milliseconds behind the writer; empty on the writer itself.
     pub replica_lag_ms: Series,
     pub freeable_memory_bytes: Series,
+    /// Performance Insights' DB load: average active sessions by wait class, a point a
+    /// minute, the heaviest class first.
+    pub db_load: Vec<WaitClass>,
+    /// Why there is no DB load by wait class, when there is none.
+    pub db_load_note: Option<String>,
+}
+
+/// One wait class of a member's DB load ("CPU", "io", "lock", …).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WaitClass {
+    pub name: String,
+    pub sessions: Series,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,6 +14,8 @@ pub fn member(id: &str, role: Role, az: &str) -> Member {
         endpoint: format!("{id}.example"),
         pending: vec![],
         maintenance_window: Some("sun:05:00-sun:05:30".into()),
+        resource_id: None,
+        insights_enabled: None,
         metrics: MemberMetrics::default(),
     }
 }

@@ -28,7 +28,7 @@ pub use balancer::{LoadBalancer, Traffic, ZoneHosts};
 pub use bastion::{Bastion, BastionState, Forward, ForwardState};
 pub use checks::{CheckVerdict, Checks, EndpointCheck, EndpointKind, HttpCheck};
 pub use cluster::{
-    Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role,
+    Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role, WaitClass,
 };
 pub use dbload::{DbLoad, Dialect, LockWait, Session, Statement};
 pub use health::{Health, Rules, Verdict};

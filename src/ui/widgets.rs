@@ -508,6 +508,23 @@ pub fn time_chart(
                 .data(&flat),
         );
     }
+    // The timeline entry this view was opened for, a line across the chart at its time, where
+    // the hour charted holds it.
+    let moment: Vec<(f64, f64)> = app
+        .moment()
+        .map(|at| -((app.now - at).num_seconds() as f64) / 60.0)
+        .filter(|x| (-60.0..=0.0).contains(x))
+        .map(|x| vec![(x, 0.0), (x, top * 1.1)])
+        .unwrap_or_default();
+    if !moment.is_empty() {
+        datasets.push(
+            Dataset::default()
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(t.title)
+                .data(&moment),
+        );
+    }
     let time = |m: i64| hhmm(app.now - chrono::Duration::minutes(m));
     let x = Axis::default()
         .style(t.dim)

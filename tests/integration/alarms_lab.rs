@@ -461,3 +461,19 @@ fn the_seeded_dms_task_shows_with_the_database_and_a_missing_one_is_named() {
         "{report:#}"
     );
 }
+
+#[test]
+fn performance_insights_where_the_endpoint_does_not_serve_it_is_said_so_per_member() {
+    let report = status(&common::lab::state().join("qpconsole.toml"), "qualitypost");
+    let members = report["cluster"]["members"].as_array().unwrap();
+    assert_eq!(members.len(), 2, "{report:#}");
+    for m in members {
+        assert_eq!(
+            m["db_load_note"], "Performance Insights is not served by this endpoint",
+            "{m:#}"
+        );
+        assert_eq!(m["db_load"], json!({}), "{m:#}");
+    }
+    // Not served is not trouble: the database is judged by what was read.
+    assert_eq!(area(&report, "cluster")["health"], "ok", "{report:#}");
+}

@@ -8,7 +8,7 @@ use ratatui::backend::TestBackend;
 
 use qpconsole::app::{App, Confirm, Effect, Event, Level, Selection};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
-use qpconsole::estate::AreaKind;
+use qpconsole::estate::{AreaKind, Timestamp};
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
@@ -78,24 +78,31 @@ view_snapshots! {
 /// The demo in its first burst of 5xx (ten minutes after the start): the alarm that fires on
 /// it, on the overview's Phoenix tile, in the Alarms view with its metric across the
 /// threshold, and on the load balancer's charts.
+/// The steady DEMO of seed 42 `minutes` after the start (its first 5xx burst comes at 8), on
+/// a screen of `size`, and the demo's time.
+fn seed_42_after(size: (u16, u16), minutes: i64) -> (App, Timestamp) {
+    let mut app = app(size);
+    let config = common::example();
+    let opts = DemoOptions {
+        seed: 42,
+        scenario: Scenario::Steady,
+    };
+    let mut demo = DemoEstate::new(
+        "qualitypost",
+        &config.estates["qualitypost"],
+        &opts,
+        start(),
+    );
+    demo.advance_to(start() + Duration::minutes(minutes));
+    app.update(Event::Tick(demo.now()));
+    app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
+    (app, demo.now())
+}
+
 #[test]
 fn an_alarm_fires_with_a_burst_of_5xx() {
     for (w, h) in [(120, 40), (80, 24)] {
-        let mut app = app((w, h));
-        let config = common::example();
-        let opts = DemoOptions {
-            seed: 42,
-            scenario: Scenario::Steady,
-        };
-        let mut demo = DemoEstate::new(
-            "qualitypost",
-            &config.estates["qualitypost"],
-            &opts,
-            start(),
-        );
-        demo.advance_to(start() + Duration::minutes(11));
-        app.update(Event::Tick(demo.now()));
-        app.update(Event::Source(Update::Estate(Box::new(demo.estate()))));
+        let (mut app, _) = seed_42_after((w, h), 11);
         let firing: Vec<&str> = app
             .estate
             .firing(AreaKind::Phoenix)
@@ -112,7 +119,25 @@ fn an_alarm_fires_with_a_burst_of_5xx() {
         app.views.pop();
         app.views.push(View::Area(AreaKind::Phoenix));
         insta::assert_snapshot!(format!("burst_phoenix_{w}x{h}"), draw(&app).backend());
+        app.views.pop();
     }
+    // From the timeline, the 5xx alarm's entry opens Phoenix with the moment it fired marked
+    // across the load balancer's charts.
+    let (mut app, now) = seed_42_after((120, 40), 30);
+    app.views.push(View::Timeline);
+    let key = |app: &mut App, code| {
+        app.update(Event::Key(crossterm::event::KeyEvent::from(code)));
+    };
+    key(&mut app, crossterm::event::KeyCode::Char('/'));
+    for c in "phoenix-5xx".chars() {
+        key(&mut app, crossterm::event::KeyCode::Char(c));
+    }
+    key(&mut app, crossterm::event::KeyCode::Enter);
+    key(&mut app, crossterm::event::KeyCode::Enter);
+    assert_eq!(app.view(), View::Area(AreaKind::Phoenix));
+    let at = app.moment().expect("the entry's time is kept");
+    assert!(now - at < Duration::minutes(30), "{at}");
+    insta::assert_snapshot!("phoenix_from_timeline_120x40", draw(&app).backend());
 }
 
 #[test]

@@ -25,7 +25,7 @@ fn the_timeline_is_newest_first_filters_and_enter_opens_the_members_view() {
     c.press("/");
     c.type_text("DB instance restarted");
     c.press("enter");
-    let Selection::Entry { area, subject } = c.app.selection() else {
+    let Selection::Entry { area, subject, at } = c.app.selection() else {
         panic!("no entry selected: {:?}", c.app.selection());
     };
     assert_eq!(area, Some(AreaKind::Cluster));
@@ -35,4 +35,14 @@ fn the_timeline_is_newest_first_filters_and_enter_opens_the_members_view() {
         Selection::Member { id, .. } => assert_eq!(id, subject, "the entry's member is selected"),
         other => panic!("{other:?}"),
     }
+    assert_eq!(c.app.moment(), Some(at), "its charts mark the entry's time");
+    c.press("esc");
+    assert_eq!(c.app.view(), View::Timeline);
+    assert_eq!(
+        c.app.moment(),
+        None,
+        "back on the timeline, no view is marked"
+    );
+    c.press("tab");
+    assert_eq!(c.app.moment(), None, "nor one opened otherwise");
 }

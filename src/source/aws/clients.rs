@@ -117,6 +117,19 @@ impl Optional {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        self.try_call(op, call).await.ok()
+    }
+
+    /// As `call`, saying why there is no answer: the endpoint does not serve `op`, or the
+    /// call failed with AWS's words.
+    pub async fn try_call<T, E>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+    ) -> Result<T, Skipped>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let skipped = self
             .0
             .lock()
@@ -124,25 +137,42 @@ impl Optional {
             .get(op)
             .is_some_and(|until| Instant::now() < *until);
         if skipped {
-            return None;
+            return Err(Skipped::NotServed);
         }
         match call.await {
-            Ok(v) => Some(v),
+            Ok(v) => Ok(v),
             Err(e) => {
+                tracing::info!(op, error = %DisplayErrorContext(&e), "optional call failed");
                 if not_served(&e) {
                     let until = Instant::now() + NOT_SERVED_FOR;
                     self.0.lock().expect("optional lock").insert(op, until);
+                    return Err(Skipped::NotServed);
                 }
-                tracing::info!(op, error = %DisplayErrorContext(&e), "optional call failed");
-                None
+                let words = e.message().or(e.code()).unwrap_or("no answer");
+                Err(Skipped::Failed(words.to_string()))
             }
         }
     }
 }
 
+/// Why an optional call gave nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skipped {
+    /// The endpoint does not serve it (or said so lately).
+    NotServed,
+    /// It failed, in AWS's words.
+    Failed(String),
+}
+
 /// Whether an error says the endpoint does not serve the call at all, as opposed to a passing
 /// failure: an unknown operation, or a server error that outlasted the retries.
 fn not_served<E: ProvideErrorMetadata>(err: &SdkError<E, HttpResponse>) -> bool {
+    // An answer the SDK could not read at all (an HTML error page) from a server that failed
+    // or knows no such path.
+    if let SdkError::ResponseError(r) = err {
+        let status = r.raw().status().as_u16();
+        return status >= 500 || status == 404;
+    }
     let SdkError::ServiceError(e) = err else {
         return false;
     };
@@ -169,6 +199,7 @@ pub struct Clients {
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub backup: aws_sdk_backup::Client,
     pub dms: aws_sdk_databasemigration::Client,
+    pub pi: aws_sdk_pi::Client,
     pub sts: aws_sdk_sts::Client,
     pub calls: CallCounter,
     pub optional: Optional,
@@ -206,6 +237,7 @@ impl Clients {
             cloudwatch: client!(aws_sdk_cloudwatch),
             backup: client!(aws_sdk_backup),
             dms: client!(aws_sdk_databasemigration),
+            pi: client!(aws_sdk_pi),
             sts: client!(aws_sdk_sts),
             calls,
             optional: Optional::default(),
@@ -253,6 +285,23 @@ mod tests {
         });
         assert_eq!(skipped.await, None);
         assert!(!tried, "not called again while the endpoint is believed");
+    }
+
+    #[tokio::test]
+    async fn an_html_error_page_is_an_endpoint_that_does_not_serve_the_call() {
+        let optional = Optional::default();
+        let page = Response::new(StatusCode::try_from(500).unwrap(), SdkBody::from("<html>"));
+        let answer = optional.try_call("pi:GetResourceMetrics", async {
+            Answer::<()>::Err(SdkError::response_error("expected map", page))
+        });
+        assert_eq!(answer.await, Err(Skipped::NotServed));
+        let refused = optional.try_call("wafv2:GetSampledRequests", async {
+            failing(400, "WAFNonexistentItemException")
+        });
+        assert_eq!(
+            refused.await,
+            Err(Skipped::Failed("WAFNonexistentItemException".into()))
+        );
     }
 
     #[tokio::test]

@@ -9,6 +9,7 @@ mod cloud;
 mod dms;
 mod error;
 pub mod fleet;
+mod insights;
 pub mod logs;
 pub mod metrics;
 pub mod rds;
@@ -61,6 +62,8 @@ pub struct LiveEstate {
     classes: Option<(String, Vec<String>)>,
     /// Why the last metrics read failed, until one succeeds.
     metrics_error: Option<AreaError>,
+    /// Performance Insights' last word on each member: its load by wait class, or why not.
+    insights: HashMap<String, Result<Vec<crate::estate::WaitClass>, String>>,
 }
 
 impl LiveEstate {
@@ -84,6 +87,7 @@ impl LiveEstate {
             series: HashMap::new(),
             classes: None,
             metrics_error: None,
+            insights: HashMap::new(),
         }
     }
 
@@ -147,6 +151,11 @@ impl LiveEstate {
             self.store_metrics(fetched);
         } else if metrics {
             self.fetch_metrics(now).await;
+        }
+        // On the metrics' cadence, as CloudWatch's: Performance Insights keeps a point a minute.
+        if metrics {
+            let members: Vec<_> = self.estate.members().cloned().collect();
+            self.insights = insights::db_load(&self.clients, &members, now).await;
         }
         self.clients.calls.take()
     }
@@ -259,6 +268,13 @@ impl LiveEstate {
     pub fn estate(&self) -> Estate {
         let mut e = self.estate.clone();
         metrics::apply(&mut e, &self.series);
+        for m in e.cluster.data.iter_mut().flat_map(|c| &mut c.members) {
+            match self.insights.get(&m.id) {
+                Some(Ok(classes)) => m.metrics.db_load = classes.clone(),
+                Some(Err(why)) => m.metrics.db_load_note = Some(why.clone()),
+                None => {}
+            }
+        }
         if let Some(error) = &self.metrics_error {
             let areas: Vec<AreaKind> = [
                 AreaKind::Cluster,

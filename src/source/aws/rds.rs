@@ -221,6 +221,8 @@ fn member(
         maintenance_window: inst
             .and_then(|i| i.preferred_maintenance_window())
             .map(str::to_string),
+        resource_id: inst.and_then(|i| i.dbi_resource_id()).map(str::to_string),
+        insights_enabled: inst.and_then(|i| i.performance_insights_enabled()),
         metrics: MemberMetrics::default(),
     }
 }

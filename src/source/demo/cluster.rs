@@ -9,7 +9,7 @@ use super::{METRIC_POINTS, az};
 use crate::estate::cluster::AURORA_CLASSES;
 use crate::estate::{
     Cluster, ClusterEvent, DbKind, Member, MemberMetrics, PendingModification, Role, Series,
-    Timestamp,
+    Timestamp, WaitClass,
 };
 use crate::rng::Rng;
 
@@ -92,11 +92,14 @@ impl SimCluster {
                 pending: vec![],
                 // Staggered, as RDS assigns them: never both members in the same half hour.
                 maintenance_window: Some(format!("sun:{h:02}:00-sun:{h:02}:30", h = (4 + i) % 24)),
+                resource_id: Some(format!("db-{}", suffix.to_uppercase())),
+                insights_enabled: Some(true),
                 metrics: MemberMetrics {
                     cpu: Series::with_capacity(METRIC_POINTS),
                     connections: Series::with_capacity(METRIC_POINTS),
                     replica_lag_ms: Series::with_capacity(METRIC_POINTS),
                     freeable_memory_bytes: Series::with_capacity(METRIC_POINTS),
+                    ..MemberMetrics::default()
                 },
             })
             .collect();
@@ -208,7 +211,11 @@ impl SimCluster {
     }
 
     pub(super) fn snapshot(&self) -> Cluster {
-        self.cluster.clone()
+        let mut c = self.cluster.clone();
+        for m in &mut c.members {
+            m.metrics.db_load = wait_load(m);
+        }
+        c
     }
 
     pub(super) fn endpoints(&self) -> (&str, &str) {
@@ -521,4 +528,30 @@ fn memory_gib(class: &str) -> f64 {
         .iter()
         .find(|(c, _)| *c == class)
         .map_or(16.0, |(_, gib)| *gib)
+}
+
+/// Performance Insights' DB load of a demo member, by wait class, made from what it already
+/// shows: CPU from its CPU (two vCPUs), IO from its connections, and on the writer a lock
+/// wait a few minutes in every seventeen (the demo's blocked UPDATE).
+fn wait_load(m: &Member) -> Vec<WaitClass> {
+    let class = |name: &str, f: &dyn Fn(Timestamp, f64) -> f64, from: &Series| WaitClass {
+        name: name.to_string(),
+        sessions: Series::from_points(METRIC_POINTS, from.points().map(|(at, v)| (at, f(at, v)))),
+    };
+    let mut classes = vec![
+        class("CPU", &|_, cpu| cpu / 100.0 * 2.0, &m.metrics.cpu),
+        class(
+            "io",
+            &|_, conns| 0.05 + conns / 400.0,
+            &m.metrics.connections,
+        ),
+    ];
+    if m.role == Role::Writer {
+        let lock = |at: Timestamp, _| match at.timestamp().div_euclid(60) % 17 {
+            0..=2 => 0.6,
+            _ => 0.02,
+        };
+        classes.push(class("lock", &lock, &m.metrics.cpu));
+    }
+    classes
 }

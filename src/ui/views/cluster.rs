@@ -357,7 +357,18 @@ fn endpoints(frame: &mut Frame, area: Rect, app: &App, c: &Cluster) {
 fn metrics(frame: &mut Frame, area: Rect, app: &App, member: Option<&Member>) {
     let t = &app.theme;
     let title = member.map_or_else(|| "Metrics".to_string(), |m| format!("Metrics of {}", m.id));
-    let block = panel(t, &title, vec![]);
+    // Opened from a timeline entry: a mark above each sparkline at the entry's minute (a
+    // point a minute, the newest on the right), where the chart reaches back to it.
+    let moment = app.moment();
+    let marks = moment
+        .map(|at| {
+            vec![Span::styled(
+                format!("▼ {}", widgets::when(app.now, at)),
+                t.title,
+            )]
+        })
+        .unwrap_or_default();
+    let block = panel(t, &title, marks);
     let mut inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(m) = member else {
@@ -385,6 +396,15 @@ fn metrics(frame: &mut Frame, area: Rect, app: &App, member: Option<&Member>) {
         };
         frame.render_widget(Paragraph::new(Line::styled(text, t.text)), label);
         let width = usize::from(part.width);
+        let back = moment.map(|at| (app.now - at).num_minutes().max(0) as usize);
+        // The sparkline starts at the left: its newest point is at the last column it fills.
+        let shown = width.min(series.len());
+        if let Some(back) = back.filter(|b| *b < shown) {
+            let mut cell = label;
+            cell.x += (shown - 1 - back) as u16;
+            cell.width = 1;
+            frame.render_widget(Paragraph::new(Span::styled("▼", t.title)), cell);
+        }
         let data: Vec<u64> = series
             .values()
             .skip(series.len().saturating_sub(width))

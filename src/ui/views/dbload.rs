@@ -8,7 +8,7 @@ use ratatui::widgets::{Cell, Paragraph};
 
 use crate::app::{App, Page, Selection};
 use crate::estate::dbload::shorten;
-use crate::estate::{DbLoad, Session, Statement};
+use crate::estate::{DbLoad, Member, Session, Statement};
 use crate::input::{Action, View};
 use crate::ui::view::{AreaViews, ViewUi};
 use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_top, wide_col};
@@ -24,6 +24,8 @@ struct Parts {
     sessions: Rect,
     locks: Rect,
     statements: Rect,
+    /// Performance Insights' chart, beside the statements where the screen is wide enough.
+    insights: Option<Rect>,
 }
 
 fn parts(body: Rect) -> Parts {
@@ -33,11 +35,20 @@ fn parts(body: Rect) -> Parts {
     let half = rest.height.saturating_sub(locks_height) / 2;
     let sessions = take_top(&mut rest, half);
     let locks = take_top(&mut rest, locks_height);
+    let insights = (rest.width >= 110).then(|| {
+        let width = rest.width / 3;
+        let mut right = rest;
+        rest.width -= width;
+        right.x += rest.width;
+        right.width = width;
+        right
+    });
     Parts {
         header,
         sessions,
         locks,
         statements: rest,
+        insights,
     }
 }
 
@@ -251,5 +262,52 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
             body,
         ),
         p.statements,
+    );
+    if let Some(area) = p.insights {
+        insights(frame, area, app, member);
+    }
+}
+
+/// Performance Insights' DB load of the member by wait class over the last hour, or why there
+/// is none.
+fn insights(frame: &mut Frame, area: Rect, app: &App, member: &Member) {
+    let t = &app.theme;
+    let classes = &member.metrics.db_load;
+    if classes.is_empty() {
+        let why = member
+            .metrics
+            .db_load_note
+            .as_deref()
+            .unwrap_or("Performance Insights has not been read yet");
+        let p = Paragraph::new(Line::styled(why.to_string(), t.dim))
+            .wrap(ratatui::widgets::Wrap { trim: true })
+            .block(panel(t, "DB load by wait class", vec![]));
+        return frame.render_widget(p, area);
+    }
+    let styles = [t.chart_allowed, t.warn, t.crit, t.title, t.text, t.dim];
+    let data: Vec<Vec<(f64, f64)>> = classes
+        .iter()
+        .map(|c| widgets::minutes_ago(&c.sessions, app.now))
+        .collect();
+    let lines: Vec<widgets::ChartLine> = data
+        .iter()
+        .zip(styles.iter().cycle())
+        .map(|(data, &style)| widgets::ChartLine { data, style })
+        .collect();
+    let legend: Vec<Span> = classes
+        .iter()
+        .zip(styles.iter().cycle())
+        .map(|(c, &style)| {
+            let now = c.sessions.last().map_or("-".into(), |v| format!("{v:.1}"));
+            Span::styled(format!("{} {now}", c.name), style)
+        })
+        .collect();
+    widgets::time_chart(
+        frame,
+        area,
+        app,
+        panel(t, "DB load (AAS)", legend),
+        &lines,
+        None,
     );
 }

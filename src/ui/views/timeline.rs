@@ -32,6 +32,7 @@ impl ViewUi for TimelineView {
             .map_or(Selection::Nothing, |e| Selection::Entry {
                 area: e.area,
                 subject: e.subject,
+                at: e.at,
             })
     }
 
