@@ -286,6 +286,23 @@ fn metrics_for_200_instances_take_the_batched_minimum_of_calls() {
     );
     // Descriptions are batched too: one DescribeInstanceStatus per hundred instances.
     assert_eq!(count("EC2:DescribeInstanceStatus"), Some(2), "{calls:?}");
+    // The side reads cost a call each whatever the fleet: the migrations, the alarms' history
+    // (asked only when the estate has alarms), the group's scaling activities; Performance Insights one per member at most (none once
+    // the endpoint has said it does not serve it).
+    let op = |name: &str| {
+        calls
+            .iter()
+            .filter(|(k, _)| k.ends_with(&format!(":{name}")))
+            .map(|(_, c)| c.count)
+            .sum::<u32>()
+    };
+    assert_eq!(op("DescribeReplicationTasks"), 1, "{calls:?}");
+    assert!(op("DescribeAlarmHistory") <= 1, "{calls:?}");
+    assert_eq!(op("DescribeScalingActivities"), 1, "{calls:?}");
+    assert!(
+        op("GetResourceMetrics") <= c.members.len() as u32,
+        "{calls:?}"
+    );
 }
 
 #[test]

@@ -144,29 +144,22 @@ impl LiveEstate {
                 self.fetch_metrics(now).await;
             }
         } else if describe {
-            let clients = self.clients.clone();
-            let queries = metrics::queries(&self.estate, &self.acls);
-            let (_, fetched) =
-                tokio::join!(self.describe(now), metrics::fetch(&clients, &queries, now));
+            let read = Metrics::of(self);
+            let (_, fetched) = tokio::join!(self.describe(now), read.fetch(now));
             self.store_metrics(fetched);
         } else if metrics {
             self.fetch_metrics(now).await;
-        }
-        // On the metrics' cadence, as CloudWatch's: Performance Insights keeps a point a minute.
-        if metrics {
-            let members: Vec<_> = self.estate.members().cloned().collect();
-            self.insights = insights::db_load(&self.clients, &members, now).await;
         }
         self.clients.calls.take()
     }
 
     async fn fetch_metrics(&mut self, now: Timestamp) {
-        let queries = metrics::queries(&self.estate, &self.acls);
-        let fetched = metrics::fetch(&self.clients, &queries, now).await;
+        let fetched = Metrics::of(self).fetch(now).await;
         self.store_metrics(fetched);
     }
 
-    fn store_metrics(&mut self, fetched: Result<HashMap<SeriesKey, Series>, ReadError>) {
+    fn store_metrics(&mut self, (fetched, insights): Fetched) {
+        self.insights = insights;
         match fetched {
             Ok(series) => {
                 self.series = series;
@@ -305,6 +298,36 @@ impl LiveEstate {
             }
         }
         e
+    }
+}
+
+/// What the metrics' cadence reads: CloudWatch's series in batches and, beside them,
+/// Performance Insights' DB load of each member (it keeps a point a minute too).
+struct Metrics {
+    clients: Clients,
+    queries: Vec<metrics::Query>,
+    members: Vec<crate::estate::Member>,
+}
+
+type Fetched = (
+    Result<HashMap<SeriesKey, Series>, ReadError>,
+    HashMap<String, Result<Vec<crate::estate::WaitClass>, String>>,
+);
+
+impl Metrics {
+    fn of(live: &LiveEstate) -> Metrics {
+        Metrics {
+            clients: live.clients.clone(),
+            queries: metrics::queries(&live.estate, &live.acls),
+            members: live.estate.members().cloned().collect(),
+        }
+    }
+
+    async fn fetch(self, now: Timestamp) -> Fetched {
+        tokio::join!(
+            metrics::fetch(&self.clients, &self.queries, now),
+            insights::db_load(&self.clients, &self.members, now),
+        )
     }
 }
 
