@@ -237,22 +237,55 @@ fn bastion_piece(app: &App) -> Piece<'static> {
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let current = app.view();
     // A tab keeps its number when the estate lacks an area before it: the number is its key.
-    let spans: Vec<Span> = View::all()
+    let tabs: Vec<(String, bool)> = View::all()
         .enumerate()
         .filter(|(_, v)| v.is_tab() && v.area().is_none_or(|k| app.estate.has(k)))
-        .flat_map(|(i, v)| {
-            let style = if v == current {
-                app.theme.tab_active
-            } else {
-                app.theme.tab
-            };
-            [
-                Span::styled(format!(" {} {} ", i + 1, v.title()), style),
-                Span::raw(" "),
-            ]
-        })
+        .map(|(i, v)| (format!(" {} {} ", i + 1, v.title()), v == current))
         .collect();
+    let widths: Vec<usize> = tabs.iter().map(|(t, _)| t.chars().count() + 1).collect();
+    let (first, last) = shown_tabs(
+        &widths,
+        tabs.iter().position(|(_, on)| *on).unwrap_or(0),
+        usize::from(area.width),
+    );
+    let style = |on: bool| match on {
+        true => app.theme.tab_active,
+        false => app.theme.tab,
+    };
+    let mut spans = Vec::new();
+    if first > 0 {
+        spans.push(Span::styled("‹ ", app.theme.dim));
+    }
+    for (text, on) in &tabs[first..last] {
+        spans.push(Span::styled(text.as_str(), style(*on)));
+        spans.push(Span::raw(" "));
+    }
+    if last < tabs.len() {
+        spans.push(Span::styled("›", app.theme.dim));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// Which tabs fit in `width` columns with the current one among them: all when they fit, else
+/// a run from the first that keeps the current one in view, with room for the `‹ ` and `›`
+/// that say more are off screen.
+fn shown_tabs(widths: &[usize], current: usize, width: usize) -> (usize, usize) {
+    if widths.iter().sum::<usize>() <= width {
+        return (0, widths.len());
+    }
+    let room = width.saturating_sub(1);
+    let fits = |first: usize, last: usize| {
+        let marks = if first > 0 { 2 } else { 0 };
+        marks + widths[first..last].iter().sum::<usize>() <= room
+    };
+    let first = (0..=current)
+        .find(|&f| fits(f, current + 1))
+        .unwrap_or(current);
+    let mut last = current + 1;
+    while last < widths.len() && fits(first, last + 1) {
+        last += 1;
+    }
+    (first, last)
 }
 
 /// `estate › Overview › Cluster  /filter`, with the current area's freshness on the right.
@@ -410,4 +443,26 @@ pub fn footer(frame: &mut Frame, area: Rect, app: &App) {
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shown_tabs;
+
+    #[test]
+    fn tabs_that_fit_are_all_shown() {
+        assert_eq!(shown_tabs(&[10, 10, 10], 2, 30), (0, 3));
+    }
+
+    #[test]
+    fn a_narrow_bar_keeps_the_current_tab_in_view() {
+        let widths = [11, 11, 10, 6, 6, 10, 10, 9, 11];
+        // The first tabs, up to what fits with the `›` mark.
+        assert_eq!(shown_tabs(&widths, 0, 80), (0, 8));
+        // The last one current: the run ends on it, `‹ ` before it.
+        let (first, last) = shown_tabs(&widths, 8, 80);
+        assert_eq!(last, 9);
+        assert!(first > 0);
+        assert!(2 + widths[first..last].iter().sum::<usize>() <= 79);
+    }
 }
