@@ -486,8 +486,15 @@ pub fn time_chart(
         .chain(level.map(|(v, _)| v))
         .fold(0.0, f64::max);
     let top = if highest > 0.0 { highest } else { 1.0 };
+    // Opened from a timeline entry the hour charted holds: centred on its minute, with a line
+    // across at it; the half after it that is still to come stays empty.
+    let moment = app
+        .moment()
+        .map(|at| -((app.now - at).num_seconds() as f64) / 60.0)
+        .filter(|x| (-60.0..=0.0).contains(x));
+    let (from, to) = moment.map_or((-60.0, 0.0), |x| (x - 30.0, x + 30.0));
     let flat: Vec<(f64, f64)> = level
-        .map(|(v, _)| vec![(-60.0, v), (0.0, v)])
+        .map(|(v, _)| vec![(from, v), (to.min(0.0), v)])
         .unwrap_or_default();
     let mut datasets: Vec<Dataset> = lines
         .iter()
@@ -508,12 +515,7 @@ pub fn time_chart(
                 .data(&flat),
         );
     }
-    // The timeline entry this view was opened for, a line across the chart at its time, where
-    // the hour charted holds it.
-    let moment: Vec<(f64, f64)> = app
-        .moment()
-        .map(|at| -((app.now - at).num_seconds() as f64) / 60.0)
-        .filter(|x| (-60.0..=0.0).contains(x))
+    let moment: Vec<(f64, f64)> = moment
         .map(|x| vec![(x, 0.0), (x, top * 1.1)])
         .unwrap_or_default();
     if !moment.is_empty() {
@@ -525,11 +527,12 @@ pub fn time_chart(
                 .data(&moment),
         );
     }
-    let time = |m: i64| hhmm(app.now - chrono::Duration::minutes(m));
-    let x = Axis::default()
-        .style(t.dim)
-        .bounds([-60.0, 0.0])
-        .labels([time(60), time(30), time(0)]);
+    let time = |x: f64| hhmm(app.now + chrono::Duration::seconds((x * 60.0) as i64));
+    let x = Axis::default().style(t.dim).bounds([from, to]).labels([
+        time(from),
+        time((from + to) / 2.0),
+        time(to),
+    ]);
     let label = |v: f64| {
         if top < 10.0 {
             format!("{v:.1}")
