@@ -13,6 +13,7 @@ pub mod link;
 pub mod openssh;
 pub mod prompt;
 pub mod proxy;
+mod quickack;
 pub mod remote;
 pub mod service;
 pub mod session;

@@ -18,6 +18,7 @@ use super::error::{DialError, SshError};
 use super::known_hosts::{self, CertCheck, Decision};
 use super::prompt::{Prompter, Question};
 use super::proxy;
+use super::quickack::QuickAck;
 use crate::config::HostKeyPolicy;
 use crate::config::remote::join;
 
@@ -260,9 +261,10 @@ pub async fn dial_hop(
     let connecting = async {
         match (carrier, proxy_stream) {
             (None, Some(stream)) => client::connect_stream(settings_of_hop, stream, handler).await,
-            (None, None) => {
-                client::connect(settings_of_hop, (hop.host.as_str(), hop.port), handler).await
-            }
+            (None, None) => match QuickAck::connect(&hop.host, hop.port).await {
+                Ok(stream) => client::connect_stream(settings_of_hop, stream, handler).await,
+                Err(e) => Err(russh::Error::from(e)),
+            },
             (Some(carrier), _) => {
                 let channel = carrier
                     .channel_open_direct_tcpip(&hop.host, hop.port as u32, "127.0.0.1", 0)

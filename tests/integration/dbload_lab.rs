@@ -78,6 +78,10 @@ fn sql(sql: &str) -> String {
 fn look_until(c: &mut Console, what: &str, done: impl Fn(&DbLoad) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
+        // MariaDB refreshes what information_schema tells of InnoDB's transactions and lock
+        // waits only when it was last read more than 0.1 s ago: looks back to back would keep
+        // showing the first one's (the view looks every 10 s).
+        std::thread::sleep(Duration::from_millis(250));
         c.press("c");
         let asked = c.app.estate.checks.data.as_ref().map(|d| d.endpoints[0].at);
         c.until(Duration::from_secs(30), |app| {
@@ -100,7 +104,9 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
     let _turn = common::lab::alone();
     let tag = format!("digest_test_{}", std::process::id());
     // Its own sleeper, told apart from any a run before this one left on the server.
-    let asleep = format!("SELECT SLEEP(30) AS sleeper_{}", std::process::id());
+    // Long enough to outlast a slow first look on a busy machine (the look, not the sleep,
+    // is what is tested; each is ended by the test or with it).
+    let asleep = format!("SELECT SLEEP(90) AS sleeper_{}", std::process::id());
     sql("INSERT IGNORE INTO phoenix.parcels (id, note) VALUES (990001, 'lock test')");
     let dir = tempfile::tempdir().unwrap();
     let mut c = Console::live(common::lab::config(), dir.path());
@@ -110,7 +116,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
 
     let mut sleeper = Client::start(&format!("{asleep};\n"));
     let _holder = Client::start(
-        "START TRANSACTION;\nSELECT id FROM phoenix.parcels WHERE id = 990001 FOR UPDATE;\nSELECT SLEEP(25);\nROLLBACK;\n",
+        "START TRANSACTION;\nSELECT id FROM phoenix.parcels WHERE id = 990001 FOR UPDATE;\nSELECT SLEEP(75);\nROLLBACK;\n",
     );
     std::thread::sleep(Duration::from_millis(500));
     let _waiter = Client::start("UPDATE phoenix.parcels SET note = 'waited' WHERE id = 990001;\n");
@@ -138,6 +144,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
         load.sessions
     );
     let wait = &load.lock_waits[0];
+    let holder_id = wait.blocking_id;
     let holder = load
         .sessions
         .iter()
@@ -145,7 +152,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
         .expect("the blocker is among the sessions");
     assert_eq!(
         holder.info.as_deref(),
-        Some("SELECT SLEEP(25)"),
+        Some("SELECT SLEEP(75)"),
         "{load:#?}"
     );
     assert_eq!(
@@ -189,7 +196,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
     assert_eq!(end.outcome, Outcome::Done, "{:#?}", c.progress);
     assert!(
         sleeper.ends_within(Duration::from_secs(5)),
-        "the server ended SLEEP(30) early"
+        "the server ended the SLEEP early"
     );
     let running = sql(&format!(
         "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE ID = {id} AND INFO = '{asleep}'"
@@ -222,5 +229,8 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
         !sleeper.ends_within(Duration::from_secs(1)),
         "still sleeping"
     );
+    // The holder sleeps on with its lock after its client is gone: ended first, so that the
+    // row can go.
+    sql(&format!("KILL {holder_id}"));
     sql("DELETE FROM phoenix.parcels WHERE id = 990001");
 }
