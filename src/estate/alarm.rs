@@ -275,38 +275,9 @@ pub fn claim(estate: &Estate, alarms: Vec<Alarm>, prefixes: &Prefixes) -> Vec<Al
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::estate::fixtures;
-
-    fn metric_alarm(name: &str, dims: &[(&str, &str)], state: AlarmState) -> Alarm {
-        Alarm {
-            name: name.into(),
-            state,
-            since: Some(Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 0).unwrap()),
-            reason: "Threshold Crossed".into(),
-            area: None,
-            rule: AlarmRule::Metric {
-                metric: Some(AlarmMetric {
-                    namespace: "AWS/X".into(),
-                    name: "M".into(),
-                    stat: "Average".into(),
-                    period_secs: 60,
-                    dimensions: dims
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), v.to_string()))
-                        .collect(),
-                }),
-                comparison: "GreaterThanThreshold".into(),
-                threshold: Some(5.0),
-                datapoints: 1,
-                periods: 1,
-            },
-            series: Series::default(),
-            history: Vec::new(),
-        }
-    }
+    use crate::estate::fixtures::{self, metric_alarm};
 
     fn composite(name: &str, rule: &str) -> Alarm {
         Alarm {

@@ -87,3 +87,32 @@ pub fn estate() -> Estate {
     );
     estate
 }
+
+/// A metric alarm on `dims`, in `state` since noon on 2026-03-01.
+pub fn metric_alarm(name: &str, dims: &[(&str, &str)], state: AlarmState) -> Alarm {
+    Alarm {
+        name: name.into(),
+        state,
+        since: Some(chrono::DateTime::from_timestamp(1_772_366_400, 0).unwrap()),
+        reason: "Threshold Crossed".into(),
+        area: None,
+        rule: AlarmRule::Metric {
+            metric: Some(AlarmMetric {
+                namespace: "AWS/X".into(),
+                name: "M".into(),
+                stat: "Average".into(),
+                period_secs: 60,
+                dimensions: dims
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            }),
+            comparison: "GreaterThanThreshold".into(),
+            threshold: Some(5.0),
+            datapoints: 1,
+            periods: 1,
+        },
+        series: Series::default(),
+        history: Vec::new(),
+    }
+}

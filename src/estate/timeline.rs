@@ -263,6 +263,64 @@ mod tests {
     };
 
     #[test]
+    fn scaling_activities_and_alarm_history_are_on_the_axis_once_each() {
+        let mut e = fixtures::estate();
+        let at = e.cluster.taken_at.unwrap() - Duration::hours(2);
+        let activity = |minutes: i64, status: &str, what: &str| crate::estate::ScalingActivity {
+            at: at + Duration::minutes(minutes),
+            status: status.into(),
+            description: what.into(),
+            cause: "an instance was taken out of service".into(),
+        };
+        e.phoenix.data.as_mut().unwrap().asg = Some(crate::estate::AsgCapacity {
+            name: "phoenix".into(),
+            min: 2,
+            desired: 2,
+            max: 4,
+            in_service: 2,
+            refresh: None,
+            activities: vec![
+                activity(1, "Failed", "Launching a new EC2 instance"),
+                activity(0, "Successful", "Terminating EC2 instance: i-0old"),
+            ],
+        });
+        let mut alarm = fixtures::metric_alarm("qp-cpu", &[], crate::estate::AlarmState::Alarm);
+        alarm.since = Some(at + Duration::minutes(5));
+        alarm.history = vec![
+            crate::estate::AlarmChange {
+                at: at + Duration::minutes(5),
+                summary: "Alarm updated from OK to ALARM".into(),
+            },
+            crate::estate::AlarmChange {
+                at,
+                summary: "Alarm updated from ALARM to OK".into(),
+            },
+        ];
+        e.alarms = crate::estate::Area::fresh(vec![alarm], at);
+        let texts: Vec<(Kind, String)> = of_estate(&e)
+            .into_iter()
+            .filter(|x| matches!(x.kind, Kind::Scaling | Kind::Alarm))
+            .map(|x| (x.kind, x.text))
+            .collect();
+        assert_eq!(
+            texts,
+            [
+                (Kind::Alarm, "Alarm updated from OK to ALARM".to_string()),
+                (Kind::Alarm, "Alarm updated from ALARM to OK".to_string()),
+                (
+                    Kind::Scaling,
+                    "Launching a new EC2 instance (Failed)".to_string()
+                ),
+                (
+                    Kind::Scaling,
+                    "Terminating EC2 instance: i-0old".to_string()
+                ),
+            ],
+            "the history holds the alarm's present state: it is not told twice"
+        );
+    }
+
+    #[test]
     fn a_watcher_sees_target_health_and_check_verdicts_change() {
         let before = fixtures::estate();
         let now = before.cluster.taken_at.unwrap() + Duration::minutes(1);
