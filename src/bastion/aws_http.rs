@@ -36,7 +36,7 @@ use hyper_util::client::legacy::connect::{
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use russh::ChannelStream;
 use russh::client::Msg;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, ReadBuf};
 use tower_service::Service;
 
 use super::link::Link;
@@ -328,35 +328,7 @@ impl AsyncRead for Channel {
     }
 }
 
-impl AsyncWrite for Channel {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.0.is_write_vectored()
-    }
-}
+write_through!(Channel, 0);
 
 /// The TLS settings of the SDK's own rustls client: the aws-lc provider with the SDK's cipher
 /// suites, TLS 1.2 and 1.3, the platform's root certificates, and ALPN for h2 and http/1.1.
