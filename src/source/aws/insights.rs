@@ -12,7 +12,7 @@ use super::clients::Skipped;
 use super::{Clients, to_chrono, to_smithy};
 use crate::estate::{Member, Series, Timestamp, WaitClass};
 
-/// The wait classes charted; the rest are summed into "other".
+/// How many wait classes are asked for, the heaviest first (the dimension group's Limit).
 const CLASSES: i32 = 6;
 const PERIOD_SECS: i32 = 60;
 
