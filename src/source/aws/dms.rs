@@ -2,6 +2,7 @@
 //! tables (DescribeTableStatistics).
 
 use aws_sdk_databasemigration::types::{Filter, ReplicationTask, TableStatistics};
+use futures_util::future::join_all;
 
 use super::error::ReadError;
 use super::{Clients, to_chrono};
@@ -50,15 +51,16 @@ pub async fn migrations(
         },
         None => c.optional.call(op, pages).await.unwrap_or_default(),
     };
-    let mut tasks: Vec<Migration> = pages
+    // Each task with its ARN, which DescribeTableStatistics asks by.
+    let mut tasks: Vec<(Migration, Option<String>)> = pages
         .iter()
         .flat_map(|p| p.replication_tasks())
-        .filter_map(migration)
+        .filter_map(|t| Some((migration(t)?, t.replication_task_arn().map(str::to_string))))
         .collect();
     if let Some(ids) = named {
         let missing: Vec<&str> = ids
             .iter()
-            .filter(|id| !tasks.iter().any(|t| &t.id == *id))
+            .filter(|id| !tasks.iter().any(|(t, _)| &t.id == *id))
             .map(String::as_str)
             .collect();
         if !missing.is_empty() {
@@ -68,18 +70,14 @@ pub async fn migrations(
             )));
         }
     }
-    let arns: Vec<(usize, String)> = pages
-        .iter()
-        .flat_map(|p| p.replication_tasks())
-        .filter_map(|t| Some((t.replication_task_identifier()?, t.replication_task_arn()?)))
-        .filter_map(|(id, arn)| Some((tasks.iter().position(|m| m.id == id)?, arn.to_string())))
-        .filter(|(i, _)| worth_tables(&tasks[*i]))
+    let tables = tasks
+        .iter_mut()
+        .filter(|(m, _)| worth_tables(m))
+        .filter_map(|(m, arn)| Some((m, arn.as_deref()?)))
         .take(TABLES_OF_AT_MOST)
-        .collect();
-    for (i, arn) in arns {
-        tasks[i].table_stats = table_statistics(c, &arn).await;
-    }
-    Ok(tasks)
+        .map(|(m, arn)| async move { m.table_stats = table_statistics(c, arn).await });
+    join_all(tables).await;
+    Ok(tasks.into_iter().map(|(m, _)| m).collect())
 }
 
 fn worth_tables(m: &Migration) -> bool {
