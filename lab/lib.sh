@@ -9,7 +9,7 @@ VENV="$STATE/venv"
 # then fails with "Address already in use" although nothing listens there.
 MOTO_PORT=${QPCONSOLE_LAB_MOTO_PORT:-27101}
 MINISTACK_PORT=${QPCONSOLE_LAB_MINISTACK_PORT:-27102}
-# The fault proxy in front of moto (lab/faultproxy.py): forwards, or throttles on request.
+# The fault proxy in front of the emulators (lab/faultproxy.py): forwards, or fails on request.
 FAULT_PORT=${QPCONSOLE_LAB_FAULT_PORT:-27103}
 # The ssh part: three sshds, a Dropbear bastion and an HTTP server (see lab/README.md, "The
 # bastion").

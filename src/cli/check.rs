@@ -9,7 +9,7 @@ use crate::estate::{Estate, Health};
 
 use super::Format;
 use super::setup::Setup;
-use super::status::{EndpointCheckReport, HttpCheckReport};
+use super::status::{EndpointCheckReport, HttpCheckReport, MissingReport};
 
 #[derive(Debug, Serialize)]
 struct Report {
@@ -17,6 +17,8 @@ struct Report {
     health: &'static str,
     endpoint_checks: Vec<EndpointCheckReport>,
     http_checks: Vec<HttpCheckReport>,
+    /// The calls that would have added to the picture the checks are judged by, and why not.
+    missing: Vec<MissingReport>,
 }
 
 /// Runs the checks; the text to print and the exit code (0 ok, 1 degraded, 2 critical, 3 the
@@ -39,6 +41,7 @@ pub fn endpoints(setup: &Setup, format: Format) -> Result<(String, u8), String> 
         health: health.as_str(),
         endpoint_checks: EndpointCheckReport::all(&estate),
         http_checks: HttpCheckReport::all(&estate),
+        missing: MissingReport::all(&estate),
     };
     let text = match format {
         Format::Json => serde_json::to_string_pretty(&report).expect("a report serializes"),
@@ -103,5 +106,5 @@ fn table(r: &Report) -> String {
                 .unwrap_or_default(),
         );
     }
-    out
+    out + &MissingReport::lines(&r.missing)
 }

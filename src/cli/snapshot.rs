@@ -22,11 +22,15 @@ pub fn live(name: &str, cfg: &EstateConfig, checks: bool) -> Result<Estate, Stri
             .clone()
             .filter(|_| cfg.aws_via_bastion)
             .map(aws_http::http_client);
-        let mut live = LiveEstate::connect_with(name, cfg, http.clone()).await;
+        let mut live = LiveEstate::connect_with(name, cfg, http.clone())
+            .await
+            .once();
+        let started = std::time::Instant::now();
         let (_, bastion) = tokio::join!(
             async {
                 live.identify().await;
-                live.refresh(true, true).await;
+                let calls = live.refresh(true, true).await;
+                log_pace(name, started, &calls);
             },
             async {
                 match probe.as_mut() {
@@ -55,6 +59,32 @@ pub fn live(name: &str, cfg: &EstateConfig, checks: bool) -> Result<Estate, Stri
         }
         estate
     }))
+}
+
+/// How long the AWS reads took, against their required calls: the measure of a snapshot that
+/// does not wait for what it can do without (`benches/cold_status.sh` reads it from the log).
+fn log_pace(
+    name: &str,
+    started: std::time::Instant,
+    calls: &std::collections::BTreeMap<String, crate::source::aws::CallStat>,
+) {
+    let ms = |d: std::time::Duration| d.as_millis() as u64;
+    let after = |c: &crate::source::aws::CallStat| c.finished.map(|f| ms(f - started));
+    let required = calls.iter().filter(|(_, c)| !c.optional);
+    let slowest = required.clone().max_by_key(|(_, c)| c.slowest);
+    tracing::info!(
+        estate = name,
+        took_ms = ms(started.elapsed()),
+        required_done_ms = required.filter_map(|(_, c)| after(c)).max(),
+        slowest_required = slowest.map(|(op, _)| op.as_str()),
+        slowest_required_ms = slowest.map(|(_, c)| ms(c.slowest)),
+        optional_done_ms = calls
+            .values()
+            .filter(|c| c.optional)
+            .filter_map(after)
+            .max(),
+        "snapshot read from AWS"
+    );
 }
 
 /// How long `status` gives the bastion to answer.

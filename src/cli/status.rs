@@ -196,6 +196,35 @@ pub struct Report {
     pub migrations_error: Option<String>,
     /// A plan the journal holds unfinished for this estate (live only).
     pub unfinished_plan: Option<PlanReport>,
+    /// The calls that would have added to the snapshot and gave nothing, and why.
+    pub missing: Vec<MissingReport>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct MissingReport {
+    pub call: String,
+    pub why: String,
+}
+
+impl MissingReport {
+    pub fn all(estate: &Estate) -> Vec<MissingReport> {
+        estate
+            .missing
+            .iter()
+            .map(|m| MissingReport {
+                call: m.call.clone(),
+                why: m.why.clone(),
+            })
+            .collect()
+    }
+
+    /// One line each, for the tables.
+    pub fn lines(missing: &[MissingReport]) -> String {
+        missing
+            .iter()
+            .map(|m| format!("  without {}: {}\n", m.call, m.why))
+            .collect()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -733,6 +762,7 @@ impl Report {
                 .as_ref()
                 .map(|e| e.message.clone()),
             unfinished_plan: None,
+            missing: MissingReport::all(estate),
             identity: estate.identity.as_ref().map(|i| IdentityReport {
                 account: i.account.clone(),
                 arn: i.arn.clone(),
@@ -857,6 +887,10 @@ impl Report {
                 "  unfinished plan {}: {} ({} of {} steps done; `qpconsole resume` or `qpconsole abandon`)\n",
                 p.id, p.title, p.steps_done, p.steps
             );
+        }
+        // Under one reason for everything, what the extras lacked is that reason too.
+        if self.cause.is_none() {
+            out += &MissingReport::lines(&self.missing);
         }
         out
     }

@@ -66,6 +66,15 @@ pub struct Estate {
     pub migrations: Area<Vec<Migration>>,
     /// Who the console acts as, where the source knows (AWS: STS GetCallerIdentity).
     pub identity: Option<Identity>,
+    /// What the picture lacks: the calls that would have added to it and gave nothing.
+    pub missing: Vec<MissingRead>,
+}
+
+/// A call that would have added to the picture and gave nothing: its IAM action and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MissingRead {
+    pub call: String,
+    pub why: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +100,7 @@ impl Estate {
             alarms: Area::default(),
             migrations: Area::default(),
             identity: None,
+            missing: Vec::new(),
         }
     }
 }

@@ -37,7 +37,7 @@ pub enum AwsError {
     },
     #[error("access denied: the IAM policy lacks {action}")]
     AccessDenied { action: String },
-    #[error("AWS throttled {action}; retrying at the next refresh")]
+    #[error("AWS throttled {action}")]
     Throttled { action: String },
     #[error("cannot reach {host}: {why}")]
     Unreachable { host: String, why: String },
@@ -83,9 +83,10 @@ impl AwsError {
             | AwsError::Unreachable { .. }
             | AwsError::TimedOut { .. } => Some(self.to_string()),
             AwsError::Reset { .. } => Some("the connection to AWS was reset".into()),
-            AwsError::Throttled { .. } => {
-                Some("AWS is throttling the console's calls; it retries at the next refresh".into())
-            }
+            AwsError::Throttled { .. } => Some(
+                "AWS is throttling the console's calls; it asks less often until AWS answers"
+                    .into(),
+            ),
             AwsError::AccessDenied { .. }
             | AwsError::Unreadable { .. }
             | AwsError::Service { .. }
@@ -131,12 +132,7 @@ impl Wording {
                 let code = inner.code().unwrap_or("UnknownError").to_string();
                 let message = inner.message().unwrap_or("").trim().to_string();
                 match code.as_str() {
-                    "Throttling"
-                    | "ThrottlingException"
-                    | "RequestLimitExceeded"
-                    | "TooManyRequestsException"
-                    | "RequestThrottled"
-                    | "SlowDown" => AwsError::Throttled {
+                    code if is_throttling(code) => AwsError::Throttled {
                         action: action.into(),
                     },
                     "AccessDenied"
@@ -192,6 +188,19 @@ impl Wording {
             },
         }
     }
+}
+
+/// Whether AWS's error code says it throttled the call (each protocol has its own word).
+pub fn is_throttling(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "RequestLimitExceeded"
+            | "TooManyRequestsException"
+            | "RequestThrottled"
+            | "SlowDown"
+    )
 }
 
 /// A request that went out and came to nothing, by what the connection did.
@@ -328,7 +337,7 @@ mod tests {
     fn service_errors_say_what_to_do() {
         assert_eq!(
             service("Throttling", "Rate exceeded"),
-            "AWS throttled rds:DescribeDBClusters; retrying at the next refresh"
+            "AWS throttled rds:DescribeDBClusters"
         );
         assert_eq!(
             service("AccessDenied", "User is not authorized"),

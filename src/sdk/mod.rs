@@ -17,6 +17,11 @@ pub use error::{AwsError, Wording};
 
 /// Bounded: a dead endpoint costs one refresh a few seconds, never a hang.
 const ATTEMPTS: u32 = 3;
+// Standard, not adaptive: under adaptive retry a retry after a throttling answer waits for
+// tokens of a bucket that refills at 0.5 a second at a console's rates, and one throttled call
+// then held its refresh until the operation timeout (20 s, measured against the lab's fault
+// proxy). While AWS throttles, the console asks less often instead (`source::aws::backoff`),
+// and the standard mode's retry quota runs dry, leaving one attempt a call.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(20);
 

@@ -12,6 +12,7 @@ mod checks_lab;
 mod dbload;
 mod dbload_lab;
 mod e2e_tmux;
+mod faults_lab;
 mod fleet_ops_lab;
 mod keys;
 mod live_lab;

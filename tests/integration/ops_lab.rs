@@ -529,12 +529,7 @@ fn an_rds_multi_az_instance_shows_its_standby_and_resizes_and_fails_over_through
 
     let (out, _log) = common::lab::qpconsole(&["status", "--format", "json"], Some(&config), &env);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let cluster = report["areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["area"] == "cluster")
-        .unwrap();
+    let cluster = common::area(&report, "cluster");
     assert_eq!(cluster["health"], "ok", "{report:#}");
     assert!(
         cluster["reason"]

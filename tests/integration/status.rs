@@ -143,12 +143,7 @@ fn exit_codes_follow_the_monitoring_convention() {
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["health"], "degraded");
     assert_eq!(v["vpn"][0]["tunnels"][1]["status"], "DOWN");
-    let vpn_area = v["areas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|a| a["area"] == "vpn")
-        .unwrap();
+    let vpn_area = common::area(&v, "vpn");
     assert_eq!(vpn_area["health"], "degraded");
     assert!(
         vpn_area["reason"]

@@ -11,7 +11,8 @@ use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::interceptors::context::{
-    BeforeSerializationInterceptorContextRef, FinalizerInterceptorContextRef,
+    BeforeSerializationInterceptorContextRef, BeforeTransmitInterceptorContextMut,
+    FinalizerInterceptorContextRef,
 };
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
@@ -20,15 +21,20 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::{ConfigBag, Storable, StoreReplace};
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use aws_smithy_types::retry::RetryConfig;
 
 use crate::config::EstateConfig;
 use crate::sdk::{Wording, sdk_config};
 
-/// One operation's calls since the counter was last taken, and the slowest of them.
+/// One operation's calls since the counter was last taken, the slowest of them, and when the
+/// last of them finished.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CallStat {
     pub count: u32,
     pub slowest: Duration,
+    pub finished: Option<Instant>,
+    /// Made through [`Optional`]: it only adds to the picture.
+    pub optional: bool,
 }
 
 /// Calls made, by `Service:Operation`, since the counter was last taken: every call of every
@@ -70,12 +76,10 @@ impl Intercept for CallCounter {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         if let Some(key) = Self::key(cfg) {
-            self.0
-                .lock()
-                .expect("counter lock")
-                .entry(key)
-                .or_default()
-                .count += 1;
+            let mut stats = self.0.lock().expect("counter lock");
+            let stat = stats.entry(key).or_default();
+            stat.count += 1;
+            stat.optional |= ONE_ATTEMPT.try_with(|optional| *optional).unwrap_or(false);
             cfg.interceptor_state().store_put(Started(Instant::now()));
         }
         Ok(())
@@ -92,21 +96,62 @@ impl Intercept for CallCounter {
             let mut stats = self.0.lock().expect("counter lock");
             let stat = stats.entry(key).or_default();
             stat.slowest = stat.slowest.max(took);
+            stat.finished = stat.finished.max(Some(Instant::now()));
         }
         Ok(())
     }
 }
 
-/// Calls that add to a picture but are not needed for it. Some endpoints do not serve them
-/// (emulators, some partitions); after one answers so, the call is left alone for a while
-/// instead of costing every refresh its retries.
+/// Calls that add to a picture but are not needed for it. Each is tried once, never retried
+/// (the next refresh is its retry), within a deadline in a one-shot snapshot. Some endpoints
+/// do not serve them (emulators, some partitions); after one answers so, the call is left
+/// alone for a while instead of costing every refresh a round trip. What they could not add
+/// is kept, by call, for the picture to name.
 #[derive(Debug, Clone, Default)]
-pub struct Optional(Arc<Mutex<HashMap<&'static str, Instant>>>);
+pub struct Optional {
+    /// How long a call may take before the picture goes on without it; `None`: the SDK's own
+    /// operation timeout.
+    deadline: Option<Duration>,
+    state: Arc<Mutex<OptionalState>>,
+}
+
+#[derive(Debug, Default)]
+struct OptionalState {
+    /// Calls the endpoint said it does not serve, until when that is believed.
+    not_served: HashMap<&'static str, Instant>,
+    /// The calls whose last try gave nothing, and why.
+    missed: BTreeMap<&'static str, Skipped>,
+}
 
 /// How long an endpoint that does not serve a call is believed.
 const NOT_SERVED_FOR: Duration = Duration::from_secs(600);
 
+tokio::task_local! {
+    /// Set while the calls of a future run with a single attempt ([`OneAttempt`]): an
+    /// optional call, or the read of an area AWS is throttling. `true` for an optional one.
+    static ONE_ATTEMPT: bool;
+}
+
+/// Runs `read` with one attempt per call when `yes`: an area AWS is throttling retries at its
+/// next (stretched) cadence, not within the read, so that a throttled account gets fewer
+/// requests from the console, not more.
+pub async fn one_attempt_if<F: Future>(yes: bool, read: F) -> F::Output {
+    match yes {
+        true => ONE_ATTEMPT.scope(false, read).await,
+        false => read.await,
+    }
+}
+
 impl Optional {
+    /// Optional calls that give up after `deadline`: for a snapshot that is taken once and
+    /// printed, where waiting for an extra costs everyone who waits for the snapshot.
+    pub fn within(deadline: Duration) -> Optional {
+        Optional {
+            deadline: Some(deadline),
+            state: Arc::default(),
+        }
+    }
+
     /// Runs `call` unless the endpoint said lately that it does not serve `op`; `None` when it
     /// was skipped or failed (the failure is logged, the picture goes on without it).
     pub async fn call<T, E>(
@@ -130,28 +175,60 @@ impl Optional {
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
-        let skipped = self
-            .0
+        let believed = self
             .lock()
-            .expect("optional lock")
+            .not_served
             .get(op)
             .is_some_and(|until| Instant::now() < *until);
-        if skipped {
-            return Err(Skipped::NotServed);
+        if believed {
+            return Err(self.missed(op, Skipped::NotServed));
         }
-        match call.await {
-            Ok(v) => Ok(v),
+        let call = ONE_ATTEMPT.scope(true, call);
+        let answer = match self.deadline {
+            Some(d) => match tokio::time::timeout(d, call).await {
+                Ok(answer) => answer,
+                Err(_) => {
+                    tracing::info!(op, "optional call gave no answer in time");
+                    let why = format!("no answer within {:.1} s", d.as_secs_f64());
+                    return Err(self.missed(op, Skipped::Failed(why)));
+                }
+            },
+            None => call.await,
+        };
+        match answer {
+            Ok(v) => {
+                self.lock().missed.remove(op);
+                Ok(v)
+            }
             Err(e) => {
                 tracing::info!(op, error = %DisplayErrorContext(&e), "optional call failed");
                 if not_served(&e) {
                     let until = Instant::now() + NOT_SERVED_FOR;
-                    self.0.lock().expect("optional lock").insert(op, until);
-                    return Err(Skipped::NotServed);
+                    self.lock().not_served.insert(op, until);
+                    return Err(self.missed(op, Skipped::NotServed));
                 }
-                let words = e.message().or(e.code()).unwrap_or("no answer");
-                Err(Skipped::Failed(words.to_string()))
+                let words = match e.code() {
+                    Some(code) if crate::sdk::error::is_throttling(code) => "throttled by AWS",
+                    _ => e.message().or(e.code()).unwrap_or("no answer"),
+                };
+                Err(self.missed(op, Skipped::Failed(words.to_string())))
             }
         }
+    }
+
+    /// The calls whose last try gave nothing, by IAM action, and why.
+    pub fn missing(&self) -> Vec<(&'static str, Skipped)> {
+        let state = self.lock();
+        state.missed.iter().map(|(k, v)| (*k, v.clone())).collect()
+    }
+
+    fn missed(&self, op: &'static str, why: Skipped) -> Skipped {
+        self.lock().missed.insert(op, why.clone());
+        why
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, OptionalState> {
+        self.state.lock().expect("optional lock")
     }
 }
 
@@ -162,6 +239,45 @@ pub enum Skipped {
     NotServed,
     /// It failed, in AWS's words.
     Failed(String),
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Skipped::NotServed => f.write_str("not served by the endpoint"),
+            Skipped::Failed(why) => f.write_str(why),
+        }
+    }
+}
+
+/// Gives an operation run inside [`Optional::try_call`] or [`one_attempt_if`] one attempt: the
+/// retry strategy reads
+/// the retry settings from the operation's config bag when it decides on a retry, so the
+/// operation's own layer says one.
+#[derive(Debug, Clone, Copy, Default)]
+struct OneAttempt;
+
+impl Intercept for OneAttempt {
+    fn name(&self) -> &'static str {
+        "qpconsole optional calls: one attempt"
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        _context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if ONE_ATTEMPT.try_with(|_| ()).is_ok() {
+            let once = cfg
+                .load::<RetryConfig>()
+                .cloned()
+                .unwrap_or_else(RetryConfig::standard)
+                .with_max_attempts(1);
+            cfg.interceptor_state().store_put(once);
+        }
+        Ok(())
+    }
 }
 
 /// Whether an error says the endpoint does not serve the call at all, as opposed to a passing
@@ -224,6 +340,7 @@ impl Clients {
                     $krate::config::Builder::from(&sdk)
                         .interceptor(calls.clone())
                         .interceptor(words.interceptor())
+                        .interceptor(OneAttempt)
                         .build(),
                 )
             };
@@ -302,6 +419,18 @@ mod tests {
             refused.await,
             Err(Skipped::Failed("WAFNonexistentItemException".into()))
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_past_its_deadline_is_given_up_named_and_forgotten_once_it_answers() {
+        let optional = Optional::within(Duration::from_millis(1500));
+        let op = "autoscaling:DescribeInstanceRefreshes";
+        let hangs = optional.try_call(op, std::future::pending::<Answer<()>>());
+        let late = Skipped::Failed("no answer within 1.5 s".into());
+        assert_eq!(hangs.await, Err(late.clone()));
+        assert_eq!(optional.missing(), [(op, late)]);
+        assert_eq!(optional.call(op, async { Answer::Ok(1) }).await, Some(1));
+        assert_eq!(optional.missing(), []);
     }
 
     #[tokio::test]

@@ -57,13 +57,6 @@ async fn member(c: &Clients, resource: &str, now: Timestamp) -> Result<Vec<WaitC
             .start_time(to_smithy(now - chrono::Duration::hours(1)))
             .end_time(to_smithy(now))
             .period_in_seconds(PERIOD_SECS)
-            // Read again within the minute anyway: a failure is not worth retries that would
-            // hold up the metrics it is read beside.
-            .customize()
-            .config_override(
-                aws_sdk_pi::config::Builder::default()
-                    .retry_config(aws_sdk_pi::config::retry::RetryConfig::disabled()),
-            )
             .send();
     match c.optional.try_call("pi:GetResourceMetrics", ask).await {
         Ok(out) => Ok(classes(out.metric_list())),

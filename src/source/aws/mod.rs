@@ -3,6 +3,7 @@
 //! area keeps its last good data and says why.
 
 mod alarms;
+mod backoff;
 mod backup;
 pub mod clients;
 mod cloud;
@@ -33,6 +34,11 @@ use waf::AclInfo;
 use super::{CloudSlot, Request, SourceHandle, SourceKind, Update};
 use crate::config::EstateConfig;
 use crate::estate::{Area, AreaError, AreaKind, Estate, Identity, Series, Timestamp, alarm};
+use crate::sdk::AwsError;
+
+/// How long an optional call may hold up a one-shot snapshot: a round trip to a distant region
+/// with room to spare, well under the required calls' own retries.
+const ONCE_DEADLINE: Duration = Duration::from_millis(1500);
 
 pub fn to_chrono(t: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos())
@@ -64,6 +70,8 @@ pub struct LiveEstate {
     metrics_error: Option<AreaError>,
     /// Performance Insights' last word on each member: its load by wait class, or why not.
     insights: HashMap<String, Result<Vec<crate::estate::WaitClass>, String>>,
+    /// How long each area waits while AWS throttles it; `None` for a snapshot taken once.
+    backoff: Option<backoff::Backoff>,
 }
 
 impl LiveEstate {
@@ -88,7 +96,16 @@ impl LiveEstate {
             classes: None,
             metrics_error: None,
             insights: HashMap::new(),
+            backoff: Some(backoff::Backoff::default()),
         }
+    }
+
+    /// The same estate for a snapshot taken once and printed: what only adds to the picture
+    /// gets `ONCE_DEADLINE`, and the snapshot names what it could not add.
+    pub fn once(mut self) -> LiveEstate {
+        self.clients.optional = clients::Optional::within(ONCE_DEADLINE);
+        self.backoff = None;
+        self
     }
 
     /// Attaches the classes the cluster can be resized to, asking RDS only when the engine
@@ -136,6 +153,7 @@ impl LiveEstate {
     /// the ids the metrics are about before asking for them.
     pub async fn refresh(&mut self, describe: bool, metrics: bool) -> BTreeMap<String, CallStat> {
         let now = Utc::now();
+        let metrics = metrics && self.due("metrics");
         let first =
             self.estate.cluster.taken_at.is_none() && self.estate.phoenix.taken_at.is_none();
         if describe && (first || !metrics) {
@@ -160,67 +178,119 @@ impl LiveEstate {
 
     fn store_metrics(&mut self, (fetched, insights): Fetched) {
         self.insights = insights;
-        match fetched {
-            Ok(series) => {
+        // The metrics keep their cadence (a call or three a minute, the newest points of every
+        // chart): one attempt each while throttled.
+        let cadence = self.cfg.refresh.metrics_secs;
+        match self.paced("metrics", (cadence, 1), Some(fetched), Utc::now()) {
+            Some(Ok(series)) => {
                 self.series = series;
                 self.metrics_error = None;
             }
-            Err(e) => {
-                tracing::info!(error = %e, "metrics not read");
-                let mut error = e.at(Utc::now());
+            Some(Err(mut error)) => {
+                tracing::info!(error = %error.message, "metrics not read");
                 error.message = format!("metrics: {}", error.message);
                 self.metrics_error = Some(error);
             }
+            None => {}
         }
+    }
+
+    /// Whether `area` is read now, or waits while AWS throttles it.
+    fn due(&mut self, area: &'static str) -> bool {
+        self.backoff.as_mut().is_none_or(|b| b.due(area))
+    }
+
+    /// The outcome of `area`'s read with its failure in words: when AWS throttled it, the
+    /// area waits longer before the next read (`Backoff`, up to `most` of its cadence of
+    /// `cadence_secs`), and says when that is.
+    fn paced<T>(
+        &mut self,
+        area: &'static str,
+        (cadence_secs, most): (u64, u32),
+        result: Option<Result<T, ReadError>>,
+        now: Timestamp,
+    ) -> Option<Result<T, AreaError>> {
+        let result = result?;
+        let throttled = matches!(&result, Err(ReadError::Aws(AwsError::Throttled { .. })));
+        let wait = (self.backoff.as_mut()).and_then(|b| b.after(area, throttled, most));
+        Some(result.map_err(|e| {
+            let mut error = e.at(now);
+            if let Some(cadences) = wait {
+                let next = now + chrono::Duration::seconds((cadences as u64 * cadence_secs) as i64);
+                error.message += &format!("; tries again at {}", next.format("%H:%M:%S"));
+            }
+            error
+        }))
     }
 
     /// Reads the areas the estate names, and only those: what it does not name costs no call.
     async fn describe(&mut self, now: Timestamp) {
         let instances = self.phoenix_instances();
-        let (c, cfg, known) = (&self.clients, &self.cfg, &mut self.fleet);
-        let database = cfg.database();
-        let watched = !cfg.areas().is_empty();
+        let cfg = self.cfg.clone();
+        let mut due = |area| self.backoff.as_mut().is_none_or(|b| b.due(area));
+        let database = cfg.database().filter(|_| due("cluster"));
+        let phoenix = cfg.phoenix.as_ref().filter(|_| due("phoenix"));
+        let acls = cfg.waf_web_acls.as_deref().filter(|_| due("waf"));
+        let vpns = cfg.vpn_connections.as_deref().filter(|_| due("vpn"));
+        let backups = cfg.backups.as_ref().filter(|_| due("backups"));
+        let watched = (!cfg.areas().is_empty() && due("alarms")).then_some(());
         // Migrations are the database's: read where it is, on the tasks the estate names.
-        let dms_tasks = database.map(|_| cfg.dms_tasks.as_deref());
+        let dms_tasks = cfg
+            .database()
+            .filter(|_| due("migrations"))
+            .map(|_| cfg.dms_tasks.as_deref());
+        let throttled = |area| self.backoff.as_ref().is_some_and(|b| b.throttled(area));
+        let (c, known) = (&self.clients, &mut self.fleet);
         let (cluster, phoenix, acls, vpn, backups, alarms, migrations) = tokio::join!(
-            when(database, |db| rds::database(c, db, now)),
-            when(cfg.phoenix.as_ref(), |p| fleet::phoenix(c, p, known)),
-            when(cfg.waf_web_acls.as_deref(), |names| waf::web_acls(
-                c, names, now
+            when(database, throttled("cluster"), |db| rds::database(
+                c, db, now
             )),
-            when(cfg.vpn_connections.as_deref(), |ids| vpn::connections(
-                c, ids
+            when(phoenix, throttled("phoenix"), |p| fleet::phoenix(
+                c, p, known
             )),
-            when(cfg.backups.as_ref(), |_| backup::backups(
-                c, database, &instances, now
+            when(acls, throttled("waf"), |names| waf::web_acls(c, names, now)),
+            when(vpns, throttled("vpn"), |ids| vpn::connections(c, ids)),
+            when(backups, throttled("backups"), |_| backup::backups(
+                c,
+                cfg.database(),
+                &instances,
+                now
             )),
-            when(watched.then_some(()), |_| alarms::alarms(c)),
-            when(dms_tasks, |named| dms::migrations(c, named)),
+            when(watched, throttled("alarms"), |_| alarms::alarms(c)),
+            when(dms_tasks, throttled("migrations"), |named| dms::migrations(
+                c, named
+            )),
         );
+        // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
+        // yet, so ask again now that it is.
+        let backups = match backups {
+            Some(_) if instances.is_empty() && phoenix.as_ref().is_some_and(|p| p.is_ok()) => {
+                let instances = phoenix.iter().flatten().flat_map(|p| p.instances.clone());
+                let instances: Vec<_> = instances.collect();
+                Some(backup::backups(c, cfg.database(), &instances, now).await)
+            }
+            backups => backups,
+        };
+        let cadence = (cfg.refresh.describe_secs, backoff::MOST);
+        let cluster = self.paced("cluster", cadence, cluster, now);
         record(&mut self.estate.cluster, cluster, now);
+        let phoenix = self.paced("phoenix", cadence, phoenix, now);
         record(&mut self.estate.phoenix, phoenix, now);
-        match acls {
+        match self.paced("waf", cadence, acls, now) {
             Some(Ok(acls)) => {
                 self.estate
                     .waf
                     .record_ok(acls.iter().map(|a| a.acl.clone()).collect(), now);
                 self.acls = acls;
             }
-            Some(Err(e)) => self.estate.waf.record_failure(e.at(now)),
+            Some(Err(e)) => self.estate.waf.record_failure(e),
             None => {}
         }
+        let vpn = self.paced("vpn", cadence, vpn, now);
         record(&mut self.estate.vpn, vpn, now);
+        let migrations = self.paced("migrations", cadence, migrations, now);
         record(&mut self.estate.migrations, migrations, now);
-        // Backups are judged per Phoenix instance: on the first refresh the fleet was not known
-        // yet, so ask again now that it is.
-        let backups = match backups {
-            Some(_) if instances.is_empty() && self.estate.phoenix.data.is_some() => {
-                let instances = self.phoenix_instances();
-                Some(backup::backups(c, database, &instances, now).await)
-            }
-            backups => backups,
-        };
-        match backups {
+        match self.paced("backups", cadence, backups, now) {
             Some(Ok((b, warning))) => {
                 self.estate.backups.record_ok(b, now);
                 if let Some(w) = warning {
@@ -229,17 +299,17 @@ impl LiveEstate {
                         .record_partial(ReadError::from(w).at(now));
                 }
             }
-            Some(Err(e)) => self.estate.backups.record_failure(e.at(now)),
+            Some(Err(e)) => self.estate.backups.record_failure(e),
             None => {}
         }
         // Claimed now that the estate's resources are known: the alarms are theirs.
-        match alarms {
+        match self.paced("alarms", cadence, alarms, now) {
             Some(Ok(all)) => {
                 let mut claimed = alarm::claim(&self.estate, all, &self.cfg.alarms.prefixes());
-                alarms::attach_history(c, &mut claimed, now).await;
+                alarms::attach_history(&self.clients, &mut claimed, now).await;
                 self.estate.alarms.record_ok(claimed, now);
             }
-            Some(Err(e)) => self.estate.alarms.record_failure(e.at(now)),
+            Some(Err(e)) => self.estate.alarms.record_failure(e),
             None => {}
         }
         self.offered_classes().await;
@@ -261,6 +331,16 @@ impl LiveEstate {
     pub fn estate(&self) -> Estate {
         let mut e = self.estate.clone();
         metrics::apply(&mut e, &self.series);
+        e.missing = self
+            .clients
+            .optional
+            .missing()
+            .into_iter()
+            .map(|(call, why)| crate::estate::MissingRead {
+                call: call.to_string(),
+                why: why.to_string(),
+            })
+            .collect();
         for m in e.cluster.data.iter_mut().flat_map(|c| &mut c.members) {
             match self.insights.get(&m.id) {
                 Some(Ok(classes)) => m.metrics.db_load = classes.clone(),
@@ -307,6 +387,8 @@ struct Metrics {
     clients: Clients,
     queries: Vec<metrics::Query>,
     members: Vec<crate::estate::Member>,
+    /// AWS throttled the last read: one attempt per call.
+    throttled: bool,
 }
 
 type Fetched = (
@@ -320,35 +402,46 @@ impl Metrics {
             clients: live.clients.clone(),
             queries: metrics::queries(&live.estate, &live.acls),
             members: live.estate.members().cloned().collect(),
+            throttled: live
+                .backoff
+                .as_ref()
+                .is_some_and(|b| b.throttled("metrics")),
         }
     }
 
     async fn fetch(self, now: Timestamp) -> Fetched {
-        tokio::join!(
-            metrics::fetch(&self.clients, &self.queries, now),
-            insights::db_load(&self.clients, &self.members, now),
-        )
+        let read = async {
+            tokio::join!(
+                metrics::fetch(&self.clients, &self.queries, now),
+                insights::db_load(&self.clients, &self.members, now),
+            )
+        };
+        clients::one_attempt_if(self.throttled, read).await
     }
 }
 
-/// The read of an area the estate names; `None`, with no call made, when it names none.
+/// The read of an area the estate names (with one attempt per call while AWS throttles it);
+/// `None`, with no call made, when it names none or the area waits.
 async fn when<C, T, F>(
     configured: Option<C>,
+    throttled: bool,
     read: impl FnOnce(C) -> F,
 ) -> Option<Result<T, ReadError>>
 where
     F: std::future::Future<Output = Result<T, ReadError>>,
 {
     match configured {
-        Some(c) => Some(read(c).await),
+        // On the heap: the SDK's futures are large, and seven of them side by side overflowed
+        // a worker's stack in a debug build.
+        Some(c) => Some(clients::one_attempt_if(throttled, Box::pin(read(c))).await),
         None => None,
     }
 }
 
-fn record<T>(area: &mut Area<T>, result: Option<Result<T, ReadError>>, now: Timestamp) {
+fn record<T>(area: &mut Area<T>, result: Option<Result<T, AreaError>>, now: Timestamp) {
     match result {
         Some(Ok(data)) => area.record_ok(data, now),
-        Some(Err(e)) => area.record_failure(e.at(now)),
+        Some(Err(e)) => area.record_failure(e),
         None => {}
     }
 }

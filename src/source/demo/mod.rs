@@ -279,6 +279,7 @@ impl DemoEstate {
             ),
             checks,
             identity: None,
+            missing: Vec::new(),
         };
         estate.alarms = Area::fresh(alarms::evaluate(&estate), now);
         estate

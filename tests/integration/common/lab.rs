@@ -70,3 +70,28 @@ pub fn qpconsole(
         .unwrap();
     (out, log)
 }
+
+/// `lab/fault ARGS` (the fault proxy, the bastion's and the databases' faults): its output.
+pub fn fault(args: &[&str]) -> String {
+    let script = state().parent().unwrap().join("fault");
+    let out = std::process::Command::new(&script)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
+    assert!(
+        out.status.success(),
+        "lab/fault {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The environment that sends every AWS call through the fault proxy (`lab/fault aws env`).
+pub fn through_fault_proxy() -> Vec<(String, String)> {
+    fault(&["aws", "env"])
+        .lines()
+        .filter_map(|l| l.strip_prefix("export ")?.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

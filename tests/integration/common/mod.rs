@@ -129,3 +129,13 @@ pub fn writer(app: &qpconsole::app::App) -> String {
         .expect("the cluster was read");
     cluster.writer().expect("a writer").id.clone()
 }
+
+/// The `areas[]` entry of `area` in a `status --format json` report.
+pub fn area<'a>(report: &'a serde_json::Value, area: &str) -> &'a serde_json::Value {
+    report["areas"]
+        .as_array()
+        .expect("a status report has areas")
+        .iter()
+        .find(|a| a["area"] == area)
+        .unwrap_or_else(|| panic!("no area {area} in {report}"))
+}
