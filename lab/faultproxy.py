@@ -17,9 +17,11 @@ Control, on the same port (never forwarded):
     POST /__fault/throttle  {"target": "Logs_20140328.FilterLogEvents", "next": 3}
                             (optional "group": only requests for that log group)
                             the next 3 requests whose X-Amz-Target is target are throttled
+    POST /__fault/route     {"service": "autoscaling", "to": "127.0.0.1:27102"}: that
+                            service's requests go there from now on (until a reset)
     GET  /__fault/stats     counters by X-Amz-Target, log group, service, service:operation,
                             and requests per service per second; the rules
-    POST /__fault/reset     no rules, all counters zero
+    POST /__fault/reset     no rules, all counters zero, the routes given at start
 
 Logs one line per request on stderr.
 """
@@ -92,7 +94,10 @@ def operation_of(protocol: str, headers, path: str, body: bytes, method: str) ->
         return headers.get("X-Amz-Target", "").rpartition(".")[2]
     if protocol in ("query", "ec2"):
         form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
-        return (form.get("Action") or ["?"])[0]
+        action = (form.get("Action") or ["?"])[0]
+        # EC2's preflight changes nothing: counted apart from the call itself.
+        dry = (form.get("DryRun") or [""])[0].lower() == "true"
+        return f"{action} (dry run)" if dry else action
     if protocol == "cbor":
         return path.split("?", 1)[0].rstrip("/").rpartition("/")[2]
     first = path.split("?", 1)[0].strip("/").split("/", 1)[0]
@@ -385,13 +390,33 @@ def parse_mode(body: bytes) -> Rule | str | None:
 
 
 class Upstreams:
-    """Where each service's requests go."""
+    """Where each service's requests go: the routes given at start, and those set since (until
+    a reset)."""
 
     def __init__(self, default: tuple[str, int], routes: dict[str, tuple[str, int]]) -> None:
-        self.default, self.routes = default, routes
+        self.default, self.given, self.routes = default, dict(routes), dict(routes)
+        self.lock = threading.Lock()
 
     def of(self, service: str) -> tuple[str, int]:
-        return self.routes.get(service, self.default)
+        with self.lock:
+            return self.routes.get(service, self.default)
+
+    def set(self, service: str, to: tuple[str, int]) -> None:
+        with self.lock:
+            self.routes[service] = to
+
+    def reset(self) -> None:
+        with self.lock:
+            self.routes = dict(self.given)
+
+
+def parse_route(body: bytes) -> tuple[str, tuple[str, int]]:
+    doc = _object(body, {"service", "to"})
+    service = _name(doc, "service", "a signing name such as autoscaling")
+    to = doc.get("to")
+    if service is None or not isinstance(to, str) or not re.fullmatch(r"127\.0\.0\.1:\d+", to):
+        raise BadRequest('a route needs "service" and "to": "127.0.0.1:PORT" (loopback only)')
+    return service, host_port(to)
 
 
 def make_handler(faults: Faults, upstreams: Upstreams):
@@ -470,8 +495,11 @@ def make_handler(faults: Faults, upstreams: Upstreams):
                 else:
                     if rule is not None:
                         time.sleep(rule.ms / 1000)
-                    status, reached = self._forward(upstreams.of(service), body)
+                    status, reached, answer, headers = self._forward(upstreams.of(service), body)
+                    # Counted before the answer is written: a client killed meanwhile does not
+                    # undo what the emulator did.
                     outcomes.append("forwarded" if reached else "upstream_errors")
+                    self._answer(status, answer, headers)
             finally:
                 faults.end(request, outcomes)
                 self.log_message(
@@ -485,9 +513,9 @@ def make_handler(faults: Faults, upstreams: Upstreams):
                     (time.monotonic() - started) * 1000,
                 )
 
-        def _forward(self, upstream: tuple[str, int], body: bytes) -> tuple[int, bool]:
-            """Sends the request to the upstream and its answer back: (status, whether the
-            upstream answered)."""
+        def _forward(self, upstream: tuple[str, int], body: bytes):
+            """Sends the request to the upstream: (status, whether the upstream answered, the
+            answer's body and headers)."""
             for attempt in (1, 2):
                 conn = self.conns.get(upstream)
                 reused = conn is not None
@@ -520,8 +548,7 @@ def make_handler(faults: Faults, upstreams: Upstreams):
                 headers = [
                     (k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP
                 ]
-                self._answer(resp.status, data, headers)
-                return resp.status, True
+                return resp.status, True, data, headers
             return self._upstream_down(upstream)
 
         def _drop(self, upstream: tuple[str, int]) -> None:
@@ -529,17 +556,13 @@ def make_handler(faults: Faults, upstreams: Upstreams):
             if conn is not None:
                 conn.close()
 
-        def _upstream_down(self, upstream: tuple[str, int]) -> tuple[int, bool]:
-            self._answer(
-                502,
-                f"faultproxy: upstream {upstream[0]}:{upstream[1]} did not answer".encode(),
-                [("Content-Type", "text/plain; charset=utf-8")],
-            )
-            return 502, False
+        def _upstream_down(self, upstream: tuple[str, int]):
+            body = f"faultproxy: upstream {upstream[0]}:{upstream[1]} did not answer".encode()
+            return 502, False, body, [("Content-Type", "text/plain; charset=utf-8")]
 
         def _control(self, body: bytes) -> None:
             path = self.path.split("?", 1)[0]
-            posts = {"/__fault/mode", "/__fault/throttle", "/__fault/reset"}
+            posts = {"/__fault/mode", "/__fault/throttle", "/__fault/route", "/__fault/reset"}
             try:
                 if path == "/__fault/stats":
                     if self.command != "GET":
@@ -557,14 +580,18 @@ def make_handler(faults: Faults, upstreams: Upstreams):
                 if path == "/__fault/throttle":
                     faults.add(parse_throttle(body))
                     return self._json(200, {"rules": faults.snapshot()["rules"]})
+                if path == "/__fault/route":
+                    upstreams.set(*parse_route(body))
+                    return self._json(200, {"routed": True})
                 if path == "/__fault/reset":
                     faults.reset()
+                    upstreams.reset()
                     return self._json(200, {"reset": True})
                 return self._json(
                     404,
                     {
                         "error": f"no {path}: POST /__fault/mode, POST /__fault/throttle, "
-                        "GET /__fault/stats, POST /__fault/reset"
+                        "POST /__fault/route, GET /__fault/stats, POST /__fault/reset"
                     },
                 )
             except BadRequest as e:

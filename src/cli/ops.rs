@@ -197,6 +197,9 @@ fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<
 pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop> {
     refuse_readonly(global, setup)?;
     let journal = Journal::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
+    if let Some(torn) = journal.torn_tail() {
+        eprintln!("{torn}");
+    }
     let Some(resume) = journal
         .unfinished()
         .map_err(|e| stop(FAILED, e.to_string()))?

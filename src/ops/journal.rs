@@ -137,6 +137,24 @@ impl Journal {
         read_lines(&self.path)
     }
 
+    /// What to tell about a last line that a run killed mid-write left without its end (it is
+    /// ignored, and cut off by the next record written); `None` when the journal ends whole.
+    pub fn torn_tail(&self) -> Option<String> {
+        let content = fs::read(&self.path).ok()?;
+        let whole = content
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let torn = content.len() - whole;
+        let line = content[..whole].iter().filter(|&&b| b == b'\n').count() + 1;
+        (torn > 0).then(|| {
+            format!(
+                "{}: line {line} was cut off mid-write ({torn} bytes, a run interrupted while writing it) and is ignored; every record before it is kept",
+                self.path.display()
+            )
+        })
+    }
+
     /// Sets the unfinished plan aside (a Cancelled record), so a new plan can start: for a plan
     /// that cannot go on (its refresh failed, the estate moved on). What it did stays done.
     /// Returns the plan set aside, if there was one.
@@ -442,6 +460,7 @@ mod tests {
     #[test]
     fn a_torn_last_line_is_ignored_and_cut_off_by_the_next_append() {
         let (_dir, journal) = journal_with(&[started("p1", 0)]);
+        assert_eq!(journal.torn_tail(), None);
         let mut f = OpenOptions::new()
             .append(true)
             .open(journal.path())
@@ -450,6 +469,11 @@ mod tests {
             .unwrap();
         drop(f);
         assert_eq!(journal.records().unwrap(), vec![started("p1", 0)]);
+        let told = journal.torn_tail().unwrap();
+        assert!(
+            told.ends_with("journal.jsonl: line 2 was cut off mid-write (41 bytes, a run interrupted while writing it) and is ignored; every record before it is kept"),
+            "{told}"
+        );
 
         journal.append(&done("p1", 0)).unwrap();
         assert_eq!(

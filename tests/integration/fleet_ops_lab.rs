@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde_json::json;
 
 use common::boto3::{call, call_with};
-use common::lab::{port, state};
+use common::killed::slow;
+use common::lab::{fault, port, state};
 
 /// The seeded Phoenix instances as (id, az, type), sorted by AZ.
 fn instances() -> Vec<(String, String, String)> {
@@ -246,18 +247,16 @@ fn an_unknown_type_is_refused_before_any_call_and_readonly_changes_nothing() {
     assert_eq!(instances(), fleet.before, "nothing changed");
 }
 
-#[test]
-fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_serving() {
-    let _fleet = Fleet::take();
+/// A launch template in moto and an Auto Scaling group in ministack (which serves instance
+/// refreshes), both new: their name.
+fn refresh_group(tag: &str) -> String {
     let s = state();
     let ministack = format!(
         "http://127.0.0.1:{}",
         port("QPCONSOLE_LAB_MINISTACK_PORT", 27102)
     );
     let at_ministack = [("AWS_ENDPOINT_URL_AUTO_SCALING", ministack.as_str())];
-    // A template in moto and a group in ministack (which serves the refresh), both new to
-    // this run.
-    let name = format!("phoenix-refresh-{}", std::process::id());
+    let name = format!("phoenix-{tag}-{}", std::process::id());
     let image = call(
         &s,
         "ec2",
@@ -285,6 +284,19 @@ fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_ser
                  "AvailabilityZones": ["us-east-1a", "us-east-1b"],
                  "HealthCheckGracePeriod": 120 }),
     );
+    name
+}
+
+#[test]
+fn an_auto_scaling_group_gets_a_template_version_and_a_refresh_keeping_an_az_serving() {
+    let _fleet = Fleet::take();
+    let s = state();
+    let ministack = format!(
+        "http://127.0.0.1:{}",
+        port("QPCONSOLE_LAB_MINISTACK_PORT", 27102)
+    );
+    let at_ministack = [("AWS_ENDPOINT_URL_AUTO_SCALING", ministack.as_str())];
+    let name = refresh_group("refresh");
     let dir = tempfile::tempdir().unwrap();
     let config = config_with(dir.path(), &format!(r#"{{ asg = "{name}" }}"#));
 
@@ -404,4 +416,82 @@ fn stopping_the_only_instance_in_service_is_refused() {
     );
     assert!(audit(dir.path()).is_empty(), "nothing was called");
     assert_eq!(instances(), fleet.before, "nothing changed");
+}
+
+#[test]
+fn a_standalone_resize_killed_at_every_step_and_in_every_wait_completes_without_a_call_twice() {
+    let fleet = Fleet::take();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), STANDALONE);
+    // The waits' polls and the changes take a while, so that a kill can land in them.
+    let (poll, call) = (common::killed::POLL_MS, common::killed::CALL_MS);
+    let kills = common::killed::kill_everywhere(
+        &config,
+        dir.path(),
+        &[
+            slow(poll, "ec2", "DescribeInstances"),
+            slow(poll, "ec2", "DescribeInstanceStatus"),
+            slow(poll, "elasticloadbalancing", "DescribeTargetHealth"),
+            slow(call, "ec2", "StopInstances"),
+            slow(call, "ec2", "StartInstances"),
+            slow(call, "ec2", "ModifyInstanceAttribute"),
+            slow(call, "elasticloadbalancing", "DeregisterTargets"),
+            slow(call, "elasticloadbalancing", "RegisterTargets"),
+        ],
+        &[
+            "resize",
+            "apply",
+            "--fleet",
+            "--type",
+            "t3.2xlarge",
+            "--yes",
+        ],
+    );
+    common::killed::assert_cut_everywhere(&common::killed::steps(dir.path()), &kills);
+    // Each instance's change reached AWS once (EC2's dry runs are counted apart).
+    for op in [
+        "elasticloadbalancing:DeregisterTargets",
+        "ec2:StopInstances",
+        "ec2:ModifyInstanceAttribute",
+        "ec2:StartInstances",
+        "elasticloadbalancing:RegisterTargets",
+    ] {
+        assert_eq!(common::lab::forwarded(op), 2, "{op}: {kills:#?}");
+    }
+    fault(&["aws", "clear"]);
+    let after = instances();
+    assert!(
+        after.iter().all(|(_, _, ty)| ty == "t3.2xlarge"),
+        "{after:?}"
+    );
+    drop(fleet);
+}
+
+#[test]
+fn a_group_resize_killed_at_every_step_and_in_every_wait_completes_without_a_call_twice() {
+    let _fleet = Fleet::take();
+    let name = refresh_group("killed");
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), &format!(r#"{{ asg = "{name}" }}"#));
+    let (poll, call) = (common::killed::POLL_MS, common::killed::CALL_MS);
+    // The group is ministack's (which serves instance refreshes).
+    let ministack = port("QPCONSOLE_LAB_MINISTACK_PORT", 27102).to_string();
+    let faults = [
+        vec!["route", "autoscaling", &ministack],
+        slow(poll, "ec2", "DescribeLaunchTemplateVersions"),
+        slow(poll, "autoscaling", "DescribeInstanceRefreshes"),
+        slow(call, "ec2", "CreateLaunchTemplateVersion"),
+        slow(call, "autoscaling", "StartInstanceRefresh"),
+    ];
+    let resize = ["resize", "apply", "--fleet", "--type", "t3.xlarge", "--yes"];
+    let kills = common::killed::kill_everywhere(&config, dir.path(), &faults, &resize);
+    common::killed::assert_cut_everywhere(&common::killed::steps(dir.path()), &kills);
+    // One new template version and one refresh, however often the runner was cut off.
+    for op in [
+        "ec2:CreateLaunchTemplateVersion",
+        "autoscaling:StartInstanceRefresh",
+    ] {
+        assert_eq!(common::lab::forwarded(op), 1, "{op}: {kills:#?}");
+    }
+    fault(&["aws", "clear"]);
 }

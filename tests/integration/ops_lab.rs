@@ -7,6 +7,7 @@ use crate::common::console::Console;
 
 use std::path::Path;
 
+use common::killed::slow;
 use common::lab::state;
 
 const CLUSTER: &str = "qualitypost-aurora";
@@ -300,8 +301,18 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
     let c = Cluster::take();
     let dir = tempfile::tempdir().unwrap();
     cut_off_writer_resize(&c, dir.path(), "db.r6g.4xlarge");
+    // Killed while writing its next record, too: the half line is told and ignored.
+    let journal = dir.path().join("journal.jsonl");
+    let mut torn = std::fs::read_to_string(&journal).unwrap();
+    torn += r#"{"record":"step_started","plan_id":"#;
+    std::fs::write(&journal, torn).unwrap();
     let out = qp(dir.path(), &["resume", "--yes"]);
     assert!(out.status.success(), "{}", common::printed(&out));
+    assert!(
+        common::printed(&out).contains("was cut off mid-write (35 bytes, a run interrupted while writing it) and is ignored; every record before it is kept"),
+        "{}",
+        common::printed(&out)
+    );
     let audit = audit_actions(dir.path());
     assert_eq!(
         audit.len(),
@@ -593,4 +604,44 @@ fn an_rds_multi_az_instance_shows_its_standby_and_resizes_and_fails_over_through
         "modify_db_instance",
         &serde_json::json!({ "DBInstanceIdentifier": "fesa-db", "DBInstanceClass": before, "ApplyImmediately": true }),
     );
+}
+
+#[test]
+fn a_writer_resize_killed_at_every_step_and_in_every_wait_completes_without_a_call_twice() {
+    let c = Cluster::take();
+    let dir = tempfile::tempdir().unwrap();
+    let config = state().join("qpconsole.toml");
+    let class = "db.r6g.8xlarge";
+    // The waits' polls and the changes take a while, so that a kill can land in them.
+    let (poll, call) = (common::killed::POLL_MS, common::killed::CALL_MS);
+    let kills = common::killed::kill_everywhere(
+        &config,
+        dir.path(),
+        &[
+            slow(poll, "rds", "DescribeDBInstances"),
+            slow(poll, "rds", "DescribeDBClusters"),
+            slow(call, "rds", "ModifyDBInstance"),
+            slow(call, "rds", "FailoverDBCluster"),
+        ],
+        &[
+            "resize", "apply", "--db", &c.writer, "--class", class, "--yes",
+        ],
+    );
+    let steps = common::killed::steps(dir.path());
+    common::killed::assert_cut_everywhere(&steps, &kills);
+    // Each change reached AWS once: the reader's and the old writer's class, one failover.
+    assert_eq!(
+        common::lab::forwarded("rds:ModifyDBInstance"),
+        2,
+        "{kills:#?}"
+    );
+    assert_eq!(
+        common::lab::forwarded("rds:FailoverDBCluster"),
+        1,
+        "{kills:#?}"
+    );
+    common::lab::fault(&["aws", "clear"]);
+    let (after, writer) = members();
+    assert!(after.iter().all(|(_, k)| k == class), "{after:?}");
+    assert_eq!(writer, c.reader());
 }

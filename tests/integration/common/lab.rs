@@ -95,3 +95,10 @@ pub fn through_fault_proxy() -> Vec<(String, String)> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// What the fault proxy forwarded of `op` (`service:Operation`): the requests an emulator
+/// carried out.
+pub fn forwarded(op: &str) -> u64 {
+    let stats: serde_json::Value = serde_json::from_str(&fault(&["aws", "stats"])).unwrap();
+    stats["operations"][op]["forwarded"].as_u64().unwrap_or(0)
+}

@@ -2,6 +2,7 @@
 
 pub mod boto3;
 pub mod console;
+pub mod killed;
 pub mod lab;
 
 use std::path::{Path, PathBuf};
