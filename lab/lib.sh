@@ -47,6 +47,8 @@ DB_DIR="$STATE/mariadb"
 # The password of the application user qpconsole (made once by lab/up, mode 600), and the
 # replication user's (the replica's login to the primary).
 DB_PASSWORD_FILE="$STATE/db-password"
+# The AWS secret key the lab's environment gives (the emulators take any): new on every start.
+AWS_SECRET_FILE="$STATE/aws-secret-key"
 DB_REPL_PASSWORD_FILE="$DB_DIR/repl-password"
 # The operator's (qp_operator: CONNECTION ADMIN, for the DB load view's kill query/session).
 DB_OPERATOR_PASSWORD_FILE="$STATE/db-operator-password"

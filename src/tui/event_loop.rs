@@ -47,6 +47,8 @@ where
         },
     );
 
+    // The test hook that proves a panic gives the terminal back (README, "Development").
+    let panic_on_key = std::env::var_os("QPCONSOLE_TEST_PANIC_ON_KEY").is_some();
     let mut dirty = true;
     let mut first_frame = true;
     while !app.quit {
@@ -64,6 +66,7 @@ where
         tokio::select! {
             key = keys.next() => match key {
                 Some(Ok(TermEvent::Key(k))) => {
+                    assert!(!panic_on_key, "QPCONSOLE_TEST_PANIC_ON_KEY: a key was pressed");
                     dirty = true;
                     effects.apply(&mut app, Event::Key(k));
                 }

@@ -94,7 +94,9 @@ impl Tmux {
     }
 
     fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p"])
+        let screen = self.tmux(&["capture-pane", "-p"]);
+        common::secrets::assert_none_in("the console's screen", &screen);
+        screen
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -137,6 +139,10 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // What the console logged, too (not while a failure unwinds: that would abort).
+        if !std::thread::panicking() {
+            common::secrets::assert_none_under(self._dirs.1.path());
+        }
         let _ = Command::new("tmux")
             .args(["-L", &self.socket, "kill-server"])
             .output();
@@ -213,6 +219,42 @@ fn termination_signals_restore_the_terminal() {
             .unwrap();
         assert!(status.success());
         assert_terminal_restored(&t, 0);
+    }
+}
+
+#[test]
+fn a_panic_gives_the_terminal_back_with_its_message() {
+    let t = Tmux::start_with(
+        "panic",
+        "unset QPCONSOLE_CONFIG RUST_BACKTRACE; export QPCONSOLE_TEST_PANIC_ON_KEY=1;",
+        "--demo",
+        None,
+    );
+    t.wait_for("Overview");
+    t.keys(&["j"]);
+    assert_terminal_restored(&t, 101);
+    let all = t.tmux(&["capture-pane", "-p", "-S", "-"]);
+    assert!(
+        all.contains("QPCONSOLE_TEST_PANIC_ON_KEY: a key was pressed"),
+        "{all}"
+    );
+}
+
+#[test]
+fn a_lost_terminal_ends_the_console_instead_of_leaving_it_running() {
+    let t = Tmux::start("lost", "--demo");
+    t.wait_for("Overview");
+    let pid = t.console_pid();
+    // The terminal goes away under it: the pane and its pty are gone.
+    t.tmux(&["kill-server"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state.split_whitespace().nth(2) == Some("Z") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the console {pid} still runs");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 

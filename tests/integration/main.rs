@@ -20,6 +20,7 @@ mod logs;
 mod logs_lab;
 mod ops_lab;
 mod readonly;
+mod secrets_lab;
 mod shapes;
 mod snapshots;
 mod status;

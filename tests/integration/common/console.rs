@@ -298,3 +298,27 @@ impl Console {
         }
     }
 }
+
+impl Drop for Console {
+    /// The last screen the console would show holds none of the lab's secrets (not checked
+    /// while a failure unwinds: a second panic would abort).
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let (w, h) = self.app.viewport;
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(w.max(1), h.max(1))).unwrap();
+        terminal
+            .draw(|f| qpconsole::ui::render(&self.app, f))
+            .unwrap();
+        let screen: String = terminal
+            .backend()
+            .buffer()
+            .content()
+            .iter()
+            .map(|c| c.symbol())
+            .collect();
+        super::secrets::assert_none_in("the console's screen", &screen);
+    }
+}

@@ -117,6 +117,8 @@ pub fn kill_everywhere(
             assert!(out.status.success(), "after kills at {kills:?}: {printed}");
             let last = records(&journal).pop().unwrap_or_default();
             assert_eq!(last["record"], "finished", "{printed}");
+            super::secrets::assert_none_under(log.path());
+            super::secrets::assert_none_under(state);
             return kills;
         }
         args = vec!["resume", "--yes"];

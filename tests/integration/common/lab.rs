@@ -68,6 +68,8 @@ pub fn qpconsole(
         .envs(env.iter().copied())
         .output()
         .unwrap();
+    super::printed(&out);
+    super::secrets::assert_none_under(log.path());
     (out, log)
 }
 

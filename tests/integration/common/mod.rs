@@ -4,6 +4,7 @@ pub mod boto3;
 pub mod console;
 pub mod killed;
 pub mod lab;
+pub mod secrets;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -18,20 +19,22 @@ use qpconsole::source::{SourceKind, Update};
 
 /// A JSON-lines file (the journal, the audit trail) as values; nothing when it is absent.
 pub fn jsonl(path: &Path) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    secrets::assert_none_in(&path.display().to_string(), &text);
+    text.lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
 }
 
 /// What a finished command printed, stdout then stderr, for assertions and their messages.
 pub fn printed(out: &Output) -> String {
-    format!(
+    let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    )
+    );
+    secrets::assert_none_in("a command's output", &text);
+    text
 }
 
 /// The fixed clock of the in-process tests.
@@ -113,6 +116,8 @@ pub fn run(config_dir: &Path, args: &[&str]) -> Run {
         .args(args)
         .output()
         .unwrap();
+    printed(&out);
+    secrets::assert_none_under(logs.path());
     Run {
         code: out.status.code().expect("exited, not killed"),
         stdout: String::from_utf8(out.stdout).unwrap(),
