@@ -221,3 +221,34 @@ fn a_throttled_console_asks_less_says_when_it_tries_again_and_recovers() {
         run["screen_after"]
     );
 }
+
+#[test]
+fn a_tunnel_outlives_the_bastion_killed_under_a_transfer_and_its_client_sees_a_clean_error() {
+    let _lab = common::lab::alone();
+    // The long run (ten cycles, RELIABILITY.md) in a slice of three.
+    let lab = common::lab::state().parent().unwrap().to_path_buf();
+    let out = std::process::Command::new(lab.join("bastion-cycles"))
+        .args(["3", "--binary", common::bin()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "lab/bastion-cycles: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["alive"], true, "the same console throughout: {run}");
+    let cycles = run["cycles"].as_array().unwrap();
+    for c in cycles {
+        // curl's 18: the transfer was cut short, and said so (never a hang, never a short
+        // file taken for whole).
+        assert_eq!(c["download_exit"], 18, "{run}");
+        let back = c["back_after_s"].as_f64();
+        assert!(back.is_some_and(|s| s <= 10.0), "{run}");
+    }
+    let rss = |i: usize| cycles[i]["rss_kb"].as_i64().unwrap();
+    assert!(
+        rss(2) - rss(0) < 4096,
+        "the console grew from cycle to cycle: {run}"
+    );
+}
