@@ -78,6 +78,25 @@ fn status(args: &[&str]) -> (String, i32, Duration) {
     )
 }
 
+/// `lab/NAME ARGS --binary <the console under test>` (one of the long runs, in a slice): the
+/// JSON it prints, which holds none of the lab's secrets.
+fn lab_script(name: &str, args: &[&str]) -> Value {
+    let script = common::lab::state().parent().unwrap().join(name);
+    let out = std::process::Command::new(&script)
+        .args(args)
+        .args(["--binary", common::bin()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "lab/{name}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    common::secrets::assert_none_in(&format!("what lab/{name} saw"), &run.to_string());
+    run
+}
+
 fn missing(report: &Value) -> Vec<(String, String)> {
     report["missing"]
         .as_array()
@@ -186,19 +205,10 @@ fn a_throttled_console_asks_less_says_when_it_tries_again_and_recovers() {
     let _faults = Faults::clear();
     // The long run (10 minutes a stretch, RELIABILITY.md) in a slice: 30 s healthy, then 30 s
     // with every call throttled, at a 5 s describe cadence.
-    let lab = common::lab::state().parent().unwrap().to_path_buf();
-    let out = std::process::Command::new(lab.join("soak"))
-        .args(["throttle", "--phase", "30", "--describe-secs", "5"])
-        .args(["--binary", common::bin()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "lab/soak: {}",
-        String::from_utf8_lossy(&out.stderr)
+    let run = lab_script(
+        "soak",
+        &["throttle", "--phase", "30", "--describe-secs", "5"],
     );
-    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
-    common::secrets::assert_none_in("the soaked console's screens", &run.to_string());
     let screen = run["screen"].as_str().unwrap();
     assert!(run["alive"].as_bool().unwrap(), "{screen}");
     let ratio = run["ratio"].as_f64().unwrap();
@@ -226,17 +236,7 @@ fn a_throttled_console_asks_less_says_when_it_tries_again_and_recovers() {
 fn a_tunnel_outlives_the_bastion_killed_under_a_transfer_and_its_client_sees_a_clean_error() {
     let _lab = common::lab::alone();
     // The long run (ten cycles, RELIABILITY.md) in a slice of three.
-    let lab = common::lab::state().parent().unwrap().to_path_buf();
-    let out = std::process::Command::new(lab.join("bastion-cycles"))
-        .args(["3", "--binary", common::bin()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "lab/bastion-cycles: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = lab_script("bastion-cycles", &["3"]);
     assert_eq!(run["alive"], true, "the same console throughout: {run}");
     let cycles = run["cycles"].as_array().unwrap();
     for c in cycles {

@@ -200,6 +200,11 @@ impl LiveEstate {
         self.backoff.as_mut().is_none_or(|b| b.due(area))
     }
 
+    /// Whether AWS throttled `area`'s last read: its calls get one attempt each.
+    fn throttled(&self, area: &'static str) -> bool {
+        self.backoff.as_ref().is_some_and(|b| b.throttled(area))
+    }
+
     /// The outcome of `area`'s read with its failure in words: when AWS throttled it, the
     /// area waits longer before the next read (`Backoff`, up to `most` of its cadence of
     /// `cadence_secs`), and says when that is.
@@ -227,18 +232,18 @@ impl LiveEstate {
     async fn describe(&mut self, now: Timestamp) {
         let instances = self.phoenix_instances();
         let cfg = self.cfg.clone();
-        let mut due = |area| self.backoff.as_mut().is_none_or(|b| b.due(area));
-        let database = cfg.database().filter(|_| due("cluster"));
-        let phoenix = cfg.phoenix.as_ref().filter(|_| due("phoenix"));
-        let acls = cfg.waf_web_acls.as_deref().filter(|_| due("waf"));
-        let vpns = cfg.vpn_connections.as_deref().filter(|_| due("vpn"));
-        let backups = cfg.backups.as_ref().filter(|_| due("backups"));
-        let watched = (!cfg.areas().is_empty() && due("alarms")).then_some(());
+        let database = cfg.database().filter(|_| self.due("cluster"));
+        let phoenix = cfg.phoenix.as_ref().filter(|_| self.due("phoenix"));
+        let acls = cfg.waf_web_acls.as_deref().filter(|_| self.due("waf"));
+        let vpns = cfg.vpn_connections.as_deref().filter(|_| self.due("vpn"));
+        let backups = cfg.backups.as_ref().filter(|_| self.due("backups"));
+        let watched = (!cfg.areas().is_empty() && self.due("alarms")).then_some(());
         // Migrations are the database's: read where it is, on the tasks the estate names.
         let dms_tasks = cfg
             .database()
-            .filter(|_| due("migrations"))
+            .filter(|_| self.due("migrations"))
             .map(|_| cfg.dms_tasks.as_deref());
+        // The field alone, beside the fleet it reads into.
         let throttled = |area| self.backoff.as_ref().is_some_and(|b| b.throttled(area));
         let (c, known) = (&self.clients, &mut self.fleet);
         let (cluster, phoenix, acls, vpn, backups, alarms, migrations) = tokio::join!(
@@ -402,10 +407,7 @@ impl Metrics {
             clients: live.clients.clone(),
             queries: metrics::queries(&live.estate, &live.acls),
             members: live.estate.members().cloned().collect(),
-            throttled: live
-                .backoff
-                .as_ref()
-                .is_some_and(|b| b.throttled("metrics")),
+            throttled: live.throttled("metrics"),
         }
     }
 
