@@ -26,14 +26,12 @@ impl Faults {
     }
 
     fn stats(&self) -> Value {
-        serde_json::from_str(&fault(&["aws", "stats"])).unwrap()
+        common::lab::proxy_stats()
     }
 
     /// Requests the proxy saw of `op` (`service:Operation`).
     fn requests(&self, op: &str) -> u64 {
-        self.stats()["operations"][op]["requests"]
-            .as_u64()
-            .unwrap_or(0)
+        common::lab::proxy_count(op, "requests")
     }
 }
 

@@ -98,9 +98,20 @@ pub fn through_fault_proxy() -> Vec<(String, String)> {
         .collect()
 }
 
-/// What the fault proxy forwarded of `op` (`service:Operation`): the requests an emulator
-/// carried out.
+/// The fault proxy's counters (`lab/fault aws stats`).
+pub fn proxy_stats() -> serde_json::Value {
+    serde_json::from_str(&fault(&["aws", "stats"])).unwrap()
+}
+
+/// One of the proxy's counters of `op` (`service:Operation`): `requests` it saw, `forwarded`
+/// (the requests an emulator carried out), `slowed`, ….
+pub fn proxy_count(op: &str, counter: &str) -> u64 {
+    proxy_stats()["operations"][op][counter]
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// What the fault proxy forwarded of `op`: the requests an emulator carried out.
 pub fn forwarded(op: &str) -> u64 {
-    let stats: serde_json::Value = serde_json::from_str(&fault(&["aws", "stats"])).unwrap();
-    stats["operations"][op]["forwarded"].as_u64().unwrap_or(0)
+    proxy_count(op, "forwarded")
 }
