@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod estate;
 pub mod follow;
+pub mod hostile;
 pub mod input;
 pub mod logs;
 pub mod ops;

@@ -72,10 +72,11 @@ pub enum DestinationError {
         source: io::Error,
         hint: &'static str,
     },
-    #[error("{}:{line}: {problem} in `{text}`; fix or remove this line", path.display())]
+    #[error("{}:{line}:{column}: {problem} in `{text}`; fix or remove this line", path.display())]
     Parse {
         path: PathBuf,
         line: usize,
+        column: usize,
         text: String,
         problem: String,
     },
@@ -87,9 +88,10 @@ pub enum DestinationError {
         origin: String,
         problem: String,
     },
-    #[error("{field} `{value}` for `{alias}` in {config}: {problem}")]
+    #[error("{field} `{value}` for `{alias}` at {place}: {problem}")]
     Value {
-        config: String,
+        /// `file:line:column`, or the line and column of `ssh -G`'s answer.
+        place: String,
         alias: String,
         field: &'static str,
         value: String,
@@ -103,11 +105,9 @@ pub enum DestinationError {
         target: String,
         problem: String,
     },
-    #[error(
-        "ProxyJump loop in {config}: {chain}; remove the ProxyJump that leads back to `{back}`"
-    )]
+    #[error("ProxyJump loop ({origin}): {chain}; remove the ProxyJump that leads back to `{back}`")]
     Loop {
-        config: String,
+        origin: String,
         chain: String,
         back: String,
     },
@@ -116,17 +116,40 @@ pub enum DestinationError {
 /// The route to `target` (an ssh config Host alias or `[user@]host[:port]`) through the ssh
 /// config `ssh_config` (None: ~/.ssh/config, which may be absent).
 pub fn resolve(target: &str, ssh_config: Option<&Path>) -> Result<Route, DestinationError> {
-    let resolver = Resolver::load(
+    Resolver::load(
         ssh_config,
         dirs::home_dir(),
         local_user(),
         openssh::client(),
-    )?;
-    let hops = resolver.route_to(target, "`bastion` in qpconsole.toml", &mut Vec::new())?;
-    Ok(Route {
-        hops,
-        reader: resolver.reader_name(),
-    })
+    )?
+    .route(target)
+}
+
+/// The route to `target` as the built-in reader reads the ssh config at `config`, `~` being
+/// `home`: how hostile files reach the reader (`crate::hostile`).
+pub fn resolve_built_in(
+    target: &str,
+    config: &Path,
+    home: &Path,
+) -> Result<Route, DestinationError> {
+    Resolver::load(Some(config), Some(home.to_path_buf()), "qp".into(), None)?.route(target)
+}
+
+/// The route to `target` where `ssh -G` answered `answer` for every host: how hostile answers
+/// reach their reader (`crate::hostile`).
+pub fn resolve_answered(
+    target: &str,
+    answer: &str,
+    home: &Path,
+) -> Result<Route, DestinationError> {
+    Resolver {
+        reader: Reader::Answered(answer.to_string()),
+        shown: "the ssh config".into(),
+        text: String::new(),
+        home: Some(home.to_path_buf()),
+        local_user: "qp".into(),
+    }
+    .route(target)
 }
 
 /// The route to `target` behind `route` (a jump shell: the bastion route, then the instance).
@@ -171,6 +194,8 @@ enum Reader {
     },
     /// The built-in reader, over the config as parsed.
     BuiltIn(SshConfig),
+    /// What `ssh -G` printed, given (`resolve_answered`).
+    Answered(String),
 }
 
 /// What the ssh config says for one host, from either reader: what `Hop` is made of.
@@ -192,10 +217,60 @@ struct Options {
     /// Set when `ssh -G` answered: its HostName has its tokens expanded already, and its
     /// identity files include the defaults, which are kept only where they exist.
     evaluated: bool,
+    /// Where they were read, to point at the line a bad value is on.
+    origin: Origin,
+}
+
+/// A text options were read from: the ssh config, or what `ssh -G` printed.
+#[derive(Debug, Default)]
+struct Origin {
+    /// The file, or the command whose answer it is.
+    name: String,
+    text: String,
+    answer: bool,
+}
+
+impl Origin {
+    /// Where `keyword` is set to `value` (the first line setting `keyword` where none holds
+    /// `value`): `file:line:column`, or the line and column of an answer. A value that came
+    /// from an Included file is not in this text: then only the name.
+    fn place(&self, keyword: &str, value: &str) -> String {
+        let lines: Vec<(usize, &str, usize)> = self
+            .text
+            .lines()
+            .enumerate()
+            .filter_map(|(i, line)| {
+                let indent = line.len() - line.trim_start().len();
+                let word = line[indent..]
+                    .split(|c: char| c.is_whitespace() || c == '=')
+                    .next()?;
+                word.eq_ignore_ascii_case(keyword)
+                    .then_some((i + 1, line, indent))
+            })
+            .collect();
+        let found = lines
+            .iter()
+            .find_map(|&(n, line, indent)| {
+                let after = indent + keyword.len();
+                let at = line[after..].find(value).filter(|_| !value.is_empty())?;
+                Some((n, line, after + at))
+            })
+            .or_else(|| lines.first().map(|&(n, line, indent)| (n, line, indent)));
+        match found {
+            Some((n, line, at)) => {
+                let column = line[..at].chars().count() + 1;
+                match self.answer {
+                    true => format!("line {n}, column {column} of {}", self.name),
+                    false => format!("{}:{n}:{column}", self.name),
+                }
+            }
+            None => self.name.clone(),
+        }
+    }
 }
 
 impl Options {
-    fn from_answer(a: &openssh::Answer) -> Options {
+    fn from_answer(a: &openssh::Answer, command: String) -> Options {
         let given = |key| a.one(key).filter(|v| !v.eq_ignore_ascii_case("none"));
         Options {
             host_name: a.one("hostname").map(str::to_string),
@@ -214,6 +289,11 @@ impl Options {
             server_alive_interval: a.seconds("serveraliveinterval"),
             server_alive_count_max: a.one("serveralivecountmax").map(str::to_string),
             evaluated: true,
+            origin: Origin {
+                name: format!("{command}'s answer"),
+                text: a.text().to_string(),
+                answer: true,
+            },
         }
     }
 }
@@ -223,6 +303,8 @@ struct Resolver {
     reader: Reader,
     /// The config file as messages name it.
     shown: String,
+    /// Its text, as written (the built-in reader's errors point into it).
+    text: String,
     home: Option<PathBuf>,
     local_user: String,
 }
@@ -242,13 +324,14 @@ impl Resolver {
             return Ok(Self {
                 reader: Reader::BuiltIn(SshConfig::default()),
                 shown: "no ssh config (no home directory)".to_string(),
+                text: String::new(),
                 home,
                 local_user,
             });
         };
         // A missing default config is an empty one, as for OpenSSH; a named one must exist.
-        let text = match fs::read_to_string(&path) {
-            Ok(text) => Some(text),
+        let text = match fs::read(&path) {
+            Ok(bytes) => Some(utf8(&path, bytes)?),
             Err(e) if e.kind() == io::ErrorKind::NotFound && explicit.is_none() => None,
             Err(source) => {
                 let hint = if source.kind() == io::ErrorKind::NotFound {
@@ -267,7 +350,7 @@ impl Resolver {
                 config: explicit.map(Path::to_path_buf),
             },
             None => Reader::BuiltIn(parse(
-                &match_as_host(text.as_deref().unwrap_or_default()),
+                text.as_deref().unwrap_or_default(),
                 &path,
                 home.as_deref(),
             )?),
@@ -275,6 +358,7 @@ impl Resolver {
         Ok(Self {
             reader,
             shown: path.display().to_string(),
+            text: text.unwrap_or_default(),
             home,
             local_user,
         })
@@ -286,7 +370,16 @@ impl Resolver {
             Reader::BuiltIn(_) => {
                 "qpconsole's built-in reader (no OpenSSH client found)".to_string()
             }
+            Reader::Answered(_) => "the given `ssh -G` answer".to_string(),
         }
+    }
+
+    fn route(&self, target: &str) -> Result<Route, DestinationError> {
+        let hops = self.route_to(target, "`bastion` in qpconsole.toml", &mut Vec::new())?;
+        Ok(Route {
+            hops,
+            reader: self.reader_name(),
+        })
     }
 
     /// What the config says for `spec`.
@@ -299,18 +392,29 @@ impl Resolver {
                 spec.user.as_deref(),
                 spec.port,
             )
-            .map(|answer| Options::from_answer(&answer))
+            .map(|answer| {
+                Options::from_answer(&answer, format!("`{} -G {}`", ssh.display(), spec.host))
+            })
             .map_err(|problem| DestinationError::OpenSsh {
                 command: format!("{} -G", ssh.display()),
                 target: spec.host.clone(),
                 problem,
             }),
             Reader::BuiltIn(config) => self.built_in(config, spec),
+            Reader::Answered(text) => Ok(Options::from_answer(
+                &openssh::Answer::parse(text),
+                format!("`ssh -G {}`", spec.host),
+            )),
         }
     }
 
     fn built_in(&self, config: &SshConfig, spec: &Spec) -> Result<Options, DestinationError> {
         let params = config.query(&spec.host);
+        let origin = Origin {
+            name: self.shown.clone(),
+            text: self.text.clone(),
+            answer: false,
+        };
         // A Match block the reader cannot evaluate stands as a Host block for the hosts it
         // could apply to (`match_as_host`), carrying its Match line: only those are refused.
         if let Some((_, args)) = params
@@ -318,11 +422,12 @@ impl Resolver {
             .iter()
             .find(|(field, _)| field.eq_ignore_ascii_case("match"))
         {
+            let value = args.join(" ");
             return Err(DestinationError::Value {
-                config: self.shown.clone(),
+                place: origin.place("Match", &value),
                 alias: spec.host.clone(),
                 field: "Match",
-                value: args.join(" "),
+                value,
                 problem: "this Match block may apply to this host, and qpconsole's built-in \
                           reader cannot evaluate it; install the OpenSSH client (ssh), whose \
                           `ssh -G` qpconsole then asks, or give this host what it needs in a \
@@ -357,6 +462,7 @@ impl Resolver {
             server_alive_interval: params.server_alive_interval,
             server_alive_count_max: field("serveralivecountmax"),
             evaluated: false,
+            origin,
         })
     }
 
@@ -369,9 +475,9 @@ impl Resolver {
         chain: &mut Vec<String>,
     ) -> Result<Vec<Hop>, DestinationError> {
         let spec = self.spec(target, origin, chain)?;
-        let (hop, jumps) = self.hop(&spec)?;
+        let (hop, jumps, jumps_at) = self.hop(&spec)?;
         chain.push(spec.host);
-        let origin = format!("ProxyJump of `{}` in {}", hop.name, self.shown);
+        let origin = format!("ProxyJump of `{}` at {jumps_at}", hop.name);
         let mut hops = Vec::new();
         // As `ssh -J a,b` does: `a` is reached by its own route, `b` only through `a`.
         if let Some((first, rest)) = jumps.split_first() {
@@ -405,7 +511,7 @@ impl Resolver {
             let mut names = chain.to_vec();
             names.push(spec.host.clone());
             return Err(DestinationError::Loop {
-                config: self.shown.clone(),
+                origin: origin.to_string(),
                 chain: names.join(" -> "),
                 back: spec.host,
             });
@@ -413,12 +519,12 @@ impl Resolver {
         Ok(spec)
     }
 
-    /// The hop `spec` names, and its jumps. What the target says explicitly (`user@`,
-    /// `:port`) wins over the config, as on ssh's command line.
-    fn hop(&self, spec: &Spec) -> Result<(Hop, Vec<String>), DestinationError> {
+    /// The hop `spec` names, its jumps, and where they are set. What the target says
+    /// explicitly (`user@`, `:port`) wins over the config, as on ssh's command line.
+    fn hop(&self, spec: &Spec) -> Result<(Hop, Vec<String>, String), DestinationError> {
         let options = self.options(spec)?;
         let invalid = |field, value: &str, problem: String| DestinationError::Value {
-            config: self.shown.clone(),
+            place: options.origin.place(field, value),
             alias: spec.host.clone(),
             field,
             value: value.to_string(),
@@ -519,6 +625,9 @@ impl Resolver {
             Some(jumps) => jumps.clone(),
             None => Vec::new(),
         };
+        let jumps_at = options
+            .origin
+            .place("ProxyJump", jumps.first().map_or("", String::as_str));
         let hop = Hop {
             name: spec.host.clone(),
             host,
@@ -535,7 +644,7 @@ impl Resolver {
             host_key_alias: options.host_key_alias.clone(),
             known_hosts_files,
         };
-        Ok((hop, jumps))
+        Ok((hop, jumps, jumps_at))
     }
 
     fn tilde(&self, text: &str) -> String {
@@ -637,26 +746,51 @@ fn shell_words(text: &str) -> Vec<String> {
     words
 }
 
-/// Parses an ssh config. ssh2-config's errors do not say where, so on failure the culprit is
-/// the last line of the shortest prefix of the file that fails too.
+/// A config's bytes as text; where they are not UTF-8, the place of the first byte that is not.
+fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, DestinationError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let shown = String::from_utf8_lossy(e.as_bytes());
+        let replaced = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
+        let place = crate::config::Diagnostic::at(path, &shown, replaced, "");
+        DestinationError::Parse {
+            path: path.to_path_buf(),
+            line: place.line,
+            column: place.column,
+            text: place.snippet.map(|(line, _)| line).unwrap_or_default(),
+            problem: "a byte that is not UTF-8 text".to_string(),
+        }
+    })
+}
+
+/// Parses an ssh config (its Match lines made Host lines). ssh2-config's errors do not say
+/// where, so on failure the culprit is the last line of the shortest prefix of the file that
+/// fails too, found by halving: a line that does not parse fails every prefix that holds it.
 fn parse(text: &str, path: &Path, home: Option<&Path>) -> Result<SshConfig, DestinationError> {
     let parse = |source: &str| {
         let config = match home {
             Some(home) => SshConfig::default().home_dir(home),
             None => SshConfig::default(),
         };
-        config.parse(&mut source.as_bytes(), RULES)
+        config.parse(&mut match_as_host(source).as_bytes(), RULES)
     };
     parse(text).map_err(|err| {
         let lines: Vec<&str> = text.lines().collect();
-        let line = (1..=lines.len())
-            .find(|&n| parse(&lines[..n].join("\n")).is_err())
-            .unwrap_or(lines.len())
-            .max(1);
+        let (mut good, mut bad) = (0, lines.len());
+        while bad - good > 1 {
+            let mid = (good + bad) / 2;
+            match parse(&lines[..mid].join("\n")) {
+                Ok(_) => good = mid,
+                Err(_) => bad = mid,
+            }
+        }
+        let line = bad.max(1);
+        let raw = lines.get(line - 1).copied().unwrap_or("");
         DestinationError::Parse {
             path: path.to_path_buf(),
             line,
-            text: lines.get(line - 1).map_or("", |l| l.trim()).to_string(),
+            column: raw[..raw.len() - raw.trim_start().len()].chars().count() + 1,
+            text: raw.trim().to_string(),
             problem: err.to_string(),
         }
     })

@@ -179,7 +179,8 @@ pub fn check_certificate(
 }
 
 /// The readable lines of a known_hosts text that name `host` on `port`: each with its number
-/// (1-based) and its text.
+/// (1-based) and its text. The lines that cannot be read are skipped, as OpenSSH skips them,
+/// and logged with their place.
 fn entries_for<'a>(
     text: &'a str,
     path: &'a Path,
@@ -187,10 +188,44 @@ fn entries_for<'a>(
     port: u16,
 ) -> impl Iterator<Item = (usize, &'a str, Entry<'a>)> {
     let names = names(host, port);
-    text.lines().enumerate().filter_map(move |(index, raw)| {
-        let entry = Entry::parse(raw, path, index + 1)?;
-        matches_any(entry.hosts, &names).then_some((index + 1, raw, entry))
+    entries(text, path).filter_map(move |entry| match entry {
+        Ok((line, raw, entry)) => matches_any(entry.hosts, &names).then_some((line, raw, entry)),
+        Err(skipped) => {
+            tracing::debug!("{skipped}");
+            None
+        }
     })
+}
+
+/// Every host key line of a known_hosts text with its number and text, or why it is skipped;
+/// comments and blank lines are neither.
+pub fn entries<'a>(
+    text: &'a str,
+    path: &'a Path,
+) -> impl Iterator<Item = Result<(usize, &'a str, Entry<'a>), Skipped>> {
+    text.lines().enumerate().filter_map(move |(index, raw)| {
+        let line = index + 1;
+        let skipped = |(column, why)| Skipped {
+            path: path.to_path_buf(),
+            line,
+            column,
+            why,
+        };
+        Entry::parse(raw)
+            .map_err(skipped)
+            .transpose()
+            .map(|entry| entry.map(|entry| (line, raw, entry)))
+    })
+}
+
+/// A known_hosts line that cannot be read, and where.
+#[derive(Debug, Error)]
+#[error("{}:{line}:{column}: known_hosts line skipped: {why}", path.display())]
+pub struct Skipped {
+    path: PathBuf,
+    line: usize,
+    column: usize,
+    why: String,
 }
 
 /// The file's text; `None` when there is no file (it knows nothing).
@@ -353,41 +388,46 @@ enum Marker {
 }
 
 /// One host key line: marker, host patterns, key.
-struct Entry<'a> {
+pub struct Entry<'a> {
     marker: Marker,
     hosts: &'a str,
     key: PublicKey,
 }
 
 impl<'a> Entry<'a> {
-    /// None for comments, blank lines and lines that cannot be read, which are skipped as
-    /// OpenSSH skips them.
-    fn parse(text: &'a str, path: &Path, line: usize) -> Option<Self> {
-        let skip = |why: &str| {
-            tracing::debug!(file = %path.display(), line, "known_hosts line skipped: {why}");
-            None
+    /// None for comments and blank lines; for a line that cannot be read, the column it goes
+    /// wrong at (1-based, in characters) and why.
+    fn parse(text: &'a str) -> Result<Option<Self>, (usize, String)> {
+        let column = |field: &str| {
+            text[..field.as_ptr() as usize - text.as_ptr() as usize]
+                .chars()
+                .count()
+                + 1
         };
+        let end = text.chars().count() + 1;
         let mut fields = text.split_whitespace();
         let (marker, hosts) = match fields.next() {
-            None => return None,
-            Some(first) if first.starts_with('#') => return None,
-            Some("@cert-authority") => match fields.next() {
+            None => return Ok(None),
+            Some(first) if first.starts_with('#') => return Ok(None),
+            Some(marker @ ("@cert-authority" | "@revoked")) => match fields.next() {
+                Some(hosts) if marker == "@revoked" => (Marker::Revoked, hosts),
                 Some(hosts) => (Marker::CertAuthority, hosts),
-                None => return skip("no host patterns"),
+                None => return Err((end, format!("no host patterns after {marker}"))),
             },
-            Some("@revoked") => match fields.next() {
-                Some(hosts) => (Marker::Revoked, hosts),
-                None => return skip("no host patterns"),
-            },
-            Some(marker) if marker.starts_with('@') => return skip("unknown marker"),
+            Some(marker) if marker.starts_with('@') => {
+                return Err((column(marker), format!("unknown marker {marker}")));
+            }
             Some(hosts) => (Marker::Host, hosts),
         };
-        let (Some(algorithm), Some(base64)) = (fields.next(), fields.next()) else {
-            return skip("no key");
+        let Some(algorithm) = fields.next() else {
+            return Err((end, "no key after the host patterns".to_string()));
+        };
+        let Some(base64) = fields.next() else {
+            return Err((end, format!("no key after {algorithm}")));
         };
         match PublicKey::from_openssh(&format!("{algorithm} {base64}")) {
-            Ok(key) => Some(Self { marker, hosts, key }),
-            Err(e) => skip(&format!("unreadable key: {e}")),
+            Ok(key) => Ok(Some(Self { marker, hosts, key })),
+            Err(e) => Err((column(algorithm), format!("unreadable key: {e}"))),
         }
     }
 }

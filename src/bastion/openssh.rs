@@ -28,6 +28,7 @@ pub fn client() -> Option<PathBuf> {
 /// as identityfile, more than once).
 #[derive(Debug, Default)]
 pub struct Answer {
+    text: String,
     lines: Vec<(String, String)>,
 }
 
@@ -38,7 +39,15 @@ impl Answer {
             .filter_map(|l| l.split_once(' '))
             .map(|(k, v)| (k.to_ascii_lowercase(), v.trim().to_string()))
             .collect();
-        Answer { lines }
+        Answer {
+            text: text.to_string(),
+            lines,
+        }
+    }
+
+    /// What was printed, as it was.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     pub fn one(&self, key: &str) -> Option<&str> {

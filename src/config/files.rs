@@ -67,9 +67,22 @@ pub const EXAMPLE_CONFIG: &str = include_str!("example.toml");
 
 /// Reads a file the user pointed at or that exists in their directory.
 pub fn read(path: &Path) -> Result<String, ConfigError> {
-    std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let bytes = std::fs::read(path).map_err(|source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
+    })?;
+    text(path, bytes)
+}
+
+/// A file's bytes as text; where they are not UTF-8, the place of the first byte that is not.
+pub fn text(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let shown = String::from_utf8_lossy(e.as_bytes());
+        let replaced = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
+        Diagnostic::at(path, &shown, replaced, "this byte is not UTF-8 text")
+            .with_hint("save the file as UTF-8")
+            .into()
     })
 }
 
@@ -342,7 +355,14 @@ impl Presets<'_> {
                         .with_hint("`base` names another preset, e.g. base = \"default\"")
                         .into());
                 }
-                self.load_from(base_name, layers, apply, depth + 1)?;
+                self.load_from(base_name, layers, apply, depth + 1)
+                    .map_err(|e| match e {
+                        // The base that does not exist is named where `base` names it.
+                        ConfigError::NotFound { what, hint } => {
+                            doc.error(base.span(), what).with_hint(hint).into()
+                        }
+                        other => other,
+                    })?;
             }
             apply(&doc)?;
             layers.push(Layer {

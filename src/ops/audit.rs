@@ -190,7 +190,12 @@ mod tests {
         let audit = Audit::open(dir.path()).unwrap();
         std::fs::write(dir.path().join("audit.jsonl"), "{}\n").unwrap();
         let msg = audit.entries().unwrap_err().to_string();
-        assert!(msg.contains("audit.jsonl: line 1 is not a record"), "{msg}");
+        assert!(
+            msg.contains(
+                "audit.jsonl:1:2: this line is not a record qpconsole wrote (missing field `at`)"
+            ),
+            "{msg}"
+        );
     }
 
     #[test]

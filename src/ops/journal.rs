@@ -83,12 +83,13 @@ pub enum JournalError {
     )]
     Read { path: PathBuf, source: io::Error },
     #[error(
-        "{}: line {line} is not a record qpconsole wrote ({message}); the file was edited or damaged: move it aside (a new one is started) and check AWS for any plan that was running",
+        "{}:{line}:{column}: this line is not a record qpconsole wrote ({message}); the file was edited or damaged: move it aside (a new one is started) and check AWS for any plan that was running",
         path.display()
     )]
     Corrupt {
         path: PathBuf,
         line: usize,
+        column: usize,
         message: String,
     },
     /// A record could not be written (the io error names the file and what to do).
@@ -149,7 +150,7 @@ impl Journal {
         let line = content[..whole].iter().filter(|&&b| b == b'\n').count() + 1;
         (torn > 0).then(|| {
             format!(
-                "{}: line {line} was cut off mid-write ({torn} bytes, a run interrupted while writing it) and is ignored; every record before it is kept",
+                "{}:{line}:1: this line was cut off mid-write ({torn} bytes, a run interrupted while writing it) and is ignored; every record before it is kept",
                 self.path.display()
             )
         })
@@ -185,8 +186,8 @@ impl Journal {
     /// got. Only the latest is offered: a new plan is only confirmed once the last one is dealt
     /// with, so an older unfinished one was already set aside.
     pub fn unfinished(&self) -> Result<Option<Resume>, JournalError> {
-        let records = self.records()?;
-        let Some(plan) = records.iter().rev().find_map(|r| match r {
+        let records: Vec<(usize, Record)> = numbered_lines(&self.path)?;
+        let Some(plan) = records.iter().rev().find_map(|(_, r)| match r {
             Record::Planned { plan, .. } => Some(plan),
             _ => None,
         }) else {
@@ -194,13 +195,26 @@ impl Journal {
         };
         // The last thing heard about each step: started, done or failed.
         let mut steps: BTreeMap<usize, &Record> = BTreeMap::new();
-        for r in &records {
+        for (line, r) in &records {
             match r {
                 Record::StepStarted { plan_id, index, .. }
                 | Record::StepDone { plan_id, index, .. }
                 | Record::StepFailed { plan_id, index, .. }
                     if *plan_id == plan.id =>
                 {
+                    // A step the plan does not have would be resumed as if it were one.
+                    if *index >= plan.steps.len() {
+                        return Err(JournalError::Corrupt {
+                            path: self.path.clone(),
+                            line: *line,
+                            column: 1,
+                            message: format!(
+                                "step index {index}, and plan {} has {} steps",
+                                plan.id,
+                                plan.steps.len()
+                            ),
+                        });
+                    }
                     steps.insert(*index, r);
                 }
                 Record::Finished { plan_id, .. } | Record::Cancelled { plan_id, .. }
@@ -303,6 +317,11 @@ fn cut_torn_tail(file: &mut File) -> io::Result<()> {
 /// Every complete line of `path` as a `T`; a missing file has none. The unterminated tail a
 /// crash may leave is ignored; any other line that does not parse is an error naming it.
 pub(super) fn read_lines<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, JournalError> {
+    Ok(numbered_lines(path)?.into_iter().map(|(_, t)| t).collect())
+}
+
+/// [`read_lines`], each with its line number.
+fn numbered_lines<T: DeserializeOwned>(path: &Path) -> Result<Vec<(usize, T)>, JournalError> {
     let content = match fs::read(path) {
         Ok(c) => c,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -322,11 +341,19 @@ pub(super) fn read_lines<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>, Jou
         .enumerate()
         .filter(|(_, line)| !line.trim_ascii().is_empty())
         .map(|(i, line)| {
-            serde_json::from_slice(line).map_err(|e| JournalError::Corrupt {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message: e.to_string(),
-            })
+            serde_json::from_slice(line)
+                .map(|t| (i + 1, t))
+                .map_err(|e| {
+                    // serde_json places the error within the one line it was given.
+                    let place = format!(" at line {} column {}", e.line(), e.column());
+                    let message = e.to_string();
+                    JournalError::Corrupt {
+                        path: path.to_path_buf(),
+                        line: i + 1,
+                        column: e.column().max(1),
+                        message: message.strip_suffix(&place).unwrap_or(&message).to_string(),
+                    }
+                })
         })
         .collect()
 }
@@ -471,7 +498,7 @@ mod tests {
         assert_eq!(journal.records().unwrap(), vec![started("p1", 0)]);
         let told = journal.torn_tail().unwrap();
         assert!(
-            told.ends_with("journal.jsonl: line 2 was cut off mid-write (41 bytes, a run interrupted while writing it) and is ignored; every record before it is kept"),
+            told.ends_with("journal.jsonl:2:1: this line was cut off mid-write (41 bytes, a run interrupted while writing it) and is ignored; every record before it is kept"),
             "{told}"
         );
 
@@ -499,7 +526,7 @@ mod tests {
         );
         let msg = err.to_string();
         assert!(
-            msg.contains("journal.jsonl: line 2 is not a record"),
+            msg.contains("journal.jsonl:2:20: this line is not a record qpconsole wrote (unknown variant `nonsense`"),
             "{msg}"
         );
         assert!(msg.contains("move it aside"), "{msg}");

@@ -71,6 +71,10 @@ pub enum ProbeError {
     Read(String),
     #[error("the connection closed without an answer")]
     NoStatusLine,
-    #[error("not an HTTP answer: {0:?}")]
-    NotHttp(String),
+    #[error("not an HTTP answer at line 1, column {column}: {why}: {line:?}")]
+    NotHttp {
+        column: usize,
+        why: String,
+        line: String,
+    },
 }

@@ -41,19 +41,35 @@ pub async fn get(
             head.extend_from_slice(&buf[..n]);
         }
         let rtt = started.elapsed().as_secs_f64() * 1000.0;
-        let line = String::from_utf8_lossy(&head);
-        let status = line
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse::<u16>().ok())
-            .filter(|_| line.starts_with("HTTP/"))
-            .ok_or_else(|| match line.lines().next() {
-                None => ProbeError::NoStatusLine,
-                Some(first) => ProbeError::NotHttp(first.to_string()),
-            })?;
+        let status = status_of(&head)?;
         Ok((status, rtt))
     };
     tokio::time::timeout(timeout, asked)
         .await
         .map_err(|_| ProbeError::NoAnswer(timeout.as_secs()))?
+}
+
+/// The status code on an answer's first line, `HTTP/x.y CODE reason`; where it is not one,
+/// the column it goes wrong at and why.
+pub fn status_of(head: &[u8]) -> Result<u16, ProbeError> {
+    let text = String::from_utf8_lossy(head);
+    let Some(line) = text.lines().next().filter(|l| !l.is_empty()) else {
+        return Err(ProbeError::NoStatusLine);
+    };
+    let not = |at: usize, why: &str| ProbeError::NotHttp {
+        column: line[..at].chars().count() + 1,
+        why: why.to_string(),
+        line: line.chars().take(80).collect(),
+    };
+    if !line.starts_with("HTTP/") {
+        return Err(not(0, "it does not start with HTTP/"));
+    }
+    let Some(code) = line.split_whitespace().nth(1) else {
+        return Err(not(line.len(), "no status code"));
+    };
+    let at = code.as_ptr() as usize - line.as_ptr() as usize;
+    match code.parse::<u16>() {
+        Ok(status) if (100..=999).contains(&status) => Ok(status),
+        _ => Err(not(at, "the status code is not a number from 100 to 999")),
+    }
 }

@@ -83,7 +83,8 @@ pub async fn read(
     };
     match conn.query::<Row, _>(processlist(dialect)).await {
         Ok(rows) => {
-            load.sessions = order_sessions(values(rows).filter_map(|r| session(&r)).collect())
+            load.sessions =
+                order_sessions(readable("session", values(rows), session, &mut load.notes))
         }
         Err(e) => load.notes.push(format!("sessions not read: {}", short(&e))),
     }
@@ -96,7 +97,7 @@ pub async fn read(
     if enabled == Some(1) {
         match conn.query::<Row, _>(digests(dialect)).await {
             Ok(rows) => {
-                let rows: Vec<DigestRow> = values(rows).filter_map(|r| digest(&r)).collect();
+                let rows = readable("statement", values(rows), digest, &mut load.notes);
                 load.statements = top_statements(before.map(|(b, _)| b), &rows);
                 load.interval_secs =
                     before.map(|(_, at)| (now - at).num_milliseconds() as f64 / 1000.0);
@@ -113,7 +114,9 @@ pub async fn read(
         );
     }
     match conn.query::<Row, _>(lock_waits(dialect)).await {
-        Ok(rows) => load.lock_waits = values(rows).filter_map(|r| lock_wait(&r)).collect(),
+        Ok(rows) => {
+            load.lock_waits = readable("lock wait", values(rows), lock_wait, &mut load.notes)
+        }
         Err(e) => load
             .notes
             .push(format!("lock waits not read: {}", short(&e))),
@@ -126,6 +129,41 @@ pub async fn read(
 /// Each row's values, by position (both dialects' queries give the same columns).
 fn values(rows: Vec<Row>) -> impl Iterator<Item = Vec<Value>> {
     rows.into_iter().map(Row::unwrap)
+}
+
+/// A value a row cannot do without, missing or unreadable: its column (1-based) and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    pub column: usize,
+    pub why: String,
+}
+
+/// The rows `parse` can read; the ones it cannot are left out, told in one note that places
+/// the first of them and counts them all.
+pub fn readable<T>(
+    what: &str,
+    rows: impl IntoIterator<Item = Vec<Value>>,
+    parse: fn(&[Value]) -> Result<T, Unread>,
+    notes: &mut Vec<String>,
+) -> Vec<T> {
+    let (mut read, mut first, mut unread, mut total) = (Vec::new(), None, 0, 0);
+    for (i, row) in rows.into_iter().enumerate() {
+        total += 1;
+        match parse(&row) {
+            Ok(t) => read.push(t),
+            Err(e) => {
+                unread += 1;
+                first.get_or_insert((i + 1, e));
+            }
+        }
+    }
+    if let Some((row, e)) = first {
+        notes.push(format!(
+            "{unread} of {total} {what} rows left out: row {row}, column {}: {}",
+            e.column, e.why
+        ));
+    }
+    read
 }
 
 /// The server's words, without the driver's framing.
@@ -154,11 +192,26 @@ fn number(row: &[Value], i: usize) -> Option<f64> {
         Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
         _ => None,
     }
+    .filter(|n: &f64| n.is_finite())
 }
 
-pub(super) fn session(row: &[Value]) -> Option<Session> {
-    Some(Session {
-        id: number(row, 0)? as u64,
+/// A count or an id: a whole number of 0 or more, which the row cannot do without.
+fn count(row: &[Value], i: usize, name: &str) -> Result<u64, Unread> {
+    let unread = |why: String| Unread { column: i + 1, why };
+    match number(row, i) {
+        Some(n) if n >= 0.0 => Ok(n as u64),
+        Some(n) => Err(unread(format!("{name} is {n}, below 0"))),
+        None => Err(unread(match row.get(i) {
+            None => format!("no {name} (the row has {} columns)", row.len()),
+            Some(Value::NULL) => format!("{name} is NULL"),
+            Some(other) => format!("{name} {} is not a number", other.as_sql(true)),
+        })),
+    }
+}
+
+pub fn session(row: &[Value]) -> Result<Session, Unread> {
+    Ok(Session {
+        id: count(row, 0, "ID")?,
         user: text(row, 1).unwrap_or_default(),
         host: text(row, 2).unwrap_or_default(),
         db: text(row, 3),
@@ -169,23 +222,26 @@ pub(super) fn session(row: &[Value]) -> Option<Session> {
     })
 }
 
-pub(super) fn digest(row: &[Value]) -> Option<DigestRow> {
-    Some(DigestRow {
+pub fn digest(row: &[Value]) -> Result<DigestRow, Unread> {
+    Ok(DigestRow {
         schema: text(row, 0),
-        digest: text(row, 1)?,
+        digest: text(row, 1).ok_or_else(|| Unread {
+            column: 2,
+            why: "DIGEST is NULL".to_string(),
+        })?,
         text: text(row, 2).unwrap_or_default(),
-        calls: number(row, 3)? as u64,
-        total_ps: number(row, 4)? as u64,
+        calls: count(row, 3, "COUNT_STAR")?,
+        total_ps: count(row, 4, "SUM_TIMER_WAIT")?,
         rows_examined: number(row, 5).unwrap_or(0.0) as u64,
         p95_ps: number(row, 6).map(|p| p as u64),
     })
 }
 
-pub(super) fn lock_wait(row: &[Value]) -> Option<LockWait> {
-    Some(LockWait {
-        waiting_id: number(row, 0)? as u64,
+pub fn lock_wait(row: &[Value]) -> Result<LockWait, Unread> {
+    Ok(LockWait {
+        waiting_id: count(row, 0, "the waiting session's id")?,
         waiting_query: text(row, 1),
-        blocking_id: number(row, 2)? as u64,
+        blocking_id: count(row, 2, "the blocking session's id")?,
         blocking_query: text(row, 3),
         wait_secs: number(row, 4).unwrap_or(0.0),
     })

@@ -208,14 +208,21 @@ async fn replica_status(
     let Some(row) = row else {
         return Ok((None, None));
     };
-    let text = |names: &[&str]| -> Option<String> {
+    Ok(replica_state(|names: &[&str]| {
         names
             .iter()
             .find_map(|n| row.get_opt::<Option<String>, _>(*n).and_then(Result::ok))
             .flatten()
-    };
+    }))
+}
+
+/// Seconds behind, or what stopped, from a replica's status: `text` gives the value of the
+/// first of the names (a column renamed between versions) the row has. A lag that is not a
+/// number of 0 or more is unknown.
+pub fn replica_state(text: impl Fn(&[&str]) -> Option<String>) -> (Option<f64>, Option<String>) {
     let behind = text(&["Seconds_Behind_Source", "Seconds_Behind_Master"])
-        .and_then(|s| s.parse::<f64>().ok());
+        .and_then(|s| s.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0);
     let io = text(&["Replica_IO_Running", "Slave_IO_Running"]).unwrap_or_default();
     let sql = text(&["Replica_SQL_Running", "Slave_SQL_Running"]).unwrap_or_default();
     let read =
@@ -248,7 +255,7 @@ async fn replica_status(
     } else {
         None
     };
-    Ok((behind, note))
+    (behind, note)
 }
 
 /// A driver error by what it means for the check; never includes the password.

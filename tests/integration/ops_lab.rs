@@ -309,7 +309,7 @@ fn a_plan_cut_off_between_steps_resumes_without_repeating_a_step() {
     let out = qp(dir.path(), &["resume", "--yes"]);
     assert!(out.status.success(), "{}", common::printed(&out));
     assert!(
-        common::printed(&out).contains("was cut off mid-write (35 bytes, a run interrupted while writing it) and is ignored; every record before it is kept"),
+        common::printed(&out).contains(":1: this line was cut off mid-write (35 bytes, a run interrupted while writing it) and is ignored; every record before it is kept"),
         "{}",
         common::printed(&out)
     );

@@ -224,7 +224,7 @@ fn an_unknown_token_is_an_error_naming_the_option_and_the_alias() {
     assert!(text.starts_with("IdentityFile `"), "{text}");
     assert!(
         text.contains(&format!(
-            "for `web` in {}: unknown token `%C`",
+            "for `web` at {}:2:3: unknown token `%C`",
             config.display()
         )),
         "{text}"
@@ -282,7 +282,7 @@ fn a_proxy_jump_loop_is_an_error_naming_the_chain() {
     assert_eq!(
         err.to_string(),
         format!(
-            "ProxyJump loop in {}: a -> b -> c -> a; remove the ProxyJump that leads back to `a`",
+            "ProxyJump loop (ProxyJump of `c` at {}:6:13): a -> b -> c -> a; remove the ProxyJump that leads back to `a`",
             config.display()
         )
     );
@@ -338,7 +338,7 @@ fn a_match_the_built_in_reader_cannot_evaluate_refuses_only_the_hosts_it_could_a
     let text = err.to_string();
     assert!(
         text.starts_with(&format!(
-            "Match `host *.corp exec \"test -e /nonexistent\"` for `db.corp` in {}: this Match block may apply to this host",
+            "Match `host *.corp exec \"test -e /nonexistent\"` for `db.corp` at {}:5:7: this Match block may apply to this host",
             config.display()
         )),
         "{text}"
@@ -401,7 +401,7 @@ fn a_bad_port_in_the_config_names_the_file_and_line() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}:4: expected port number in `Port 99999`; fix or remove this line",
+            "{}:4:3: expected port number in `Port 99999`; fix or remove this line",
             config.display()
         )
     );
@@ -415,7 +415,7 @@ fn a_bad_port_in_a_target_says_how_to_write_one() {
     assert_eq!(
         err.to_string(),
         format!(
-            "bad ssh destination `jump:http` (ProxyJump of `app` in {}): port `http` is not a number from 1 to 65535; write an ssh config Host alias or [user@]host[:port]",
+            "bad ssh destination `jump:http` (ProxyJump of `app` at {}:2:13): port `http` is not a number from 1 to 65535; write an ssh config Host alias or [user@]host[:port]",
             home.ssh("config").display()
         )
     );
