@@ -748,18 +748,12 @@ fn shell_words(text: &str) -> Vec<String> {
 
 /// A config's bytes as text; where they are not UTF-8, the place of the first byte that is not.
 fn utf8(path: &Path, bytes: Vec<u8>) -> Result<String, DestinationError> {
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let shown = String::from_utf8_lossy(e.as_bytes());
-        let replaced = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
-        let place = crate::config::Diagnostic::at(path, &shown, replaced, "");
-        DestinationError::Parse {
-            path: path.to_path_buf(),
-            line: place.line,
-            column: place.column,
-            text: place.snippet.map(|(line, _)| line).unwrap_or_default(),
-            problem: "a byte that is not UTF-8 text".to_string(),
-        }
+    crate::config::Diagnostic::utf8(path, bytes).map_err(|place| DestinationError::Parse {
+        path: path.to_path_buf(),
+        line: place.line,
+        column: place.column,
+        text: place.snippet.map(|(line, _)| line).unwrap_or_default(),
+        problem: "a byte that is not UTF-8 text".to_string(),
     })
 }
 

@@ -57,6 +57,17 @@ impl Diagnostic {
         }
     }
 
+    /// A file's bytes as text; where they are not UTF-8, a diagnostic at the first byte that is
+    /// not.
+    pub fn utf8(file: &Path, bytes: Vec<u8>) -> Result<String, Self> {
+        String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let shown = String::from_utf8_lossy(e.as_bytes());
+            let replaced = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
+            Self::at(file, &shown, replaced, "this byte is not UTF-8 text")
+        })
+    }
+
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self

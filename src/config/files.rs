@@ -76,14 +76,7 @@ pub fn read(path: &Path) -> Result<String, ConfigError> {
 
 /// A file's bytes as text; where they are not UTF-8, the place of the first byte that is not.
 pub fn text(path: &Path, bytes: Vec<u8>) -> Result<String, ConfigError> {
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let shown = String::from_utf8_lossy(e.as_bytes());
-        let replaced = at..at + char::REPLACEMENT_CHARACTER.len_utf8();
-        Diagnostic::at(path, &shown, replaced, "this byte is not UTF-8 text")
-            .with_hint("save the file as UTF-8")
-            .into()
-    })
+    Diagnostic::utf8(path, bytes).map_err(|d| d.with_hint("save the file as UTF-8").into())
 }
 
 /// Loads `qpconsole.toml`: the `explicit` file (from `--config` or `QPCONSOLE_CONFIG`) if given,
