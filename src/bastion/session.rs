@@ -228,19 +228,20 @@ pub async fn dial_hop(
     let label = format!("{} ({}@{})", hop.name, hop.user, join(&hop.host, hop.port));
     let refusal = Arc::new(Mutex::new(None));
     let handler_asking = Arc::new(AtomicBool::new(false));
-    // HostKeyAlias names the key in known_hosts instead of the host, as for ssh.
-    let key_name = hop
-        .host_key_alias
-        .clone()
-        .unwrap_or_else(|| hop.host.clone());
+    // HostKeyAlias names the key in known_hosts instead of the host, as for ssh, and names it
+    // as it is: ssh looks an alias up without the port (port 22 here is the bare name).
+    let (key_name, key_port) = match &hop.host_key_alias {
+        Some(alias) => (alias.clone(), 22),
+        None => (hop.host.clone(), hop.port),
+    };
     let certificates =
-        known_hosts::trusts_an_authority_for(&settings.known_hosts, &key_name, hop.port);
+        known_hosts::trusts_an_authority_for(&settings.known_hosts, &key_name, key_port);
     let settings_of_hop = config(hop, certificates);
     let handler = HostCheck {
         asking: handler_asking.clone(),
         hop: label.clone(),
         host: key_name,
-        port: hop.port,
+        port: key_port,
         settings: settings.clone(),
         prompter: prompter.clone(),
         refusal: refusal.clone(),
