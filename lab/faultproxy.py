@@ -1,5 +1,5 @@
-"""The lab's fault proxy: `faultproxy.py --port PORT --upstream HOST:PORT [--route SERVICE=HOST:PORT]...`
-serves 127.0.0.1:PORT and forwards every request unchanged to the emulator that serves its
+"""The lab's fault proxy: `faultproxy.py --port PORT --upstream HOST:PORT [--route SERVICE=HOST:PORT]...
+[--relay NAME:PORT=HOST:PORT]...` serves 127.0.0.1:PORT and forwards every request unchanged to the emulator that serves its
 service (the signing name in its Authorization header: `--route` where given, else
 `--upstream`), except those a fault rule claims. Started by lab/up, stopped by lab/down (see
 lab/README.md, "The fault proxy"); driven by `lab/fault`. Standard library only; one thread
@@ -21,7 +21,10 @@ Control, on the same port (never forwarded):
                             service's requests go there from now on (until a reset)
     GET  /__fault/stats     counters by X-Amz-Target, log group, service, service:operation,
                             and requests per service per second; the rules
-    POST /__fault/reset     no rules, all counters zero, the routes given at start
+    POST /__fault/relay     {"name": "bastion", "mode": "drop"|"pass"}: the TCP relay of that
+                            name (lab/tcprelay.py) stalls every connection, or passes again
+    POST /__fault/reset     no rules, all counters zero, the routes given at start, every
+                            relay passing
 
 Logs one line per request on stderr.
 """
@@ -43,6 +46,7 @@ import urllib.parse
 import uuid
 
 import serving
+import tcprelay
 
 CONTROL = "/__fault/"
 # The targets whose requests are also counted per log group (the group named in their body).
@@ -419,7 +423,18 @@ def parse_route(body: bytes) -> tuple[str, tuple[str, int]]:
     return service, host_port(to)
 
 
-def make_handler(faults: Faults, upstreams: Upstreams):
+def parse_relay(body: bytes, relays: dict[str, tcprelay.Relay]) -> tuple[tcprelay.Relay, str]:
+    doc = _object(body, {"name", "mode"})
+    name = _name(doc, "name", "a relay's name, e.g. bastion")
+    if name not in relays:
+        raise BadRequest(f"no relay {name!r}: the relays are {', '.join(relays) or 'none'}")
+    mode = doc.get("mode")
+    if mode not in ("drop", "pass"):
+        raise BadRequest(f'"mode" must be "drop" or "pass", not {mode!r}')
+    return relays[name], mode
+
+
+def make_handler(faults: Faults, upstreams: Upstreams, relays: dict[str, tcprelay.Relay]):
     class Handler(http.server.BaseHTTPRequestHandler):
         # HTTP/1.1: keep-alive, as the SDKs' connection pools expect.
         protocol_version = "HTTP/1.1"
@@ -562,12 +577,19 @@ def make_handler(faults: Faults, upstreams: Upstreams):
 
         def _control(self, body: bytes) -> None:
             path = self.path.split("?", 1)[0]
-            posts = {"/__fault/mode", "/__fault/throttle", "/__fault/route", "/__fault/reset"}
+            posts = {
+                "/__fault/mode",
+                "/__fault/throttle",
+                "/__fault/route",
+                "/__fault/relay",
+                "/__fault/reset",
+            }
             try:
                 if path == "/__fault/stats":
                     if self.command != "GET":
                         return self._json(405, {"error": "GET /__fault/stats"})
-                    return self._json(200, faults.snapshot())
+                    relaying = {name: r.snapshot() for name, r in relays.items()}
+                    return self._json(200, {**faults.snapshot(), "relays": relaying})
                 if path in posts and self.command != "POST":
                     return self._json(405, {"error": f"POST {path}"})
                 if path == "/__fault/mode":
@@ -583,15 +605,25 @@ def make_handler(faults: Faults, upstreams: Upstreams):
                 if path == "/__fault/route":
                     upstreams.set(*parse_route(body))
                     return self._json(200, {"routed": True})
+                if path == "/__fault/relay":
+                    relay, mode = parse_relay(body, relays)
+                    if mode == "drop":
+                        relay.drop()
+                    else:
+                        relay.pass_()
+                    return self._json(200, relay.snapshot())
                 if path == "/__fault/reset":
                     faults.reset()
                     upstreams.reset()
+                    for relay in relays.values():
+                        relay.reset()
                     return self._json(200, {"reset": True})
                 return self._json(
                     404,
                     {
                         "error": f"no {path}: POST /__fault/mode, POST /__fault/throttle, "
-                        "POST /__fault/route, GET /__fault/stats, POST /__fault/reset"
+                        "POST /__fault/route, POST /__fault/relay, GET /__fault/stats, "
+                        "POST /__fault/reset"
                     },
                 )
             except BadRequest as e:
@@ -633,14 +665,27 @@ def main() -> int:
         default=[],
         help="SERVICE=HOST:PORT: that signing name's requests go there instead",
     )
+    ap.add_argument(
+        "--relay",
+        action="append",
+        default=[],
+        help="NAME:PORT=HOST:PORT: a TCP relay from 127.0.0.1:PORT that can drop its traffic",
+    )
     args = ap.parse_args()
     routes = {}
     for r in args.route:
         service, _, to = r.partition("=")
         routes[service] = host_port(to)
     upstreams = Upstreams(host_port(args.upstream), routes)
-    server = Server(("127.0.0.1", args.port), make_handler(Faults(), upstreams))
+    relays = {r.name: r for r in map(tcprelay.parse, args.relay)}
+    server = Server(("127.0.0.1", args.port), make_handler(Faults(), upstreams, relays))
+    for relay in relays.values():
+        relay.start()
     told = ", ".join(f"{s} -> {h}:{p}" for s, (h, p) in routes.items())
+    told += "".join(
+        f"; relay {r.name} 127.0.0.1:{r.port} -> {r.upstream[0]}:{r.upstream[1]}"
+        for r in relays.values()
+    )
     return serving.run(
         server,
         f"faultproxy: 127.0.0.1:{args.port} -> {upstreams.default[0]}:{upstreams.default[1]}"

@@ -18,6 +18,9 @@ INSTANCE_SSH_PORT=${QPCONSOLE_LAB_INSTANCE_SSH_PORT:-27111}
 # A second bastion that is not OpenSSH, and an sshd that takes passwords through PAM.
 DROPBEAR_PORT=${QPCONSOLE_LAB_DROPBEAR_PORT:-27112}
 PAM_SSH_PORT=${QPCONSOLE_LAB_PAM_SSH_PORT:-27113}
+# The bastion sshd again, through a relay of the fault proxy that can drop its traffic
+# (lab/fault bastion drop|pass).
+BASTION_RELAY_PORT=${QPCONSOLE_LAB_BASTION_RELAY_PORT:-27114}
 # The lab's own login on those two: Dropbear reads a user's ~/.ssh/authorized_keys and PAM a
 # user's password, and the lab never touches those of the user who runs it. Its home is
 # lab/state/home; its password is made at random by lab/up (lab/state/ssh/login-password).
@@ -52,6 +55,17 @@ AWS_SECRET_FILE="$STATE/aws-secret-key"
 DB_REPL_PASSWORD_FILE="$DB_DIR/repl-password"
 # The operator's (qp_operator: CONNECTION ADMIN, for the DB load view's kill query/session).
 DB_OPERATOR_PASSWORD_FILE="$STATE/db-operator-password"
+# What a workstation's shell may hold that would take boto3, the AWS CLI or the console away
+# from the lab's keys and endpoints: a profile (which AWS_CONFIG_FILE=/dev/null cannot have, so
+# boto3 refuses to start), a session token or role beside the lab's keys, other retry
+# settings (the fault tests count attempts), and a Python of another install for the venv.
+# Gone from every lab script, and from the shell that evals lab/up's lines.
+FOREIGN_ENV=(AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKEN AWS_ROLE_ARN
+  AWS_ROLE_SESSION_NAME AWS_WEB_IDENTITY_TOKEN_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
+  AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_MAX_ATTEMPTS
+  AWS_RETRY_MODE AWS_USE_FIPS_ENDPOINT AWS_USE_DUALSTACK_ENDPOINT AWS_CA_BUNDLE PYTHONHOME
+  PYTHONPATH)
+unset "${FOREIGN_ENV[@]}"
 # The environment the lab's daemons get (nothing else of the caller's).
 DAEMON_ENV=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" "HOME=${HOME:-/}" "LANG=C.UTF-8")
 # The lab's account: moto's default, and what ministack is told to use.

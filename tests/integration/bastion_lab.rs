@@ -745,6 +745,88 @@ fn a_bastion_that_stops_answering_is_noticed_by_keepalives_and_redialled() {
     }
 }
 
+/// The lab's estate with its bastion reached through the fault proxy's relay, which `lab/fault
+/// bastion drop|pass` stalls and lets go; the ssh config it needs is written into `dir`. The
+/// host key is the bastion's own, under its own name.
+fn relayed_estate(dir: &Path) -> qpconsole::config::EstateConfig {
+    let mut cfg = common::lab::config().estates["qualitypost"].clone();
+    let config = dir.join("config");
+    let lab = std::fs::read_to_string(ssh("config")).unwrap();
+    // The first value of an option wins: these come before the lab's own Port.
+    let relayed = lab.replacen(
+        "Host qp-bastion\n",
+        &format!(
+            "Host qp-bastion\n  Port {}\n  HostKeyAlias [127.0.0.1]:{}\n",
+            port("QPCONSOLE_LAB_BASTION_RELAY_PORT", 27114),
+            bastion_port()
+        ),
+        1,
+    );
+    assert_ne!(relayed, lab, "the lab's ssh config has a qp-bastion entry");
+    std::fs::write(&config, relayed).unwrap();
+    cfg.bastion = Some("qp-bastion".into());
+    cfg.ssh_config = Some(config.display().to_string());
+    cfg
+}
+
+/// How many connections the bastion's relay has accepted.
+fn relayed_connections() -> u64 {
+    common::lab::proxy_stats()["relays"]["bastion"]["connections"]
+        .as_u64()
+        .expect("the fault proxy runs the bastion's relay: run lab/up")
+}
+
+#[test]
+fn a_bastion_whose_packets_are_dropped_is_noticed_and_its_tunnel_works_once_they_pass() {
+    let _alone = common::lab::alone();
+    let dir = tempfile::tempdir().unwrap();
+    let before = relayed_connections();
+    let w = Watched::start_with(relayed_estate(dir.path()), &["web"]);
+    assert_eq!(http_get(w.port, "/health").unwrap(), b"ok");
+    let first = relayed_connections();
+    assert!(first > before, "the session goes through the relay");
+
+    // Passes again however the test ends: a lab left dropping would fail the tests after it.
+    struct Passing;
+    impl Drop for Passing {
+        fn drop(&mut self) {
+            common::lab::fault(&["bastion", "pass"]);
+        }
+    }
+    common::lab::fault(&["bastion", "drop"]);
+    let passing = Passing;
+    let since = Instant::now();
+    // sshd still runs: only keepalives that go unanswered can tell (ServerAliveInterval 1,
+    // ServerAliveCountMax 3).
+    w.reconnecting(Duration::from_secs(10));
+    let noticed = since.elapsed();
+    assert!(
+        noticed < Duration::from_secs(6),
+        "noticed after {noticed:?}"
+    );
+    // A redial made while the network is down reaches nothing either: it gives up at its
+    // ConnectTimeout (5 s) and the next one begins.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while relayed_connections() == first {
+        assert!(Instant::now() < deadline, "no redial while dropping");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    w.wait("a second redial", Duration::from_secs(20), |b| {
+        match b.state {
+            BastionState::Reconnecting { attempt, .. } if attempt >= 2 => Some(()),
+            _ => None,
+        }
+    });
+    let outage = since.elapsed();
+    drop(passing);
+    let passed = Instant::now();
+    w.health_comes_back(Duration::from_secs(10));
+    eprintln!(
+        "dropped {outage:?}: noticed after {noticed:?}; the tunnel carried again {:?} after the relay passed",
+        passed.elapsed()
+    );
+}
+
 #[test]
 fn the_dropbear_bastion_runs_commands_carries_tunnels_and_jumps_to_the_instance() {
     let _shared = common::lab::shared();
