@@ -73,14 +73,13 @@ pub const ALL: &[Harness] = &[
 /// The name a hostile theme or keymap is loaded by: not shipped, so the file is all there is.
 const PRESET: &str = "hostile";
 
-/// A folder of this process's own for one harness's files, under the temporary directory.
+/// A folder of this process's own for one harness's files, under the temporary directory:
+/// [`put`] makes it when a file goes in.
 pub fn scratch(harness: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
+    std::env::temp_dir().join(format!(
         "qpconsole-hostile-{}-{harness}",
         std::process::id()
-    ));
-    fs::create_dir_all(&dir).expect("the temporary directory takes a folder");
-    dir
+    ))
 }
 
 /// Removes what [`scratch`] made for `harness`.
