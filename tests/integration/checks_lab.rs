@@ -152,6 +152,61 @@ fn the_writer_endpoint_pointed_at_the_replica_is_misrouted_and_critical() {
 }
 
 #[test]
+fn a_database_killed_or_frozen_is_critical_and_a_frozen_bastion_leaves_the_checks_unrun() {
+    let _turn = turn();
+    // Killed: the bastion finds nothing listening where the writer was.
+    lab("fault", &["db", "primary", "kill"]);
+    let undo = Undo("fault", vec!["db", "primary", "start"]);
+    let (out, report) = check(None, &[]);
+    assert_eq!(out.status.code(), Some(2), "critical: {report:#}");
+    let writer = endpoint(&report, "writer");
+    assert_eq!(writer["verdict"], "unreachable", "{writer}");
+    assert!(
+        writer["error"]
+            .as_str()
+            .unwrap()
+            .contains("nothing answers there, as seen from the bastion"),
+        "{writer}"
+    );
+    assert_eq!(endpoint(&report, "reader")["verdict"], "ok", "{report:#}");
+    drop(undo);
+
+    // Frozen: its port still takes connections and nothing answers; the check gives up at its
+    // own deadline instead of waiting with it.
+    lab("fault", &["db", "primary", "freeze"]);
+    let undo = Undo("fault", vec!["db", "primary", "thaw"]);
+    let (out, report) = check(None, &[]);
+    assert_eq!(out.status.code(), Some(2), "critical: {report:#}");
+    let writer = endpoint(&report, "writer");
+    assert_eq!(writer["verdict"], "unreachable", "{writer}");
+    assert!(
+        writer["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("no answer in "),
+        "{writer}"
+    );
+    assert_eq!(endpoint(&report, "reader")["verdict"], "ok", "{report:#}");
+    drop(undo);
+
+    // The bastion frozen: nothing could be asked, so nothing is judged, least of all critical.
+    lab("fault", &["bastion", "freeze"]);
+    let undo = Undo("fault", vec!["bastion", "thaw"]);
+    let (out, _log) = common::lab::qpconsole(&["check", "endpoints"], None, &[]);
+    let said = common::printed(&out);
+    assert_eq!(out.status.code(), Some(3), "not run: {said}");
+    assert!(
+        said.contains("the checks run through the bastion, which is not connected"),
+        "{said}"
+    );
+    drop(undo);
+
+    // Everything back: the writer answers as the writer again.
+    let (out, report) = check(None, &[]);
+    assert_eq!(out.status.code(), Some(0), "{report:#}");
+}
+
+#[test]
 fn a_stopped_replica_while_the_primary_takes_writes_shows_its_lag() {
     let _turn = turn();
     lab("mariadb", &["stop-sql-thread"]);
