@@ -438,3 +438,126 @@ fn a_demo_resize_shows_its_plan_runs_with_progress_and_cancels() {
     t.keys(&["q"]);
     assert_terminal_restored(&t, 0);
 }
+
+/// The lab cluster's reader and its class, read with boto3.
+fn lab_reader() -> (String, String) {
+    let call = |op: &str, params: serde_json::Value| {
+        common::boto3::call(&common::lab::state(), "rds", op, &params)
+    };
+    let cluster = call(
+        "describe_db_clusters",
+        serde_json::json!({"DBClusterIdentifier": "qualitypost-aurora"}),
+    );
+    let reader = cluster["DBClusters"][0]["DBClusterMembers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["IsClusterWriter"] == false)
+        .and_then(|m| m["DBInstanceIdentifier"].as_str())
+        .expect("the lab cluster has a reader")
+        .to_string();
+    let instance = call(
+        "describe_db_instances",
+        serde_json::json!({"DBInstanceIdentifier": reader}),
+    );
+    let class = instance["DBInstances"][0]["DBInstanceClass"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (reader, class)
+}
+
+#[test]
+fn a_signal_during_a_live_plan_gives_the_terminal_back_and_leaves_a_journal_that_resumes() {
+    let _alone = common::lab::alone();
+    let (reader, class) = lab_reader();
+    let target = if class == "db.r6g.xlarge" {
+        "db.r6g.2xlarge"
+    } else {
+        "db.r6g.xlarge"
+    };
+    let journal = tempfile::tempdir().unwrap();
+    let journal_dir = journal.path().to_str().unwrap();
+    // The change is held at the fault proxy, so the signal lands while its call is in flight.
+    common::lab::fault(&[
+        "aws",
+        "slow",
+        "3000",
+        "--service",
+        "rds",
+        "--operation",
+        "ModifyDBInstance",
+    ]);
+    struct Clear;
+    impl Drop for Clear {
+        fn drop(&mut self) {
+            common::lab::fault(&["aws", "clear"]);
+        }
+    }
+    let _clear = Clear;
+    let mut prelude = format!(
+        "export QPCONSOLE_CONFIG='{}' QPCONSOLE_STATE_DIR='{journal_dir}';",
+        common::lab::state().join("qpconsole.toml").display()
+    );
+    for (k, v) in common::lab::through_fault_proxy() {
+        prelude += &format!(" export {k}='{v}';");
+    }
+    let t = Tmux::start_with("planterm", &prelude, "", None);
+    t.wait_for(&reader);
+    t.keys(&[":", &format!("resize {reader} {target}"), "Enter"]);
+    // A reader's resize is confirmed with the button (Cancel has the focus first).
+    t.wait_for("[ Confirm ]");
+    t.keys(&["Tab", "Enter"]);
+    t.wait_for(&format!("▶ Resize {reader}"));
+    let modify = "rds:ModifyDBInstance";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::lab::proxy_count(modify, "in_flight") == 0 {
+        assert!(Instant::now() < deadline, "the change was never sent");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let pid = t.console_pid();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_terminal_restored(&t, 0);
+    common::lab::fault(&["aws", "ok"]);
+    // The change the console sent before it ended reaches AWS, as it would on a real network
+    // (the proxy holds it on): the resume comes after.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while common::lab::proxy_count(modify, "in_flight") > 0 {
+        assert!(Instant::now() < deadline, "the held change never went on");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(common::lab::forwarded(modify), 1, "the change in flight");
+
+    // The journal holds the plan as unfinished, and it resumes to its end.
+    let env = [("QPCONSOLE_STATE_DIR", journal_dir)];
+    let (out, _log) = common::lab::qpconsole(&["status", "--format", "json"], None, &env);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let open = &report["unfinished_plan"];
+    let (done, steps) = (open["steps_done"].as_u64(), open["steps"].as_u64());
+    assert!(
+        matches!((done, steps), (Some(d), Some(s)) if d < s),
+        "an unfinished plan: {report:#}"
+    );
+    let (out, _log) = common::lab::qpconsole(&["resume", "--yes"], None, &env);
+    assert!(out.status.success(), "{}", common::printed(&out));
+    assert_eq!(lab_reader(), (reader.clone(), target.to_string()));
+    assert_eq!(
+        common::lab::forwarded(modify),
+        1,
+        "the resume did not make the change again"
+    );
+
+    // Put the reader back as it was.
+    let back = [
+        "resize", "apply", "--db", &reader, "--class", &class, "--yes",
+    ];
+    let (out, _log) = common::lab::qpconsole(&back, None, &env);
+    assert!(out.status.success(), "{}", common::printed(&out));
+    assert_eq!(lab_reader(), (reader, class));
+}
