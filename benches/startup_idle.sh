@@ -10,6 +10,7 @@ cargo build --release --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/qpconsole"
 work="$(mktemp -d)"
 socket="qpconsole-bench-$$"
+unset TMUX TMUX_TMPDIR # the socket where tmux keeps it by default (a long TMUX_TMPDIR breaks it)
 cleanup() { tmux -L "$socket" kill-server 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
 

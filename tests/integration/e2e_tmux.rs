@@ -15,6 +15,15 @@ struct Tmux {
     _lab: Option<std::sync::RwLockReadGuard<'static, ()>>,
 }
 
+/// tmux, with its sockets where it keeps them by default whatever the shell says: a long
+/// TMUX_TMPDIR makes a socket path longer than a socket may have, and TMUX names another
+/// server.
+fn tmux() -> Command {
+    let mut c = Command::new("tmux");
+    c.env_remove("TMUX_TMPDIR").env_remove("TMUX");
+    c
+}
+
 impl Tmux {
     /// Starts `qpconsole ARGS` in a 120x40 pane; when it exits the pane's shell prints its exit
     /// code and the terminal settings, then waits to be read.
@@ -42,10 +51,7 @@ impl Tmux {
         lab: Option<std::sync::RwLockReadGuard<'static, ()>>,
     ) -> Tmux {
         assert!(
-            Command::new("tmux")
-                .arg("-V")
-                .output()
-                .is_ok_and(|o| o.status.success()),
+            tmux().arg("-V").output().is_ok_and(|o| o.status.success()),
             "tmux is not installed: run lab/install (or apt-get install tmux)"
         );
         let config = tempfile::tempdir().unwrap();
@@ -79,7 +85,7 @@ impl Tmux {
     }
 
     fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
+        let out = tmux()
             .arg("-L")
             .arg(&self.socket)
             .args(args)
@@ -143,9 +149,7 @@ impl Drop for Tmux {
         if !std::thread::panicking() {
             common::secrets::assert_none_under(self._dirs.1.path());
         }
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
+        let _ = tmux().args(["-L", &self.socket, "kill-server"]).output();
     }
 }
 
