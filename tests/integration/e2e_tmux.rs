@@ -128,6 +128,16 @@ impl Tmux {
     }
 
     /// The pid of the console: the only child of the pane's shell.
+    /// Sends the console the signal named `name` (TERM, INT, HUP).
+    fn signal(&self, name: &str) {
+        let pid = self.console_pid();
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success(), "kill -{name} {pid}");
+    }
+
     fn console_pid(&self) -> String {
         let shell = self.tmux(&["display-message", "-p", "#{pane_pid}"]);
         let out = Command::new("pgrep")
@@ -216,12 +226,7 @@ fn termination_signals_restore_the_terminal() {
     for signal in ["TERM", "INT", "HUP"] {
         let t = Tmux::start(&format!("sig{signal}"), "--demo");
         t.wait_for("Overview");
-        let pid = t.console_pid();
-        let status = Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        t.signal(signal);
         assert_terminal_restored(&t, 0);
     }
 }
@@ -358,14 +363,7 @@ fn the_tunnel_command_asks_for_a_passphrase_on_the_terminal_without_echo() {
         !screen.contains(passphrase.trim()),
         "the passphrase must not be echoed: {screen}"
     );
-    let pid = t.console_pid();
-    assert!(
-        Command::new("kill")
-            .args(["-INT", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    t.signal("INT");
     t.wait_for("EXIT=0");
 }
 
@@ -519,14 +517,7 @@ fn a_signal_during_a_live_plan_gives_the_terminal_back_and_leaves_a_journal_that
         assert!(Instant::now() < deadline, "the change was never sent");
         std::thread::sleep(Duration::from_millis(50));
     }
-    let pid = t.console_pid();
-    assert!(
-        Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    t.signal("TERM");
     assert_terminal_restored(&t, 0);
     common::lab::fault(&["aws", "ok"]);
     // The change the console sent before it ended reaches AWS, as it would on a real network
