@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 import sys
 import threading
+import time
 
 CHUNK = 65536
 
@@ -62,7 +63,12 @@ class Relay:
 
     def _accept(self) -> None:
         while True:
-            client, _ = self.listener.accept()
+            try:
+                client, _ = self.listener.accept()
+            except OSError as e:  # out of descriptors, say: the relay keeps listening
+                print(f"relay {self.name}: accept: {e}", file=sys.stderr, flush=True)
+                time.sleep(0.1)
+                continue
             self._count("connections", 1)
             threading.Thread(target=self._join, args=(client,), daemon=True).start()
 
