@@ -64,7 +64,12 @@ FOREIGN_ENV=(AWS_PROFILE AWS_DEFAULT_PROFILE AWS_SESSION_TOKEN AWS_SECURITY_TOKE
   AWS_ROLE_SESSION_NAME AWS_WEB_IDENTITY_TOKEN_FILE AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
   AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_AUTHORIZATION_TOKEN AWS_MAX_ATTEMPTS
   AWS_RETRY_MODE AWS_USE_FIPS_ENDPOINT AWS_USE_DUALSTACK_ENDPOINT AWS_CA_BUNDLE PYTHONHOME
-  PYTHONPATH)
+  PYTHONPATH PYTHONWARNINGS)
+# And any service's own endpoint the shell names: one the lab does not set would send that
+# service's calls off the machine.
+for v in $(compgen -e); do
+  [[ $v == AWS_ENDPOINT_URL_* ]] && FOREIGN_ENV+=("$v")
+done
 unset "${FOREIGN_ENV[@]}"
 # The environment the lab's daemons get (nothing else of the caller's).
 DAEMON_ENV=(env -i "PATH=/usr/sbin:/usr/bin:/sbin:/bin" "HOME=${HOME:-/}" "LANG=C.UTF-8")
