@@ -5,7 +5,7 @@
 use super::state::Moment;
 use super::{App, Effect, Selection};
 use crate::estate::timeline::{self, Entry, Kind};
-use crate::estate::{AreaKind, Estate, Timestamp};
+use crate::estate::{AreaKind, Timestamp};
 use crate::input::View;
 
 /// How many seen entries a running console keeps in memory (the store keeps them all).
@@ -17,8 +17,13 @@ impl App {
         timeline::merge([timeline::of_estate(&self.estate), self.seen.clone()])
     }
 
+    /// What [`App::watch`] compares the next picture with.
+    pub(super) fn watched(&self) -> timeline::Watched {
+        timeline::Watched::of(&self.estate, &self.rules, self.now)
+    }
+
     /// What changed from `before` to the picture now, kept and handed on to be stored.
-    pub(super) fn watch(&mut self, before: &Estate) -> Vec<Effect> {
+    pub(super) fn watch(&mut self, before: &timeline::Watched) -> Vec<Effect> {
         let seen = timeline::seen(before, &self.estate, &self.rules, self.now);
         self.remember(seen)
     }

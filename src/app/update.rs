@@ -47,7 +47,7 @@ impl App {
                 return vec![Effect::Quit];
             }
             Event::Source(update) => {
-                let before = self.estate.clone();
+                let before = self.watched();
                 self.source_update(update);
                 return self.watch(&before);
             }
@@ -68,7 +68,7 @@ impl App {
                 self.notice(ok, message)
             }
             Event::Checks { checks, at } => {
-                let before = self.estate.clone();
+                let before = self.watched();
                 self.estate.checks.record_ok(checks, at);
                 return self.watch(&before);
             }

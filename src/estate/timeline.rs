@@ -5,7 +5,9 @@
 //! two pictures, and kept by the console; the console's own audited calls come from the audit
 //! trail. This module only says what each is and merges them.
 
-use super::{AreaKind, Estate, Health, Rules, Timestamp};
+use super::{
+    AreaKind, CheckVerdict, EndpointKind, Estate, Health, Rules, TargetHealth, Timestamp, Verdict,
+};
 
 /// What an entry is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -171,38 +173,67 @@ pub fn of_estate(e: &Estate) -> Vec<Entry> {
     out
 }
 
+/// What [`seen`] compares of a picture, taken before an update instead of a copy of the whole
+/// estate: each instance's target health, each endpoint check's verdict, and the WAF's block
+/// spike where the WAF was read.
+pub struct Watched {
+    targets: Vec<(String, TargetHealth)>,
+    verdicts: Vec<(String, EndpointKind, CheckVerdict)>,
+    waf: Option<Option<Verdict>>,
+}
+
+impl Watched {
+    pub fn of(e: &Estate, rules: &Rules, now: Timestamp) -> Watched {
+        Watched {
+            targets: e
+                .instances()
+                .map(|i| (i.id.clone(), i.target_health.clone()))
+                .collect(),
+            verdicts: e
+                .checks
+                .data
+                .iter()
+                .flat_map(|c| &c.endpoints)
+                .map(|c| (c.endpoint.clone(), c.kind, c.verdict))
+                .collect(),
+            waf: (e.has(AreaKind::Waf) && e.waf.data.is_some()).then(|| spike(e, rules, now)),
+        }
+    }
+}
+
+/// The WAF's verdict when it is a block spike.
+fn spike(e: &Estate, rules: &Rules, now: Timestamp) -> Option<Verdict> {
+    let v = e.verdict(AreaKind::Waf, rules, now);
+    (v.health == Health::Degraded && v.reason.starts_with("block spike")).then_some(v)
+}
+
 /// What changed between two pictures that only a watcher sees: an instance's target health,
 /// an endpoint check's verdict, a WAF block spike beginning or ending. Stamped `now`.
-pub fn seen(before: &Estate, after: &Estate, rules: &Rules, now: Timestamp) -> Vec<Entry> {
+pub fn seen(before: &Watched, after: &Estate, rules: &Rules, now: Timestamp) -> Vec<Entry> {
     let mut out = Vec::new();
     for i in after.instances() {
-        let Some(was) = before.instances().find(|b| b.id == i.id) else {
+        let Some((_, was)) = before.targets.iter().find(|(id, _)| *id == i.id) else {
             continue;
         };
-        if was.target_health.as_str() != i.target_health.as_str() {
+        if was.as_str() != i.target_health.as_str() {
             out.push(Entry::new(
                 now,
                 Some(AreaKind::Phoenix),
                 Kind::Seen,
                 &i.id,
-                format!(
-                    "target {} → {}",
-                    was.target_health.as_str(),
-                    i.target_health.as_str()
-                ),
+                format!("target {} → {}", was.as_str(), i.target_health.as_str()),
             ));
         }
     }
-    let (was, is) = (before.checks.data.as_ref(), after.checks.data.as_ref());
-    for c in is.iter().flat_map(|c| &c.endpoints) {
-        let Some(b) = was
+    for c in after.checks.data.iter().flat_map(|c| &c.endpoints) {
+        let Some(&(_, _, was)) = before
+            .verdicts
             .iter()
-            .flat_map(|w| &w.endpoints)
-            .find(|b| b.endpoint == c.endpoint && b.kind == c.kind)
+            .find(|(endpoint, kind, _)| *endpoint == c.endpoint && *kind == c.kind)
         else {
             continue;
         };
-        if b.verdict != c.verdict {
+        if was != c.verdict {
             let why = c
                 .error
                 .as_deref()
@@ -215,16 +246,12 @@ pub fn seen(before: &Estate, after: &Estate, rules: &Rules, now: Timestamp) -> V
                 c.member
                     .clone()
                     .unwrap_or_else(|| format!("{} endpoint", c.kind.as_str())),
-                format!("check {} → {}{why}", b.verdict.as_str(), c.verdict.as_str()),
+                format!("check {} → {}{why}", was.as_str(), c.verdict.as_str()),
             ));
         }
     }
-    if before.has(AreaKind::Waf) && before.waf.data.is_some() && after.waf.data.is_some() {
-        let spike = |e: &Estate| {
-            let v = e.verdict(AreaKind::Waf, rules, now);
-            (v.health == Health::Degraded && v.reason.starts_with("block spike")).then_some(v)
-        };
-        match (spike(before), spike(after)) {
+    if let (Some(was), true) = (&before.waf, after.waf.data.is_some()) {
+        match (was, spike(after, rules, now)) {
             (None, Some(v)) => out.push(Entry::new(
                 now,
                 Some(AreaKind::Waf),
@@ -344,7 +371,8 @@ mod tests {
         let mut before = before;
         with_checks(&mut before, CheckVerdict::Ok);
         with_checks(&mut after, CheckVerdict::Misrouted);
-        let seen = seen(&before, &after, &Rules::default(), now);
+        let rules = Rules::default();
+        let seen = seen(&Watched::of(&before, &rules, now), &after, &rules, now);
         let got: Vec<(&str, &str)> = seen
             .iter()
             .map(|e| (e.subject.as_str(), e.text.as_str()))
@@ -357,7 +385,7 @@ mod tests {
             ]
         );
         assert!(
-            super::seen(&after, &after, &Rules::default(), now).is_empty(),
+            super::seen(&Watched::of(&after, &rules, now), &after, &rules, now).is_empty(),
             "nothing changed"
         );
     }
