@@ -5,6 +5,8 @@
 //! two pictures, and kept by the console; the console's own audited calls come from the audit
 //! trail. This module only says what each is and merges them.
 
+use std::collections::HashMap;
+
 use super::{
     AreaKind, CheckVerdict, EndpointKind, Estate, Health, Rules, TargetHealth, Timestamp, Verdict,
 };
@@ -177,7 +179,8 @@ pub fn of_estate(e: &Estate) -> Vec<Entry> {
 /// estate: each instance's target health, each endpoint check's verdict, and the WAF's block
 /// spike where the WAF was read.
 pub struct Watched {
-    targets: Vec<(String, TargetHealth)>,
+    /// By instance id: a fleet of thousands is looked up, not scanned, per instance.
+    targets: HashMap<String, TargetHealth>,
     verdicts: Vec<(String, EndpointKind, CheckVerdict)>,
     waf: Option<Option<Verdict>>,
 }
@@ -212,7 +215,7 @@ fn spike(e: &Estate, rules: &Rules, now: Timestamp) -> Option<Verdict> {
 pub fn seen(before: &Watched, after: &Estate, rules: &Rules, now: Timestamp) -> Vec<Entry> {
     let mut out = Vec::new();
     for i in after.instances() {
-        let Some((_, was)) = before.targets.iter().find(|(id, _)| *id == i.id) else {
+        let Some(was) = before.targets.get(&i.id) else {
             continue;
         };
         if was.as_str() != i.target_health.as_str() {
