@@ -251,9 +251,7 @@ pub fn learn(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(), 
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         create_private_dir(dir).map_err(failed)?;
     }
-    let bare = PublicKey::new(key.key_data().clone(), "")
-        .to_openssh()
-        .map_err(|e| failed(io::Error::other(e)))?;
+    let line = record_of(host, port, key).map_err(|e| failed(io::Error::other(e)))?;
     let mut file = OpenOptions::new()
         .read(true)
         .append(true)
@@ -266,10 +264,21 @@ pub fn learn(path: &Path, host: &str, port: u16, key: &PublicKey) -> Result<(), 
     } else {
         String::new()
     };
-    record.push_str(&format!("{} {bare}\n", recorded_name(host, port)));
+    record.push_str(&line);
+    record.push('\n');
     file.write_all(record.as_bytes()).map_err(failed)?;
     file.flush().map_err(failed)?;
     file.sync_all().map_err(failed)
+}
+
+/// The known_hosts line that records `key` for `host` on `port`, without a comment.
+fn record_of(
+    host: &str,
+    port: u16,
+    key: &PublicKey,
+) -> Result<String, russh::keys::ssh_key::Error> {
+    let bare = PublicKey::new(key.key_data().clone(), "").to_openssh()?;
+    Ok(format!("{} {bare}", recorded_name(host, port)))
 }
 
 /// The key's fingerprint exactly as `ssh-keygen -l` prints it: `SHA256:` and unpadded base64.
@@ -310,14 +319,15 @@ pub fn decide(
             HostKeyPolicy::AcceptNew => Decision::Learn,
             HostKeyPolicy::Ask => Decision::Ask,
             HostKeyPolicy::Yes => {
-                let scan = match port {
-                    22 => format!("ssh-keyscan {host}"),
-                    _ => format!("ssh-keyscan -p {port} {host}"),
-                };
+                // The line itself, as ssh would record it: right for a HostKeyAlias too, which
+                // an ssh-keyscan of the host would not name.
+                let line = record_of(host, port, key)
+                    .map(|l| format!(" `{l}`"))
+                    .unwrap_or_default();
                 Decision::Refuse(format!(
                     "Host key for {name} is not known ({offered}). StrictHostKeyChecking is yes: \
-                     add it to {file} (e.g. `{scan} >> {file}` after checking the fingerprint \
-                     out of band) or set strict_host_key_checking = \"accept-new\""
+                     after checking the fingerprint out of band, add the line{line} to {file}, \
+                     or set strict_host_key_checking = \"accept-new\""
                 ))
             }
         },

@@ -390,12 +390,15 @@ fn an_unknown_key_is_refused_learned_or_asked_about_as_the_policy_says() {
         |policy| decide(policy, &Check::Unknown, "127.0.0.1", 47110, &k.key, &path);
     let p = path.display();
     let f = fingerprint(&k.key);
+    let bare = PublicKey::new(k.key.key_data().clone(), "")
+        .to_openssh()
+        .unwrap();
     assert_eq!(
         decide_unknown(HostKeyPolicy::Yes),
         Decision::Refuse(format!(
             "Host key for [127.0.0.1]:47110 is not known (ED25519 {f}). StrictHostKeyChecking is \
-             yes: add it to {p} (e.g. `ssh-keyscan -p 47110 127.0.0.1 >> {p}` after checking the \
-             fingerprint out of band) or set strict_host_key_checking = \"accept-new\""
+             yes: after checking the fingerprint out of band, add the line \
+             `[127.0.0.1]:47110 {bare}` to {p}, or set strict_host_key_checking = \"accept-new\""
         ))
     );
     assert_eq!(decide_unknown(HostKeyPolicy::AcceptNew), Decision::Learn);
