@@ -870,11 +870,11 @@ impl Report {
                 .map(|f| format!(": {f}"))
                 .unwrap_or_default();
             out += &format!(
-                "  DMS task {} ({}) {}, full load {}{failure}\n",
+                "  DMS task {} ({}) {}, {}{failure}\n",
                 m.id,
                 m.kind,
                 m.status,
-                m.progress_pct.map_or("–".to_string(), |p| format!("{p} %"))
+                crate::estate::migration::full_load(m.progress_pct)
             );
         }
         if let Some(e) = &self.migrations_error

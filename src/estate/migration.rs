@@ -49,6 +49,14 @@ pub struct TableStat {
     pub deletes: u64,
 }
 
+/// How far the full load is, where DMS says: "full load 62 %", or "full load –".
+pub fn full_load(pct: Option<u8>) -> String {
+    match pct {
+        Some(p) => format!("full load {p} %"),
+        None => "full load –".to_string(),
+    }
+}
+
 impl Migration {
     pub fn is_failed(&self) -> bool {
         self.status == "failed"
@@ -75,10 +83,7 @@ impl Migration {
     /// Progress in a few words: "full load 62 % (12 loaded, 3 loading, 5 queued)".
     pub fn progress(&self) -> String {
         let t = self.tables;
-        let pct = self
-            .progress_pct
-            .map(|p| format!("full load {p} %"))
-            .unwrap_or_else(|| "full load –".to_string());
+        let pct = full_load(self.progress_pct);
         let mut parts = vec![format!("{} loaded", t.loaded)];
         if t.loading > 0 {
             parts.push(format!("{} loading", t.loading));
