@@ -1,7 +1,8 @@
-"""The lab's fault proxy: `faultproxy.py --port PORT --upstream HOST:PORT [--route SERVICE=HOST:PORT]...
-[--relay NAME:PORT=HOST:PORT]...` serves 127.0.0.1:PORT and forwards every request unchanged to the emulator that serves its
-service (the signing name in its Authorization header: `--route` where given, else
-`--upstream`), except those a fault rule claims. Started by lab/up, stopped by lab/down (see
+"""The lab's fault proxy: `faultproxy.py --port PORT --upstream HOST:PORT
+[--route SERVICE=HOST:PORT]... [--relay NAME:PORT=HOST:PORT]...` serves 127.0.0.1:PORT and
+forwards every request unchanged to the emulator that serves its service (the signing name
+in its Authorization header: `--route` where given, else `--upstream`), except those a fault
+rule claims. Started by lab/up, stopped by lab/down (see
 lab/README.md, "The fault proxy"); driven by `lab/fault`. Standard library only; one thread
 per client connection (keep-alive), each with its own connections to the upstreams.
 
