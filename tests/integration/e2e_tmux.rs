@@ -455,30 +455,11 @@ fn a_demo_resize_shows_its_plan_runs_with_progress_and_cancels() {
 
 /// The lab cluster's reader and its class, read with boto3.
 fn lab_reader() -> (String, String) {
-    let call = |op: &str, params: serde_json::Value| {
-        common::boto3::call(&common::lab::state(), "rds", op, &params)
-    };
-    let cluster = call(
-        "describe_db_clusters",
-        serde_json::json!({"DBClusterIdentifier": "qualitypost-aurora"}),
-    );
-    let reader = cluster["DBClusters"][0]["DBClusterMembers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["IsClusterWriter"] == false)
-        .and_then(|m| m["DBInstanceIdentifier"].as_str())
+    let (members, writer) = common::lab::members("qualitypost-aurora");
+    members
+        .into_iter()
+        .find(|(id, _)| *id != writer)
         .expect("the lab cluster has a reader")
-        .to_string();
-    let instance = call(
-        "describe_db_instances",
-        serde_json::json!({"DBInstanceIdentifier": reader}),
-    );
-    let class = instance["DBInstances"][0]["DBInstanceClass"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    (reader, class)
 }
 
 #[test]

@@ -20,36 +20,7 @@ struct Cluster {
 
 /// The cluster's members as (id, class), and its writer, read with boto3.
 fn members() -> (Vec<(String, String)>, String) {
-    let out = common::boto3::call(
-        &state(),
-        "rds",
-        "describe_db_clusters",
-        &serde_json::json!({ "DBClusterIdentifier": CLUSTER }),
-    );
-    let c = &out["DBClusters"][0];
-    let mut list = Vec::new();
-    let mut writer = String::new();
-    for m in c["DBClusterMembers"].as_array().unwrap() {
-        let id = m["DBInstanceIdentifier"].as_str().unwrap().to_string();
-        if m["IsClusterWriter"] == true {
-            writer = id.clone();
-        }
-        let i = common::boto3::call(
-            &state(),
-            "rds",
-            "describe_db_instances",
-            &serde_json::json!({ "DBInstanceIdentifier": id }),
-        );
-        list.push((
-            id,
-            i["DBInstances"][0]["DBInstanceClass"]
-                .as_str()
-                .unwrap()
-                .to_string(),
-        ));
-    }
-    list.sort();
-    (list, writer)
+    common::lab::members(CLUSTER)
 }
 
 /// Changes a member's class behind the console's back.

@@ -115,3 +115,30 @@ pub fn proxy_count(op: &str, counter: &str) -> u64 {
 pub fn forwarded(op: &str) -> u64 {
     proxy_count(op, "forwarded")
 }
+
+/// The members of the lab's Aurora cluster `cluster` as (id, class), sorted, and its writer.
+pub fn members(cluster: &str) -> (Vec<(String, String)>, String) {
+    let call = |operation: &str, params: &serde_json::Value| {
+        super::boto3::call(&state(), "rds", operation, params)
+    };
+    let out = call(
+        "describe_db_clusters",
+        &serde_json::json!({ "DBClusterIdentifier": cluster }),
+    );
+    let mut list = Vec::new();
+    let mut writer = String::new();
+    for m in out["DBClusters"][0]["DBClusterMembers"].as_array().unwrap() {
+        let id = m["DBInstanceIdentifier"].as_str().unwrap().to_string();
+        if m["IsClusterWriter"] == true {
+            writer = id.clone();
+        }
+        let i = call(
+            "describe_db_instances",
+            &serde_json::json!({ "DBInstanceIdentifier": id }),
+        );
+        let class = i["DBInstances"][0]["DBInstanceClass"].as_str().unwrap();
+        list.push((id, class.to_string()));
+    }
+    list.sort();
+    (list, writer)
+}
