@@ -8,12 +8,16 @@ per client connection (keep-alive), each with its own connections to the upstrea
 
 Control, on the same port (never forwarded):
 
-    POST /__fault/mode      {"mode": "throttle"|"503"|"reset"|"slow"|"ok", "service": "rds",
-                             "operation": "DescribeDBInstances", "ms": 500, "next": 3}
+    POST /__fault/mode      {"mode": "throttle"|"503"|"reset"|"slow"|"answer"|"ok",
+                             "service": "rds", "operation": "DescribeDBInstances", "ms": 500,
+                             "next": 3}
                             every request of the service and operation (each optional: any)
                             is throttled with the service's own error, answered 503, reset
-                            (TCP RST, nothing answered) or delayed by ms before it is
-                            forwarded; "next": only that many requests, else until "ok".
+                            (TCP RST, nothing answered), delayed by ms before it is
+                            forwarded, or ("answer", with "body", "status" and
+                            "content_type") answered with that body instead of the
+                            emulator's: what an emulator cannot stage; "next": only that
+                            many requests, else until "ok".
                             "ok" lifts the rules of that service (all rules without one).
     POST /__fault/throttle  {"target": "Logs_20140328.FilterLogEvents", "next": 3}
                             (optional "group": only requests for that log group)
@@ -69,9 +73,15 @@ HOP_BY_HOP = {
     "content-length",
     "expect",
 }
-KINDS = ("throttle", "503", "reset", "slow")
+KINDS = ("throttle", "503", "reset", "slow", "answer")
 # What each kind counts as, in a counter.
-OUTCOME = {"throttle": "throttled", "503": "unavailable", "reset": "reset", "slow": "slowed"}
+OUTCOME = {
+    "throttle": "throttled",
+    "503": "unavailable",
+    "reset": "reset",
+    "slow": "slowed",
+    "answer": "answered",
+}
 # How many seconds of per-second counts are kept.
 SECONDS_KEPT = 3600
 CREDENTIAL = re.compile(r"Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request")
@@ -195,8 +205,11 @@ class Rule:
         service: str | None = None,
         operation: str | None = None,
         ms: int = 0,
+        answer: tuple[int, str, str] | None = None,
     ) -> None:
         self.kind, self.remaining, self.ms = kind, remaining, ms
+        # (status, content type, body) of a canned answer
+        self.answer = answer
         self.target, self.group, self.service, self.operation = target, group, service, operation
 
     def key(self) -> tuple:
@@ -218,6 +231,8 @@ class Rule:
                 out[k] = getattr(self, k)
         if self.kind == "slow":
             out["ms"] = self.ms
+        if self.answer is not None:
+            out["status"] = self.answer[0]
         return out
 
 
@@ -229,6 +244,7 @@ def _counter() -> dict:
         "unavailable": 0,
         "reset": 0,
         "slowed": 0,
+        "answered": 0,
         "upstream_errors": 0,
         "in_flight": 0,
         "max_in_flight": 0,
@@ -375,7 +391,9 @@ def parse_throttle(body: bytes) -> Rule:
 
 def parse_mode(body: bytes) -> Rule | str | None:
     """A rule to add, or (for "ok") the service whose rules are lifted (None: all)."""
-    doc = _object(body, {"mode", "service", "operation", "ms", "next"})
+    doc = _object(
+        body, {"mode", "service", "operation", "ms", "next", "status", "content_type", "body"}
+    )
     mode = doc.get("mode")
     service = _name(doc, "service", "a signing name such as rds, ec2 or monitoring")
     if mode == "ok":
@@ -385,12 +403,20 @@ def parse_mode(body: bytes) -> Rule | str | None:
     ms = _count(doc, "ms") or 0
     if mode == "slow" and ms <= 0:
         raise BadRequest('"slow" needs "ms", the delay in milliseconds')
+    answer = None
+    if mode == "answer":
+        text, status = doc.get("body"), _count(doc, "status") or 200
+        kind = doc.get("content_type") or "text/xml"
+        if not isinstance(text, str) or not isinstance(kind, str) or not 100 <= status <= 599:
+            raise BadRequest('"answer" needs "body" (text), and takes "status" and "content_type"')
+        answer = (status, kind, text)
     return Rule(
         mode,
         _count(doc, "next"),
         service=service,
         operation=_name(doc, "operation", "an operation name such as DescribeDBInstances"),
         ms=ms,
+        answer=answer,
     )
 
 
@@ -508,6 +534,9 @@ def make_handler(faults: Faults, upstreams: Upstreams, relays: dict[str, tcprela
                     self._answer(status, answer, headers)
                 elif rule is not None and rule.kind == "reset":
                     self._reset()
+                elif rule is not None and rule.answer is not None:
+                    status, kind, text = rule.answer
+                    self._answer(status, text.encode(), [("Content-Type", kind)])
                 else:
                     if rule is not None:
                         time.sleep(rule.ms / 1000)

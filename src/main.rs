@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         Some(Command::Resize { action }) => {
             let (args, ask) = match &action {
                 ResizeAction::Plan(a) => (a, Ask::Plan),
-                ResizeAction::Apply { args, yes } => (args, Ask::Apply { yes: *yes }),
+                ResizeAction::Apply { args, apply } => (args, Ask::Apply(apply.clone())),
             };
             done(match (&args.db, &args.class, &args.instance_type) {
                 (Some(db), Some(class), _) => {
@@ -76,15 +76,15 @@ fn main() -> ExitCode {
         Some(Command::Failover {
             cluster,
             target,
-            yes,
+            apply,
         }) => done(ops::failover(
             &cli.global,
             &setup,
             &cluster,
             target.as_deref(),
-            yes,
+            apply,
         )),
-        Some(Command::Reboot { db, yes }) => done(ops::reboot(&cli.global, &setup, &db, yes)),
+        Some(Command::Reboot { db, apply }) => done(ops::reboot(&cli.global, &setup, &db, apply)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
         Some(Command::Timeline { since, format }) => {

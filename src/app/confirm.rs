@@ -4,6 +4,7 @@
 
 use crate::estate::Role;
 use crate::input::action::mutating_words;
+use crate::ops::gate;
 use crate::ops::plan::Plan;
 use crate::ops::render;
 
@@ -16,7 +17,16 @@ pub fn plan(app: &App, plan: Plan) -> Confirm {
         "{} steps in all, each waited for; :cancel-plan stops between steps",
         plan.steps.len()
     ));
+    lines.extend(render::gates(&plan));
     lines.extend(plan.notes.iter().cloned());
+    let held = plan.held_back_by();
+    let reason = (!held.is_empty()).then(|| {
+        lines.push(format!(
+            "held back: {}; confirming overrides it with the reason you type, kept in the journal and the audit trail",
+            gate::held_back(&held)
+        ));
+        String::new()
+    });
     Confirm {
         title: format!("{}?", plan.title),
         lines,
@@ -24,6 +34,7 @@ pub fn plan(app: &App, plan: Plan) -> Confirm {
         accept: Accept::Run(Box::new(plan)),
         on_confirm: false,
         typed: String::new(),
+        reason,
     }
 }
 
@@ -39,6 +50,7 @@ pub fn resume(app: &App, plan: &Plan, summary: &str) -> Confirm {
         on_confirm: false,
         require_typed: app.production.then(|| plan.confirm_word().to_string()),
         typed: String::new(),
+        reason: None,
     }
 }
 
@@ -64,6 +76,7 @@ pub fn quit_mid_plan(app: &App) -> Confirm {
         on_confirm: false,
         require_typed: None,
         typed: String::new(),
+        reason: None,
     }
 }
 
@@ -82,6 +95,7 @@ pub fn leave_readonly(app: &App) -> Confirm {
         on_confirm: false,
         require_typed: None,
         typed: String::new(),
+        reason: None,
     }
 }
 

@@ -42,6 +42,51 @@ pub struct Confirm {
     /// The text the user must type before Confirm works (a resource id), if any.
     pub require_typed: Option<String>,
     pub typed: String,
+    /// Why the plan goes past the gates that hold it back, typed after the id; None when no
+    /// gate holds it back.
+    pub reason: Option<String>,
+}
+
+impl Confirm {
+    /// Whether characters typed go into the dialog's text rather than to the keymap.
+    pub fn takes_text(&self) -> bool {
+        self.require_typed.is_some() || self.reason.is_some()
+    }
+
+    fn id_typed(&self) -> bool {
+        self.require_typed
+            .as_ref()
+            .is_none_or(|id| *id == self.typed)
+    }
+
+    /// Whether everything the dialog asks for has been typed: the id, then a reason.
+    pub fn complete(&self) -> bool {
+        self.id_typed() && self.reason.as_ref().is_none_or(|r| !r.trim().is_empty())
+    }
+
+    /// Types into the id until it is whole, then into the reason.
+    pub fn push(&mut self, c: char) {
+        let into_reason = self.id_typed();
+        match self.reason.as_mut() {
+            Some(reason) if into_reason => reason.push(c),
+            _ => self.typed.push(c),
+        }
+        // Typing all that is asked is the deliberate act: it moves the focus to Confirm.
+        self.on_confirm = self.complete();
+    }
+
+    /// Erases from the reason first, then from the id.
+    pub fn pop(&mut self) {
+        match self.reason.as_mut() {
+            Some(reason) if !reason.is_empty() => {
+                reason.pop();
+            }
+            _ => {
+                self.typed.pop();
+            }
+        }
+        self.on_confirm = false;
+    }
 }
 
 /// What confirming does.

@@ -3,7 +3,9 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use super::{Accept, App, Effect, Event, Level, Page, Prompt, Selection, confirm, palette};
+use super::{
+    Accept, App, Confirm, Effect, Event, Level, Page, Prompt, Selection, confirm, palette,
+};
 use zeroize::Zeroize;
 
 use crate::bastion::{Command, Question, Report, Secret};
@@ -187,11 +189,11 @@ impl App {
         if self.pending_keys.is_empty() {
             self.notices.key_pressed();
         }
-        // While a resource id is being typed, characters are text even where the confirm
-        // keymap binds them (an id may well contain the `y` of "yes").
-        if let (Some(c), Some(_)) = (
+        // While a resource id or a reason is being typed, characters are text even where the
+        // confirm keymap binds them (an id may well contain the `y` of "yes").
+        if let (Some(c), true) = (
             typed_char(&chord),
-            self.confirm.as_ref().and_then(|c| c.require_typed.as_ref()),
+            self.confirm.as_ref().is_some_and(Confirm::takes_text),
         ) {
             self.type_char(c);
             return Vec::new();
@@ -522,10 +524,7 @@ impl App {
             Action::Submit if confirm.on_confirm => return self.accept(),
             Action::Submit | Action::Cancel | Action::Back => self.close_confirm("cancelled"),
             Action::ToggleChoice => confirm.on_confirm = !confirm.on_confirm,
-            Action::DeleteChar => {
-                confirm.typed.pop();
-                confirm.on_confirm = false;
-            }
+            Action::DeleteChar => confirm.pop(),
             Action::Quit => return self.normal(Action::Quit),
             _ => {}
         }
@@ -616,6 +615,10 @@ impl App {
             self.error(format!("type {expected} to confirm, or Esc to cancel"));
             return Vec::new();
         }
+        if !confirm.complete() {
+            self.error("type why the plan goes past the gates that hold it back, or Esc to cancel");
+            return Vec::new();
+        }
         self.confirm = None;
         self.mode = Mode::Normal;
         match confirm.accept {
@@ -624,7 +627,11 @@ impl App {
                 self.info("read-only left: every change still shows its plan and asks");
                 Vec::new()
             }
-            Accept::Run(plan) => {
+            Accept::Run(mut plan) => {
+                if let Some(reason) = &confirm.reason {
+                    let held: Vec<_> = plan.held_back_by().iter().map(|g| g.kind).collect();
+                    plan.override_gates(&held, reason.trim());
+                }
                 self.info(format!("starting: {}", plan.title));
                 vec![Effect::Run(plan)]
             }
@@ -688,9 +695,7 @@ impl App {
             }
             Mode::Confirm => {
                 if let Some(confirm) = self.confirm.as_mut() {
-                    confirm.typed.push(c);
-                    // Typing the id in full is the deliberate act: it moves the focus to Confirm.
-                    confirm.on_confirm = confirm.require_typed.as_ref() == Some(&confirm.typed);
+                    confirm.push(c);
                 }
             }
             Mode::Normal | Mode::Help | Mode::Messages => {}

@@ -94,16 +94,15 @@ pub enum Command {
         cluster: String,
         #[arg(long, value_name = "READER")]
         target: Option<String>,
-        /// Apply without asking.
-        #[arg(long)]
-        yes: bool,
+        #[command(flatten)]
+        apply: ApplyArgs,
     },
     /// Reboot one cluster member and wait until it is available again.
     Reboot {
         #[arg(long, value_name = "ID")]
         db: String,
-        #[arg(long)]
-        yes: bool,
+        #[command(flatten)]
+        apply: ApplyArgs,
     },
     /// Continue the unfinished plan of the journal, checking AWS before redoing a step that was
     /// cut off.
@@ -160,9 +159,24 @@ pub enum ResizeAction {
     Apply {
         #[command(flatten)]
         args: ResizeArgs,
-        #[arg(long)]
-        yes: bool,
+        #[command(flatten)]
+        apply: ApplyArgs,
     },
+}
+
+/// How a change is confirmed on the command line, and the preflight gates gone past.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ApplyArgs {
+    /// Apply without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Go past a preflight gate that refuses the plan: lag, backup, quiet, alarms or
+    /// endpoints (repeat for more); needs --reason.
+    #[arg(long = "override", value_name = "GATE", requires = "reason")]
+    pub overrides: Vec<String>,
+    /// Why the gates are gone past: kept in the journal and the audit trail.
+    #[arg(long, value_name = "TEXT", requires = "overrides")]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

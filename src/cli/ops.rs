@@ -10,6 +10,7 @@ use crate::bastion::service;
 use crate::ops::audit::{self, Audit};
 use crate::ops::change::{Change, PlanError};
 use crate::ops::cloud::Cloud;
+use crate::ops::gate::{self, GateKind, Rejudge};
 use crate::ops::journal::{self, Journal, JournalError};
 use crate::ops::ledger::Ledger;
 use crate::ops::plan::{Plan, ResizeOptions};
@@ -17,8 +18,8 @@ use crate::ops::render;
 use crate::ops::runner::{Actor, Progress, RunError, Runner};
 use crate::source::aws::{AwsCloud, LiveEstate};
 
-use super::Global;
 use super::setup::Setup;
+use super::{ApplyArgs, Global, snapshot};
 
 /// Why a command ended without doing (all of) its work; the exit code goes with it.
 pub struct Stop {
@@ -41,8 +42,8 @@ fn stop(code: u8, message: impl Into<String>) -> Stop {
 pub enum Ask {
     /// Print the plan only.
     Plan,
-    /// Apply it, asking first unless `yes`.
-    Apply { yes: bool },
+    /// Apply it, asking first unless `--yes`, past the gates it names.
+    Apply(ApplyArgs),
 }
 
 pub struct ResizeDb {
@@ -117,7 +118,7 @@ pub fn failover(
     setup: &Setup,
     cluster_id: &str,
     target: Option<&str>,
-    yes: bool,
+    apply: ApplyArgs,
 ) -> Result<String, Stop> {
     let cfg = setup.estate_config();
     match cfg.database() {
@@ -145,31 +146,44 @@ pub fn failover(
     let change = Change::Failover {
         target: target.map(str::to_string),
     };
-    planned(global, setup, Ask::Apply { yes }, &change)
+    planned(global, setup, Ask::Apply(apply), &change)
 }
 
 /// Reboots one member (and waits for it).
-pub fn reboot(global: &Global, setup: &Setup, member: &str, yes: bool) -> Result<String, Stop> {
+pub fn reboot(
+    global: &Global,
+    setup: &Setup,
+    member: &str,
+    apply: ApplyArgs,
+) -> Result<String, Stop> {
     let change = Change::Reboot {
         member: member.to_string(),
     };
-    planned(global, setup, Ask::Apply { yes }, &change)
+    planned(global, setup, Ask::Apply(apply), &change)
 }
 
 /// Plans `change` from the estate as AWS describes it now and prints the plan; to apply it,
 /// asks (the plan's resource id on production) and runs it. Read-only refuses only applying.
 fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<String, Stop> {
-    if matches!(ask, Ask::Apply { .. }) {
-        refuse_readonly(global, setup)?;
-    }
+    let overrides = match &ask {
+        Ask::Apply(args) => {
+            refuse_readonly(global, setup)?;
+            args.overrides
+                .iter()
+                .map(|g| GateKind::parse(g).map_err(|e| stop(REFUSED, format!("--override: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?
+        }
+        Ask::Plan => Vec::new(),
+    };
     let cfg = setup.estate_config();
+    let rules = cfg.gate_rules();
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
-        let mut live = LiveEstate::connect(&setup.estate, cfg).await;
-        live.refresh(true, false).await;
-        let cloud = live.cloud();
-        let plan = change
-            .plan(&cloud, &live.estate(), &cfg.prices)
+        // The estate as the gates judge it: metrics, backups, alarms and the endpoint checks.
+        let estate = snapshot::read(&setup.estate, cfg, cfg.checks.is_some()).await;
+        let cloud = LiveEstate::connect(&setup.estate, cfg).await.cloud();
+        let mut plan = change
+            .plan(&cloud, &estate, &cfg.prices, &rules)
             .await
             .map_err(|e| match e {
                 PlanError::Refused(_) => stop(REFUSED, e.to_string()),
@@ -177,8 +191,28 @@ fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<
             })?;
         match ask {
             Ask::Plan => Ok(render::text(&plan)),
-            Ask::Apply { yes } => {
+            Ask::Apply(args) => {
+                let reason = args.reason.as_deref().unwrap_or_default();
+                for idle in plan.override_gates(&overrides, reason) {
+                    eprintln!(
+                        "note: --override {}: that gate does not hold this plan back; nothing is recorded for it",
+                        idle.name()
+                    );
+                }
                 eprint!("{}", render::text(&plan));
+                let held = plan.held_back_by();
+                if !held.is_empty() {
+                    let names: Vec<&str> = held.iter().map(|g| g.kind.name()).collect();
+                    return Err(stop(
+                        REFUSED,
+                        format!(
+                            "refused: {}; nothing was changed. To run it anyway, say why: --override {} --reason TEXT",
+                            gate::held_back(&held),
+                            names.join(" --override ")
+                        ),
+                    ));
+                }
+                let yes = args.yes;
                 Journal::open(&state_dir()?)
                     .map_err(|e| stop(FAILED, e.to_string()))?
                     .refuse_if_unfinished()
@@ -187,7 +221,15 @@ fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<
                         _ => stop(FAILED, e.to_string()),
                     })?;
                 confirm(setup, plan.confirm_word(), yes)?;
-                execute(setup, &cloud, &plan, None).await
+                let fresh = snapshot::Fresh {
+                    name: &setup.estate,
+                    cfg,
+                };
+                let again = Rejudge {
+                    picture: &fresh,
+                    rules: &rules,
+                };
+                execute(setup, &cloud, &plan, None, Some(again)).await
             }
         }
     })
@@ -233,7 +275,7 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
         let cloud = LiveEstate::connect(&setup.estate, cfg).await.cloud();
-        execute(setup, &cloud, &resume.plan, Some(&resume)).await
+        execute(setup, &cloud, &resume.plan, Some(&resume), None).await
     })
 }
 
@@ -297,6 +339,7 @@ async fn execute(
     cloud: &AwsCloud,
     plan: &Plan,
     resume: Option<&journal::Resume>,
+    gates: Option<Rejudge<'_>>,
 ) -> Result<String, Stop> {
     let ledger = Ledger::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
     let cfg = setup.estate_config();
@@ -319,6 +362,7 @@ async fn execute(
         ledger: Some(&ledger),
         actor: &actor,
         cancel: &cancel,
+        gates,
     };
     let report = |p: Progress| match p {
         Progress::Started { index, total, what } => eprintln!("[{}/{total}] {what}", index + 1),
@@ -334,7 +378,9 @@ async fn execute(
         .run(plan, resume, &report)
         .await
         .map_err(|e| match e {
-            RunError::NotStarted(JournalError::Unfinished { .. }) => stop(REFUSED, e.to_string()),
+            RunError::NotStarted(JournalError::Unfinished { .. }) | RunError::HeldBack(_) => {
+                stop(REFUSED, e.to_string())
+            }
             _ => stop(FAILED, e.to_string()),
         })?;
     Ok(format!("plan {} done: {}", plan.id, plan.title))

@@ -5,14 +5,23 @@
 use crate::bastion::error::SetupError;
 use crate::bastion::{BastionHandle, Prompter, Report as BastionReportMsg, aws_http, service};
 use crate::config::EstateConfig;
+use std::future::Future;
+use std::pin::Pin;
+
 use crate::estate::{Bastion, BastionState, Estate};
+use crate::ops::gate::Picture;
 use crate::probe::round::Prober;
 use crate::source::aws::LiveEstate;
 
 /// The estate as AWS and the bastion see it now; with `checks`, also what its endpoints answer.
 pub fn live(name: &str, cfg: &EstateConfig, checks: bool) -> Result<Estate, String> {
     let runtime = super::runtime()?;
-    Ok(runtime.block_on(async {
+    Ok(runtime.block_on(read(name, cfg, checks)))
+}
+
+/// As [`live`], on the caller's runtime.
+pub async fn read(name: &str, cfg: &EstateConfig, checks: bool) -> Estate {
+    {
         let mut probe = BastionProbe::start(cfg);
         let link = match &probe {
             Some(BastionProbe::Running { handle, .. }) => Some(handle.link().clone()),
@@ -58,7 +67,20 @@ pub fn live(name: &str, cfg: &EstateConfig, checks: bool) -> Result<Estate, Stri
             }
         }
         estate
-    }))
+    }
+}
+
+/// The estate read again, with its endpoint checks where it has any: what a plan's gates are
+/// judged on just before it runs.
+pub struct Fresh<'a> {
+    pub name: &'a str,
+    pub cfg: &'a EstateConfig,
+}
+
+impl Picture for Fresh<'_> {
+    fn read(&self) -> Pin<Box<dyn Future<Output = Estate> + Send + '_>> {
+        Box::pin(read(self.name, self.cfg, self.cfg.checks.is_some()))
+    }
 }
 
 /// How long the AWS reads took, against their required calls: the measure of a snapshot that

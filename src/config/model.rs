@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::estate::{AreaKind, Rules};
+use crate::ops::gate::{GateKind, GateRules};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,6 +88,40 @@ pub struct EstateConfig {
     /// with them a resize plan shows the change in hourly cost.
     #[serde(default)]
     pub prices: BTreeMap<String, f64>,
+    /// The preflight gates of the estate's plans.
+    #[serde(default)]
+    pub gates: GatesConfig,
+}
+
+/// How an estate's plans are gated before they run (see README "Preflight gates").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatesConfig {
+    /// A gate that cannot be judged refuses the plan, as a failing one does.
+    #[serde(default)]
+    pub strict: bool,
+    #[serde(default = "default_max_replica_lag_s")]
+    pub max_replica_lag_s: f64,
+    /// Default: the backups' `max_age_hours`.
+    pub backup_max_age_hours: Option<f64>,
+    /// Gates not judged for this estate.
+    #[serde(default)]
+    pub off: Vec<GateKind>,
+}
+
+impl Default for GatesConfig {
+    fn default() -> Self {
+        Self {
+            strict: false,
+            max_replica_lag_s: default_max_replica_lag_s(),
+            backup_max_age_hours: None,
+            off: Vec::new(),
+        }
+    }
+}
+
+fn default_max_replica_lag_s() -> f64 {
+    1.0
 }
 
 /// OpenSSH's StrictHostKeyChecking, minus `no`: a changed key is always refused.
@@ -356,6 +391,24 @@ impl EstateConfig {
     /// Its PROD and READ-ONLY marks, as lists of estates show them.
     pub fn marks(&self) -> String {
         marks(self.production, self.readonly)
+    }
+
+    /// The rules this estate's plans are gated by. An estate without endpoint checks cannot
+    /// judge the endpoints gate: it is left out rather than always unknown.
+    pub fn gate_rules(&self) -> GateRules {
+        let g = &self.gates;
+        let mut off = g.off.clone();
+        if self.checks.is_none() {
+            off.push(GateKind::Endpoints);
+        }
+        GateRules {
+            strict: g.strict,
+            max_lag_s: g.max_replica_lag_s,
+            backup_max_age_hours: g
+                .backup_max_age_hours
+                .unwrap_or_else(|| self.backups.clone().unwrap_or_default().max_age_hours),
+            off,
+        }
     }
 
     /// The health rules this estate is judged by: the defaults, with its backup policy.

@@ -1,5 +1,5 @@
 //! The audit trail: one JSON line per mutating AWS call, whoever made it and however it ended,
-//! next to the journal. The journal says how far a plan got; this says who changed what, for
+//! and one per preflight gate someone went past, with their reason, next to the journal. The journal says how far a plan got; this says who changed what, for
 //! `qpconsole audit` and for the person asking afterwards.
 
 use std::io;
@@ -60,6 +60,7 @@ const TARGET_PARAMETERS: &[&str] = &[
     "AutoScalingGroupName",
     "LaunchTemplateName",
     "member",
+    "gate",
 ];
 
 /// The entries as a table, oldest first: time, estate, caller, action, target, result.

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 use super::cloud::{Cloud, CloudError};
+use super::gate::{self, GateRules};
 use super::plan::{self, FleetFacts, FleetTarget, Plan, Refusal, ResizeOptions, plan_id};
 use crate::estate::{AreaKind, Cluster, DbKind, Estate};
 
@@ -73,13 +74,15 @@ impl Change {
         }
     }
 
-    /// The plan for this change on `estate`, costed from `prices`. Nothing is changed: the
-    /// cloud is only asked what a Phoenix resize is planned from.
+    /// The plan for this change on `estate`, costed from `prices` and gated by `gates`.
+    /// Nothing is changed: the cloud is only asked what a Phoenix resize is planned from, and
+    /// the database's pending maintenance.
     pub async fn plan(
         &self,
         cloud: &dyn Cloud,
         estate: &Estate,
         prices: &BTreeMap<String, f64>,
+        gates: &GateRules,
     ) -> Result<Plan, PlanError> {
         let id = plan_id(cloud.now());
         let name = &estate.name;
@@ -136,6 +139,7 @@ impl Change {
             }
         };
         plan.note_cost(prices);
+        gate::gate(&mut plan, estate, cloud, gates).await;
         Ok(plan)
     }
 }

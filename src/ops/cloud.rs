@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::gate::Maintenance;
 use super::plan::GroupFacts;
 use super::step::{Call, Check};
 use crate::estate::Timestamp;
@@ -84,6 +85,9 @@ pub trait Cloud: Send + Sync {
         &'a self,
         azs: &'a [String],
     ) -> Answer<'a, BTreeMap<String, BTreeSet<String>>>;
+    /// The maintenance RDS holds for the database and members whose ids are `ids`, for the
+    /// gate that checks nothing else is about to change.
+    fn maintenance<'a>(&'a self, ids: &'a [String]) -> Answer<'a, Vec<Maintenance>>;
     /// Who the calls are made as (an ARN), for the audit trail; `None` where unknown.
     fn caller(&self) -> Answer<'_, Option<String>>;
     /// The cloud's clock: the wall clock for AWS, the simulated one for the DEMO.

@@ -6,7 +6,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::task::JoinHandle;
 
+use crate::estate::Estate;
+
 use super::cloud::Cloud;
+use super::gate::{GateRules, Rejudge};
 use super::journal::Resume;
 use super::ledger::Ledger;
 use super::plan::Plan;
@@ -23,13 +26,15 @@ pub struct Execution {
 
 impl Execution {
     /// Runs `plan` (from where `resume` says, when given) on `cloud`, writing it down in
-    /// `ledger` when there is one. `report` hears the plan's status after every change, and
-    /// whether a step just ended (after which the estate is worth reading again).
+    /// `ledger` when there is one, its gates judged again first on `gates` (the estate as it
+    /// stands, and the estate's rules). `report` hears the plan's status after every change,
+    /// and whether a step just ended (after which the estate is worth reading again).
     pub fn start(
         cloud: Arc<dyn Cloud>,
         ledger: Option<Ledger>,
         actor: Actor,
         plan: Plan,
+        gates: Option<(Estate, GateRules)>,
         resume: Option<Resume>,
         report: impl Fn(PlanStatus, bool) + Send + Sync + 'static,
     ) -> Execution {
@@ -52,6 +57,10 @@ impl Execution {
                 ledger: ledger.as_ref(),
                 actor: &actor,
                 cancel: &flag,
+                gates: gates.as_ref().map(|(estate, rules)| Rejudge {
+                    picture: estate,
+                    rules,
+                }),
             };
             let outcome = runner.run(&plan, resume.as_ref(), &on).await;
             let mut s = status.into_inner().unwrap_or_else(|e| e.into_inner());

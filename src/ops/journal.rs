@@ -389,6 +389,7 @@ mod tests {
                 }),
             ],
             notes: vec!["a note".into()],
+            ..Plan::default()
         }
     }
 

@@ -11,6 +11,7 @@ pub mod audit;
 pub mod change;
 pub mod cloud;
 pub mod execute;
+pub mod gate;
 pub mod journal;
 pub mod ledger;
 pub mod plan;

@@ -1,6 +1,7 @@
 //! A plan in words, written once for the terminal and the console's confirmation alike: each
 //! step as it reads and what it costs, and the notes a person should read before confirming.
 
+use super::gate::{GateKind, Verdict};
 use super::plan::Plan;
 use super::step::StepKind;
 
@@ -19,7 +20,35 @@ pub fn text(plan: &Plan) -> String {
     for note in &plan.notes {
         out += &format!("  note: {note}\n");
     }
+    for line in gates(plan) {
+        out += &format!("  {line}\n");
+    }
     out
+}
+
+/// The plan's gates, a line each: verdict, what the gate asks, what it saw, and whether it
+/// holds the plan back, warns, or was gone past (and why).
+pub fn gates(plan: &Plan) -> Vec<String> {
+    let held: Vec<GateKind> = plan.held_back_by().iter().map(|g| g.kind).collect();
+    plan.gates
+        .iter()
+        .map(|g| {
+            let why = plan.overrides.iter().find(|o| o.gate == g.kind);
+            let after = match (g.verdict, why) {
+                (Verdict::Pass, _) => String::new(),
+                (_, Some(o)) => format!(" — overridden: {}", o.reason),
+                _ if held.contains(&g.kind) => " — refuses the plan".to_string(),
+                _ => " — warning".to_string(),
+            };
+            format!(
+                "gate {:<9} {:<7} {}: {}{after}",
+                g.kind.name(),
+                g.verdict.as_str(),
+                g.kind.question(),
+                g.evidence
+            )
+        })
+        .collect()
 }
 
 /// The steps that change something, numbered as in the whole plan, their impact beside them:

@@ -12,10 +12,14 @@ use thiserror::Error;
 
 use super::audit::AuditEntry;
 use super::cloud::{Cloud, CloudError, Sent};
+use super::gate::{self, Rejudge};
 use super::journal::{JournalError, Record, Resume};
 use super::ledger::Ledger;
 use super::plan::Plan;
 use super::step::{Check, Step, StepKind, Work};
+
+/// How the audit trail names a gate someone went past.
+pub const OVERRIDE: &str = "qpconsole:OverrideGate";
 
 /// Who is acting, for the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +38,10 @@ pub enum RunError {
     /// Another plan is unfinished, or the journal cannot be read: nothing was started.
     #[error(transparent)]
     NotStarted(JournalError),
+    /// A gate holds the plan back (judged again just before it would start): nothing was
+    /// started.
+    #[error("refused: {0}; nothing was changed")]
+    HeldBack(String),
     /// The journal or the audit trail could not be written: the plan stops there.
     #[error("{0}; nothing more is done")]
     NotRecorded(io::Error),
@@ -105,6 +113,9 @@ pub struct Runner<'a> {
     pub actor: &'a Actor,
     /// Set (by Ctrl-C, `X`) to stop after the step that runs, or during a wait.
     pub cancel: &'a AtomicBool,
+    /// How the plan's gates are judged again before its first step; `None` runs on the gates
+    /// as judged when the plan was made.
+    pub gates: Option<Rejudge<'a>>,
 }
 
 impl Runner<'_> {
@@ -115,7 +126,23 @@ impl Runner<'_> {
         resume: Option<&Resume>,
         progress: &(dyn Fn(Progress) + Sync),
     ) -> Result<(), RunError> {
+        let rejudged;
+        let plan = match (resume, self.gates) {
+            (None, Some(again)) if !plan.gates.is_empty() => {
+                let estate = again.picture.read().await;
+                rejudged = Plan {
+                    gates: gate::judge(plan, &estate, self.cloud, again.rules).await,
+                    ..plan.clone()
+                };
+                &rejudged
+            }
+            _ => plan,
+        };
         if resume.is_none() {
+            let held = plan.held_back_by();
+            if !held.is_empty() {
+                return Err(RunError::HeldBack(gate::held_back(&held)));
+            }
             if let Some(l) = self.ledger {
                 l.journal
                     .refuse_if_unfinished()
@@ -125,6 +152,20 @@ impl Runner<'_> {
                 plan: plan.clone(),
                 at: self.cloud.now(),
             })?;
+            for o in &plan.overrides {
+                let evidence = plan
+                    .gates
+                    .iter()
+                    .find(|g| g.kind == o.gate)
+                    .map(|g| g.evidence.as_str());
+                let request = serde_json::json!({
+                    "gate": o.gate.name(),
+                    "plan": plan.id,
+                    "evidence": evidence,
+                });
+                self.audit(OVERRIDE, request, format!("overridden: {}", o.reason))
+                    .map_err(RunError::NotRecorded)?;
+            }
         }
         let total = plan.steps.len();
         for (index, step) in plan.steps.iter().enumerate() {
@@ -273,7 +314,11 @@ impl Runner<'_> {
                 let Sent { request, answer } =
                     self.cloud.call(call).await.map_err(Stopped::failed)?;
                 // A call that cannot be audited fails its step, so nothing goes on untold.
-                self.audit(call.action(), request, &answer)
+                let result = match &answer {
+                    Ok(_) => "ok".to_string(),
+                    Err(e) => e.to_string(),
+                };
+                self.audit(call.action(), request, result)
                     .map_err(|e| Stopped::Failed(e.to_string()))?;
                 answer.map_err(Stopped::failed)
             }
@@ -319,13 +364,8 @@ impl Runner<'_> {
         }
     }
 
-    /// Records a call that reached the cloud, however it ended.
-    fn audit(
-        &self,
-        action: &str,
-        request: serde_json::Value,
-        answer: &Result<String, CloudError>,
-    ) -> io::Result<()> {
+    /// Records a call that reached the cloud, with how it ended, or a gate gone past.
+    fn audit(&self, action: &str, request: serde_json::Value, result: String) -> io::Result<()> {
         let Some(l) = self.ledger else {
             return Ok(());
         };
@@ -337,10 +377,7 @@ impl Runner<'_> {
             bastion_user: self.actor.bastion_user.clone(),
             action: action.to_string(),
             request,
-            result: match answer {
-                Ok(_) => "ok".into(),
-                Err(e) => e.to_string(),
-            },
+            result,
         };
         l.audit.append(&entry)
     }
@@ -368,6 +405,7 @@ mod tests {
     use super::*;
     use crate::estate::{Role, Timestamp};
     use crate::ops::cloud::{Answer, CloudError, Seen, Waits};
+    use crate::ops::gate::Maintenance;
     use crate::ops::journal::Journal;
     use crate::ops::plan::GroupFacts;
     use crate::ops::step::{Call, DbCall, DbCheck, DbStep, FleetCheck, FleetStep};
@@ -442,6 +480,10 @@ mod tests {
             Box::pin(async { Ok(BTreeMap::new()) })
         }
 
+        fn maintenance<'a>(&'a self, _ids: &'a [String]) -> Answer<'a, Vec<Maintenance>> {
+            Box::pin(async { Ok(Vec::new()) })
+        }
+
         fn caller(&self) -> Answer<'_, Option<String>> {
             Box::pin(async { Ok(Some("arn:aws:iam::1:user/ops".into())) })
         }
@@ -488,6 +530,7 @@ mod tests {
             target: "qp-2".into(),
             steps: steps.into_iter().map(Step::from).collect(),
             notes: vec![],
+            ..Plan::default()
         }
     }
 
@@ -511,6 +554,7 @@ mod tests {
             ledger,
             actor: &actor,
             cancel: &cancel,
+            gates: None,
         };
         runner.run(&plan(), resume, &|_| {}).await
     }
@@ -665,6 +709,7 @@ mod tests {
             ledger: None,
             actor: &actor,
             cancel: &cancel,
+            gates: None,
         };
         let stop = Plan {
             steps: vec![

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use super::cloud::{Answer, Cloud, Waits};
+use super::gate::Maintenance;
 use super::plan::GroupFacts;
 use super::step::{Call, Check, SessionCall};
 use crate::estate::Timestamp;
@@ -41,6 +42,10 @@ impl Cloud for WithSessions {
         azs: &'a [String],
     ) -> Answer<'a, std::collections::BTreeMap<String, std::collections::BTreeSet<String>>> {
         self.cloud.offered_types(azs)
+    }
+
+    fn maintenance<'a>(&'a self, ids: &'a [String]) -> Answer<'a, Vec<Maintenance>> {
+        self.cloud.maintenance(ids)
     }
 
     fn caller(&self) -> Answer<'_, Option<String>> {

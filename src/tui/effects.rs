@@ -270,15 +270,18 @@ impl Effects {
                 self.plan(change, app);
                 None
             }
-            Effect::Run(plan) => match self.start_plan(*plan, None) {
+            // The gates are judged again on the picture as it stands when Confirm is pressed.
+            Effect::Run(plan) => match self.start_plan(*plan, Some(app.estate.clone()), None) {
                 Ok(()) => None,
                 Err(e) => notice(false, e),
             },
             Effect::Resume => match self.unfinished() {
-                Ok(Some(resume)) => match self.start_plan(resume.plan.clone(), Some(resume)) {
-                    Ok(()) => notice(true, "resuming the unfinished plan".into()),
-                    Err(e) => notice(false, e),
-                },
+                Ok(Some(resume)) => {
+                    match self.start_plan(resume.plan.clone(), None, Some(resume)) {
+                        Ok(()) => notice(true, "resuming the unfinished plan".into()),
+                        Err(e) => notice(false, e),
+                    }
+                }
                 Ok(None) => notice(true, "no unfinished plan for this estate".into()),
                 Err(e) => notice(false, e),
             },
@@ -426,13 +429,14 @@ impl Effects {
     fn plan(&self, change: crate::ops::change::Change, app: &App) {
         let Some(r) = &self.running else { return };
         let mut cloud = r.source.cloud();
-        let (estate, prices) = (app.estate.clone(), r.cfg.prices.clone());
+        let (estate, prices, gates) =
+            (app.estate.clone(), r.cfg.prices.clone(), r.cfg.gate_rules());
         let (tx, name) = (self.tx.clone(), r.name.clone());
         tokio::spawn(async move {
             let planned = match cloud.get().await {
                 None => Err(format!("the source of {name} has stopped")),
                 Some(cloud) => change
-                    .plan(cloud.as_ref(), &estate, &prices)
+                    .plan(cloud.as_ref(), &estate, &prices, &gates)
                     .await
                     .map(Box::new)
                     .map_err(|e| e.to_string()),
@@ -464,8 +468,14 @@ impl Effects {
         self.asking = Some(ask);
     }
 
-    /// Starts a confirmed (or resumed) plan on the estate's cloud.
-    fn start_plan(&mut self, plan: Plan, resume: Option<Resume>) -> Result<(), String> {
+    /// Starts a confirmed (or resumed) plan on the estate's cloud; a new one has its gates
+    /// judged again on `estate` first.
+    fn start_plan(
+        &mut self,
+        plan: Plan,
+        estate: Option<Estate>,
+        resume: Option<Resume>,
+    ) -> Result<(), String> {
         let ledger = match &self.parts.records {
             Records::NotKept => None,
             Records::In(dir) => Some(Ledger::open(dir).map_err(|e| {
@@ -518,6 +528,7 @@ impl Effects {
             ledger,
             actor,
             plan,
+            estate.map(|e| (e, r.cfg.gate_rules())),
             resume,
             move |status, step_ended| {
                 // A step that ended changed the estate: read it again now.

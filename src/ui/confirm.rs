@@ -23,6 +23,18 @@ pub fn render(frame: &mut Frame, body: Rect, app: &App, c: &Confirm) {
             Span::styled(c.typed.as_str(), style),
         ]));
     }
+    if let Some(reason) = &c.reason {
+        let style = if reason.trim().is_empty() {
+            t.input
+        } else {
+            t.ok
+        };
+        lines.push(Line::default());
+        lines.push(Line::from(vec![
+            Span::styled("Why go past the gates: ", t.text),
+            Span::styled(reason.as_str(), style),
+        ]));
+    }
     lines.push(Line::default());
     let button = |label: &'static str, focused: bool, style: Style| {
         let style = if focused {

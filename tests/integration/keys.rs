@@ -2,11 +2,12 @@
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-use qpconsole::app::{App, Effect, Event, Selection};
+use qpconsole::app::{Accept, App, Effect, Event, Selection};
 use qpconsole::estate::AreaKind;
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
 use qpconsole::ops::change::Change;
+use qpconsole::ops::gate::{Gate, GateKind, Override, Verdict};
 use qpconsole::source::demo::Scenario;
 
 use crate::common;
@@ -284,6 +285,12 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
     c.type_text("reboot qualitypost-aurora-1");
     c.press("enter");
     c.type_text("qualitypost-aurora-1");
+    let asked = c.app.confirm.as_ref().unwrap().lines.join("\n");
+    assert!(
+        asked.contains("held back: gate quiet failed: cluster qualitypost-aurora is failing-over"),
+        "the failover under way holds the reboot back: {asked}"
+    );
+    c.type_text("past the gate, to the runner");
     c.press("enter");
     let refused = c.app.notices.latest().cloned().unwrap();
     assert!(refused.text.starts_with("a plan is running"), "{refused:?}");
@@ -301,6 +308,82 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
         "{:?}",
         c.app.notices.latest()
     );
+}
+
+#[test]
+fn a_plan_a_gate_holds_back_wants_a_reason_after_the_id_and_runs_with_it_recorded() {
+    let mut c = Console::demo(Scenario::Steady);
+    c.press("2 down F");
+    let Some(Accept::Run(plan)) = c.app.confirm.as_ref().map(|c| c.accept.clone()) else {
+        panic!("F asks about a plan: {:?}", c.app.confirm)
+    };
+    assert!(
+        c.app.confirm.as_ref().unwrap().reason.is_none(),
+        "a plan no gate holds back asks for no reason"
+    );
+    c.press("esc");
+    // The same plan as the source would make it when the target lags behind the writer.
+    let mut plan = *plan;
+    let evidence = "qualitypost-aurora-2 is 4.2 s behind (AuroraReplicaLag), over 1 s";
+    plan.gates.push(Gate {
+        kind: GateKind::Lag,
+        verdict: Verdict::Fail,
+        evidence: evidence.to_string(),
+    });
+    c.feed(Event::Planned(Ok(Box::new(plan))));
+    let text = c.app.confirm.as_ref().unwrap().lines.join("\n");
+    assert!(
+        text.contains("gate lag       FAIL    ")
+            && text.contains(&format!("{evidence} — refuses the plan")),
+        "the dialog shows the failing gate and its evidence: {text}"
+    );
+    assert!(
+        text.contains(&format!("held back: gate lag failed: {evidence}")),
+        "{text}"
+    );
+
+    c.type_text("qualitypost-aurora");
+    assert!(
+        !c.app.confirm.as_ref().unwrap().on_confirm,
+        "the id alone does not confirm a held-back plan"
+    );
+    assert!(c.press("tab enter").is_empty(), "no reason, no run");
+    assert!(
+        c.app
+            .notices
+            .latest()
+            .unwrap()
+            .text
+            .starts_with("type why the plan goes past the gates"),
+        "{:?}",
+        c.app.notices.latest()
+    );
+    c.press("tab");
+    // The reason's `y` is text, as the id's is.
+    let reason = "the reader is ready; the lag is yesterday's import";
+    c.type_text(&format!("{reason}x"));
+    c.press("backspace");
+    let confirm = c.app.confirm.as_ref().unwrap();
+    assert_eq!(
+        (confirm.typed.as_str(), confirm.reason.as_deref()),
+        ("qualitypost-aurora", Some(reason)),
+        "after the id is whole, typing goes to the reason and backspace erases from it"
+    );
+    c.type_text(" ");
+    assert!(c.app.confirm.as_ref().unwrap().on_confirm);
+    let asked = c.press("enter");
+    let [Effect::Run(plan)] = &asked[..] else {
+        panic!("confirming runs the plan: {asked:?}")
+    };
+    assert_eq!(
+        plan.overrides,
+        [Override {
+            gate: GateKind::Lag,
+            reason: reason.to_string()
+        }],
+        "the run carries the reason for the journal and the audit trail"
+    );
+    assert!(plan.held_back_by().is_empty());
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod dbload_lab;
 mod e2e_tmux;
 mod faults_lab;
 mod fleet_ops_lab;
+mod gates_lab;
 mod keys;
 mod live_lab;
 mod logs;

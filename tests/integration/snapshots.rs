@@ -509,8 +509,16 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
         let cloud = DemoCloud::new(Arc::new(Mutex::new(demo)), DemoClock::starting(start()));
         let estate = cloud.current().estate();
         let change = Change::resize(&estate, "phoenix", "m6i.large");
-        let plan = change.plan(&cloud, &estate, &config.estates["qualitypost"].prices);
-        let plan = plan.await.expect("the demo plans a fleet resize");
+        let qualitypost = &config.estates["qualitypost"];
+        let plan = change
+            .plan(
+                &cloud,
+                &estate,
+                &qualitypost.prices,
+                &qualitypost.gate_rules(),
+            )
+            .await
+            .expect("the demo plans a fleet resize");
         let last = Arc::new(Mutex::new(None));
         let seen = last.clone();
         let _running = Execution::start(
@@ -518,6 +526,7 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
             None,
             Default::default(),
             plan,
+            None,
             None,
             move |status, _| *seen.lock().unwrap() = Some(status),
         );

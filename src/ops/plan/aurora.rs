@@ -162,6 +162,7 @@ pub fn failover(
         target: cluster.id.clone(),
         steps: failover_steps(cluster, target).into(),
         notes,
+        ..Plan::default()
     })
 }
 
@@ -195,6 +196,7 @@ pub fn reboot(cluster: &Cluster, member: &str, id: String, estate: &str) -> Resu
             .into(),
         ],
         notes,
+        ..Plan::default()
     })
 }
 

@@ -13,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::gate::{Gate, Override};
 use super::step::{Step, StepKind};
 use crate::estate::Timestamp;
 
@@ -31,7 +32,7 @@ pub fn plan_id(now: Timestamp) -> String {
 const HOURS_A_MONTH: f64 = 730.0;
 
 /// A mutating action as a value: shown, confirmed, journaled, then run step by step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
     /// Given by the caller, unique within the journal.
     pub id: String,
@@ -46,6 +47,15 @@ pub struct Plan {
     /// What a person should know before confirming: pending changes, the maintenance window,
     /// a smaller class, where the writer ends up.
     pub notes: Vec<String>,
+    /// The preflight gates as last judged: when the plan was made, then just before it ran.
+    #[serde(default)]
+    pub gates: Vec<Gate>,
+    /// Whether an unknown gate holds the plan back, as the estate asked when it was made.
+    #[serde(default)]
+    pub strict_gates: bool,
+    /// The gates someone went past, with their reasons.
+    #[serde(default)]
+    pub overrides: Vec<Override>,
 }
 
 impl Plan {
@@ -101,6 +111,9 @@ impl Plan {
             target: target.to_string(),
             steps: Vec::new(),
             notes: Vec::new(),
+            gates: Vec::new(),
+            strict_gates: false,
+            overrides: Vec::new(),
         }
     }
 }

@@ -128,6 +128,7 @@ pub fn rds_failover(db: &Cluster, id: String, estate: &str) -> Result<Plan, Refu
             format!("{} moves from {} to {to}", m.id, m.az),
             "connections to the instance's endpoint drop: applications must reconnect".to_string(),
         ],
+        ..Plan::default()
     })
 }
 

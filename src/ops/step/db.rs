@@ -5,8 +5,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::time::Duration;
+
 use super::{Call, Check};
 use super::{Resize, StepKind, Work};
+
+/// How long a snapshot may take before the wait gives up.
+const SNAPSHOT_LIMIT: Duration = Duration::from_secs(3 * 3600);
 use crate::estate::Role;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -61,6 +66,19 @@ pub enum DbStep {
         member: String,
         zone: String,
     },
+    /// CreateDBClusterSnapshot (CreateDBSnapshot for an RDS instance): the manual snapshot a
+    /// plan takes first when the database has no recent backup.
+    Snapshot {
+        db: String,
+        snapshot: String,
+        #[serde(default)]
+        rds_instance: bool,
+    },
+    WaitSnapshot {
+        snapshot: String,
+        #[serde(default)]
+        rds_instance: bool,
+    },
 }
 
 /// How the journal spells a [`Role`] (the estate model itself has no serde).
@@ -88,6 +106,11 @@ pub enum DbCall<'a> {
         /// ForceFailover: a Multi-AZ instance comes back on its standby.
         failover: bool,
     },
+    Snapshot {
+        db: &'a str,
+        snapshot: &'a str,
+        rds_instance: bool,
+    },
 }
 
 /// What the cluster's steps wait for, or look at before redoing a call.
@@ -111,6 +134,12 @@ pub enum DbCheck<'a> {
         member: &'a str,
         class: &'a str,
     },
+    /// The snapshot exists (`available`: and can be restored from).
+    Snapshot {
+        snapshot: &'a str,
+        rds_instance: bool,
+        available: bool,
+    },
 }
 
 impl DbCall<'_> {
@@ -119,6 +148,13 @@ impl DbCall<'_> {
             DbCall::ModifyClass { .. } => "rds:ModifyDBInstance",
             DbCall::Failover { .. } => "rds:FailoverDBCluster",
             DbCall::Reboot { .. } => "rds:RebootDBInstance",
+            DbCall::Snapshot {
+                rds_instance: false,
+                ..
+            } => "rds:CreateDBClusterSnapshot",
+            DbCall::Snapshot {
+                rds_instance: true, ..
+            } => "rds:CreateDBSnapshot",
         }
     }
 }
@@ -166,6 +202,17 @@ impl StepKind for DbStep {
             }
             DbStep::WaitDbInZone { member, zone } => {
                 format!("wait until {member} is available in {zone}")
+            }
+            DbStep::Snapshot {
+                db,
+                snapshot,
+                rds_instance,
+            } => format!(
+                "take a manual {} snapshot {snapshot} of {db}",
+                if *rds_instance { "DB" } else { "cluster" }
+            ),
+            DbStep::WaitSnapshot { snapshot, .. } => {
+                format!("wait until snapshot {snapshot} is available")
             }
         }
     }
@@ -220,9 +267,17 @@ impl StepKind for DbStep {
             DbStep::FailoverInstance { .. } => {
                 "connections drop while the standby takes over (about a minute)"
             }
+            DbStep::Snapshot {
+                rds_instance: false,
+                ..
+            } => "none: the cluster keeps serving while the snapshot is taken",
+            DbStep::Snapshot {
+                rds_instance: true, ..
+            } => "a Single-AZ instance pauses I/O briefly; Multi-AZ takes it from the standby",
             DbStep::WaitDbAvailable { .. }
             | DbStep::WaitWriter { .. }
-            | DbStep::WaitDbInZone { .. } => "none: waits for RDS",
+            | DbStep::WaitDbInZone { .. }
+            | DbStep::WaitSnapshot { .. } => "none: waits for RDS",
         }
     }
 
@@ -236,11 +291,13 @@ impl StepKind for DbStep {
             DbStep::ModifyInstanceClass { member, to, .. } => format!("modify:{member}:{to}"),
             DbStep::FailoverInstance { member, .. } => format!("failover-instance:{member}"),
             DbStep::WaitDbInZone { member, zone } => format!("wait-zone:{member}:{zone}"),
+            DbStep::Snapshot { snapshot, .. } => format!("snapshot:{snapshot}"),
+            DbStep::WaitSnapshot { snapshot, .. } => format!("wait-snapshot:{snapshot}"),
         }
     }
 
     fn work(&self) -> Work<'_> {
-        let db = |c| Call::Db(c);
+        let db_call = |c| Call::Db(c);
         let is = |c| Check::Db(c);
         match self {
             DbStep::ModifyDbClass {
@@ -255,7 +312,7 @@ impl StepKind for DbStep {
                 apply_immediately,
                 ..
             } => Work::call(
-                db(DbCall::ModifyClass {
+                db_call(DbCall::ModifyClass {
                     member,
                     class: to,
                     apply_immediately: *apply_immediately,
@@ -264,7 +321,7 @@ impl StepKind for DbStep {
             ),
             DbStep::WaitDbAvailable { member } => Work::wait(is(DbCheck::Available { member })),
             DbStep::Failover { cluster, to } => Work::call(
-                db(DbCall::Failover { cluster, to }),
+                db_call(DbCall::Failover { cluster, to }),
                 Some(is(DbCheck::Writer {
                     cluster,
                     member: to,
@@ -275,7 +332,7 @@ impl StepKind for DbStep {
             }
             // Rebooting again is harmless.
             DbStep::RebootDb { member, .. } => Work::call(
-                db(DbCall::Reboot {
+                db_call(DbCall::Reboot {
                     member,
                     failover: false,
                 }),
@@ -284,7 +341,7 @@ impl StepKind for DbStep {
             // Failing over again would move it back: where the standby's zone is known, a
             // cut-off call is done when the instance is there.
             DbStep::FailoverInstance { member, to_zone } => Work::call(
-                db(DbCall::Reboot {
+                db_call(DbCall::Reboot {
                     member,
                     failover: true,
                 }),
@@ -295,6 +352,35 @@ impl StepKind for DbStep {
             DbStep::WaitDbInZone { member, zone } => {
                 Work::wait(is(DbCheck::InZone { member, zone }))
             }
+            // A snapshot cut off mid-way is done once RDS knows it, whatever its progress.
+            DbStep::Snapshot {
+                db,
+                snapshot,
+                rds_instance,
+            } => Work::call(
+                db_call(DbCall::Snapshot {
+                    db,
+                    snapshot,
+                    rds_instance: *rds_instance,
+                }),
+                Some(is(DbCheck::Snapshot {
+                    snapshot,
+                    rds_instance: *rds_instance,
+                    available: false,
+                })),
+            ),
+            // A big database's first snapshot takes a while.
+            DbStep::WaitSnapshot {
+                snapshot,
+                rds_instance,
+            } => Work::Wait {
+                until: is(DbCheck::Snapshot {
+                    snapshot,
+                    rds_instance: *rds_instance,
+                    available: true,
+                }),
+                limit: Some(SNAPSHOT_LIMIT),
+            },
         }
     }
 
@@ -316,7 +402,9 @@ impl StepKind for DbStep {
             | DbStep::WaitWriter { .. }
             | DbStep::RebootDb { .. }
             | DbStep::FailoverInstance { .. }
-            | DbStep::WaitDbInZone { .. } => None,
+            | DbStep::WaitDbInZone { .. }
+            | DbStep::Snapshot { .. }
+            | DbStep::WaitSnapshot { .. } => None,
         }
     }
 }

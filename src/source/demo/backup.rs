@@ -69,7 +69,12 @@ pub(super) struct SimBackups {
     instances: Vec<String>,
     /// Set when the instances' jobs keep failing: their last success, frozen.
     instances_late_since: Option<Timestamp>,
+    /// Manual snapshots of the database a plan took, and when each was asked for.
+    manual: Vec<(String, Timestamp)>,
 }
+
+/// How long a DEMO manual snapshot takes: two of the simulator's steps.
+const SNAPSHOT_SECS: i64 = 10;
 
 impl SimBackups {
     pub(super) fn new(
@@ -89,7 +94,25 @@ impl SimBackups {
             database: (database.0.into(), database.1),
             instances,
             instances_late_since: None,
+            manual: Vec::new(),
         }
+    }
+
+    /// A manual snapshot of the database, available `SNAPSHOT_SECS` after `now`.
+    pub(super) fn take_snapshot(&mut self, id: &str, now: Timestamp) {
+        if !self.manual.iter().any(|(s, _)| s == id) {
+            self.manual.push((id.to_string(), now));
+        }
+    }
+
+    /// A manual snapshot's status at `now`; `None` when none has that id.
+    pub(super) fn snapshot_status(&self, id: &str, now: Timestamp) -> Option<&'static str> {
+        let (_, asked) = self.manual.iter().find(|(s, _)| s == id)?;
+        Some(if now - *asked >= Duration::seconds(SNAPSHOT_SECS) {
+            "available"
+        } else {
+            "creating"
+        })
     }
 
     /// From now on the instances' jobs fail; their last success was ~30 h before `now`.
@@ -99,12 +122,21 @@ impl SimBackups {
     }
 
     pub(super) fn snapshot(&self, now: Timestamp) -> Backups {
+        // A manual snapshot counts as the database's backup once it is available.
+        let manual = self
+            .manual
+            .iter()
+            .map(|(_, asked)| *asked + Duration::seconds(SNAPSHOT_SECS))
+            .filter(|done| *done <= now)
+            .max();
         let healthy = |resource: &str, kind: &str| {
             let last = last_completion(now);
             let state = if running(now) { "RUNNING" } else { "COMPLETED" };
             self.resource(resource, kind, last, state)
         };
-        let mut resources = vec![healthy(&self.database.0, self.database.1)];
+        let mut database = healthy(&self.database.0, self.database.1);
+        database.last_success = database.last_success.max(manual);
+        let mut resources = vec![database];
         resources.extend(
             self.instances
                 .iter()

@@ -11,6 +11,7 @@ use super::DemoEstate;
 use crate::estate::phoenix::COMMON_TYPES;
 use crate::estate::{CheckStatus, Instance, TargetHealth, Timestamp};
 use crate::ops::cloud::{Answer, Cloud, CloudError, Seen, Sent, Waits};
+use crate::ops::gate::Maintenance;
 use crate::ops::plan::GroupFacts;
 use crate::ops::step::{Call, Check, DbCall, DbCheck, FleetCall, FleetCheck, SessionCall};
 
@@ -90,6 +91,10 @@ impl DemoCloud {
             ) => Err(format!(
                 "{instance}: every DEMO instance belongs to its Auto Scaling group, which is resized as a whole"
             )),
+            Call::Db(DbCall::Snapshot { snapshot, .. }) => {
+                demo.backups.take_snapshot(snapshot, now);
+                Ok(format!("snapshot {snapshot} is being taken"))
+            }
             Call::Session(SessionCall::Kill {
                 member,
                 id,
@@ -149,6 +154,17 @@ impl DemoCloud {
                     .map_or("gone".to_string(), |m| m.class.clone());
                 seen(now == class, format!("{member} is {now}"))
             }
+            Check::Db(DbCheck::Snapshot {
+                snapshot,
+                available,
+                ..
+            }) => match demo.backups.snapshot_status(snapshot, demo.now()) {
+                Some(status) => seen(
+                    !available || status == "available",
+                    format!("snapshot {snapshot} {status}"),
+                ),
+                None => seen(false, format!("snapshot {snapshot} unknown to RDS")),
+            },
             Check::Fleet(FleetCheck::NewerVersion {
                 after,
                 instance_type,
@@ -273,6 +289,11 @@ impl Cloud for DemoCloud {
         let types: BTreeSet<String> = COMMON_TYPES.iter().map(|t| t.to_string()).collect();
         let offered = azs.iter().map(|az| (az.clone(), types.clone())).collect();
         Box::pin(async move { Ok(offered) })
+    }
+
+    /// The DEMO's RDS holds no maintenance.
+    fn maintenance<'a>(&'a self, _ids: &'a [String]) -> Answer<'a, Vec<Maintenance>> {
+        Box::pin(async { Ok(Vec::new()) })
     }
 
     fn caller(&self) -> Answer<'_, Option<String>> {

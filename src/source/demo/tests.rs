@@ -9,6 +9,7 @@ use crate::estate::{AreaKind, BastionState, Role, TunnelStatus};
 use crate::ops::change::Change;
 use crate::ops::cloud::Cloud;
 use crate::ops::execute::Execution;
+use crate::ops::gate::GateRules;
 use crate::ops::plan::Plan;
 use crate::ops::progress::{Outcome, PlanStatus};
 use crate::ops::runner::Actor;
@@ -37,6 +38,7 @@ fn cfg() -> EstateConfig {
         tunnels: vec![],
         remap: BTreeMap::new(),
         checks: None,
+        gates: Default::default(),
         aurora_cluster: Some(CLUSTER.into()),
         rds_instance: None,
         phoenix: Some(PhoenixConfig {
@@ -113,7 +115,7 @@ fn cloud_of(d: DemoEstate) -> DemoCloud {
 async fn planned(cloud: &DemoCloud, change: Change) -> Result<Plan, String> {
     let estate = cloud.current().estate();
     change
-        .plan(cloud, &estate, &BTreeMap::new())
+        .plan(cloud, &estate, &BTreeMap::new(), &cfg().gate_rules())
         .await
         .map_err(|e| e.to_string())
 }
@@ -132,20 +134,22 @@ async fn run(
     limit: i64,
     each: impl FnMut(&DemoEstate),
 ) -> (PlanStatus, i64) {
-    let mut execution = start_plan(cloud, plan);
+    let mut execution = start_plan(cloud, plan, None);
     watch(cloud, &mut execution, limit, each).await
 }
 
 /// A plan running on the demo's cloud, and what it reports.
 type Running = (Execution, tokio::sync::mpsc::UnboundedReceiver<PlanStatus>);
 
-fn start_plan(cloud: &DemoCloud, plan: Plan) -> Running {
+/// `gates`: the picture and rules the gates are judged on again before the first step.
+fn start_plan(cloud: &DemoCloud, plan: Plan, gates: Option<(Estate, GateRules)>) -> Running {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let execution = Execution::start(
         Arc::new(cloud.clone()),
         None,
         Actor::default(),
         plan,
+        gates,
         None,
         move |status, _| {
             let _ = tx.send(status);
@@ -563,13 +567,52 @@ async fn the_running_demo_answers_a_refresh_with_a_fresh_estate_and_plans_on_its
     let refused = Change::Failover {
         target: Some(WRITER.into()),
     }
-    .plan(cloud.as_ref(), &estate, &BTreeMap::new())
+    .plan(
+        cloud.as_ref(),
+        &estate,
+        &BTreeMap::new(),
+        &cfg().gate_rules(),
+    )
     .await
     .unwrap_err();
     assert!(
         refused.to_string().contains("is the writer already"),
         "{refused}"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_gate_failing_between_confirm_and_the_first_step_stops_the_run_with_nothing_changed() {
+    let cloud = cloud_of(demo(1, Scenario::Steady));
+    let plan = planned(&cloud, Change::Failover { target: None })
+        .await
+        .unwrap();
+    assert!(plan.held_back_by().is_empty(), "{:#?}", plan.gates);
+    let before = writer(&cloud.current());
+    // By the time Confirm is pressed the target has fallen behind the writer.
+    let mut estate = cloud.current().estate();
+    let at = cloud.now();
+    let target = estate
+        .cluster
+        .data
+        .as_mut()
+        .and_then(|c| c.members.iter_mut().find(|m| m.role == Role::Reader))
+        .unwrap();
+    target.metrics.replica_lag_ms = crate::estate::Series::from_points(4, [(at, 9000.0)]);
+    let target = target.id.clone();
+    let mut running = start_plan(&cloud, plan, Some((estate, cfg().gate_rules())));
+    let (end, _) = watch(&cloud, &mut running, 600, |_| {}).await;
+    let Outcome::Stopped(why) = &end.outcome else {
+        panic!("the run stops: {end:?}")
+    };
+    assert!(
+        why.starts_with(&format!(
+            "refused: gate lag failed: {target} AuroraReplicaLag 9.0 s"
+        )) && why.ends_with("; nothing was changed"),
+        "{why}"
+    );
+    assert_eq!(end.index, 0, "no step ran: {end:?}");
+    assert_eq!(writer(&cloud.current()), before, "the writer stayed");
 }
 
 #[tokio::test(start_paused = true)]
@@ -661,7 +704,7 @@ async fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
     let plan = planned_resize(&cloud, WRITER, "db.r6g.xlarge")
         .await
         .unwrap();
-    let mut running = start_plan(&cloud, plan);
+    let mut running = start_plan(&cloud, plan, None);
     // Once the reader's resize has been asked for, the cancel stops the plan in its wait.
     tokio::time::sleep(std::time::Duration::from_secs(STEP_SECS as u64)).await;
     assert!(running.0.cancel());

@@ -14,6 +14,7 @@ use super::fleet::{group_facts, offered_types};
 use crate::config::PhoenixConfig;
 use crate::estate::Timestamp;
 use crate::ops::cloud::{Answer, Cloud, CloudError, Seen, Sent, Waits};
+use crate::ops::gate::Maintenance;
 use crate::ops::plan::GroupFacts;
 use crate::ops::step::{Call, Check};
 
@@ -95,6 +96,10 @@ impl Cloud for AwsCloud {
                 .await
                 .map_err(|e| CloudError::Failed(e.to_string()))
         })
+    }
+
+    fn maintenance<'a>(&'a self, ids: &'a [String]) -> Answer<'a, Vec<Maintenance>> {
+        Box::pin(self.pending_maintenance(ids))
     }
 
     fn caller(&self) -> Answer<'_, Option<String>> {
