@@ -40,10 +40,15 @@ pub fn gates(plan: &Plan) -> Vec<String> {
                 _ if held.contains(&g.kind) => " — refuses the plan".to_string(),
                 _ => " — warning".to_string(),
             };
+            // A gate that only warns is not shown failing: it never refuses the plan.
+            let verdict = match g.verdict {
+                Verdict::Fail if g.kind.warns_only() => "WARN",
+                v => v.as_str(),
+            };
             format!(
                 "gate {:<9} {:<7} {}: {}{after}",
                 g.kind.name(),
-                g.verdict.as_str(),
+                verdict,
                 g.kind.question(),
                 g.evidence
             )

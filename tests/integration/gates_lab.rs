@@ -262,60 +262,109 @@ fn a_lagging_target_refuses_the_failover_until_overridden_and_a_stale_backup_get
     );
 }
 
-#[test]
-fn a_scaling_activity_in_progress_holds_back_a_reboot_of_the_database() {
-    let _turn = common::lab::alone();
-    struct Clear;
-    impl Drop for Clear {
-        fn drop(&mut self) {
-            fault(&["aws", "clear"]);
-        }
+/// The fault proxy answers `operation` of Auto Scaling with `member` (one entry of the answer's
+/// list, in the Query protocol's XML; the proxy keeps the text) until dropped: what moto
+/// cannot stage, as it finishes refreshes and activities at once.
+struct Canned;
+
+impl Canned {
+    fn answer(operation: &str, list: &str, member: &str) -> Canned {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let ns = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+        std::fs::write(
+            file.path(),
+            format!(
+                "<{operation}Response xmlns=\"{ns}\"><{operation}Result><{list}><member>{member}</member>\
+                 </{list}></{operation}Result><ResponseMetadata><RequestId>5e1a0c3e-0000-4000-8000-000000000001\
+                 </RequestId></ResponseMetadata></{operation}Response>\n"
+            ),
+        )
+        .unwrap();
+        let path = file.path().to_str().unwrap();
+        fault(&[
+            "aws",
+            "answer",
+            path,
+            "--service",
+            "autoscaling",
+            "--operation",
+            operation,
+        ]);
+        Canned
     }
-    let _clear = Clear;
-    let answer = tempfile::NamedTempFile::new().unwrap();
-    let started = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339();
-    std::fs::write(
-        answer.path(),
-        format!(
-            r#"<DescribeScalingActivitiesResponse xmlns="http://autoscaling.amazonaws.com/doc/2011-01-01/">
-  <DescribeScalingActivitiesResult>
-    <Activities>
-      <member>
-        <ActivityId>5e1a0c3e-0000-4000-8000-000000000001</ActivityId>
-        <AutoScalingGroupName>phoenix</AutoScalingGroupName>
-        <Description>Launching a new EC2 instance: i-0abc0000000000001</Description>
-        <Cause>At {started} an instance was started in response to a difference between desired and actual capacity.</Cause>
-        <StartTime>{started}</StartTime>
-        <StatusCode>InProgress</StatusCode>
-        <Progress>30</Progress>
-      </member>
-    </Activities>
-  </DescribeScalingActivitiesResult>
-  <ResponseMetadata><RequestId>5e1a0c3e-0000-4000-8000-000000000002</RequestId></ResponseMetadata>
-</DescribeScalingActivitiesResponse>
-"#
-        ),
-    )
-    .unwrap();
-    fault(&[
-        "aws",
-        "answer",
-        answer.path().to_str().unwrap(),
-        "--service",
-        "autoscaling",
-        "--operation",
-        "DescribeScalingActivities",
-    ]);
-    let (_, writer) = common::lab::members("qualitypost-aurora");
-    let dir = tempfile::tempdir().unwrap();
+}
+
+impl Drop for Canned {
+    fn drop(&mut self) {
+        fault(&["aws", "clear"]);
+    }
+}
+
+/// `qpconsole ARGS` with every AWS call through the fault proxy, its own state directory.
+fn through_proxy(dir: &Path, args: &[&str]) -> (std::process::Output, String) {
     let mut env: Vec<(String, String)> = through_fault_proxy();
-    env.push((
-        "QPCONSOLE_STATE_DIR".into(),
-        dir.path().display().to_string(),
-    ));
+    env.push(("QPCONSOLE_STATE_DIR".into(), dir.display().to_string()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    let (out, _log) = common::lab::qpconsole(&["reboot", "--db", &writer, "--yes"], None, &env);
+    let (out, _log) = common::lab::qpconsole(args, None, &env);
     let said = common::printed(&out);
+    (out, said)
+}
+
+#[test]
+fn a_refresh_or_a_scaling_activity_in_progress_refuses_a_change_with_nothing_changed() {
+    let _turn = common::lab::alone();
+    let started = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339();
+    let dir = tempfile::tempdir().unwrap();
+
+    let refresh = Canned::answer(
+        "DescribeInstanceRefreshes",
+        "InstanceRefreshes",
+        &format!(
+            "<InstanceRefreshId>0d3e5f6a-0000-4000-8000-000000000001</InstanceRefreshId>\
+             <AutoScalingGroupName>phoenix</AutoScalingGroupName><Status>InProgress</Status>\
+             <StartTime>{started}</StartTime><PercentageComplete>40</PercentageComplete>\
+             <InstancesToUpdate>1</InstancesToUpdate>"
+        ),
+    );
+    let (out, said) = through_proxy(
+        dir.path(),
+        &["resize", "apply", "--fleet", "--type", "t3.xlarge", "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains("an instance refresh is already running"),
+        "the refusal says what is changing: {said}"
+    );
+    assert!(
+        common::lab::proxy_count("autoscaling:DescribeInstanceRefreshes", "answered") > 0,
+        "the console asked Auto Scaling what the group is doing"
+    );
+    for mutating in [
+        "ec2:CreateLaunchTemplateVersion",
+        "autoscaling:StartInstanceRefresh",
+    ] {
+        assert_eq!(
+            common::lab::proxy_count(mutating, "requests"),
+            0,
+            "{mutating}"
+        );
+    }
+    drop(refresh);
+
+    let _activity = Canned::answer(
+        "DescribeScalingActivities",
+        "Activities",
+        &format!(
+            "<ActivityId>5e1a0c3e-0000-4000-8000-000000000002</ActivityId>\
+             <AutoScalingGroupName>phoenix</AutoScalingGroupName>\
+             <Description>Launching a new EC2 instance: i-0abc0000000000001</Description>\
+             <Cause>At {started} an instance was started in response to a difference between \
+             desired and actual capacity.</Cause><StartTime>{started}</StartTime>\
+             <StatusCode>InProgress</StatusCode><Progress>30</Progress>"
+        ),
+    );
+    let (_, writer) = common::lab::members("qualitypost-aurora");
+    let (out, said) = through_proxy(dir.path(), &["reboot", "--db", &writer, "--yes"]);
     assert_eq!(out.status.code(), Some(4), "{said}");
     assert!(
         said.contains(
@@ -323,9 +372,9 @@ fn a_scaling_activity_in_progress_holds_back_a_reboot_of_the_database() {
         ),
         "the refusal names what is changing: {said}"
     );
-    assert!(
-        common::lab::proxy_count("autoscaling:DescribeScalingActivities", "answered") > 0,
-        "the console asked AWS (through the proxy) what the group is doing"
+    assert_eq!(
+        common::lab::proxy_count("rds:RebootDBInstance", "requests"),
+        0
     );
     assert!(
         !dir.path().join("audit.jsonl").exists(),

@@ -6,11 +6,13 @@ use chrono::Duration;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use qpconsole::app::{App, Confirm, Effect, Event, Level, Selection};
+use qpconsole::app::{Accept, App, Confirm, Effect, Event, Level, Selection};
 use qpconsole::config::files::{EXAMPLE_CONFIG, parse_config};
 use qpconsole::estate::{AreaKind, Timestamp};
 use qpconsole::input::View;
 use qpconsole::input::keymap::Mode;
+use qpconsole::ops::gate::{Gate, GateKind, Verdict};
+use qpconsole::ops::render;
 use qpconsole::source::demo::{DemoEstate, DemoOptions, Scenario};
 use qpconsole::source::{SourceKind, Update};
 
@@ -204,6 +206,74 @@ fn confirm_dialog() {
         app.confirm = Some(failover_confirm(&app));
         insta::assert_snapshot!(format!("confirm_failover_{w}x{h}"), draw(&app).backend());
     }
+}
+
+/// The gates of a failover on a morning when the target lags: one passing, one failing, one
+/// warning.
+fn lagging_gates() -> Vec<Gate> {
+    let gate = |kind, verdict, evidence: &str| Gate {
+        kind,
+        verdict,
+        evidence: evidence.to_string(),
+    };
+    vec![
+        gate(
+            GateKind::Lag,
+            Verdict::Fail,
+            "qualitypost-aurora-2 AuroraReplicaLag 4.2 s, SQL 3.9 s (over the 1 s allowed)",
+        ),
+        gate(
+            GateKind::Backup,
+            Verdict::Pass,
+            "newest backup of qualitypost-aurora 6.0 h ago (at most 26 h allowed)",
+        ),
+        gate(
+            GateKind::Vpn,
+            Verdict::Fail,
+            "qualitypost-office: 1 of 2 tunnels up; offices lose the database if the writer moves while a tunnel is down",
+        ),
+    ]
+}
+
+#[test]
+fn confirm_dialog_of_a_plan_a_gate_holds_back() {
+    let mut app = showing(View::Area(AreaKind::Cluster), (120, 40));
+    app.mode = Mode::Confirm;
+    app.production = true;
+    let mut c = failover_confirm(&app);
+    let Accept::Run(plan) = &mut c.accept else {
+        unreachable!()
+    };
+    plan.gates = lagging_gates();
+    let mut c = qpconsole::app::confirm::plan(&app, (**plan).clone());
+    c.typed = "qualitypost-aurora".into();
+    c.reason = Some("the reader replays".into());
+    app.confirm = Some(c);
+    insta::assert_snapshot!("confirm_failover_held_120x40", draw(&app).backend());
+}
+
+/// The plan as the command line prints it: the gates after the steps, a failing one
+/// overridden with its reason.
+#[test]
+fn plan_text_with_gates_passing_failing_and_overridden() {
+    let app = showing(View::Area(AreaKind::Cluster), (120, 40));
+    let mut plan = qpconsole::ops::plan::failover(
+        app.estate.cluster.data.as_ref().unwrap(),
+        Some("qualitypost-aurora-2"),
+        "p1".into(),
+        "qualitypost",
+    )
+    .unwrap();
+    plan.gates = lagging_gates();
+    let held = render::text(&plan);
+    plan.override_gates(&[GateKind::Lag], "the writer's host is failing");
+    insta::assert_snapshot!(
+        "plan_text_gates",
+        format!(
+            "{held}\n--- after --override lag --reason …\n\n{}",
+            render::text(&plan)
+        )
+    );
 }
 
 #[test]
