@@ -85,6 +85,7 @@ fn main() -> ExitCode {
             apply,
         )),
         Some(Command::Reboot { db, apply }) => done(ops::reboot(&cli.global, &setup, &db, apply)),
+        Some(Command::Waf { action }) => done(ops::waf(&cli.global, &setup, action)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
         Some(Command::Timeline { since, format }) => {

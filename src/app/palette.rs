@@ -36,6 +36,9 @@ pub fn candidates(app: &App) -> Vec<String> {
         }
         ["resize", target] if !app.readonly => sizes(app, target),
         ["reboot"] if !app.readonly => member_ids(app, false),
+        // Who the WAF saw most lately: the sampled requests' clients, newest first.
+        ["block"] if !app.readonly => sampled_clients(app),
+        ["unblock"] if !app.readonly => sampled_clients(app),
         _ => Vec::new(),
     };
     let mut seen = std::collections::HashSet::new();
@@ -61,6 +64,19 @@ fn sizes(app: &App, target: &str) -> Vec<String> {
         Some(_) => AURORA_CLASSES.iter().map(|(c, _)| c.to_string()).collect(),
         None => COMMON_TYPES.iter().map(|t| t.to_string()).collect(),
     }
+}
+
+fn sampled_clients(app: &App) -> Vec<String> {
+    let mut sampled: Vec<_> = app
+        .estate
+        .waf
+        .data
+        .iter()
+        .flatten()
+        .flat_map(|acl| acl.sampled.iter().flatten())
+        .collect();
+    sampled.sort_by_key(|r| std::cmp::Reverse(r.at));
+    sampled.into_iter().map(|r| r.client_ip.clone()).collect()
 }
 
 fn instance_names(app: &App) -> Vec<String> {

@@ -420,6 +420,18 @@ impl App {
                 };
                 return self.plan_change(Change::Reboot { member });
             }
+            Action::Block(ref address) | Action::Unblock(ref address) => {
+                let block = matches!(action, Action::Block(_));
+                let address = address.clone();
+                let ip_set = self
+                    .estate_config(&self.estate_name)
+                    .and_then(|c| c.waf_block_ip_set.clone());
+                return self.plan_change(Change::Block {
+                    address,
+                    ip_set,
+                    block,
+                });
+            }
             Action::Resume => return vec![Effect::Resume],
             Action::AbandonPlan => return vec![Effect::Abandon],
             Action::CancelPlan => {

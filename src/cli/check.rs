@@ -57,6 +57,7 @@ pub fn endpoints(setup: &Setup, format: Format) -> Result<(String, u8), String> 
 fn targets_only(cfg: &EstateConfig) -> EstateConfig {
     EstateConfig {
         waf_web_acls: None,
+        waf_block_ip_set: None,
         vpn_connections: None,
         backups: None,
         dms_tasks: Some(Vec::new()),

@@ -97,6 +97,12 @@ pub enum Command {
         #[command(flatten)]
         apply: ApplyArgs,
     },
+    /// Block an address or range at the web ACL: into the IP set a blocking rule matches
+    /// (`waf_block_ip_set`), or out of it again.
+    Waf {
+        #[command(subcommand)]
+        action: WafAction,
+    },
     /// Reboot one cluster member and wait until it is available again.
     Reboot {
         #[arg(long, value_name = "ID")]
@@ -148,6 +154,22 @@ pub enum Command {
         /// Print the commented example configuration instead.
         #[arg(long)]
         example: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WafAction {
+    /// Add ADDRESS (203.0.113.7, or a range such as 203.0.113.0/24) to the blocking IP set.
+    Block {
+        address: String,
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+    /// Take ADDRESS out of the blocking IP set.
+    Unblock {
+        address: String,
+        #[command(flatten)]
+        apply: ApplyArgs,
     },
 }
 

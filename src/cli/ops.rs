@@ -19,7 +19,7 @@ use crate::ops::runner::{Actor, Progress, RunError, Runner};
 use crate::source::aws::{AwsCloud, LiveEstate};
 
 use super::setup::Setup;
-use super::{ApplyArgs, Global, snapshot};
+use super::{ApplyArgs, Global, WafAction, snapshot};
 
 /// Why a command ended without doing (all of) its work; the exit code goes with it.
 pub struct Stop {
@@ -158,6 +158,20 @@ pub fn reboot(
 ) -> Result<String, Stop> {
     let change = Change::Reboot {
         member: member.to_string(),
+    };
+    planned(global, setup, Ask::Apply(apply), &change)
+}
+
+/// Blocks an address at the web ACL, or unblocks it.
+pub fn waf(global: &Global, setup: &Setup, action: WafAction) -> Result<String, Stop> {
+    let (address, block, apply) = match action {
+        WafAction::Block { address, apply } => (address, true, apply),
+        WafAction::Unblock { address, apply } => (address, false, apply),
+    };
+    let change = Change::Block {
+        address,
+        ip_set: setup.estate_config().waf_block_ip_set.clone(),
+        block,
     };
     planned(global, setup, Ask::Apply(apply), &change)
 }

@@ -69,6 +69,9 @@ pub struct EstateConfig {
     pub phoenix: Option<PhoenixConfig>,
     /// Web ACLs by name; empty means every web ACL in the region.
     pub waf_web_acls: Option<Vec<String>>,
+    /// The IP set that `waf block` adds addresses to; absent: the one IP set a blocking rule
+    /// of the web ACLs references.
+    pub waf_block_ip_set: Option<String>,
     /// VPN connections by id or Name tag; empty means every one in the region.
     pub vpn_connections: Option<Vec<String>>,
     /// DMS replication tasks by identifier, shown with the database. Absent: every task of the

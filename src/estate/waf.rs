@@ -43,9 +43,25 @@ pub struct WafRule {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RuleKind {
-    ManagedRuleGroup { vendor: String, name: String },
-    RateBased { limit: u64 },
+    ManagedRuleGroup {
+        vendor: String,
+        name: String,
+    },
+    RateBased {
+        limit: u64,
+    },
+    /// Matches the addresses of an IP set (IPSetReferenceStatement); `blocks` when its action
+    /// is Block rather than Count or Allow.
+    IpSet {
+        arn: String,
+        blocks: bool,
+    },
     Custom,
+}
+
+/// An IP set's name, from its ARN (`…:regional/ipset/NAME/ID`).
+pub fn ip_set_name(arn: &str) -> &str {
+    arn.rsplit('/').nth(1).unwrap_or(arn)
 }
 
 impl RuleKind {
@@ -53,6 +69,11 @@ impl RuleKind {
         match self {
             RuleKind::ManagedRuleGroup { vendor, name } => format!("managed {vendor}/{name}"),
             RuleKind::RateBased { limit } => format!("rate ≤{limit}/5min"),
+            RuleKind::IpSet { arn, blocks } => format!(
+                "IP set {} ({})",
+                ip_set_name(arn),
+                if *blocks { "blocks" } else { "counts" }
+            ),
             RuleKind::Custom => "custom".to_string(),
         }
     }

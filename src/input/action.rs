@@ -284,6 +284,12 @@ actions! {
     /// Reboot a cluster member (the selected one on the Cluster view when none is named).
     Reboot(Option<String>) = "reboot" "[MEMBER]" "at most one member id", Change,
         "Reboot a cluster member (the selected one)";
+    /// An address or range into the IP set a blocking rule of the web ACL matches.
+    Block(String) = "block" "ADDRESS" "one address or CIDR range (block 203.0.113.7)", Change,
+        "Block an address at the web ACL";
+    /// Take an address or range out of the blocking IP set again.
+    Unblock(String) = "unblock" "ADDRESS" "one address or CIDR range (unblock 203.0.113.7)",
+        Change, "Unblock an address at the web ACL";
     /// Continue the unfinished plan of the journal.
     Resume = "resume", Change, "Continue the unfinished plan";
     /// Set the unfinished plan of the journal aside.
@@ -475,7 +481,7 @@ mod tests {
     fn read_only_removes_every_change_and_shells() {
         assert_eq!(
             mutating_words(),
-            "failover, resize, reboot, resume, shell, kill-query and kill-session"
+            "failover, resize, reboot, block, unblock, resume, shell, kill-query and kill-session"
         );
     }
 }

@@ -10,6 +10,8 @@ use thiserror::Error;
 use super::cloud::{Cloud, CloudError};
 use super::gate::{self, GateRules};
 use super::plan::{self, FleetFacts, FleetTarget, Plan, Refusal, ResizeOptions, plan_id};
+use super::step::{Check, StepKind, WafCheck, Work};
+use crate::estate::waf::ip_set_name;
 use crate::estate::{AreaKind, Cluster, DbKind, Estate};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,13 @@ pub enum Change {
     ResizePhoenix {
         instance: Option<String>,
         instance_type: String,
+    },
+    /// An address or range into (`block`) or out of the IP set a blocking rule of the web
+    /// ACLs matches: the one named `ip_set`, or the only one.
+    Block {
+        address: String,
+        ip_set: Option<String>,
+        block: bool,
     },
 }
 
@@ -137,11 +146,54 @@ impl Change {
                     .map_or(FleetTarget::Fleet, FleetTarget::Instance);
                 plan::phoenix_resize(&facts, target, instance_type, id, name)?
             }
+            Change::Block {
+                address,
+                ip_set,
+                block,
+            } => {
+                let acls = estate.waf.data.as_deref().ok_or_else(|| {
+                    PlanError::Unread(match &estate.waf.last_error {
+                        Some(e) => format!("the web ACLs could not be read: {}", e.message),
+                        None => "the web ACLs have not been read yet".to_string(),
+                    })
+                })?;
+                let plan = plan::block(acls, address, ip_set.as_deref(), *block, id, name)?;
+                already(cloud, &plan).await?;
+                plan
+            }
         };
         plan.note_cost(prices);
         gate::gate(&mut plan, estate, cloud, gates).await;
         Ok(plan)
     }
+}
+
+/// Refuses a block of what is blocked already, or an unblock of what is not: asked of the
+/// cloud, as the set may have changed since the web ACLs were read.
+async fn already(cloud: &dyn Cloud, plan: &Plan) -> Result<(), PlanError> {
+    for step in &plan.steps {
+        if let Work::Call {
+            done_when:
+                Some(
+                    check @ Check::Waf(WafCheck::Listed {
+                        ip_set,
+                        cidr,
+                        listed,
+                    }),
+                ),
+            ..
+        } = step.work()
+            && cloud.check(check).await?.holds
+        {
+            return Err(Refusal::AlreadyListed {
+                cidr: cidr.to_string(),
+                ip_set: ip_set_name(ip_set).to_string(),
+                listed,
+            }
+            .into());
+        }
+    }
+    Ok(())
 }
 
 /// The cluster as last read, or why there is none to plan from.

@@ -26,3 +26,4 @@ mod shapes;
 mod snapshots;
 mod status;
 mod timeline;
+mod waf_lab;

@@ -63,7 +63,7 @@ fn touches<'a>(plan: &'a Plan, estate: &Estate) -> Touches<'a> {
             Step::Db(DbStep::Snapshot { snapshot, .. }) => t.snapshot = Some(snapshot),
             Step::Db(_) => t.db = true,
             Step::Fleet(_) => t.fleet = true,
-            Step::Session(_) => {}
+            Step::Session(_) | Step::Waf(_) => {}
         }
     }
     t

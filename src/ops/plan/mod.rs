@@ -8,6 +8,7 @@ mod phoenix;
 mod rds;
 mod refusal;
 mod session;
+mod waf;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +23,7 @@ pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, 
 pub use rds::{rds_failover, rds_resize};
 pub use refusal::Refusal;
 pub use session::kill;
+pub use waf::block;
 
 /// A plan's id, unique within the journal: the moment it was made, to the millisecond.
 pub fn plan_id(now: Timestamp) -> String {

@@ -66,6 +66,30 @@ pub enum Refusal {
     WouldLeaveNoAz { what: String, why: String },
     #[error("{what}: {why}")]
     FleetNotReady { what: String, why: String },
+    #[error(
+        "{address} is not an IP address or CIDR range WAF can block: give one such as 203.0.113.7 or 203.0.113.0/24 (not /0)"
+    )]
+    BadAddress { address: String },
+    #[error(
+        "no rule of {} blocks the addresses of {}: add a rule with an IP set reference statement and action Block to the web ACL, and name its set with waf_block_ip_set in the estate's config",
+        acls.join(", "),
+        ip_set.as_ref().map_or("an IP set".to_string(), |n| format!("IP set {n}"))
+    )]
+    NoBlockingRule {
+        acls: Vec<String>,
+        ip_set: Option<String>,
+    },
+    #[error(
+        "rules block the addresses of several IP sets ({}): name the one to change with waf_block_ip_set in the estate's config",
+        sets.join(", ")
+    )]
+    SeveralBlockingSets { sets: Vec<String> },
+    #[error("{cidr} is {} IP set {ip_set}", if *listed { "blocked already: it is in" } else { "not blocked: it is not in" })]
+    AlreadyListed {
+        cidr: String,
+        ip_set: String,
+        listed: bool,
+    },
 }
 
 /// How many offered classes a refusal suggests.

@@ -7,6 +7,7 @@
 mod db;
 mod fleet;
 mod session;
+mod waf;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use db::{DbCall, DbCheck, DbStep};
 pub use fleet::{FleetCall, FleetCheck, FleetStep};
 pub use session::{SessionCall, SessionStep};
+pub use waf::{WafCall, WafCheck, WafStep};
 
 /// One thing a plan does. The journal spells each kind as before the steps were typed by
 /// service (`{"step": "modify_db_class", …}`), so plans journaled then still resume.
@@ -24,6 +26,7 @@ pub enum Step {
     Db(DbStep),
     Fleet(FleetStep),
     Session(SessionStep),
+    Waf(WafStep),
 }
 
 /// A call that changes the estate, by the service it goes to.
@@ -34,6 +37,7 @@ pub enum Call<'a> {
     /// To a member's own server, as SQL: not every cloud can make it (see
     /// [`crate::ops::sessions`]).
     Session(SessionCall<'a>),
+    Waf(WafCall<'a>),
 }
 
 /// A condition on the estate: what a wait waits for, what a call needs first, or how a resume
@@ -42,6 +46,7 @@ pub enum Call<'a> {
 pub enum Check<'a> {
     Db(DbCheck<'a>),
     Fleet(FleetCheck<'a>),
+    Waf(WafCheck<'a>),
 }
 
 impl Call<'_> {
@@ -51,6 +56,7 @@ impl Call<'_> {
             Call::Db(c) => c.action(),
             Call::Fleet(c) => c.action(),
             Call::Session(c) => c.action(),
+            Call::Waf(c) => c.action(),
         }
     }
 }
@@ -121,6 +127,7 @@ impl StepKind for Step {
             Step::Db(s) => s.describe(),
             Step::Fleet(s) => s.describe(),
             Step::Session(s) => s.describe(),
+            Step::Waf(s) => s.describe(),
         }
     }
 
@@ -129,6 +136,7 @@ impl StepKind for Step {
             Step::Db(s) => s.impact(),
             Step::Fleet(s) => s.impact(),
             Step::Session(s) => s.impact(),
+            Step::Waf(s) => s.impact(),
         }
     }
 
@@ -137,6 +145,7 @@ impl StepKind for Step {
             Step::Db(s) => s.key(),
             Step::Fleet(s) => s.key(),
             Step::Session(s) => s.key(),
+            Step::Waf(s) => s.key(),
         }
     }
 
@@ -145,6 +154,7 @@ impl StepKind for Step {
             Step::Db(s) => s.work(),
             Step::Fleet(s) => s.work(),
             Step::Session(s) => s.work(),
+            Step::Waf(s) => s.work(),
         }
     }
 
@@ -153,6 +163,7 @@ impl StepKind for Step {
             Step::Db(s) => s.resizes(),
             Step::Fleet(s) => s.resizes(),
             Step::Session(s) => s.resizes(),
+            Step::Waf(s) => s.resizes(),
         }
     }
 }
@@ -173,6 +184,12 @@ impl From<DbStep> for Step {
 impl From<SessionStep> for Step {
     fn from(s: SessionStep) -> Self {
         Step::Session(s)
+    }
+}
+
+impl From<WafStep> for Step {
+    fn from(s: WafStep) -> Self {
+        Step::Waf(s)
     }
 }
 

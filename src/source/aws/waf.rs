@@ -82,6 +82,11 @@ pub async fn web_acls(
                 RuleKind::RateBased {
                     limit: rate.limit() as u64,
                 }
+            } else if let Some(set) = statement.and_then(|s| s.ip_set_reference_statement()) {
+                RuleKind::IpSet {
+                    arn: set.arn().to_string(),
+                    blocks: r.action().is_some_and(|a| a.block().is_some()),
+                }
             } else {
                 RuleKind::Custom
             };

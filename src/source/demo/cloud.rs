@@ -95,6 +95,8 @@ impl DemoCloud {
                 demo.backups.take_snapshot(snapshot, now);
                 Ok(format!("snapshot {snapshot} is being taken"))
             }
+            // The simulated web ACLs have no IP-set rule, so no plan asks for this.
+            Call::Waf(c) => Err(format!("{}: the DEMO simulates no IP sets", c.action())),
             Call::Session(SessionCall::Kill {
                 member,
                 id,
@@ -111,6 +113,7 @@ impl DemoCloud {
         let demo = self.current();
         let seen = |holds, status| Ok(Seen { holds, status });
         match check {
+            Check::Waf(_) => Err("the DEMO simulates no IP sets".to_string()),
             Check::Db(DbCheck::InZone { member, zone }) => {
                 let (status, az) = demo
                     .cluster

@@ -48,6 +48,7 @@ fn cfg() -> EstateConfig {
             ..PhoenixConfig::default()
         }),
         waf_web_acls: Some(vec!["qp-public-waf".into()]),
+        waf_block_ip_set: None,
         vpn_connections: Some(vec![]),
         dms_tasks: None,
         backups: Some(Default::default()),

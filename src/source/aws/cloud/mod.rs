@@ -4,6 +4,7 @@
 
 mod cluster;
 mod fleet;
+mod waf;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -55,6 +56,7 @@ impl Cloud for AwsCloud {
             match call {
                 Call::Db(c) => self.cluster_call(c).await,
                 Call::Fleet(c) => self.fleet_call(c).await,
+                Call::Waf(c) => self.waf_call(c).await,
                 // A member's server is reached through the bastion, not the AWS API: the
                 // console runs session steps on `ops::sessions::WithSessions`.
                 Call::Session(c) => Err(CloudError::Refused(format!(
@@ -70,6 +72,7 @@ impl Cloud for AwsCloud {
             match check {
                 Check::Db(c) => self.cluster_check(c).await,
                 Check::Fleet(c) => self.fleet_check(c).await,
+                Check::Waf(c) => self.waf_check(c).await,
             }
         })
     }

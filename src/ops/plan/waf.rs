@@ -1,0 +1,228 @@
+//! Blocking an address at the web ACL: the address (or range) goes into the IP set that a
+//! blocking rule references, and unblocking takes it out. The plan names the rule, the set and
+//! the change, and how to undo it.
+
+use std::net::IpAddr;
+
+use super::{Plan, Refusal};
+use crate::estate::waf::ip_set_name;
+use crate::estate::{RuleKind, WebAcl};
+use crate::ops::step::WafStep;
+
+/// `address` as WAF wants it: a CIDR range, a single address as /32 (/128 for IPv6), host bits
+/// cleared. `/0` would block everyone and is refused.
+pub fn cidr(address: &str) -> Result<String, Refusal> {
+    let bad = || Refusal::BadAddress {
+        address: address.to_string(),
+    };
+    let (ip, prefix) = match address.trim().split_once('/') {
+        Some((ip, p)) => (ip, Some(p.parse::<u8>().map_err(|_| bad())?)),
+        None => (address.trim(), None),
+    };
+    let ip: IpAddr = ip.parse().map_err(|_| bad())?;
+    let network = match ip {
+        IpAddr::V4(v4) => {
+            let p = prefix.unwrap_or(32);
+            if !(1..=32).contains(&p) {
+                return Err(bad());
+            }
+            let mask = u32::MAX << (32 - u32::from(p));
+            format!("{}/{p}", std::net::Ipv4Addr::from(u32::from(v4) & mask))
+        }
+        IpAddr::V6(v6) => {
+            let p = prefix.unwrap_or(128);
+            if !(1..=128).contains(&p) {
+                return Err(bad());
+            }
+            let mask = u128::MAX << (128 - u32::from(p));
+            format!("{}/{p}", std::net::Ipv6Addr::from(u128::from(v6) & mask))
+        }
+    };
+    Ok(network)
+}
+
+/// The rule that blocks with an IP set: the one of set `named`, or the only one there is.
+fn blocking_rule<'a>(
+    acls: &'a [WebAcl],
+    named: Option<&str>,
+) -> Result<(&'a WebAcl, &'a str, &'a str, u32), Refusal> {
+    let rules: Vec<(&WebAcl, &str, &str, u32)> = acls
+        .iter()
+        .flat_map(|acl| {
+            acl.rules.iter().filter_map(move |r| match &r.kind {
+                RuleKind::IpSet { arn, blocks: true } => {
+                    Some((acl, r.name.as_str(), arn.as_str(), r.priority))
+                }
+                _ => None,
+            })
+        })
+        .filter(|(_, _, arn, _)| named.is_none_or(|n| ip_set_name(arn) == n))
+        .collect();
+    let acl_names = || acls.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    match (&rules[..], named) {
+        ([one], _) => Ok(*one),
+        ([], _) => Err(Refusal::NoBlockingRule {
+            acls: acl_names(),
+            ip_set: named.map(str::to_string),
+        }),
+        (_, Some(_)) => Ok(rules[0]),
+        (several, None) => Err(Refusal::SeveralBlockingSets {
+            sets: several
+                .iter()
+                .map(|(_, _, arn, _)| ip_set_name(arn).to_string())
+                .collect(),
+        }),
+    }
+}
+
+/// The plan that puts `address` in (`block`) or takes it out of the blocking IP set of
+/// `acls`. Whether it is there already is for the caller to ask the cloud.
+pub fn block(
+    acls: &[WebAcl],
+    address: &str,
+    ip_set: Option<&str>,
+    block: bool,
+    id: String,
+    estate: &str,
+) -> Result<Plan, Refusal> {
+    let cidr = cidr(address)?;
+    let (acl, rule, arn, priority) = blocking_rule(acls, ip_set)?;
+    let (acl, rule, arn) = (acl.name.clone(), rule.to_string(), arn.to_string());
+    let set = ip_set_name(&arn).to_string();
+    let mut notes = vec![format!(
+        "rule {rule} (priority {priority}) of {acl} blocks the addresses of IP set {set} ({arn})"
+    )];
+    if !address.contains('/') && !cidr.ends_with("/32") && !cidr.ends_with("/128") {
+        notes.push(format!("{address} is the range {cidr}"));
+    } else if address.contains('/') && cidr != address.trim() {
+        notes.push(format!("{address} has host bits set: the range is {cidr}"));
+    }
+    let (title, step, undo) = if block {
+        (
+            format!("Block {cidr} at {acl}"),
+            WafStep::Block {
+                acl: acl.clone(),
+                rule,
+                ip_set: arn,
+                cidr: cidr.clone(),
+            },
+            format!("undo: qpconsole waf unblock {cidr} (:unblock {cidr} in the console)"),
+        )
+    } else {
+        (
+            format!("Unblock {cidr} at {acl}"),
+            WafStep::Unblock {
+                acl: acl.clone(),
+                rule,
+                ip_set: arn,
+                cidr: cidr.clone(),
+            },
+            format!("undo: qpconsole waf block {cidr} (:block {cidr} in the console)"),
+        )
+    };
+    notes.push(undo);
+    Ok(Plan {
+        id,
+        title,
+        estate: estate.to_string(),
+        target: cidr,
+        steps: vec![step.into()],
+        notes,
+        ..Plan::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estate::{Series, WafRule};
+
+    fn acl(rules: &[(&str, RuleKind)]) -> WebAcl {
+        WebAcl {
+            name: "qp-waf".into(),
+            id: "1".into(),
+            rules: rules
+                .iter()
+                .zip(0..)
+                .map(|((name, kind), priority)| WafRule {
+                    name: name.to_string(),
+                    priority,
+                    kind: kind.clone(),
+                    blocked: Series::default(),
+                    allowed: Series::default(),
+                    counted: Series::default(),
+                })
+                .collect(),
+            blocked: Series::default(),
+            allowed: Series::default(),
+            counted: Series::default(),
+            sampled: None,
+        }
+    }
+
+    fn set(name: &str, blocks: bool) -> RuleKind {
+        RuleKind::IpSet {
+            arn: format!("arn:aws:wafv2:us-east-1:123456789012:regional/ipset/{name}/abc-1"),
+            blocks,
+        }
+    }
+
+    #[test]
+    fn an_address_becomes_its_cidr_and_a_range_loses_its_host_bits() {
+        assert_eq!(cidr("203.0.113.7").unwrap(), "203.0.113.7/32");
+        assert_eq!(cidr(" 203.0.113.7/24 ").unwrap(), "203.0.113.0/24");
+        assert_eq!(cidr("2001:db8::7").unwrap(), "2001:db8::7/128");
+        assert_eq!(cidr("2001:db8::7/64").unwrap(), "2001:db8::/64");
+        for bad in [
+            "203.0.113",
+            "0.0.0.0/0",
+            "203.0.113.7/33",
+            "evil.example",
+            "",
+        ] {
+            let e = cidr(bad).unwrap_err().to_string();
+            assert!(e.starts_with(&format!("{bad} is not an IP address")), "{e}");
+        }
+    }
+
+    #[test]
+    fn the_plan_names_the_rule_the_set_and_the_undo() {
+        let acls = [acl(&[
+            ("rate", RuleKind::RateBased { limit: 2000 }),
+            ("watched", set("qp-watched", false)),
+            ("blocked", set("qp-blocked", true)),
+        ])];
+        let plan = block(&acls, "203.0.113.7", None, true, "p1".into(), "qp").unwrap();
+        assert_eq!(plan.title, "Block 203.0.113.7/32 at qp-waf");
+        assert_eq!(plan.target, "203.0.113.7/32", "production types the range");
+        assert_eq!(
+            crate::ops::render::changes(&plan)[0],
+            "1. add 203.0.113.7/32 to IP set qp-blocked: rule blocked of qp-waf blocks it (requests from the address are refused with 403 within about a minute)"
+        );
+        assert!(plan.notes[0].starts_with("rule blocked (priority 2) of qp-waf blocks"));
+        assert_eq!(
+            plan.notes.last().unwrap(),
+            "undo: qpconsole waf unblock 203.0.113.7/32 (:unblock 203.0.113.7/32 in the console)"
+        );
+        let back = block(&acls, "203.0.113.7/32", None, false, "p2".into(), "qp").unwrap();
+        assert_eq!(back.title, "Unblock 203.0.113.7/32 at qp-waf");
+    }
+
+    #[test]
+    fn without_one_blocking_set_the_plan_is_refused_with_what_to_do() {
+        let counting = [acl(&[("watched", set("qp-watched", false))])];
+        let e = block(&counting, "203.0.113.7", None, true, "p".into(), "qp").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("no rule of qp-waf blocks the addresses of an IP set"),
+            "{e}"
+        );
+        let two = [acl(&[("a", set("qp-a", true)), ("b", set("qp-b", true))])];
+        let e = block(&two, "203.0.113.7", None, true, "p".into(), "qp").unwrap_err();
+        assert!(e.to_string().contains("qp-a, qp-b"), "{e}");
+        let named = block(&two, "203.0.113.7", Some("qp-b"), true, "p".into(), "qp").unwrap();
+        assert!(named.notes[0].starts_with("rule b "), "{:?}", named.notes);
+        let e = block(&two, "203.0.113.7", Some("qp-c"), true, "p".into(), "qp").unwrap_err();
+        assert!(e.to_string().contains("IP set qp-c"), "{e}");
+    }
+}
