@@ -39,6 +39,7 @@ pub fn candidates(app: &App) -> Vec<String> {
         // Who the WAF saw most lately: the sampled requests' clients, newest first.
         ["block"] if !app.readonly => sampled_clients(app),
         ["unblock"] if !app.readonly => sampled_clients(app),
+        ["rule-count" | "rule-block"] if !app.readonly => rule_names(app),
         _ => Vec::new(),
     };
     let mut seen = std::collections::HashSet::new();
@@ -77,6 +78,12 @@ fn sampled_clients(app: &App) -> Vec<String> {
         .collect();
     sampled.sort_by_key(|r| std::cmp::Reverse(r.at));
     sampled.into_iter().map(|r| r.client_ip.clone()).collect()
+}
+
+fn rule_names(app: &App) -> Vec<String> {
+    let acls = app.estate.waf.data.iter().flatten();
+    acls.flat_map(|a| a.rules.iter().map(|r| r.name.clone()))
+        .collect()
 }
 
 fn instance_names(app: &App) -> Vec<String> {

@@ -17,6 +17,7 @@ use crate::input::keymap::{Chord, Lookup, Mode};
 use crate::input::{Action, View};
 use crate::ops::change::Change;
 use crate::ops::progress::{Outcome, PlanStatus};
+use crate::ops::step::RuleMode;
 use crate::source::{Request, Update};
 
 impl App {
@@ -431,6 +432,14 @@ impl App {
                     ip_set,
                     block,
                 });
+            }
+            Action::RuleCount(rule) => {
+                let to = RuleMode::Count;
+                return self.plan_change(Change::RuleMode { rule, to });
+            }
+            Action::RuleBlock(rule) => {
+                let to = RuleMode::Block;
+                return self.plan_change(Change::RuleMode { rule, to });
             }
             Action::Resume => return vec![Effect::Resume],
             Action::AbandonPlan => return vec![Effect::Abandon],

@@ -171,6 +171,21 @@ pub enum WafAction {
         #[command(flatten)]
         apply: ApplyArgs,
     },
+    /// Set RULE (or ACL/RULE) to count what it matches, or to block it.
+    Rule {
+        rule: String,
+        #[arg(value_enum)]
+        mode: ModeArg,
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
+}
+
+/// What a rule does with its matches, as typed.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ModeArg {
+    Count,
+    Block,
 }
 
 #[derive(Debug, Subcommand)]

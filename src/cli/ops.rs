@@ -19,7 +19,8 @@ use crate::ops::runner::{Actor, Progress, RunError, Runner};
 use crate::source::aws::{AwsCloud, LiveEstate};
 
 use super::setup::Setup;
-use super::{ApplyArgs, Global, WafAction, snapshot};
+use super::{ApplyArgs, Global, ModeArg, WafAction, snapshot};
+use crate::ops::step::RuleMode;
 
 /// Why a command ended without doing (all of) its work; the exit code goes with it.
 pub struct Stop {
@@ -164,14 +165,31 @@ pub fn reboot(
 
 /// Blocks an address at the web ACL, or unblocks it.
 pub fn waf(global: &Global, setup: &Setup, action: WafAction) -> Result<String, Stop> {
-    let (address, block, apply) = match action {
-        WafAction::Block { address, apply } => (address, true, apply),
-        WafAction::Unblock { address, apply } => (address, false, apply),
-    };
-    let change = Change::Block {
-        address,
-        ip_set: setup.estate_config().waf_block_ip_set.clone(),
-        block,
+    let ip_set = setup.estate_config().waf_block_ip_set.clone();
+    let (change, apply) = match action {
+        WafAction::Block { address, apply } => (
+            Change::Block {
+                address,
+                ip_set,
+                block: true,
+            },
+            apply,
+        ),
+        WafAction::Unblock { address, apply } => (
+            Change::Block {
+                address,
+                ip_set,
+                block: false,
+            },
+            apply,
+        ),
+        WafAction::Rule { rule, mode, apply } => {
+            let to = match mode {
+                ModeArg::Count => RuleMode::Count,
+                ModeArg::Block => RuleMode::Block,
+            };
+            (Change::RuleMode { rule, to }, apply)
+        }
     };
     planned(global, setup, Ask::Apply(apply), &change)
 }

@@ -290,6 +290,11 @@ actions! {
     /// Take an address or range out of the blocking IP set again.
     Unblock(String) = "unblock" "ADDRESS" "one address or CIDR range (unblock 203.0.113.7)",
         Change, "Unblock an address at the web ACL";
+    /// A rule of the web ACLs (RULE, or ACL/RULE) to count what it matches, or to block it.
+    RuleCount(String) = "rule-count" "RULE" "one rule of the web ACLs (or ACL/RULE)", Change,
+        "Set a WAF rule to count what it matches";
+    RuleBlock(String) = "rule-block" "RULE" "one rule of the web ACLs (or ACL/RULE)", Change,
+        "Set a WAF rule to block what it matches";
     /// Continue the unfinished plan of the journal.
     Resume = "resume", Change, "Continue the unfinished plan";
     /// Set the unfinished plan of the journal aside.
@@ -481,7 +486,7 @@ mod tests {
     fn read_only_removes_every_change_and_shells() {
         assert_eq!(
             mutating_words(),
-            "failover, resize, reboot, block, unblock, resume, shell, kill-query and kill-session"
+            "failover, resize, reboot, block, unblock, rule-count, rule-block, resume, shell, kill-query and kill-session"
         );
     }
 }

@@ -10,9 +10,8 @@ use thiserror::Error;
 use super::cloud::{Cloud, CloudError};
 use super::gate::{self, GateRules};
 use super::plan::{self, FleetFacts, FleetTarget, Plan, Refusal, ResizeOptions, plan_id};
-use super::step::{Check, StepKind, WafCheck, Work};
-use crate::estate::waf::ip_set_name;
-use crate::estate::{AreaKind, Cluster, DbKind, Estate};
+use super::step::{Check, RuleMode, StepKind, Work};
+use crate::estate::{AreaKind, Cluster, DbKind, Estate, WebAcl};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
@@ -40,6 +39,8 @@ pub enum Change {
         ip_set: Option<String>,
         block: bool,
     },
+    /// A rule of the web ACLs (`RULE`, or `ACL/RULE`) to count or block what it matches.
+    RuleMode { rule: String, to: RuleMode },
 }
 
 /// Why no plan was made; nothing was changed either way.
@@ -151,13 +152,13 @@ impl Change {
                 ip_set,
                 block,
             } => {
-                let acls = estate.waf.data.as_deref().ok_or_else(|| {
-                    PlanError::Unread(match &estate.waf.last_error {
-                        Some(e) => format!("the web ACLs could not be read: {}", e.message),
-                        None => "the web ACLs have not been read yet".to_string(),
-                    })
-                })?;
+                let acls = web_acls(estate)?;
                 let plan = plan::block(acls, address, ip_set.as_deref(), *block, id, name)?;
+                already(cloud, &plan).await?;
+                plan
+            }
+            Change::RuleMode { rule, to } => {
+                let plan = plan::rule_mode(web_acls(estate)?, rule, *to, id, name)?;
                 already(cloud, &plan).await?;
                 plan
             }
@@ -168,32 +169,32 @@ impl Change {
     }
 }
 
-/// Refuses a block of what is blocked already, or an unblock of what is not: asked of the
-/// cloud, as the set may have changed since the web ACLs were read.
+/// Refuses a WAF change that holds already (an address blocked, a rule counting): asked of
+/// the cloud, as the web ACL may have changed since it was read.
 async fn already(cloud: &dyn Cloud, plan: &Plan) -> Result<(), PlanError> {
     for step in &plan.steps {
         if let Work::Call {
-            done_when:
-                Some(
-                    check @ Check::Waf(WafCheck::Listed {
-                        ip_set,
-                        cidr,
-                        listed,
-                    }),
-                ),
+            done_when: Some(check @ Check::Waf(_)),
             ..
         } = step.work()
-            && cloud.check(check).await?.holds
         {
-            return Err(Refusal::AlreadyListed {
-                cidr: cidr.to_string(),
-                ip_set: ip_set_name(ip_set).to_string(),
-                listed,
+            let seen = cloud.check(check).await?;
+            if seen.holds {
+                return Err(Refusal::Already { seen: seen.status }.into());
             }
-            .into());
         }
     }
     Ok(())
+}
+
+/// The web ACLs as last read, or why there are none to plan from.
+fn web_acls(estate: &Estate) -> Result<&[WebAcl], PlanError> {
+    estate.waf.data.as_deref().ok_or_else(|| {
+        PlanError::Unread(match &estate.waf.last_error {
+            Some(e) => format!("the web ACLs could not be read: {}", e.message),
+            None => "the web ACLs have not been read yet".to_string(),
+        })
+    })
 }
 
 /// The cluster as last read, or why there is none to plan from.

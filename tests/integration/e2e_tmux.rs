@@ -483,13 +483,7 @@ fn a_signal_during_a_live_plan_gives_the_terminal_back_and_leaves_a_journal_that
         "--operation",
         "ModifyDBInstance",
     ]);
-    struct Clear;
-    impl Drop for Clear {
-        fn drop(&mut self) {
-            common::lab::fault(&["aws", "clear"]);
-        }
-    }
-    let _clear = Clear;
+    let _cleared = common::lab::Cleared;
     let mut prelude = format!(
         "export QPCONSOLE_CONFIG='{}' QPCONSOLE_STATE_DIR='{journal_dir}';",
         common::lab::state().join("qpconsole.toml").display()

@@ -265,13 +265,10 @@ fn a_lagging_target_refuses_the_failover_until_overridden_and_a_stale_backup_get
 /// The fault proxy answers `operation` of Auto Scaling with `member` (one entry of the answer's
 /// list, in the Query protocol's XML; the proxy keeps the text) until dropped: what moto
 /// cannot stage, as it finishes refreshes and activities at once.
-struct Canned;
-
-impl Canned {
-    fn answer(operation: &str, list: &str, member: &str) -> Canned {
-        let file = tempfile::NamedTempFile::new().unwrap();
-        let ns = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
-        std::fs::write(
+fn canned(operation: &str, list: &str, member: &str) -> common::lab::Cleared {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let ns = "http://autoscaling.amazonaws.com/doc/2011-01-01/";
+    std::fs::write(
             file.path(),
             format!(
                 "<{operation}Response xmlns=\"{ns}\"><{operation}Result><{list}><member>{member}</member>\
@@ -280,24 +277,17 @@ impl Canned {
             ),
         )
         .unwrap();
-        let path = file.path().to_str().unwrap();
-        fault(&[
-            "aws",
-            "answer",
-            path,
-            "--service",
-            "autoscaling",
-            "--operation",
-            operation,
-        ]);
-        Canned
-    }
-}
-
-impl Drop for Canned {
-    fn drop(&mut self) {
-        fault(&["aws", "clear"]);
-    }
+    let path = file.path().to_str().unwrap();
+    fault(&[
+        "aws",
+        "answer",
+        path,
+        "--service",
+        "autoscaling",
+        "--operation",
+        operation,
+    ]);
+    common::lab::Cleared
 }
 
 /// `qpconsole ARGS` with every AWS call through the fault proxy, its own state directory.
@@ -316,7 +306,7 @@ fn a_refresh_or_a_scaling_activity_in_progress_refuses_a_change_with_nothing_cha
     let started = (chrono::Utc::now() - chrono::Duration::minutes(2)).to_rfc3339();
     let dir = tempfile::tempdir().unwrap();
 
-    let refresh = Canned::answer(
+    let refresh = canned(
         "DescribeInstanceRefreshes",
         "InstanceRefreshes",
         &format!(
@@ -351,7 +341,7 @@ fn a_refresh_or_a_scaling_activity_in_progress_refuses_a_change_with_nothing_cha
     }
     drop(refresh);
 
-    let _activity = Canned::answer(
+    let _activity = canned(
         "DescribeScalingActivities",
         "Activities",
         &format!(

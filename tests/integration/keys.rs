@@ -387,6 +387,91 @@ fn a_plan_a_gate_holds_back_wants_a_reason_after_the_id_and_runs_with_it_recorde
 }
 
 #[test]
+fn block_puts_an_address_in_the_demo_ip_set_and_unblock_takes_it_out() {
+    let mut c = Console::demo(Scenario::Steady);
+    c.press(":");
+    c.type_text("block 203.0.113.7");
+    c.press("enter");
+    assert_eq!(c.app.mode, Mode::Confirm, "{:?}", c.app.notices.latest());
+    let confirm = c.app.confirm.clone().unwrap();
+    assert_eq!(confirm.title, "Block 203.0.113.7/32 at qualitypost-waf?");
+    let text = confirm.lines.join("\n");
+    assert!(
+        text.contains("1. add 203.0.113.7/32 to IP set qualitypost-blocked: rule blocked-addresses of qualitypost-waf blocks it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("undo: qpconsole waf unblock 203.0.113.7/32"),
+        "{text}"
+    );
+    c.type_text("203.0.113.7/32");
+    let asked = c.press("enter");
+    assert!(matches!(&asked[..], [Effect::Run(_)]), "{asked:?}");
+    c.until(std::time::Duration::from_secs(120), |app| {
+        app.plan.is_none()
+    });
+    assert!(
+        c.app
+            .notices
+            .latest()
+            .unwrap()
+            .text
+            .starts_with("done: Block 203.0.113.7/32"),
+        "{:?}",
+        c.app.notices.latest()
+    );
+
+    c.press(":");
+    c.type_text("block 203.0.113.7/32");
+    c.press("enter");
+    assert!(
+        c.app
+            .notices
+            .latest()
+            .unwrap()
+            .text
+            .contains("nothing to change: 203.0.113.7/32 is in IP set qualitypost-blocked"),
+        "{:?}",
+        c.app.notices.latest()
+    );
+    c.press(":");
+    c.type_text("unblock 203.0.113.7");
+    c.press("enter");
+    assert_eq!(
+        c.app.confirm.as_ref().map(|c| c.title.as_str()),
+        Some("Unblock 203.0.113.7/32 at qualitypost-waf?")
+    );
+    c.press("esc");
+
+    // A rule to count instead of block, as when a managed group blocks real customers.
+    c.press(":");
+    c.type_text("rule-count RateLimitPerIP");
+    c.press("enter");
+    assert_eq!(
+        c.app.confirm.as_ref().map(|c| c.title.as_str()),
+        Some("Set rule RateLimitPerIP of qualitypost-waf to count?")
+    );
+    c.type_text("RateLimitPerIP");
+    assert!(matches!(&c.press("enter")[..], [Effect::Run(_)]));
+    c.until(std::time::Duration::from_secs(120), |app| {
+        app.plan.is_none()
+    });
+    c.press(":");
+    c.type_text("rule-count RateLimitPerIP");
+    c.press("enter");
+    assert!(
+        c.app
+            .notices
+            .latest()
+            .unwrap()
+            .text
+            .contains("nothing to change: rule RateLimitPerIP of qualitypost-waf does count"),
+        "{:?}",
+        c.app.notices.latest()
+    );
+}
+
+#[test]
 fn a_running_plan_can_be_cancelled_between_steps() {
     let mut c = Console::demo(Scenario::Steady);
     c.app.production = false;

@@ -37,6 +37,7 @@ impl Blocklist {
             "create_web_acl",
             json!({
                 "Name": acl_name, "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+                "Description": "Phoenix ALB",
                 "VisibilityConfig": visibility(&acl_name),
                 "Rules": [{
                     "Name": "blocked-addresses", "Priority": 0,
@@ -85,7 +86,6 @@ impl Blocklist {
 
 impl Drop for Blocklist {
     fn drop(&mut self) {
-        fault(&["aws", "clear"]);
         let lock = |name: &str, id: &str, get: &str, key: &str| {
             waf(get, json!({"Name": name, "Id": id, "Scope": "REGIONAL"}))["LockToken"]
                 .as_str()
@@ -172,7 +172,7 @@ fn a_typed_address_is_blocked_in_the_ip_set_and_unblocked_and_read_only_refuses_
     assert_eq!(out.status.code(), Some(4), "{said}");
     assert!(
         said.contains(&format!(
-            "refused: 203.0.113.7/32 is blocked already: it is in IP set {}",
+            "refused: nothing to change: 203.0.113.7/32 is in IP set {}; nothing was changed",
             b.set.0
         )),
         "{said}"
@@ -195,7 +195,7 @@ fn a_typed_address_is_blocked_in_the_ip_set_and_unblocked_and_read_only_refuses_
         r#"{"__type": "WAFOptimisticLockException", "Message": "AWS WAF couldn't save your changes because someone changed the resource after you started to edit it."}"#,
     )
     .unwrap();
-    fault(&["aws", "clear"]);
+    let _cleared = common::lab::Cleared::now();
     fault(&[
         "aws",
         "answer",
@@ -231,4 +231,95 @@ fn a_typed_address_is_blocked_in_the_ip_set_and_unblocked_and_read_only_refuses_
     let audit = common::jsonl(&dir.path().join("audit.jsonl"));
     assert_eq!(audit.len(), 2, "{audit:#?}");
     assert_eq!(audit[1]["request"]["Removed"], "203.0.113.7/32");
+}
+
+#[test]
+fn a_rule_is_switched_to_count_and_back_to_block_with_the_rest_of_the_acl_kept() {
+    let _turn = common::lab::shared();
+    let b = Blocklist::create();
+    let dir = tempfile::tempdir().unwrap();
+    let config = b.config(dir.path());
+    let acl = || {
+        waf(
+            "get_web_acl",
+            json!({"Name": b.acl.0, "Id": b.acl.1, "Scope": "REGIONAL"}),
+        )["WebACL"]
+            .clone()
+    };
+    let before = acl();
+
+    let (out, said) = qp(
+        &config,
+        dir.path(),
+        &["waf", "rule", "blocked-addresses", "count", "--yes"],
+        false,
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!(
+            "set rule blocked-addresses of {} to count what it matches",
+            b.acl.0
+        )),
+        "{said}"
+    );
+    let counting = acl();
+    assert_eq!(
+        counting["Rules"][0]["Action"],
+        json!({"Count": {}}),
+        "{counting:#}"
+    );
+    for kept in ["Description", "DefaultAction", "VisibilityConfig"] {
+        assert_eq!(counting[kept], before[kept], "{kept} is left as it was");
+    }
+    assert_eq!(
+        counting["Rules"][0]["Statement"], before["Rules"][0]["Statement"],
+        "the rule still matches the IP set"
+    );
+
+    let (out, said) = qp(
+        &config,
+        dir.path(),
+        &["waf", "rule", "blocked-addresses", "count", "--yes"],
+        false,
+    );
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(
+        said.contains("nothing to change: rule blocked-addresses of"),
+        "{said}"
+    );
+
+    let (out, said) = qp(
+        &config,
+        dir.path(),
+        &[
+            "--readonly",
+            "waf",
+            "rule",
+            "blocked-addresses",
+            "block",
+            "--yes",
+        ],
+        false,
+    );
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    let (out, said) = qp(
+        &config,
+        dir.path(),
+        &["waf", "rule", "blocked-addresses", "block", "--yes"],
+        false,
+    );
+    assert!(out.status.success(), "{said}");
+    assert_eq!(acl()["Rules"][0]["Action"], json!({"Block": {}}));
+    let audit = common::jsonl(&dir.path().join("audit.jsonl"));
+    let actions: Vec<String> = audit
+        .iter()
+        .map(|e| format!("{} {}", e["action"].as_str().unwrap(), e["request"]["Mode"]))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "wafv2:UpdateWebACL \"count\"",
+            "wafv2:UpdateWebACL \"block\""
+        ]
+    );
 }

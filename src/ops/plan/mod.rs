@@ -23,7 +23,7 @@ pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, 
 pub use rds::{rds_failover, rds_resize};
 pub use refusal::Refusal;
 pub use session::kill;
-pub use waf::block;
+pub use waf::{block, covers, rule_mode};
 
 /// A plan's id, unique within the journal: the moment it was made, to the millisecond.
 pub fn plan_id(now: Timestamp) -> String {

@@ -84,12 +84,17 @@ pub enum Refusal {
         sets.join(", ")
     )]
     SeveralBlockingSets { sets: Vec<String> },
-    #[error("{cidr} is {} IP set {ip_set}", if *listed { "blocked already: it is in" } else { "not blocked: it is not in" })]
-    AlreadyListed {
-        cidr: String,
-        ip_set: String,
-        listed: bool,
+    /// What the change would bring about holds already, as the cloud says.
+    #[error("nothing to change: {seen}")]
+    Already { seen: String },
+    #[error("web ACLs {} have no rule {rule}: choose one of {}", acls.join(", "), rules.join(", "))]
+    UnknownRule {
+        rule: String,
+        acls: Vec<String>,
+        rules: Vec<String>,
     },
+    #[error("rule {rule} is in web ACLs {}: name it as ACL/RULE", acls.join(", "))]
+    RuleInSeveralAcls { rule: String, acls: Vec<String> },
 }
 
 /// How many offered classes a refusal suggests.

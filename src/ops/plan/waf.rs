@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use super::{Plan, Refusal};
 use crate::estate::waf::ip_set_name;
 use crate::estate::{RuleKind, WebAcl};
-use crate::ops::step::WafStep;
+use crate::ops::step::{RuleMode, WafStep};
 
 /// `address` as WAF wants it: a CIDR range, a single address as /32 (/128 for IPv6), host bits
 /// cleared. `/0` would block everyone and is refused.
@@ -39,6 +39,13 @@ pub fn cidr(address: &str) -> Result<String, Refusal> {
         }
     };
     Ok(network)
+}
+
+/// Whether the range `cidr` (as [`cidr`] gives it) holds the address `ip`.
+pub fn covers(cidr: &str, ip: &str) -> bool {
+    cidr.split_once('/')
+        .and_then(|(_, prefix)| self::cidr(&format!("{ip}/{prefix}")).ok())
+        .is_some_and(|network| network == cidr)
 }
 
 /// The rule that blocks with an IP set: the one of set `named`, or the only one there is.
@@ -132,6 +139,77 @@ pub fn block(
     })
 }
 
+/// The plan that sets `rule` (`RULE`, or `ACL/RULE` where several ACLs have it) to count or
+/// to block what it matches.
+pub fn rule_mode(
+    acls: &[WebAcl],
+    rule: &str,
+    to: RuleMode,
+    id: String,
+    estate: &str,
+) -> Result<Plan, Refusal> {
+    let (acl_name, rule_name) = rule
+        .split_once('/')
+        .map_or((None, rule), |(a, r)| (Some(a), r));
+    let found: Vec<&WebAcl> = acls
+        .iter()
+        .filter(|a| acl_name.is_none_or(|n| a.name == n))
+        .filter(|a| a.rules.iter().any(|r| r.name == rule_name))
+        .collect();
+    let acl = match &found[..] {
+        [one] => *one,
+        [] => {
+            return Err(Refusal::UnknownRule {
+                rule: rule.to_string(),
+                acls: acls.iter().map(|a| a.name.clone()).collect(),
+                rules: acls
+                    .iter()
+                    .flat_map(|a| a.rules.iter().map(|r| r.name.clone()))
+                    .collect(),
+            });
+        }
+        several => {
+            return Err(Refusal::RuleInSeveralAcls {
+                rule: rule.to_string(),
+                acls: several.iter().map(|a| a.name.clone()).collect(),
+            });
+        }
+    };
+    let back = match to {
+        RuleMode::Count => "block",
+        RuleMode::Block => "count",
+    };
+    let mut notes = vec![format!(
+        "the rest of {} is left as it is: UpdateWebACL is sent with every setting GetWebACL gives",
+        acl.name
+    )];
+    if to == RuleMode::Count {
+        notes.push(format!(
+            "while {rule_name} counts, what it would block is served: watch its counted requests on the WAF view"
+        ));
+    }
+    notes.push(format!(
+        "undo: qpconsole waf rule {rule} {back} (:rule-{back} {rule} in the console)"
+    ));
+    Ok(Plan {
+        id,
+        title: format!("Set rule {rule_name} of {} to {}", acl.name, to.as_str()),
+        estate: estate.to_string(),
+        target: rule_name.to_string(),
+        steps: vec![
+            WafStep::RuleMode {
+                acl: acl.name.clone(),
+                acl_id: acl.id.clone(),
+                rule: rule_name.to_string(),
+                to,
+            }
+            .into(),
+        ],
+        notes,
+        ..Plan::default()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +251,10 @@ mod tests {
         assert_eq!(cidr(" 203.0.113.7/24 ").unwrap(), "203.0.113.0/24");
         assert_eq!(cidr("2001:db8::7").unwrap(), "2001:db8::7/128");
         assert_eq!(cidr("2001:db8::7/64").unwrap(), "2001:db8::/64");
+        assert!(covers("203.0.113.0/24", "203.0.113.7"));
+        assert!(covers("203.0.113.7/32", "203.0.113.7"));
+        assert!(!covers("203.0.113.7/32", "203.0.113.8"));
+        assert!(!covers("203.0.113.0/24", "2001:db8::7"));
         for bad in [
             "203.0.113",
             "0.0.0.0/0",
@@ -206,6 +288,29 @@ mod tests {
         );
         let back = block(&acls, "203.0.113.7/32", None, false, "p2".into(), "qp").unwrap();
         assert_eq!(back.title, "Unblock 203.0.113.7/32 at qp-waf");
+    }
+
+    #[test]
+    fn a_rule_is_found_by_its_name_or_its_acl_and_name() {
+        let one = [acl(&[("rate", RuleKind::RateBased { limit: 2000 })])];
+        let plan = rule_mode(&one, "rate", RuleMode::Count, "p".into(), "qp").unwrap();
+        assert_eq!(plan.title, "Set rule rate of qp-waf to count");
+        assert_eq!(
+            plan.notes.last().unwrap(),
+            "undo: qpconsole waf rule rate block (:rule-block rate in the console)"
+        );
+        let e = rule_mode(&one, "sqli", RuleMode::Count, "p".into(), "qp").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "web ACLs qp-waf have no rule sqli: choose one of rate"
+        );
+        let mut other = acl(&[("rate", RuleKind::RateBased { limit: 100 })]);
+        other.name = "qp-admin-waf".into();
+        let two = [one[0].clone(), other];
+        let e = rule_mode(&two, "rate", RuleMode::Block, "p".into(), "qp").unwrap_err();
+        assert!(e.to_string().ends_with("name it as ACL/RULE"), "{e}");
+        let plan = rule_mode(&two, "qp-admin-waf/rate", RuleMode::Block, "p".into(), "qp").unwrap();
+        assert_eq!(plan.title, "Set rule rate of qp-admin-waf to block");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use db::{DbCall, DbCheck, DbStep};
 pub use fleet::{FleetCall, FleetCheck, FleetStep};
 pub use session::{SessionCall, SessionStep};
-pub use waf::{WafCall, WafCheck, WafStep};
+pub use waf::{RuleMode, WafCall, WafCheck, WafStep};
 
 /// One thing a plan does. The journal spells each kind as before the steps were typed by
 /// service (`{"step": "modify_db_class", …}`), so plans journaled then still resume.

@@ -1,5 +1,6 @@
 //! A web ACL's steps: putting an address in the IP set a blocking rule matches, or taking it
-//! out. The set is named by its ARN, which holds its scope, name and id.
+//! out (the set is named by its ARN, which holds its scope, name and id), and switching a rule
+//! between counting and blocking what it matches.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,32 @@ pub enum WafStep {
         ip_set: String,
         cidr: String,
     },
+    /// UpdateWebACL with rule `rule` counting (Count, or a managed group's override Count) or
+    /// blocking (Block, or the group's own actions) what it matches; the rest of the ACL as
+    /// it is.
+    RuleMode {
+        acl: String,
+        acl_id: String,
+        rule: String,
+        to: RuleMode,
+    },
+}
+
+/// What a rule does with the requests it matches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleMode {
+    Count,
+    Block,
+}
+
+impl RuleMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleMode::Count => "count",
+            RuleMode::Block => "block",
+        }
+    }
 }
 
 /// The call a WAF step makes: the set read for its lock token, then updated with it.
@@ -34,6 +61,12 @@ pub enum WafCall<'a> {
         cidr: &'a str,
         listed: bool,
     },
+    RuleMode {
+        acl: &'a str,
+        acl_id: &'a str,
+        rule: &'a str,
+        to: RuleMode,
+    },
 }
 
 /// Whether `cidr` is (`listed`) or is not in the set: how a resume tells the update was made.
@@ -44,46 +77,49 @@ pub enum WafCheck<'a> {
         cidr: &'a str,
         listed: bool,
     },
+    /// Whether rule `rule` does `to` with what it matches.
+    RuleMode {
+        acl: &'a str,
+        acl_id: &'a str,
+        rule: &'a str,
+        to: RuleMode,
+    },
 }
 
 impl WafCall<'_> {
     pub fn action(&self) -> &'static str {
         match self {
             WafCall::Update { .. } => "wafv2:UpdateIPSet",
-        }
-    }
-}
-
-impl WafStep {
-    fn parts(&self) -> (&str, &str, &str, &str, bool) {
-        match self {
-            WafStep::Block {
-                acl,
-                rule,
-                ip_set,
-                cidr,
-            } => (acl, rule, ip_set, cidr, true),
-            WafStep::Unblock {
-                acl,
-                rule,
-                ip_set,
-                cidr,
-            } => (acl, rule, ip_set, cidr, false),
+            WafCall::RuleMode { .. } => "wafv2:UpdateWebACL",
         }
     }
 }
 
 impl StepKind for WafStep {
     fn describe(&self) -> String {
-        let (acl, rule, ip_set, cidr, _) = self.parts();
-        let set = ip_set_name(ip_set);
         match self {
-            WafStep::Block { .. } => {
-                format!("add {cidr} to IP set {set}: rule {rule} of {acl} blocks it")
-            }
-            WafStep::Unblock { .. } => {
-                format!("take {cidr} out of IP set {set}: rule {rule} of {acl} lets it through")
-            }
+            WafStep::Block {
+                acl,
+                rule,
+                ip_set,
+                cidr,
+            } => format!(
+                "add {cidr} to IP set {}: rule {rule} of {acl} blocks it",
+                ip_set_name(ip_set)
+            ),
+            WafStep::Unblock {
+                acl,
+                rule,
+                ip_set,
+                cidr,
+            } => format!(
+                "take {cidr} out of IP set {}: rule {rule} of {acl} lets it through",
+                ip_set_name(ip_set)
+            ),
+            WafStep::RuleMode { acl, rule, to, .. } => match to {
+                RuleMode::Count => format!("set rule {rule} of {acl} to count what it matches"),
+                RuleMode::Block => format!("set rule {rule} of {acl} to block what it matches"),
+            },
         }
     }
 
@@ -93,29 +129,66 @@ impl StepKind for WafStep {
                 "requests from the address are refused with 403 within about a minute"
             }
             WafStep::Unblock { .. } => "requests from the address are served again",
+            WafStep::RuleMode {
+                to: RuleMode::Count,
+                ..
+            } => "what the rule blocked is served and only counted, within about a minute",
+            WafStep::RuleMode {
+                to: RuleMode::Block,
+                ..
+            } => "what the rule matches is refused with 403, within about a minute",
         }
     }
 
     fn key(&self) -> String {
-        let (_, _, ip_set, cidr, listed) = self.parts();
-        let verb = if listed { "block" } else { "unblock" };
-        format!("{verb}:{}:{cidr}", ip_set_name(ip_set))
+        match self {
+            WafStep::Block { ip_set, cidr, .. } => format!("block:{}:{cidr}", ip_set_name(ip_set)),
+            WafStep::Unblock { ip_set, cidr, .. } => {
+                format!("unblock:{}:{cidr}", ip_set_name(ip_set))
+            }
+            WafStep::RuleMode { acl, rule, to, .. } => {
+                format!("rule_{}:{acl}:{rule}", to.as_str())
+            }
+        }
     }
 
     fn work(&self) -> Work<'_> {
-        let (_, _, ip_set, cidr, listed) = self.parts();
-        Work::call(
-            Call::Waf(WafCall::Update {
-                ip_set,
-                cidr,
-                listed,
-            }),
-            Some(Check::Waf(WafCheck::Listed {
-                ip_set,
-                cidr,
-                listed,
-            })),
-        )
+        match self {
+            WafStep::Block { ip_set, cidr, .. } | WafStep::Unblock { ip_set, cidr, .. } => {
+                let listed = matches!(self, WafStep::Block { .. });
+                Work::call(
+                    Call::Waf(WafCall::Update {
+                        ip_set,
+                        cidr,
+                        listed,
+                    }),
+                    Some(Check::Waf(WafCheck::Listed {
+                        ip_set,
+                        cidr,
+                        listed,
+                    })),
+                )
+            }
+            WafStep::RuleMode {
+                acl,
+                acl_id,
+                rule,
+                to,
+            } => Work::call(
+                Call::Waf(WafCall::RuleMode {
+                    acl,
+                    acl_id,
+                    rule,
+                    to: *to,
+                }),
+                Some(Check::Waf(WafCheck::RuleMode {
+                    acl,
+                    acl_id,
+                    rule,
+                    to: *to,
+                })),
+            ),
+        }
     }
 
     fn resizes(&self) -> Option<Resize<'_>> {

@@ -13,7 +13,9 @@ use crate::estate::{CheckStatus, Instance, TargetHealth, Timestamp};
 use crate::ops::cloud::{Answer, Cloud, CloudError, Seen, Sent, Waits};
 use crate::ops::gate::Maintenance;
 use crate::ops::plan::GroupFacts;
-use crate::ops::step::{Call, Check, DbCall, DbCheck, FleetCall, FleetCheck, SessionCall};
+use crate::ops::step::{
+    Call, Check, DbCall, DbCheck, FleetCall, FleetCheck, SessionCall, WafCall, WafCheck,
+};
 
 /// The demo's clock: it starts at `origin` and runs with the runtime's clock, which tests
 /// pause and advance.
@@ -95,8 +97,12 @@ impl DemoCloud {
                 demo.backups.take_snapshot(snapshot, now);
                 Ok(format!("snapshot {snapshot} is being taken"))
             }
-            // The simulated web ACLs have no IP-set rule, so no plan asks for this.
-            Call::Waf(c) => Err(format!("{}: the DEMO simulates no IP sets", c.action())),
+            Call::Waf(WafCall::Update {
+                ip_set,
+                cidr,
+                listed,
+            }) => demo.waf.update(ip_set, cidr, listed),
+            Call::Waf(WafCall::RuleMode { acl, rule, to, .. }) => demo.waf.set_mode(acl, rule, to),
             Call::Session(SessionCall::Kill {
                 member,
                 id,
@@ -113,7 +119,28 @@ impl DemoCloud {
         let demo = self.current();
         let seen = |holds, status| Ok(Seen { holds, status });
         match check {
-            Check::Waf(_) => Err("the DEMO simulates no IP sets".to_string()),
+            Check::Waf(WafCheck::Listed {
+                ip_set,
+                cidr,
+                listed,
+            }) => {
+                let there = demo.waf.listed(ip_set, cidr)?;
+                let set = crate::estate::waf::ip_set_name(ip_set);
+                seen(
+                    there == listed,
+                    format!(
+                        "{cidr} {} IP set {set}",
+                        if there { "is in" } else { "is not in" }
+                    ),
+                )
+            }
+            Check::Waf(WafCheck::RuleMode { acl, rule, to, .. }) => {
+                let mode = demo.waf.mode(acl, rule)?;
+                seen(
+                    mode == to,
+                    format!("rule {rule} of {acl} does {}", mode.as_str()),
+                )
+            }
             Check::Db(DbCheck::InZone { member, zone }) => {
                 let (status, az) = demo
                     .cluster

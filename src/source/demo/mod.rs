@@ -181,6 +181,8 @@ impl DemoEstate {
         let fleet = SimFleet::new(name, cfg, instances, start, fork(&mut rng), balancer_rng);
         let waf = SimWaf::new(
             &names_or(cfg.waf_web_acls.as_deref(), name, "waf"),
+            cfg.waf_block_ip_set.as_deref(),
+            &cfg.region,
             start,
             fork(&mut rng),
         );

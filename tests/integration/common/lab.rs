@@ -89,6 +89,23 @@ pub fn fault(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// The fault proxy with no rules and every counter zero, from now until dropped however the
+/// test ends.
+pub struct Cleared;
+
+impl Cleared {
+    pub fn now() -> Cleared {
+        fault(&["aws", "clear"]);
+        Cleared
+    }
+}
+
+impl Drop for Cleared {
+    fn drop(&mut self) {
+        fault(&["aws", "clear"]);
+    }
+}
+
 /// The environment that sends every AWS call through the fault proxy (`lab/fault aws env`).
 pub fn through_fault_proxy() -> Vec<(String, String)> {
     fault(&["aws", "env"])

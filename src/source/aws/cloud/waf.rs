@@ -1,14 +1,16 @@
-//! The web ACL's calls and checks: an IP set read for its addresses and lock token, then
+//! The web ACL's calls and checks: an IP set (or the web ACL) read with its lock token, then
 //! updated with that token. WAF refuses an update whose token another change has used up
-//! (WAFOptimisticLockException): the set is read again and the update made on what it holds
-//! now, so a change made meanwhile is kept.
+//! (WAFOptimisticLockException): it is read again and the update made on what it holds now,
+//! so a change made meanwhile is kept.
 
-use aws_sdk_wafv2::types::Scope;
+use aws_sdk_wafv2::types::{
+    BlockAction, CountAction, NoneAction, OverrideAction, Rule, RuleAction, Scope,
+};
 use serde_json::json;
 
 use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
-use crate::ops::step::{WafCall, WafCheck};
+use crate::ops::step::{RuleMode, WafCall, WafCheck};
 
 /// How many lock conflicts in a row an update goes through before it gives up.
 const LOCK_RETRIES: u32 = 5;
@@ -75,12 +77,34 @@ impl AwsCloud {
     }
 
     pub(super) async fn waf_call(&self, call: WafCall<'_>) -> Result<Sent, CloudError> {
-        let action = call.action();
-        let WafCall::Update {
-            ip_set,
-            cidr,
-            listed,
-        } = call;
+        match call {
+            WafCall::Update {
+                ip_set,
+                cidr,
+                listed,
+            } => {
+                self.update_ip_set(call.action(), ip_set, cidr, listed)
+                    .await
+            }
+            WafCall::RuleMode {
+                acl,
+                acl_id,
+                rule,
+                to,
+            } => {
+                self.set_rule_mode(call.action(), acl, acl_id, rule, to)
+                    .await
+            }
+        }
+    }
+
+    async fn update_ip_set(
+        &self,
+        action: &str,
+        ip_set: &str,
+        cidr: &str,
+        listed: bool,
+    ) -> Result<Sent, CloudError> {
         let set = IpSetRef::parse(ip_set)?;
         let mut conflicts = 0;
         loop {
@@ -119,13 +143,7 @@ impl AwsCloud {
                 conflicts += 1;
                 continue;
             }
-            let retried = match conflicts {
-                0 => String::new(),
-                n => format!(
-                    " (after {n} lock conflict{})",
-                    if n == 1 { "" } else { "s" }
-                ),
-            };
+            let retried = retried(conflicts);
             let change = if listed { "Added" } else { "Removed" };
             return Ok(sent(
                 json!({
@@ -140,13 +158,126 @@ impl AwsCloud {
         }
     }
 
+    /// The web ACL as GetWebACL gives it, and its lock token.
+    async fn read_acl(
+        &self,
+        acl: &str,
+        acl_id: &str,
+    ) -> Result<(aws_sdk_wafv2::types::WebAcl, String), CloudError> {
+        let out = self
+            .clients
+            .waf
+            .get_web_acl()
+            .name(acl)
+            .id(acl_id)
+            .scope(Scope::Regional)
+            .send()
+            .await
+            .map_err(|e| self.unread("wafv2:GetWebACL", &e))?;
+        match (out.web_acl, out.lock_token) {
+            (Some(a), Some(token)) => Ok((a, token)),
+            _ => Err(CloudError::Failed(format!(
+                "wafv2:GetWebACL gave no web ACL or no lock token for {acl}"
+            ))),
+        }
+    }
+
+    /// UpdateWebACL with every setting GetWebACL gave, rule `rule` set to `to`: the update
+    /// replaces the whole ACL, so what it leaves out is lost.
+    async fn set_rule_mode(
+        &self,
+        action: &str,
+        acl: &str,
+        acl_id: &str,
+        rule: &str,
+        to: RuleMode,
+    ) -> Result<Sent, CloudError> {
+        let mut conflicts = 0;
+        loop {
+            let (mut a, token) = self.read_acl(acl, acl_id).await?;
+            let Some(r) = a.rules.iter_mut().flatten().find(|r| r.name == rule) else {
+                return Err(CloudError::Refused(format!(
+                    "web ACL {acl} has no rule {rule}"
+                )));
+            };
+            if mode_of(r) == Some(to) {
+                return Err(CloudError::Refused(format!(
+                    "rule {rule} of {acl} does {} already",
+                    to.as_str()
+                )));
+            }
+            set_mode(r, to);
+            let answer = self
+                .clients
+                .waf
+                .update_web_acl()
+                .name(acl)
+                .id(acl_id)
+                .scope(Scope::Regional)
+                .lock_token(token)
+                .set_default_action(a.default_action)
+                .set_description(a.description)
+                .set_rules(a.rules)
+                .set_visibility_config(a.visibility_config)
+                .set_data_protection_config(a.data_protection_config)
+                .set_custom_response_bodies(a.custom_response_bodies)
+                .set_captcha_config(a.captcha_config)
+                .set_challenge_config(a.challenge_config)
+                .set_token_domains(a.token_domains)
+                .set_association_config(a.association_config)
+                .set_on_source_d_do_s_protection_config(a.on_source_d_do_s_protection_config)
+                .set_application_config(a.application_config)
+                .set_monetization_config(a.monetization_config)
+                .send()
+                .await;
+            let conflicted = answer.as_ref().is_err_and(|e| {
+                e.as_service_error()
+                    .is_some_and(|e| e.is_waf_optimistic_lock_exception())
+            });
+            if conflicted && conflicts < LOCK_RETRIES {
+                conflicts += 1;
+                continue;
+            }
+            let retried = retried(conflicts);
+            return Ok(sent(
+                json!({ "Name": acl, "Id": acl_id, "Scope": "REGIONAL", "Rule": rule, "Mode": to.as_str() }),
+                answer.map_err(|e| self.told(action, &e)),
+                |_| format!("rule {rule} of {acl} does {}{retried}", to.as_str()),
+            ));
+        }
+    }
+
     pub(super) async fn waf_check(&self, check: WafCheck<'_>) -> Result<Seen, CloudError> {
-        let WafCheck::Listed {
-            ip_set,
-            cidr,
-            listed,
-        } = check;
+        let (ip_set, cidr, listed) = match check {
+            WafCheck::Listed {
+                ip_set,
+                cidr,
+                listed,
+            } => (ip_set, cidr, listed),
+            WafCheck::RuleMode {
+                acl,
+                acl_id,
+                rule,
+                to,
+            } => {
+                let (a, _) = self.read_acl(acl, acl_id).await?;
+                let mode = a
+                    .rules
+                    .iter()
+                    .flatten()
+                    .find(|r| r.name == rule)
+                    .and_then(mode_of);
+                return Ok(seen(
+                    mode == Some(to),
+                    match mode {
+                        Some(m) => format!("rule {rule} of {acl} does {}", m.as_str()),
+                        None => format!("rule {rule} of {acl} neither counts nor blocks"),
+                    },
+                ));
+            }
+        };
         let set = IpSetRef::parse(ip_set)?;
+
         let read = self.read_ip_set(&set).await?;
         let there = read.addresses.iter().any(|a| a == cidr);
         Ok(seen(
@@ -157,5 +288,50 @@ impl AwsCloud {
                 set.name
             ),
         ))
+    }
+}
+
+/// How many conflicts an update went through, for its answer.
+fn retried(conflicts: u32) -> String {
+    match conflicts {
+        0 => String::new(),
+        n => format!(
+            " (after {n} lock conflict{})",
+            if n == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// What a rule does with its matches: its own action, or for a rule group whether its
+/// override counts (None: the group's own actions, which block).
+fn mode_of(rule: &Rule) -> Option<RuleMode> {
+    match (&rule.action, &rule.override_action) {
+        (Some(a), _) if a.count.is_some() => Some(RuleMode::Count),
+        (Some(a), _) if a.block.is_some() => Some(RuleMode::Block),
+        (None, Some(o)) if o.count.is_some() => Some(RuleMode::Count),
+        (None, Some(o)) if o.none.is_some() => Some(RuleMode::Block),
+        _ => None,
+    }
+}
+
+fn set_mode(rule: &mut Rule, to: RuleMode) {
+    if rule.override_action.is_some() {
+        rule.override_action = Some(match to {
+            RuleMode::Count => OverrideAction::builder()
+                .count(CountAction::builder().build())
+                .build(),
+            RuleMode::Block => OverrideAction::builder()
+                .none(NoneAction::builder().build())
+                .build(),
+        });
+    } else {
+        rule.action = Some(match to {
+            RuleMode::Count => RuleAction::builder()
+                .count(CountAction::builder().build())
+                .build(),
+            RuleMode::Block => RuleAction::builder()
+                .block(BlockAction::builder().build())
+                .build(),
+        });
     }
 }
