@@ -34,6 +34,10 @@ DENIED_PORT=27129
 # The databases: a MariaDB primary and a replica of it (see lab/README.md, "The databases").
 DB_PRIMARY_PORT=${QPCONSOLE_LAB_DB_PRIMARY_PORT:-27130}
 DB_REPLICA_PORT=${QPCONSOLE_LAB_DB_REPLICA_PORT:-27131}
+# The cluster's writer and reader endpoints as lab/sqlfailover serves them: two forwarders it
+# repoints when the emulator's cluster fails over (see lab/README.md, "A failover at the SQL layer").
+DB_WRITER_RELAY_PORT=${QPCONSOLE_LAB_DB_WRITER_RELAY_PORT:-27132}
+DB_READER_RELAY_PORT=${QPCONSOLE_LAB_DB_READER_RELAY_PORT:-27133}
 # One health server per Phoenix instance in the seed, on BASE, BASE+1, ... (at most
 # PHOENIX_HTTP_MAX of them: the ASG's max).
 PHOENIX_HTTP_BASE_PORT=${QPCONSOLE_LAB_PHOENIX_HTTP_BASE_PORT:-27140}
@@ -55,6 +59,8 @@ AWS_SECRET_FILE="$STATE/aws-secret-key"
 DB_REPL_PASSWORD_FILE="$DB_DIR/repl-password"
 # The operator's (qp_operator: CONNECTION ADMIN, for the DB load view's kill query/session).
 DB_OPERATOR_PASSWORD_FILE="$STATE/db-operator-password"
+# The failover probe's (qp_probe: its own schema qpconsole_probe, for the heartbeat table).
+DB_PROBE_PASSWORD_FILE="$STATE/db-probe-password"
 # What a workstation's shell may hold that would take boto3, the AWS CLI or the console away
 # from the lab's keys and endpoints: a profile (which AWS_CONFIG_FILE=/dev/null cannot have, so
 # boto3 refuses to start), a session token or role beside the lab's keys, other retry

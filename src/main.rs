@@ -76,12 +76,13 @@ fn main() -> ExitCode {
         Some(Command::Failover {
             cluster,
             target,
+            rehearse,
             apply,
         }) => done(ops::failover(
             &cli.global,
             &setup,
             &cluster,
-            target.as_deref(),
+            (target.as_deref(), rehearse),
             apply,
         )),
         Some(Command::Reboot { db, apply }) => done(ops::reboot(&cli.global, &setup, &db, apply)),

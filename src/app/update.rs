@@ -149,11 +149,13 @@ impl App {
             Outcome::Done => {
                 self.plan = None;
                 let took = human_duration((self.now - status.started).num_seconds().max(0));
+                // What each failover cost, as the probe measured it, stays in the timeline.
+                let felt: String = status.measured.iter().map(|m| format!("; {m}")).collect();
                 self.info(format!(
-                    "done: {} ({} steps in {took})",
+                    "done: {} ({} steps in {took}){felt}",
                     status.title, status.total
                 ));
-                self.plan_ended(&status.title, &format!("done in {took}"))
+                self.plan_ended(&status.title, &format!("done in {took}{felt}"))
             }
             Outcome::Stopped(why) => {
                 self.plan = None;
@@ -409,7 +411,10 @@ impl App {
             },
             Action::Failover(target) => {
                 let target = target.or_else(|| confirm::selected_member(self, Some(Role::Reader)));
-                return self.plan_change(Change::Failover { target });
+                return self.plan_change(Change::Failover {
+                    target,
+                    rehearse: false,
+                });
             }
             Action::Resize(r) => {
                 return self.plan_change(Change::resize(&self.estate, &r.target, &r.size));

@@ -94,6 +94,10 @@ pub enum Command {
         cluster: String,
         #[arg(long, value_name = "READER")]
         target: Option<String>,
+        /// Fail over and back again, to measure what a failover costs the application (the
+        /// estate's [checks] probe_user writes heartbeats through the bastion meanwhile).
+        #[arg(long)]
+        rehearse: bool,
         #[command(flatten)]
         apply: ApplyArgs,
     },

@@ -16,6 +16,7 @@ use crate::ops::ledger::Ledger;
 use crate::ops::plan::{Plan, ResizeOptions};
 use crate::ops::render;
 use crate::ops::runner::{Actor, Progress, RunError, Runner};
+use crate::ops::witness::Witness;
 use crate::source::aws::{AwsCloud, LiveEstate};
 
 use super::setup::Setup;
@@ -118,7 +119,7 @@ pub fn failover(
     global: &Global,
     setup: &Setup,
     cluster_id: &str,
-    target: Option<&str>,
+    (target, rehearse): (Option<&str>, bool),
     apply: ApplyArgs,
 ) -> Result<String, Stop> {
     let cfg = setup.estate_config();
@@ -146,6 +147,7 @@ pub fn failover(
     }
     let change = Change::Failover {
         target: target.map(str::to_string),
+        rehearse,
     };
     planned(global, setup, Ask::Apply(apply), &change)
 }
@@ -261,7 +263,19 @@ fn planned(global: &Global, setup: &Setup, ask: Ask, change: &Change) -> Result<
                     picture: &fresh,
                     rules: &rules,
                 };
-                execute(setup, &cloud, &plan, None, Some(again)).await
+                let probing = match plan.moves_writer() {
+                    true => snapshot::Probing::start(cfg, &estate).await,
+                    false => None,
+                };
+                let witness = match &probing {
+                    Some(Ok(p)) => Some(p.witness()),
+                    Some(Err(why)) => {
+                        eprintln!("note: the failover is not measured: {why}");
+                        None
+                    }
+                    None => None,
+                };
+                execute(setup, &cloud, &plan, None, Some(again), witness).await
             }
         }
     })
@@ -307,7 +321,7 @@ pub fn resume(global: &Global, setup: &Setup, yes: bool) -> Result<String, Stop>
     let runtime = super::runtime().map_err(|e| stop(UNREACHABLE, e))?;
     runtime.block_on(async {
         let cloud = LiveEstate::connect(&setup.estate, cfg).await.cloud();
-        execute(setup, &cloud, &resume.plan, Some(&resume), None).await
+        execute(setup, &cloud, &resume.plan, Some(&resume), None, None).await
     })
 }
 
@@ -372,6 +386,7 @@ async fn execute(
     plan: &Plan,
     resume: Option<&journal::Resume>,
     gates: Option<Rejudge<'_>>,
+    witness: Option<&dyn Witness>,
 ) -> Result<String, Stop> {
     let ledger = Ledger::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
     let cfg = setup.estate_config();
@@ -395,7 +410,9 @@ async fn execute(
         actor: &actor,
         cancel: &cancel,
         gates,
+        witness,
     };
+    let measured = std::sync::Mutex::new(Vec::new());
     let report = |p: Progress| match p {
         Progress::Started { index, total, what } => eprintln!("[{}/{total}] {what}", index + 1),
         Progress::Waiting {
@@ -405,6 +422,13 @@ async fn execute(
         }
         Progress::Done { outcome, .. } => eprintln!("      ✔ {outcome}"),
         Progress::Skipped { index, why } => eprintln!("      step {} skipped: {why}", index + 1),
+        Progress::Measured { summary, .. } => {
+            eprintln!("      ⏱ {summary}");
+            measured
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(summary);
+        }
     };
     runner
         .run(plan, resume, &report)
@@ -415,5 +439,11 @@ async fn execute(
             }
             _ => stop(FAILED, e.to_string()),
         })?;
-    Ok(format!("plan {} done: {}", plan.id, plan.title))
+    let measured = measured.into_inner().unwrap_or_else(|e| e.into_inner());
+    Ok(
+        std::iter::once(format!("plan {} done: {}", plan.id, plan.title))
+            .chain(measured.iter().map(|m| format!("failover measured: {m}")))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
 }

@@ -10,6 +10,8 @@ use std::pin::Pin;
 
 use crate::estate::{Bastion, BastionState, Estate};
 use crate::ops::gate::Picture;
+use crate::ops::witness::Witness;
+use crate::probe::heartbeat::Heartbeat;
 use crate::probe::round::Prober;
 use crate::source::aws::LiveEstate;
 
@@ -67,6 +69,58 @@ pub async fn read(name: &str, cfg: &EstateConfig, checks: bool) -> Estate {
             }
         }
         estate
+    }
+}
+
+/// The failover probe through a bastion of its own, for a plan that moves the writer: it lives
+/// as long as this does.
+pub struct Probing {
+    heartbeat: Heartbeat,
+    _bastion: BastionHandle,
+}
+
+impl Probing {
+    /// `None` when the estate names no probe user; else the probe, or why it cannot run.
+    pub async fn start(cfg: &EstateConfig, estate: &Estate) -> Option<Result<Probing, String>> {
+        cfg.checks.as_ref()?.probe_user.as_ref()?;
+        Some(Self::connect(cfg, estate).await)
+    }
+
+    async fn connect(cfg: &EstateConfig, estate: &Estate) -> Result<Probing, String> {
+        let Some(probe) = BastionProbe::start(cfg) else {
+            return Err("the probe runs through the bastion, and the estate names none".into());
+        };
+        let mut probe = probe;
+        let bastion = probe.settle().await;
+        let not_up = |state: &BastionState| match state {
+            BastionState::Down { error } | BastionState::NotTried { error } => {
+                format!("the bastion is not connected: {error}")
+            }
+            BastionState::Reconnecting { last_error, .. } => {
+                format!("the bastion is not connected: {last_error}")
+            }
+            other => format!("the bastion is {}", other.label()),
+        };
+        let (BastionProbe::Running { handle, .. }, BastionState::Connected { .. }) =
+            (probe, &bastion.state)
+        else {
+            return Err(not_up(&bastion.state));
+        };
+        let link = handle.link().clone();
+        let http = cfg
+            .aws_via_bastion
+            .then(|| aws_http::http_client(link.clone()));
+        let heartbeat = Prober::new(cfg, link, http)
+            .and_then(|p| Heartbeat::of(std::sync::Arc::new(p), estate))
+            .ok_or("the cluster could not be read, so its endpoints are unknown")?;
+        Ok(Probing {
+            heartbeat,
+            _bastion: handle,
+        })
+    }
+
+    pub fn witness(&self) -> &dyn Witness {
+        &self.heartbeat
     }
 }
 

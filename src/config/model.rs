@@ -166,6 +166,11 @@ pub struct ChecksConfig {
     /// (or, on RDS and Aurora, the master user through mysql.rds_kill). None: no kill.
     pub operator_user: Option<String>,
     pub operator_password: Option<DbPassword>,
+    /// Who writes the failover probe's heartbeats (CREATE, INSERT, UPDATE, SELECT on
+    /// qpconsole_probe.* only, so the monitoring user stays read-only). None: failovers are
+    /// not measured.
+    pub probe_user: Option<String>,
+    pub probe_password: Option<DbPassword>,
     #[serde(default = "default_db_port")]
     pub db_port: u16,
     /// `preferred`: TLS when the server offers it; `required`; `disabled`.

@@ -15,8 +15,12 @@ use crate::estate::{AreaKind, Cluster, DbKind, Estate, WebAcl};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Fail the cluster over, to the given reader or the best available one.
-    Failover { target: Option<String> },
+    /// Fail the cluster over, to the given reader or the best available one; `rehearse`: and
+    /// back again, to measure what a failover costs.
+    Failover {
+        target: Option<String>,
+        rehearse: bool,
+    },
     /// Reboot one cluster member.
     Reboot { member: String },
     /// A cluster member to an instance class (the writer reader first), or every member when
@@ -97,13 +101,17 @@ impl Change {
         let id = plan_id(cloud.now());
         let name = &estate.name;
         let mut plan = match self {
-            Change::Failover { target } => match cluster(estate)? {
-                db @ Cluster {
-                    kind: DbKind::Instance { .. },
-                    ..
-                } => plan::rds_failover(db, id, name)?,
-                c => plan::failover(c, target.as_deref(), id, name)?,
-            },
+            Change::Failover { target, rehearse } => {
+                let db = cluster(estate)?;
+                let there = match db.kind {
+                    DbKind::Instance { .. } => plan::rds_failover(db, id, name)?,
+                    DbKind::Aurora => plan::failover(db, target.as_deref(), id, name)?,
+                };
+                match rehearse {
+                    true => plan::rehearsal(db, there),
+                    false => there,
+                }
+            }
             Change::Reboot { member } => plan::reboot(cluster(estate)?, member, id, name)?,
             Change::ResizeDb {
                 member,

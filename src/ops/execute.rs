@@ -15,6 +15,7 @@ use super::ledger::Ledger;
 use super::plan::Plan;
 use super::progress::{Outcome, PlanStatus};
 use super::runner::{Actor, Progress, Runner};
+use super::witness::Witness;
 
 /// A plan running (or run): cancel it, or ask whether it still runs. Dropping it leaves the
 /// plan running to its end.
@@ -24,20 +25,33 @@ pub struct Execution {
     task: JoinHandle<()>,
 }
 
+/// What a plan runs with besides its cloud: its gates judged again first on `gates` (the estate
+/// as it stands, and the estate's rules), from where `resume` says, each failover measured by
+/// `witness`.
+#[derive(Default)]
+pub struct RunWith {
+    pub gates: Option<(Estate, GateRules)>,
+    pub resume: Option<Resume>,
+    pub witness: Option<Arc<dyn Witness>>,
+}
+
 impl Execution {
-    /// Runs `plan` (from where `resume` says, when given) on `cloud`, writing it down in
-    /// `ledger` when there is one, its gates judged again first on `gates` (the estate as it
-    /// stands, and the estate's rules). `report` hears the plan's status after every change,
-    /// and whether a step just ended (after which the estate is worth reading again).
+    /// Runs `plan` on `cloud` as `with` says, writing it down in `ledger` when there is one.
+    /// `report` hears the plan's status after every change, and whether a step just ended
+    /// (after which the estate is worth reading again).
     pub fn start(
         cloud: Arc<dyn Cloud>,
         ledger: Option<Ledger>,
         actor: Actor,
         plan: Plan,
-        gates: Option<(Estate, GateRules)>,
-        resume: Option<Resume>,
+        with: RunWith,
         report: impl Fn(PlanStatus, bool) + Send + Sync + 'static,
     ) -> Execution {
+        let RunWith {
+            gates,
+            resume,
+            witness,
+        } = with;
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
         let task = tokio::spawn(async move {
@@ -61,6 +75,7 @@ impl Execution {
                     picture: estate,
                     rules,
                 }),
+                witness: witness.as_deref(),
             };
             let outcome = runner.run(&plan, resume.as_ref(), &on).await;
             let mut s = status.into_inner().unwrap_or_else(|e| e.into_inner());

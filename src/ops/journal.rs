@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::plan::Plan;
+use super::witness::Measurement;
 use crate::estate::Timestamp;
 
 /// Where the journal and the audit trail live: `$QPCONSOLE_STATE_DIR`, else the platform's state
@@ -73,6 +74,14 @@ pub enum Record {
     },
     /// The person chose not to run (or resume) the plan.
     Cancelled { plan_id: String, at: Timestamp },
+    /// What the failover at step `index` (with the wait after it) cost the application, as
+    /// the probe measured it; or why it could not.
+    Measured {
+        plan_id: String,
+        index: usize,
+        at: Timestamp,
+        measurement: Result<Measurement, String>,
+    },
 }
 
 #[derive(Debug, Error)]

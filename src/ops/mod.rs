@@ -21,3 +21,4 @@ pub mod runner;
 pub mod sessions;
 pub mod step;
 pub mod timeline;
+pub mod witness;

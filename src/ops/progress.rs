@@ -20,6 +20,8 @@ pub struct PlanStatus {
     pub started: Timestamp,
     pub step_started: Timestamp,
     pub outcome: Outcome,
+    /// What each failover cost the application, as the probe measured it.
+    pub measured: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +44,7 @@ impl PlanStatus {
             started: now,
             step_started: now,
             outcome: Outcome::Running,
+            measured: Vec::new(),
         }
     }
 
@@ -62,6 +65,10 @@ impl PlanStatus {
             Progress::Skipped { index, why } => {
                 self.index = index + 1;
                 self.detail = format!("step {} skipped: {why}", index + 1);
+            }
+            Progress::Measured { summary, .. } => {
+                self.detail = summary.clone();
+                self.measured.push(summary);
             }
         }
     }

@@ -17,9 +17,12 @@ use super::journal::{JournalError, Record, Resume};
 use super::ledger::Ledger;
 use super::plan::Plan;
 use super::step::{Check, Step, StepKind, Work};
+use super::witness::{Measuring, Witness};
 
 /// How the audit trail names a gate someone went past.
 pub const OVERRIDE: &str = "qpconsole:OverrideGate";
+/// How the audit trail names what a failover cost, as measured from the client side.
+pub const MEASURED: &str = "qpconsole:MeasureFailover";
 
 /// Who is acting, for the audit trail.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -103,6 +106,11 @@ pub enum Progress {
         index: usize,
         why: String,
     },
+    /// What the failover at `index` cost the application (or why it was not measured).
+    Measured {
+        index: usize,
+        summary: String,
+    },
 }
 
 pub struct Runner<'a> {
@@ -116,6 +124,8 @@ pub struct Runner<'a> {
     /// How the plan's gates are judged again before its first step; `None` runs on the gates
     /// as judged when the plan was made.
     pub gates: Option<Rejudge<'a>>,
+    /// The probe that measures each failover from the client side; `None`: not measured.
+    pub witness: Option<&'a dyn Witness>,
 }
 
 impl Runner<'_> {
@@ -168,6 +178,8 @@ impl Runner<'_> {
             }
         }
         let total = plan.steps.len();
+        // The failover being measured (its index), until the wait after it is done.
+        let mut measuring: Option<(usize, Measuring)> = None;
         for (index, step) in plan.steps.iter().enumerate() {
             if let Some(r) = resume {
                 if r.done.contains(&index) {
@@ -207,6 +219,11 @@ impl Runner<'_> {
                 total,
                 what: step.describe(),
             });
+            if let (None, Some(witness), true) = (&measuring, self.witness, step.moves_writer()) {
+                let mut probe = witness.start();
+                probe.ready().await;
+                measuring = Some((index, probe));
+            }
             self.journal(Record::StepStarted {
                 plan_id: plan.id.clone(),
                 index,
@@ -223,6 +240,17 @@ impl Runner<'_> {
                         outcome: outcome.clone(),
                     })?;
                     progress(Progress::Done { index, outcome });
+                    // A measurement covers the failover and the wait after it.
+                    let waits_next = plan
+                        .steps
+                        .get(index + 1)
+                        .is_some_and(|s| matches!(s.work(), Work::Wait { .. }));
+                    if let Some((from, _)) = &measuring
+                        && (index > *from || !waits_next)
+                        && let Some((from, probe)) = measuring.take()
+                    {
+                        self.measured(plan, from, probe, progress).await?;
+                    }
                 }
                 Err(Stopped::Cancelled(status)) => {
                     return Err(RunError::CancelledWaiting {
@@ -256,6 +284,41 @@ impl Runner<'_> {
             at: self.cloud.now(),
             ok: true,
         })
+    }
+
+    /// Waits for the probe to settle, and writes down what it measured.
+    async fn measured(
+        &self,
+        plan: &Plan,
+        index: usize,
+        probe: Measuring,
+        progress: &(dyn Fn(Progress) + Sync),
+    ) -> Result<(), RunError> {
+        progress(Progress::Waiting {
+            index,
+            elapsed: Duration::ZERO,
+            status: "measuring until writes through the writer endpoint settle".into(),
+        });
+        let measurement = probe.finish().await;
+        let summary = match &measurement {
+            Ok(m) => m.summary(),
+            Err(why) => format!("not measured: {why}"),
+        };
+        let request = serde_json::json!({
+            "plan": plan.id,
+            "step": index + 1,
+            "measurement": measurement.as_ref().ok(),
+        });
+        self.journal(Record::Measured {
+            plan_id: plan.id.clone(),
+            index,
+            at: self.cloud.now(),
+            measurement,
+        })?;
+        self.audit(MEASURED, request, summary.clone())
+            .map_err(RunError::NotRecorded)?;
+        progress(Progress::Measured { index, summary });
+        Ok(())
     }
 
     fn journal(&self, record: Record) -> Result<(), RunError> {
@@ -555,6 +618,7 @@ mod tests {
             actor: &actor,
             cancel: &cancel,
             gates: None,
+            witness: None,
         };
         runner.run(&plan(), resume, &|_| {}).await
     }
@@ -710,6 +774,7 @@ mod tests {
             actor: &actor,
             cancel: &cancel,
             gates: None,
+            witness: None,
         };
         let stop = Plan {
             steps: vec![

@@ -49,6 +49,10 @@ pub enum ProbeError {
         "killing a session needs an operator credential: set operator_user and operator_password in the estate's [checks] (a user with CONNECTION ADMIN, or RDS's master user)"
     )]
     NoOperator,
+    #[error(
+        "measuring a failover needs the probe's credential: set probe_user and probe_password in the estate's [checks] (a user with CREATE, INSERT, UPDATE, SELECT ON qpconsole_probe.*)"
+    )]
+    NoProbe,
     #[error("an IAM token needs TLS: set tls = \"preferred\" or \"required\" in [checks]")]
     TokenNeedsTls,
     #[error("the server offers no TLS")]

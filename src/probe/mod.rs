@@ -3,6 +3,7 @@
 
 pub mod credentials;
 pub mod error;
+pub mod heartbeat;
 pub mod http;
 pub mod load;
 pub mod round;

@@ -47,6 +47,10 @@ impl Prober {
         })
     }
 
+    pub(super) fn checks(&self) -> &ChecksConfig {
+        &self.checks
+    }
+
     fn timeout(&self) -> Duration {
         Duration::from_secs(self.checks.timeout_secs.max(1))
     }
@@ -99,7 +103,7 @@ impl Prober {
             now,
         });
         let asked = self
-            .session(host, port, Who::Monitor, &sql::Check(load))
+            .session(host, port, Who::Monitor, &sql::Check(load), self.timeout())
             .await;
         match asked {
             Err(e) => check.error = Some(e.to_string()),
@@ -130,17 +134,26 @@ impl Prober {
     }
 
     /// Who a session logs in as, and with what.
-    fn login(&self, who: Who) -> Result<(&str, &DbPassword), ProbeError> {
+    pub(super) fn login(&self, who: Who) -> Result<(&str, &DbPassword), ProbeError> {
         match who {
             Who::Monitor => Ok((&self.checks.db_user, &self.checks.db_password)),
             Who::Operator => match (&self.checks.operator_user, &self.checks.operator_password) {
                 (Some(user), Some(password)) => Ok((user, password)),
                 _ => Err(ProbeError::NoOperator),
             },
+            Who::Probe => match (&self.checks.probe_user, &self.checks.probe_password) {
+                (Some(user), Some(password)) => Ok((user, password)),
+                _ => Err(ProbeError::NoProbe),
+            },
         }
     }
 
-    async fn secret(&self, host: &str, port: u16, who: Who) -> Result<Secret, ProbeError> {
+    pub(super) async fn secret(
+        &self,
+        host: &str,
+        port: u16,
+        who: Who,
+    ) -> Result<Secret, ProbeError> {
         let (user, password) = self.login(who)?;
         Ok(credentials::resolve(password, user, host, port, async || {
             crate::sdk::sdk_config(&self.cfg, self.aws_http.clone()).await
@@ -148,20 +161,34 @@ impl Prober {
         .await?)
     }
 
-    /// A SQL session as `who` through a one-connection forward, doing `work`; TLS as `tls`
-    /// says (so `work` may run twice: once more without TLS where a server offers none).
-    async fn session<W: sql::Work>(
+    /// A SQL session as `who` through a one-connection forward, doing `work` within
+    /// `timeout`; TLS as `tls` says (so `work` may run twice: once more without TLS where a
+    /// server offers none).
+    pub(super) async fn session<W: sql::Work>(
         &self,
         host: &str,
         port: u16,
         who: Who,
         work: &W,
+        timeout: Duration,
     ) -> Result<W::Out, ProbeError> {
         let secret = self.secret(host, port, who).await?;
         let (user, _) = self.login(who)?;
+        self.session_with(host, port, (user, &secret), work, timeout)
+            .await
+    }
+
+    /// As [`Prober::session`], logged in as `login` (a user and a secret already resolved).
+    pub(super) async fn session_with<W: sql::Work>(
+        &self,
+        host: &str,
+        port: u16,
+        (user, secret): (&str, &Secret),
+        work: &W,
+        timeout: Duration,
+    ) -> Result<W::Out, ProbeError> {
         let (dial_host, dial_port) = self.dial(host, port)?;
         let attempt = |tls: bool| {
-            let secret = &secret;
             let (dial_host, link) = (&dial_host, &self.link);
             async move {
                 let (addr, forward) = forward_once(link, dial_host, dial_port).await?;
@@ -172,7 +199,7 @@ impl Prober {
                     secret,
                     tls,
                 };
-                let answer = sql::session(target, self.timeout(), work).await;
+                let answer = sql::session(target, timeout, work).await;
                 forward.abort();
                 answer
             }
@@ -223,12 +250,13 @@ impl Prober {
     }
 }
 
-/// Who a SQL session logs in as: the checks' monitoring user, or the operator who may end
-/// other users' sessions.
+/// Who a SQL session logs in as: the checks' monitoring user, the operator who may end
+/// other users' sessions, or the failover probe that writes heartbeats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Who {
+pub(super) enum Who {
     Monitor,
     Operator,
+    Probe,
 }
 
 impl Sessions for Prober {
@@ -242,7 +270,13 @@ impl Sessions for Prober {
             } = call;
             let port = self.checks.db_port;
             let killed = self
-                .session(endpoint, port, Who::Operator, &sql::Kill { id, query_only })
+                .session(
+                    endpoint,
+                    port,
+                    Who::Operator,
+                    &sql::Kill { id, query_only },
+                    self.timeout(),
+                )
                 .await;
             let request = serde_json::json!({
                 "member": member,

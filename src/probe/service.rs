@@ -30,6 +30,12 @@ impl ProbeHandle {
         self.prober.clone()
     }
 
+    /// The failover probe of `estate`'s cluster endpoints, where the estate names a probe user.
+    pub fn witness(&self, estate: &Estate) -> Option<Arc<dyn crate::ops::witness::Witness>> {
+        let heartbeat = super::heartbeat::Heartbeat::of(self.prober.clone(), estate)?;
+        Some(Arc::new(heartbeat))
+    }
+
     /// The latest estate: which endpoints and instances there are.
     pub fn estate(&self, estate: &Estate) {
         self.estate.send_replace(Some(Arc::new(estate.clone())));

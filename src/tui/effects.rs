@@ -17,7 +17,7 @@ use crate::config::EstateConfig;
 use crate::estate::{Bastion, BastionState, Estate, Timestamp};
 use crate::follow::Readers;
 use crate::ops::cloud::Cloud;
-use crate::ops::execute::Execution;
+use crate::ops::execute::{Execution, RunWith};
 use crate::ops::journal::{self, Journal, Resume};
 use crate::ops::ledger::Ledger;
 use crate::ops::plan::Plan;
@@ -522,14 +522,22 @@ impl Effects {
             estate: r.name.clone(),
             bastion_user: service::login(&r.cfg),
         };
+        // A failover is measured from the client side, through the checks' way to the servers.
+        let witness = match (&r.probe, &estate) {
+            (Some(probe), Some(e)) if plan.moves_writer() => probe.witness(e),
+            _ => None,
+        };
         let (tx, refresh, name) = (self.tx.clone(), r.source.requests(), r.name.clone());
         r.plan = Some(Execution::start(
             cloud,
             ledger,
             actor,
             plan,
-            estate.map(|e| (e, r.cfg.gate_rules())),
-            resume,
+            RunWith {
+                gates: estate.map(|e| (e, r.cfg.gate_rules())),
+                resume,
+                witness,
+            },
             move |status, step_ended| {
                 // A step that ended changed the estate: read it again now.
                 if step_ended {

@@ -225,7 +225,8 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
     assert_eq!(
         c.press("2 down F"),
         [Effect::Plan(Change::Failover {
-            target: Some("qualitypost-aurora-2".into())
+            target: Some("qualitypost-aurora-2".into()),
+            rehearse: false,
         })],
         "F plans a failover to the selected reader"
     );

@@ -12,6 +12,7 @@ mod checks_lab;
 mod dbload;
 mod dbload_lab;
 mod e2e_tmux;
+mod failover_lab;
 mod faults_lab;
 mod fleet_ops_lab;
 mod gates_lab;

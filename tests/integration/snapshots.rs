@@ -596,8 +596,7 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
             None,
             Default::default(),
             plan,
-            None,
-            None,
+            Default::default(),
             move |status, _| *seen.lock().unwrap() = Some(status),
         );
         tokio::time::sleep(Duration::minutes(4).to_std().unwrap()).await;

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use super::refusal::{Refusal, check_orderable};
 use super::{Plan, ResizeOptions};
 use crate::estate::cluster::AURORA_CLASSES;
-use crate::estate::{Cluster, Member, Role};
+use crate::estate::{Cluster, DbKind, Member, Role};
 use crate::ops::step::{DbStep, Step, StepKind};
 
 /// Resizes one member. A reader is resized on its own. The writer is resized reader first: the
@@ -164,6 +164,38 @@ pub fn failover(
         notes,
         ..Plan::default()
     })
+}
+
+/// A failover plan (`there`, of an Aurora cluster or a Multi-AZ RDS instance) that comes back
+/// to where it started: the writer (or the instance's zone) of now. What it is for is the
+/// measurement of each failover from the client side.
+pub fn rehearsal(db: &Cluster, there: Plan) -> Plan {
+    let Some(writer) = db.writer() else {
+        return there;
+    };
+    let back: [Step; 2] = match db.kind {
+        DbKind::Aurora => failover_steps(db, writer),
+        DbKind::Instance { .. } => [
+            DbStep::FailoverInstance {
+                member: writer.id.clone(),
+                to_zone: Some(writer.az.clone()),
+            }
+            .into(),
+            DbStep::WaitDbInZone {
+                member: writer.id.clone(),
+                zone: writer.az.clone(),
+            }
+            .into(),
+        ],
+    };
+    let mut plan = there;
+    plan.title = format!("Rehearse: {}, and back", plan.title);
+    plan.steps.extend(back);
+    plan.notes.push(format!(
+        "a rehearsal: the writer comes back to {} ({}) at the end; each failover is measured from the client side where the estate names a probe user",
+        writer.id, writer.az
+    ));
+    plan
 }
 
 /// Reboots one member and waits for it. Rebooting the writer is allowed (it is how a stuck

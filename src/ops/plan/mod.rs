@@ -18,7 +18,7 @@ use super::gate::{Gate, Override};
 use super::step::{Step, StepKind};
 use crate::estate::Timestamp;
 
-pub use aurora::{aurora_resize, aurora_resize_all, failover, reboot};
+pub use aurora::{aurora_resize, aurora_resize_all, failover, reboot, rehearsal};
 pub use phoenix::{FleetFacts, FleetTarget, GroupFacts, GroupInstance, Template, phoenix_resize};
 pub use rds::{rds_failover, rds_resize};
 pub use refusal::Refusal;
@@ -69,6 +69,11 @@ impl Plan {
         } else {
             &self.target
         }
+    }
+
+    /// Whether a step moves the database's writer (and so is measured where a probe can).
+    pub fn moves_writer(&self) -> bool {
+        self.steps.iter().any(StepKind::moves_writer)
     }
 
     /// Adds the change in hourly cost to the notes, from `prices` by class or type. Says which

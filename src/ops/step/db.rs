@@ -407,4 +407,18 @@ impl StepKind for DbStep {
             | DbStep::WaitSnapshot { .. } => None,
         }
     }
+
+    fn moves_writer(&self) -> bool {
+        match self {
+            DbStep::Failover { .. } | DbStep::FailoverInstance { .. } => true,
+            DbStep::ModifyDbClass { .. }
+            | DbStep::WaitDbAvailable { .. }
+            | DbStep::WaitWriter { .. }
+            | DbStep::RebootDb { .. }
+            | DbStep::ModifyInstanceClass { .. }
+            | DbStep::WaitDbInZone { .. }
+            | DbStep::Snapshot { .. }
+            | DbStep::WaitSnapshot { .. } => false,
+        }
+    }
 }

@@ -448,4 +448,8 @@ impl StepKind for FleetStep {
             | FleetStep::WaitHealthy { .. } => None,
         }
     }
+
+    fn moves_writer(&self) -> bool {
+        false
+    }
 }

@@ -74,6 +74,9 @@ pub trait StepKind {
     fn work(&self) -> Work<'_>;
     /// The size it changes, for the plan's cost; `None` for a step that changes no size.
     fn resizes(&self) -> Option<Resize<'_>>;
+    /// Whether it moves the database's writer: what it costs the application is then measured
+    /// from the client side while it (and the wait after it) runs.
+    fn moves_writer(&self) -> bool;
 }
 
 /// What a step does when it runs.
@@ -164,6 +167,15 @@ impl StepKind for Step {
             Step::Fleet(s) => s.resizes(),
             Step::Session(s) => s.resizes(),
             Step::Waf(s) => s.resizes(),
+        }
+    }
+
+    fn moves_writer(&self) -> bool {
+        match self {
+            Step::Db(s) => s.moves_writer(),
+            Step::Fleet(s) => s.moves_writer(),
+            Step::Session(s) => s.moves_writer(),
+            Step::Waf(s) => s.moves_writer(),
         }
     }
 }

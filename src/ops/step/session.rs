@@ -114,4 +114,8 @@ impl StepKind for SessionStep {
     fn resizes(&self) -> Option<Resize<'_>> {
         None
     }
+
+    fn moves_writer(&self) -> bool {
+        false
+    }
 }

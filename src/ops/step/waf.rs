@@ -194,4 +194,8 @@ impl StepKind for WafStep {
     fn resizes(&self) -> Option<Resize<'_>> {
         None
     }
+
+    fn moves_writer(&self) -> bool {
+        false
+    }
 }

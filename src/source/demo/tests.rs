@@ -8,7 +8,7 @@ use crate::estate::health::{self, Health, Rules};
 use crate::estate::{AreaKind, BastionState, Role, TunnelStatus};
 use crate::ops::change::Change;
 use crate::ops::cloud::Cloud;
-use crate::ops::execute::Execution;
+use crate::ops::execute::{Execution, RunWith};
 use crate::ops::gate::GateRules;
 use crate::ops::plan::Plan;
 use crate::ops::progress::{Outcome, PlanStatus};
@@ -150,8 +150,10 @@ fn start_plan(cloud: &DemoCloud, plan: Plan, gates: Option<(Estate, GateRules)>)
         None,
         Actor::default(),
         plan,
-        gates,
-        None,
+        RunWith {
+            gates,
+            ..RunWith::default()
+        },
         move |status, _| {
             let _ = tx.send(status);
         },
@@ -567,6 +569,7 @@ async fn the_running_demo_answers_a_refresh_with_a_fresh_estate_and_plans_on_its
     let estate = DemoEstate::new("qualitypost", &cfg(), &DemoOptions::default(), start()).estate();
     let refused = Change::Failover {
         target: Some(WRITER.into()),
+        rehearse: false,
     }
     .plan(
         cloud.as_ref(),
@@ -585,9 +588,15 @@ async fn the_running_demo_answers_a_refresh_with_a_fresh_estate_and_plans_on_its
 #[tokio::test(start_paused = true)]
 async fn a_gate_failing_between_confirm_and_the_first_step_stops_the_run_with_nothing_changed() {
     let cloud = cloud_of(demo(1, Scenario::Steady));
-    let plan = planned(&cloud, Change::Failover { target: None })
-        .await
-        .unwrap();
+    let plan = planned(
+        &cloud,
+        Change::Failover {
+            target: None,
+            rehearse: false,
+        },
+    )
+    .await
+    .unwrap();
     assert!(plan.held_back_by().is_empty(), "{:#?}", plan.gates);
     let before = writer(&cloud.current());
     // By the time Confirm is pressed the target has fallen behind the writer.
@@ -768,9 +777,15 @@ async fn an_rds_instance_is_resized_in_place_and_fails_over_to_its_standby() {
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
     assert_eq!(cluster(&cloud.current()).members[0].class, "db.r6g.xlarge");
 
-    let plan = planned(&cloud, Change::Failover { target: None })
-        .await
-        .unwrap();
+    let plan = planned(
+        &cloud,
+        Change::Failover {
+            target: None,
+            rehearse: false,
+        },
+    )
+    .await
+    .unwrap();
     assert_eq!(plan.title, "Fail fesa-db over to its standby");
     let (end, _) = run(&cloud, plan, 600, |_| {}).await;
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
