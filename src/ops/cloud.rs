@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
@@ -13,6 +14,7 @@ use thiserror::Error;
 use super::gate::Maintenance;
 use super::plan::GroupFacts;
 use super::step::{Call, Check};
+use super::witness::Witness;
 use crate::estate::Timestamp;
 
 /// What a check found: whether the condition holds, and what the cloud says.
@@ -94,4 +96,7 @@ pub trait Cloud: Send + Sync {
     fn now(&self) -> Timestamp;
     /// How often it is worth asking while a step waits.
     fn waits(&self) -> Waits;
+    /// The cloud's own way to measure a failover from the client side: the DEMO simulates
+    /// one; on AWS it is the console's probe through the bastion, so `None`.
+    fn witness(&self) -> Option<Arc<dyn Witness>>;
 }

@@ -562,6 +562,10 @@ mod tests {
                 limit: Duration::from_millis(50),
             }
         }
+
+        fn witness(&self) -> Option<std::sync::Arc<dyn Witness>> {
+            None
+        }
     }
 
     /// Resize the reader qp-2, then fail over to it.

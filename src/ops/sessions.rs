@@ -59,4 +59,8 @@ impl Cloud for WithSessions {
     fn waits(&self) -> Waits {
         self.cloud.waits()
     }
+
+    fn witness(&self) -> Option<Arc<dyn super::witness::Witness>> {
+        self.cloud.witness()
+    }
 }

@@ -122,9 +122,7 @@ fn the_writers_sessions_statements_and_lock_waits_show_and_kill_query_ends_the_s
     );
     std::thread::sleep(Duration::from_millis(500));
     let _waiter = Client::start("UPDATE phoenix.parcels SET note = 'waited' WHERE id = 990001;\n");
-    c.press(":");
-    c.type_text("dbload");
-    c.press("enter");
+    c.command("dbload");
     look_until(&mut c, "the sleeper and the lock wait", |l| {
         l.sessions
             .iter()

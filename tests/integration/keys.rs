@@ -282,9 +282,7 @@ fn failover_shows_the_plan_first_defaults_to_cancel_and_wants_the_id_on_producti
         "the failover call is made"
     );
     // One plan at a time: another one is refused while it runs.
-    c.press(":");
-    c.type_text("reboot qualitypost-aurora-1");
-    c.press("enter");
+    c.command("reboot qualitypost-aurora-1");
     c.type_text("qualitypost-aurora-1");
     let asked = c.app.confirm.as_ref().unwrap().lines.join("\n");
     assert!(
@@ -390,9 +388,7 @@ fn a_plan_a_gate_holds_back_wants_a_reason_after_the_id_and_runs_with_it_recorde
 #[test]
 fn block_puts_an_address_in_the_demo_ip_set_and_unblock_takes_it_out() {
     let mut c = Console::demo(Scenario::Steady);
-    c.press(":");
-    c.type_text("block 203.0.113.7");
-    c.press("enter");
+    c.command("block 203.0.113.7");
     assert_eq!(c.app.mode, Mode::Confirm, "{:?}", c.app.notices.latest());
     let confirm = c.app.confirm.clone().unwrap();
     assert_eq!(confirm.title, "Block 203.0.113.7/32 at qualitypost-waf?");
@@ -422,9 +418,7 @@ fn block_puts_an_address_in_the_demo_ip_set_and_unblock_takes_it_out() {
         c.app.notices.latest()
     );
 
-    c.press(":");
-    c.type_text("block 203.0.113.7/32");
-    c.press("enter");
+    c.command("block 203.0.113.7/32");
     assert!(
         c.app
             .notices
@@ -435,9 +429,7 @@ fn block_puts_an_address_in_the_demo_ip_set_and_unblock_takes_it_out() {
         "{:?}",
         c.app.notices.latest()
     );
-    c.press(":");
-    c.type_text("unblock 203.0.113.7");
-    c.press("enter");
+    c.command("unblock 203.0.113.7");
     assert_eq!(
         c.app.confirm.as_ref().map(|c| c.title.as_str()),
         Some("Unblock 203.0.113.7/32 at qualitypost-waf?")
@@ -445,9 +437,7 @@ fn block_puts_an_address_in_the_demo_ip_set_and_unblock_takes_it_out() {
     c.press("esc");
 
     // A rule to count instead of block, as when a managed group blocks real customers.
-    c.press(":");
-    c.type_text("rule-count RateLimitPerIP");
-    c.press("enter");
+    c.command("rule-count RateLimitPerIP");
     assert_eq!(
         c.app.confirm.as_ref().map(|c| c.title.as_str()),
         Some("Set rule RateLimitPerIP of qualitypost-waf to count?")
@@ -457,9 +447,7 @@ fn block_puts_an_address_in_the_demo_ip_set_and_unblock_takes_it_out() {
     c.until(std::time::Duration::from_secs(120), |app| {
         app.plan.is_none()
     });
-    c.press(":");
-    c.type_text("rule-count RateLimitPerIP");
-    c.press("enter");
+    c.command("rule-count RateLimitPerIP");
     assert!(
         c.app
             .notices
@@ -478,9 +466,7 @@ fn a_running_plan_can_be_cancelled_between_steps() {
     c.app.production = false;
     assert!(c.press("X").is_empty(), "nothing runs yet");
     assert_eq!(c.app.notices.latest().unwrap().text, "no plan is running");
-    c.press(":");
-    c.type_text("reboot qualitypost-aurora-2");
-    c.press("enter");
+    c.command("reboot qualitypost-aurora-2");
     assert_eq!(
         c.app.confirm.as_ref().unwrap().title,
         "Reboot qualitypost-aurora-2 (reader)?"

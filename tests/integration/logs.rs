@@ -52,9 +52,7 @@ fn snapshot(app: &App, name: &str, size: (u16, u16)) {
 
 /// A command typed into the palette, then the console run until the log shows `done`.
 fn command(c: &mut Console, text: &str, done: impl Fn(&qpconsole::app::LogsView) -> bool) {
-    c.press(":");
-    c.type_text(text);
-    c.press("enter");
+    c.command(text);
     c.until(Duration::from_secs(5), |app| {
         app.logs.as_ref().is_some_and(&done)
     });
@@ -185,9 +183,7 @@ fn a_failover_that_plays_shows_in_the_members_error_log() {
     c.until(Duration::from_secs(5), |app| {
         app.logs.as_ref().is_some_and(|l| !l.buffer.is_empty())
     });
-    c.press(":");
-    c.type_text("failover");
-    c.press("enter");
+    c.command("failover");
     c.until(Duration::from_secs(5), |app| app.confirm.is_some());
     c.confirm();
     c.until(Duration::from_secs(120), |app| app.plan.is_none());

@@ -318,9 +318,7 @@ fn the_consoles_own_resize_runs_the_same_plan_through_the_live_source() {
     let within = std::time::Duration::from_secs(60);
     console.until(within, |app| app.estate.cluster.data.is_some());
     // The change as a person types it; what they confirm is what runs.
-    console.press(":");
-    console.type_text(&format!("resize {} db.r6g.8xlarge", c.reader()));
-    console.press("enter");
+    console.command(&format!("resize {} db.r6g.8xlarge", c.reader()));
     console.until(within, |app| app.confirm.is_some());
     console.confirm();
     let end = console.until_plan_ends(within);

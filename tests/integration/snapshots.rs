@@ -549,15 +549,20 @@ fn a_misrouted_writer_endpoint_stands_out() {
     insta::assert_snapshot!("cluster_writer_misrouted_120x40", draw(&app).backend());
 }
 
-/// Four minutes into a Phoenix resize on the DEMO estate: the progress row above the footer
-/// shows the steps done, the clocks, what the refresh reports and how to cancel.
-#[test]
-fn a_running_plan_shows_its_progress_above_the_footer() {
+/// `change` planned and run on the DEMO estate as the console runs it (each failover measured
+/// by the DEMO's probe), on a paused clock, for `minutes`: the estate then, and the plan's
+/// last status.
+fn run_on_demo(
+    change: impl FnOnce(&qpconsole::estate::Estate) -> qpconsole::ops::change::Change,
+    minutes: i64,
+) -> (
+    qpconsole::estate::Estate,
+    qpconsole::ops::progress::PlanStatus,
+) {
     use std::sync::{Arc, Mutex};
 
-    use qpconsole::ops::change::Change;
     use qpconsole::ops::cloud::Cloud;
-    use qpconsole::ops::execute::Execution;
+    use qpconsole::ops::execute::{Execution, RunWith};
     use qpconsole::source::demo::{DemoClock, DemoCloud};
     let config = parse_config(std::path::Path::new("example.toml"), EXAMPLE_CONFIG).unwrap();
     let demo = DemoEstate::new(
@@ -569,16 +574,15 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
         },
         start(),
     );
-    // The plan runs on the demo's cloud as the console runs it, on a paused clock.
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .start_paused(true)
         .build()
         .unwrap();
-    let (estate, status) = rt.block_on(async {
+    rt.block_on(async {
         let cloud = DemoCloud::new(Arc::new(Mutex::new(demo)), DemoClock::starting(start()));
         let estate = cloud.current().estate();
-        let change = Change::resize(&estate, "phoenix", "m6i.large");
+        let change = change(&estate);
         let qualitypost = &config.estates["qualitypost"];
         let plan = change
             .plan(
@@ -588,7 +592,7 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
                 &qualitypost.gate_rules(),
             )
             .await
-            .expect("the demo plans a fleet resize");
+            .expect("the demo plans it");
         let last = Arc::new(Mutex::new(None));
         let seen = last.clone();
         let _running = Execution::start(
@@ -596,14 +600,27 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
             None,
             Default::default(),
             plan,
-            Default::default(),
+            RunWith {
+                witness: cloud.witness(),
+                ..RunWith::default()
+            },
             move |status, _| *seen.lock().unwrap() = Some(status),
         );
-        tokio::time::sleep(Duration::minutes(4).to_std().unwrap()).await;
-        assert_eq!(cloud.now(), start() + Duration::minutes(4));
+        tokio::time::sleep(Duration::minutes(minutes).to_std().unwrap()).await;
+        assert_eq!(cloud.now(), start() + Duration::minutes(minutes));
         let status = last.lock().unwrap().clone().expect("the plan reports");
         (cloud.current().estate(), status)
-    });
+    })
+}
+
+/// Four minutes into a Phoenix resize on the DEMO estate: the progress row above the footer
+/// shows the steps done, the clocks, what the refresh reports and how to cancel.
+#[test]
+fn a_running_plan_shows_its_progress_above_the_footer() {
+    let (estate, status) = run_on_demo(
+        |e| qpconsole::ops::change::Change::resize(e, "phoenix", "m6i.large"),
+        4,
+    );
     for (w, h) in [(120, 40), (80, 24)] {
         let mut app = showing(View::Area(AreaKind::Phoenix), (w, h));
         app.update(Event::Tick(start() + Duration::minutes(4)));
@@ -616,4 +633,29 @@ fn a_running_plan_shows_its_progress_above_the_footer() {
         );
         insta::assert_snapshot!(format!("plan_progress_{w}x{h}"), screen);
     }
+}
+
+/// A DEMO failover run to its end: the message line and the timeline say what the writer's
+/// move cost, as the probe measured it.
+#[test]
+fn a_measured_failover_ends_with_what_it_cost() {
+    let (estate, status) = run_on_demo(
+        |_| qpconsole::ops::change::Change::Failover {
+            target: None,
+            rehearse: false,
+        },
+        3,
+    );
+    assert_eq!(
+        status.outcome,
+        qpconsole::ops::progress::Outcome::Done,
+        "{status:?}"
+    );
+    let mut app = showing(View::Timeline, (120, 40));
+    app.update(Event::Tick(start() + Duration::minutes(3)));
+    app.update(Event::Source(Update::Estate(Box::new(estate))));
+    app.update(Event::Progress(status));
+    let screen = draw(&app).backend().to_string();
+    assert!(screen.contains("writer unavailable"), "{screen}");
+    insta::assert_snapshot!("failover_measured_120x40", screen);
 }

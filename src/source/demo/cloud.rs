@@ -337,4 +337,8 @@ impl Cloud for DemoCloud {
     fn waits(&self) -> Waits {
         WAITS
     }
+
+    fn witness(&self) -> Option<Arc<dyn crate::ops::witness::Witness>> {
+        Some(Arc::new(super::witness::DemoWitness(self.clone())))
+    }
 }

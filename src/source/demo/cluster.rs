@@ -42,6 +42,12 @@ const REPLICA_LAG_MS: Band = Band { lo: 10.0, hi: 40.0 };
 /// Per minute; the spikes stay far below the lag that counts as degraded.
 const LAG_SPIKE_CHANCE: f64 = 0.03;
 const LAG_SPIKE_MS: (f64, f64) = (150.0, 600.0);
+/// The reader-lagging scenario's lag: a bulk import replaying, far over the 1 s a failover's
+/// lag gate allows.
+const REPLICA_BEHIND_MS: Band = Band {
+    lo: 3000.0,
+    hi: 6000.0,
+};
 
 #[derive(Debug, Clone)]
 enum Operation {
@@ -67,6 +73,8 @@ pub(super) struct SimCluster {
     cluster: Cluster,
     op: Option<Operation>,
     rng: Rng,
+    /// The reader-lagging scenario: the readers replay far behind the writer.
+    lagging: bool,
 }
 
 impl SimCluster {
@@ -120,6 +128,7 @@ impl SimCluster {
             },
             op: None,
             rng,
+            lagging: false,
         };
         sim.log_history(start, history_from);
         sim
@@ -315,7 +324,9 @@ impl SimCluster {
             let n = connections.drift(rng, metrics.connections.last()).round();
             metrics.connections.push(at, n);
             if !writer && has_writer {
-                let lag = if rng.chance(LAG_SPIKE_CHANCE) {
+                let lag = if self.lagging {
+                    REPLICA_BEHIND_MS.drift(rng, metrics.replica_lag_ms.last())
+                } else if rng.chance(LAG_SPIKE_CHANCE) {
                     rng.range(LAG_SPIKE_MS.0, LAG_SPIKE_MS.1)
                 } else {
                     REPLICA_LAG_MS.drift(rng, metrics.replica_lag_ms.last())
@@ -386,6 +397,17 @@ impl SimCluster {
             started,
             stuck,
         });
+    }
+
+    /// The reader-lagging scenario: from `now` on the readers lag seconds behind the writer.
+    pub(super) fn lag_readers(&mut self, now: Timestamp) {
+        self.lagging = true;
+        for m in &mut self.cluster.members {
+            if m.role == Role::Reader {
+                let lag = REPLICA_BEHIND_MS.drift(&mut self.rng, None);
+                m.metrics.replica_lag_ms.push(now, lag);
+            }
+        }
     }
 
     /// The writer-lost scenario: a failover that began shortly before `now` and never ends.
@@ -520,6 +542,20 @@ impl SimCluster {
     fn readers(&self) -> String {
         let readers: Vec<&str> = self.cluster.readers().map(|m| m.id.as_str()).collect();
         readers.join(", ")
+    }
+
+    /// Who the writer and reader endpoints reach now: the writer, and an available reader
+    /// (the writer when there is none, as Aurora's reader endpoint does); `None` where nothing
+    /// answers.
+    pub(super) fn answering(&self) -> (Option<&str>, Option<&str>) {
+        let writer = self.cluster.writer().map(|m| m.id.as_str());
+        let reader = self
+            .cluster
+            .readers()
+            .find(|m| m.is_available())
+            .map(|m| m.id.as_str())
+            .or(writer);
+        (writer, reader)
     }
 }
 

@@ -19,6 +19,7 @@ mod random;
 mod sessions;
 mod vpn;
 mod waf;
+mod witness;
 
 #[cfg(test)]
 mod tests;
@@ -66,14 +67,17 @@ pub enum Scenario {
     TunnelDown,
     WriterLost,
     BackupLate,
+    /// The readers replay far behind the writer: a failover's lag gate refuses it.
+    ReaderLagging,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 4] = [
+    pub const ALL: [Scenario; 5] = [
         Scenario::Steady,
         Scenario::TunnelDown,
         Scenario::WriterLost,
         Scenario::BackupLate,
+        Scenario::ReaderLagging,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -82,6 +86,7 @@ impl Scenario {
             Scenario::TunnelDown => "tunnel-down",
             Scenario::WriterLost => "writer-lost",
             Scenario::BackupLate => "backup-late",
+            Scenario::ReaderLagging => "reader-lagging",
         }
     }
 }
@@ -220,6 +225,7 @@ impl DemoEstate {
             Scenario::TunnelDown => demo.vpn.lose_second_tunnels(start),
             Scenario::WriterLost => demo.cluster.lose_writer(start),
             Scenario::BackupLate => demo.backups.make_instances_late(start, &mut rng),
+            Scenario::ReaderLagging => demo.cluster.lag_readers(start),
         }
         demo
     }

@@ -412,6 +412,7 @@ fn each_scenario_shows_its_trouble_from_the_start_and_keeps_it() {
         (Scenario::TunnelDown, Health::Degraded, AreaKind::Vpn),
         (Scenario::WriterLost, Health::Critical, AreaKind::Cluster),
         (Scenario::BackupLate, Health::Degraded, AreaKind::Backups),
+        (Scenario::ReaderLagging, Health::Degraded, AreaKind::Cluster),
     ];
     for (scenario, health, area) in expected {
         let mut d = demo(5, scenario);
@@ -797,5 +798,67 @@ async fn an_rds_instance_is_resized_in_place_and_fails_over_to_its_standby() {
             multi_az: true,
             standby_az: Some("us-east-1a".into())
         }
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_demo_failover_is_measured_as_the_live_probe_would_feel_it() {
+    let cloud = cloud_of(demo(1, Scenario::Steady));
+    let plan = planned(
+        &cloud,
+        Change::Failover {
+            target: None,
+            rehearse: true,
+        },
+    )
+    .await
+    .unwrap();
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let execution = Execution::start(
+        Arc::new(cloud.clone()),
+        None,
+        Actor::default(),
+        plan,
+        RunWith {
+            witness: cloud.witness(),
+            ..RunWith::default()
+        },
+        move |status, _| {
+            let _ = tx.send(status);
+        },
+    );
+    let (end, _) = watch(&cloud, &mut (execution, rx), 900, |_| {}).await;
+    assert_eq!(end.outcome, Outcome::Done, "{end:?}");
+    assert_eq!(end.measured.len(), 2, "there and back: {:?}", end.measured);
+    for m in &end.measured {
+        // The simulated cluster has no writer from 5 s to 30 s into a failover.
+        let gap: f64 = m
+            .strip_prefix("writer unavailable ")
+            .and_then(|r| r.split(" s").next())
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a writer gap: {m}"));
+        assert!((20.0..=31.0).contains(&gap), "{m}");
+        assert!(m.contains("reader never unavailable"), "{m}");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_the_reader_lagging_demo_a_failover_is_held_back_by_its_lag_gate() {
+    let cloud = cloud_of(demo(1, Scenario::ReaderLagging));
+    let plan = planned(
+        &cloud,
+        Change::Failover {
+            target: None,
+            rehearse: false,
+        },
+    )
+    .await
+    .unwrap();
+    let held: Vec<&str> = plan.held_back_by().iter().map(|g| g.kind.name()).collect();
+    assert_eq!(held, ["lag"], "{:#?}", plan.gates);
+    assert!(
+        plan.gates[0].evidence.contains("AuroraReplicaLag"),
+        "{:#?}",
+        plan.gates
     );
 }

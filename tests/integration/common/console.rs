@@ -153,6 +153,13 @@ impl Console {
         asked
     }
 
+    /// A command typed into the palette (`:` TEXT enter); what enter asked for.
+    pub fn command(&mut self, text: &str) -> Vec<Effect> {
+        self.press(":");
+        self.type_text(text);
+        self.press("enter")
+    }
+
     pub fn type_text(&mut self, text: &str) {
         for c in text.chars() {
             self.feed(Event::Key(KeyEvent::new(

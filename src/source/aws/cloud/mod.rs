@@ -119,6 +119,10 @@ impl Cloud for AwsCloud {
     fn waits(&self) -> Waits {
         Waits::default()
     }
+
+    fn witness(&self) -> Option<std::sync::Arc<dyn crate::ops::witness::Witness>> {
+        None
+    }
 }
 
 /// A call that reached AWS, with its request under the API's own names.

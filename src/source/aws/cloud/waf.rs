@@ -3,6 +3,7 @@
 //! (WAFOptimisticLockException): it is read again and the update made on what it holds now,
 //! so a change made meanwhile is kept.
 
+use aws_sdk_wafv2::error::ProvideErrorMetadata;
 use aws_sdk_wafv2::types::{
     BlockAction, CountAction, NoneAction, OverrideAction, Rule, RuleAction, Scope,
 };
@@ -14,6 +15,19 @@ use crate::ops::step::{RuleMode, WafCall, WafCheck};
 
 /// How many lock conflicts in a row an update goes through before it gives up.
 const LOCK_RETRIES: u32 = 5;
+
+/// Whether an update is worth making again on a fresh read: WAF refused it because another
+/// change used its lock token up, and fewer than [`LOCK_RETRIES`] conflicts went before.
+fn again<T, E: ProvideErrorMetadata>(answer: &Result<T, E>, conflicts: &mut u32) -> bool {
+    let conflicted = answer
+        .as_ref()
+        .is_err_and(|e| e.code() == Some("WAFOptimisticLockException"));
+    let again = conflicted && *conflicts < LOCK_RETRIES;
+    if again {
+        *conflicts += 1;
+    }
+    again
+}
 
 /// An IP set as its ARN names it: `arn:aws:wafv2:REGION:ACCOUNT:regional/ipset/NAME/ID`
 /// (`global/…` for CloudFront).
@@ -135,12 +149,7 @@ impl AwsCloud {
                 .lock_token(read.token)
                 .send()
                 .await;
-            let conflicted = answer.as_ref().is_err_and(|e| {
-                e.as_service_error()
-                    .is_some_and(|e| e.is_waf_optimistic_lock_exception())
-            });
-            if conflicted && conflicts < LOCK_RETRIES {
-                conflicts += 1;
+            if again(&answer, &mut conflicts) {
                 continue;
             }
             let retried = retried(conflicts);
@@ -230,12 +239,7 @@ impl AwsCloud {
                 .set_monetization_config(a.monetization_config)
                 .send()
                 .await;
-            let conflicted = answer.as_ref().is_err_and(|e| {
-                e.as_service_error()
-                    .is_some_and(|e| e.is_waf_optimistic_lock_exception())
-            });
-            if conflicted && conflicts < LOCK_RETRIES {
-                conflicts += 1;
+            if again(&answer, &mut conflicts) {
                 continue;
             }
             let retried = retried(conflicts);
