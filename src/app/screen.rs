@@ -51,6 +51,10 @@ pub enum Selection {
     Estate {
         name: String,
     },
+    /// A sampled request's client, on the WAF view.
+    Client {
+        address: String,
+    },
     /// A timeline entry: the area whose view shows it, what it is about, and when.
     Entry {
         area: Option<crate::estate::AreaKind>,

@@ -139,6 +139,24 @@ impl App {
         }
     }
 
+    /// `address` into (`block`) or out of the IP set a blocking rule of the web ACLs matches.
+    fn block(&mut self, address: String, block: bool) -> Vec<Effect> {
+        let ip_set = self
+            .estate_config(&self.estate_name)
+            .and_then(|c| c.waf_block_ip_set.clone());
+        self.plan_change(Change::Block {
+            address,
+            ip_set,
+            block,
+        })
+    }
+
+    /// A failover to `target` (the selected reader when none is named); `rehearse`: and back.
+    fn failover(&mut self, target: Option<String>, rehearse: bool) -> Vec<Effect> {
+        let target = target.or_else(|| confirm::selected_member(self, Some(Role::Reader)));
+        self.plan_change(Change::Failover { target, rehearse })
+    }
+
     /// How far the running plan has got; its end is told in the message line.
     fn progress(&mut self, status: PlanStatus) -> Vec<Effect> {
         match &status.outcome {
@@ -409,13 +427,8 @@ impl App {
                 }
                 _ => self.error("no instance selected"),
             },
-            Action::Failover(target) => {
-                let target = target.or_else(|| confirm::selected_member(self, Some(Role::Reader)));
-                return self.plan_change(Change::Failover {
-                    target,
-                    rehearse: false,
-                });
-            }
+            Action::Failover(target) => return self.failover(target, false),
+            Action::Rehearse(target) => return self.failover(target, true),
             Action::Resize(r) => {
                 return self.plan_change(Change::resize(&self.estate, &r.target, &r.size));
             }
@@ -426,18 +439,20 @@ impl App {
                 };
                 return self.plan_change(Change::Reboot { member });
             }
-            Action::Block(ref address) | Action::Unblock(ref address) => {
-                let block = matches!(action, Action::Block(_));
-                let address = address.clone();
-                let ip_set = self
-                    .estate_config(&self.estate_name)
-                    .and_then(|c| c.waf_block_ip_set.clone());
-                return self.plan_change(Change::Block {
-                    address,
-                    ip_set,
-                    block,
-                });
+            Action::Block(address) => {
+                let selected = match self.selection() {
+                    Selection::Client { address } => Some(address),
+                    _ => None,
+                };
+                let Some(address) = address.or(selected) else {
+                    self.error(
+                        "select a sampled request on the WAF view, or name an address: :block ADDRESS",
+                    );
+                    return Vec::new();
+                };
+                return self.block(address, true);
             }
+            Action::Unblock(address) => return self.block(address, false),
             Action::RuleCount(rule) => {
                 let to = RuleMode::Count;
                 return self.plan_change(Change::RuleMode { rule, to });

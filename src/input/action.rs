@@ -277,6 +277,9 @@ actions! {
     ToggleReadonly = "readonly", Palette, "Enter or leave read-only mode";
     Failover(Option<String>) = "failover" "[READER]" "at most one reader id", Change,
         "Fail the cluster over to a reader";
+    /// Fail over and back, to measure what a failover costs the application.
+    Rehearse(Option<String>) = "rehearse-failover" "[READER]" "at most one reader id", Change,
+        "Fail over to a reader and back, measuring the writer's gap";
     /// A cluster member to a class, or Phoenix (`phoenix`, the group, an instance) to a type.
     Resize(Resize) = "resize" "MEMBER|phoenix|INSTANCE SIZE"
         "a member id and an instance class (resize qp-aurora-2 db.r6g.xlarge), or phoenix or an instance and a type (resize phoenix t3.xlarge)",
@@ -285,8 +288,10 @@ actions! {
     Reboot(Option<String>) = "reboot" "[MEMBER]" "at most one member id", Change,
         "Reboot a cluster member (the selected one)";
     /// An address or range into the IP set a blocking rule of the web ACL matches.
-    Block(String) = "block" "ADDRESS" "one address or CIDR range (block 203.0.113.7)", Change,
-        "Block an address at the web ACL";
+    /// With no address, the client of the selected sampled request on the WAF view.
+    Block(Option<String>) = "block" "[ADDRESS]"
+        "at most one address or CIDR range (block 203.0.113.7)", Change,
+        "Block an address at the web ACL (the selected request's client)";
     /// Take an address or range out of the blocking IP set again.
     Unblock(String) = "unblock" "ADDRESS" "one address or CIDR range (unblock 203.0.113.7)",
         Change, "Unblock an address at the web ACL";
@@ -486,7 +491,7 @@ mod tests {
     fn read_only_removes_every_change_and_shells() {
         assert_eq!(
             mutating_words(),
-            "failover, resize, reboot, block, unblock, rule-count, rule-block, resume, shell, kill-query and kill-session"
+            "failover, rehearse-failover, resize, reboot, block, unblock, rule-count, rule-block, resume, shell, kill-query and kill-session"
         );
     }
 }

@@ -771,3 +771,60 @@ fn every_area_failing_for_one_reason_is_said_once() {
     assert_eq!(told.len(), 1, "said once, not at every refresh");
     assert_eq!(app.notices.current(app.now).unwrap().text, cause);
 }
+
+#[test]
+fn a_rehearsed_failover_in_the_demo_comes_back_and_says_what_each_move_cost() {
+    let mut c = Console::demo(Scenario::Steady);
+    assert_eq!(
+        c.command("rehearse-failover"),
+        [Effect::Plan(Change::Failover {
+            target: None,
+            rehearse: true,
+        })]
+    );
+    assert_eq!(
+        c.app.confirm.as_ref().unwrap().title,
+        "Rehearse: Fail over qualitypost-aurora to qualitypost-aurora-2, and back?"
+    );
+    c.type_text("qualitypost-aurora");
+    assert!(matches!(&c.press("enter")[..], [Effect::Run(_)]));
+    let end = c.until_plan_ends(std::time::Duration::from_secs(600));
+    assert_eq!(end.measured.len(), 2, "each move measured: {end:?}");
+    assert!(
+        end.measured
+            .iter()
+            .all(|m| m.starts_with("writer unavailable ") && m.contains("reader never unavailable")),
+        "{:?}",
+        end.measured
+    );
+    let told = c.app.notices.latest().unwrap().text.clone();
+    assert!(
+        told.starts_with("done: Rehearse: Fail over") && told.contains("; writer unavailable "),
+        "{told}"
+    );
+}
+
+#[test]
+fn b_on_a_sampled_request_of_the_waf_view_plans_to_block_its_client() {
+    let mut c = Console::demo(Scenario::Steady);
+    c.press("4 down");
+    let Selection::Client { address } = c.app.selection() else {
+        panic!("a sampled request is selected: {:?}", c.app.selection())
+    };
+    let asked = c.press("b");
+    assert!(
+        matches!(&asked[..], [Effect::Plan(Change::Block { address: a, block: true, .. })] if *a == address),
+        "{asked:?}"
+    );
+    assert_eq!(
+        c.app.confirm.as_ref().map(|c| c.title.clone()),
+        Some(format!("Block {address}/32 at qualitypost-waf?"))
+    );
+    // Elsewhere there is no client to block: it says how to name one.
+    c.press("esc 2 b");
+    let told = c.app.notices.latest().unwrap().text.clone();
+    assert!(
+        told.contains("select a sampled request on the WAF view, or name an address"),
+        "{told}"
+    );
+}

@@ -10,8 +10,9 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph};
 
-use crate::app::{App, Page};
+use crate::app::{App, Page, Selection};
 use crate::estate::{AreaKind, RuleKind, SampledRequest, Series, Timestamp, WafRule, WebAcl};
+use crate::input::Action;
 use crate::input::View;
 use crate::ui::view::{AreaViews, ViewUi};
 use crate::ui::widgets::{self, Col, TableSpec, col, panel, take_left, take_top, wide_col};
@@ -34,18 +35,35 @@ fn layout(body: Rect) -> Areas {
     }
 }
 
-/// The WAF: blocked and allowed requests, the rules that block, a sample of requests.
+/// The WAF: blocked and allowed requests, the rules that block, and a sample of requests: the
+/// view's table, whose selected client `b` blocks.
 pub struct WafView;
 
 const VIEW: View = View::Area(AreaKind::Waf);
 
 impl ViewUi for WafView {
     fn page(&self, body: Rect) -> Page {
-        widgets::table_page(layout(body).rules)
+        widgets::table_page(layout(body).sampled)
     }
 
     fn rows(&self, app: &App) -> usize {
-        rows(app).len()
+        requests(app).len()
+    }
+
+    fn selected(&self, app: &App, index: usize) -> Selection {
+        requests(app)
+            .get(index)
+            .map_or(Selection::Nothing, |r| Selection::Client {
+                address: r.client_ip.clone(),
+            })
+    }
+
+    fn hints(&self, app: &App) -> Vec<(Action, &'static str)> {
+        if app.readonly || requests(app).is_empty() {
+            Vec::new()
+        } else {
+            vec![(Action::Block(None), "block client")]
+        }
     }
 
     fn tile(&self, app: &App, width: usize) -> Vec<Line<'static>> {
@@ -84,8 +102,7 @@ impl ViewUi for WafView {
 }
 
 /// WAF rules of every web ACL, most blocking in the last hour first.
-fn rows(app: &App) -> Vec<(&WebAcl, &WafRule, u64)> {
-    let filter = app.filter(VIEW);
+fn rules(app: &App) -> Vec<(&WebAcl, &WafRule, u64)> {
     let hour_ago = app.now - chrono::Duration::hours(1);
     let mut rows: Vec<_> = app
         .estate
@@ -98,12 +115,37 @@ fn rows(app: &App) -> Vec<(&WebAcl, &WafRule, u64)> {
                 .into_iter()
                 .map(move |(rule, blocked)| (acl, rule, blocked))
         })
-        .filter(|(acl, rule, _)| {
-            widgets::matches(filter, &[&acl.name, &rule.name, &rule.kind.describe()])
-        })
         .collect();
     rows.sort_by_key(|r| std::cmp::Reverse(r.2));
     rows
+}
+
+/// The sampled requests of every web ACL, newest first, after the view's filter.
+fn requests(app: &App) -> Vec<&SampledRequest> {
+    let filter = app.filter(VIEW);
+    let mut requests: Vec<&SampledRequest> = app
+        .estate
+        .waf
+        .data
+        .iter()
+        .flatten()
+        .flat_map(|a| a.sampled.iter().flatten())
+        .filter(|r| {
+            widgets::matches(
+                filter,
+                &[
+                    &r.client_ip,
+                    &r.country,
+                    &r.method,
+                    &r.uri,
+                    &r.rule,
+                    &r.action,
+                ],
+            )
+        })
+        .collect();
+    requests.sort_by_key(|r| std::cmp::Reverse(r.at));
+    requests
 }
 
 const RULE_COLS: [Col; 5] = [
@@ -133,26 +175,20 @@ fn render(frame: &mut Frame, body: Rect, app: &App) {
     let t = &app.theme;
     let minute_ago = app.now - Duration::minutes(1);
     let block = panel(t, "Top blocking rules", vec![]);
-    let items = rows(app);
-    widgets::draw_table(
-        frame,
+    let shown = widgets::table_rows(a.rules);
+    let rules = rules(app).into_iter().take(shown).map(|(acl, rule, hour)| {
+        let cells = vec![
+            Cell::from(acl.name.as_str()),
+            Cell::from(rule.name.as_str()),
+            Cell::from(kind_label(rule)).style(t.dim),
+            Cell::from(hour.to_string()).style(t.chart_blocked),
+            Cell::from((rule.blocked.sum_since(minute_ago) as u64).to_string()),
+        ];
+        (cells, Style::new())
+    });
+    frame.render_widget(
+        widgets::table(t, block, &RULE_COLS, a.rules.width, rules),
         a.rules,
-        app,
-        VIEW,
-        TableSpec {
-            block,
-            cols: &RULE_COLS,
-        },
-        &items,
-        |_, (acl, rule, hour)| {
-            vec![
-                Cell::from(acl.name.as_str()),
-                Cell::from(rule.name.as_str()),
-                Cell::from(kind_label(rule)).style(t.dim),
-                Cell::from(hour.to_string()).style(t.chart_blocked),
-                Cell::from((rule.blocked.sum_since(minute_ago) as u64).to_string()),
-            ]
-        },
     );
     sampled(frame, a.sampled, app, acls);
 }
@@ -224,36 +260,37 @@ fn sampled(frame: &mut Frame, area: Rect, app: &App, acls: &[WebAcl]) {
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let mut requests: Vec<&SampledRequest> = acls
-        .iter()
-        .flat_map(|a| a.sampled.iter().flatten())
-        .collect();
-    requests.sort_by_key(|r| std::cmp::Reverse(r.at));
-    if requests.is_empty() {
+    let requests = requests(app);
+    if requests.is_empty() && app.filter(VIEW).is_empty() {
         let text = Line::styled("no request sampled in the last hour", t.dim);
         frame.render_widget(Paragraph::new(text).block(block), area);
         return;
     }
-    let shown = widgets::table_rows(area);
-    let rows = requests.into_iter().take(shown).map(|r| {
-        let action = if r.action.eq_ignore_ascii_case("block") {
-            t.chart_blocked
-        } else {
-            t.chart_allowed
-        };
-        let cells = vec![
-            Cell::from(widgets::hhmmss(r.at)).style(t.dim),
-            Cell::from(r.client_ip.as_str()),
-            Cell::from(r.country.as_str()),
-            Cell::from(r.method.as_str()),
-            Cell::from(r.uri.as_str()),
-            Cell::from(r.rule.as_str()).style(t.dim),
-            Cell::from(r.action.as_str()).style(action),
-        ];
-        (cells, Style::new())
-    });
-    frame.render_widget(
-        widgets::table(t, block, &SAMPLE_COLS, area.width, rows),
+    widgets::draw_table(
+        frame,
         area,
+        app,
+        VIEW,
+        TableSpec {
+            block,
+            cols: &SAMPLE_COLS,
+        },
+        &requests,
+        |_, r| {
+            let action = if r.action.eq_ignore_ascii_case("block") {
+                t.chart_blocked
+            } else {
+                t.chart_allowed
+            };
+            vec![
+                Cell::from(widgets::hhmmss(r.at)).style(t.dim),
+                Cell::from(r.client_ip.as_str()),
+                Cell::from(r.country.as_str()),
+                Cell::from(r.method.as_str()),
+                Cell::from(r.uri.as_str()),
+                Cell::from(r.rule.as_str()).style(t.dim),
+                Cell::from(r.action.as_str()).style(action),
+            ]
+        },
     );
 }
