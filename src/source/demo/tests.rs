@@ -127,6 +127,14 @@ async fn planned_resize(cloud: &DemoCloud, target: &str, size: &str) -> Result<P
     planned(cloud, Change::resize(&estate, target, size)).await
 }
 
+/// A failover to the best reader, as `F` with nothing selected asks.
+fn any_failover() -> Change {
+    Change::Failover {
+        target: None,
+        rehearse: false,
+    }
+}
+
 /// Runs a confirmed plan on the demo's cloud as the console does, checking `each` every
 /// simulated step until it ends (or `limit` s). Returns how it ended and the seconds it took.
 async fn run(
@@ -589,15 +597,7 @@ async fn the_running_demo_answers_a_refresh_with_a_fresh_estate_and_plans_on_its
 #[tokio::test(start_paused = true)]
 async fn a_gate_failing_between_confirm_and_the_first_step_stops_the_run_with_nothing_changed() {
     let cloud = cloud_of(demo(1, Scenario::Steady));
-    let plan = planned(
-        &cloud,
-        Change::Failover {
-            target: None,
-            rehearse: false,
-        },
-    )
-    .await
-    .unwrap();
+    let plan = planned(&cloud, any_failover()).await.unwrap();
     assert!(plan.held_back_by().is_empty(), "{:#?}", plan.gates);
     let before = writer(&cloud.current());
     // By the time Confirm is pressed the target has fallen behind the writer.
@@ -778,15 +778,7 @@ async fn an_rds_instance_is_resized_in_place_and_fails_over_to_its_standby() {
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
     assert_eq!(cluster(&cloud.current()).members[0].class, "db.r6g.xlarge");
 
-    let plan = planned(
-        &cloud,
-        Change::Failover {
-            target: None,
-            rehearse: false,
-        },
-    )
-    .await
-    .unwrap();
+    let plan = planned(&cloud, any_failover()).await.unwrap();
     assert_eq!(plan.title, "Fail fesa-db over to its standby");
     let (end, _) = run(&cloud, plan, 600, |_| {}).await;
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
@@ -845,15 +837,7 @@ async fn a_demo_failover_is_measured_as_the_live_probe_would_feel_it() {
 #[tokio::test(start_paused = true)]
 async fn in_the_reader_lagging_demo_a_failover_is_held_back_by_its_lag_gate() {
     let cloud = cloud_of(demo(1, Scenario::ReaderLagging));
-    let plan = planned(
-        &cloud,
-        Change::Failover {
-            target: None,
-            rehearse: false,
-        },
-    )
-    .await
-    .unwrap();
+    let plan = planned(&cloud, any_failover()).await.unwrap();
     let held: Vec<&str> = plan.held_back_by().iter().map(|g| g.kind.name()).collect();
     assert_eq!(held, ["lag"], "{:#?}", plan.gates);
     assert!(
