@@ -129,7 +129,9 @@ impl Wording {
         match err {
             SdkError::ServiceError(e) => {
                 let inner = e.err();
-                let code = inner.code().unwrap_or("UnknownError").to_string();
+                let code = inner
+                    .code()
+                    .map_or_else(|| without_code(e.raw()), str::to_string);
                 let message = inner.message().unwrap_or("").trim().to_string();
                 match code.as_str() {
                     code if is_throttling(code) => AwsError::Throttled {
@@ -305,6 +307,16 @@ impl Intercept for HostNotes {
     }
 }
 
+/// What stands for the code of a service error that has none (an emulator's HTML error page,
+/// a proxy's): its HTTP status, where the answer is an HTTP one.
+fn without_code<R: 'static>(raw: &R) -> String {
+    (raw as &dyn std::any::Any)
+        .downcast_ref::<aws_smithy_runtime_api::http::Response>()
+        .map_or("an error without a code".to_string(), |r| {
+            format!("HTTP {} without an error code", r.status().as_u16())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use aws_sdk_rds::operation::describe_db_clusters::DescribeDBClustersError;
@@ -318,10 +330,13 @@ mod tests {
     const ACTION: &str = "rds:DescribeDBClusters";
 
     fn service(code: &str, message: &str) -> String {
-        let err = DescribeDBClustersError::generic(
-            ErrorMetadata::builder().code(code).message(message).build(),
-        );
-        let raw = Response::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        let mut meta = ErrorMetadata::builder().message(message);
+        if !code.is_empty() {
+            meta = meta.code(code);
+        }
+        let err = DescribeDBClustersError::generic(meta.build());
+        let status = if code.is_empty() { 500 } else { 400 };
+        let raw = Response::new(StatusCode::try_from(status).unwrap(), SdkBody::empty());
         Wording::new(Some("qp".into()))
             .error(ACTION, &SdkError::service_error(err, raw))
             .to_string()
@@ -353,6 +368,10 @@ mod tests {
         assert_eq!(
             service("DBClusterNotFoundFault", "DBCluster qp not found."),
             "rds:DescribeDBClusters failed: DBClusterNotFoundFault: DBCluster qp not found."
+        );
+        assert_eq!(
+            service("", ""),
+            "rds:DescribeDBClusters failed: HTTP 500 without an error code"
         );
     }
 
