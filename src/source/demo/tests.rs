@@ -9,7 +9,6 @@ use crate::estate::{AreaKind, BastionState, Role, TunnelStatus};
 use crate::ops::change::Change;
 use crate::ops::cloud::Cloud;
 use crate::ops::execute::{Execution, RunWith};
-use crate::ops::gate::GateRules;
 use crate::ops::plan::Plan;
 use crate::ops::progress::{Outcome, PlanStatus};
 use crate::ops::runner::Actor;
@@ -143,25 +142,22 @@ async fn run(
     limit: i64,
     each: impl FnMut(&DemoEstate),
 ) -> (PlanStatus, i64) {
-    let mut execution = start_plan(cloud, plan, None);
+    let mut execution = start_plan(cloud, plan, RunWith::default());
     watch(cloud, &mut execution, limit, each).await
 }
 
 /// A plan running on the demo's cloud, and what it reports.
 type Running = (Execution, tokio::sync::mpsc::UnboundedReceiver<PlanStatus>);
 
-/// `gates`: the picture and rules the gates are judged on again before the first step.
-fn start_plan(cloud: &DemoCloud, plan: Plan, gates: Option<(Estate, GateRules)>) -> Running {
+/// `with`: the gates judged again before the first step, the probe of each failover.
+fn start_plan(cloud: &DemoCloud, plan: Plan, with: RunWith) -> Running {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
     let execution = Execution::start(
         Arc::new(cloud.clone()),
         None,
         Actor::default(),
         plan,
-        RunWith {
-            gates,
-            ..RunWith::default()
-        },
+        with,
         move |status, _| {
             let _ = tx.send(status);
         },
@@ -611,7 +607,14 @@ async fn a_gate_failing_between_confirm_and_the_first_step_stops_the_run_with_no
         .unwrap();
     target.metrics.replica_lag_ms = crate::estate::Series::from_points(4, [(at, 9000.0)]);
     let target = target.id.clone();
-    let mut running = start_plan(&cloud, plan, Some((estate, cfg().gate_rules())));
+    let mut running = start_plan(
+        &cloud,
+        plan,
+        RunWith {
+            gates: Some((estate, cfg().gate_rules())),
+            ..RunWith::default()
+        },
+    );
     let (end, _) = watch(&cloud, &mut running, 600, |_| {}).await;
     let Outcome::Stopped(why) = &end.outcome else {
         panic!("the run stops: {end:?}")
@@ -715,7 +718,7 @@ async fn a_cancelled_plan_stops_between_steps_and_refusals_change_nothing() {
     let plan = planned_resize(&cloud, WRITER, "db.r6g.xlarge")
         .await
         .unwrap();
-    let mut running = start_plan(&cloud, plan, None);
+    let mut running = start_plan(&cloud, plan, RunWith::default());
     // Once the reader's resize has been asked for, the cancel stops the plan in its wait.
     tokio::time::sleep(std::time::Duration::from_secs(STEP_SECS as u64)).await;
     assert!(running.0.cancel());
@@ -805,21 +808,15 @@ async fn a_demo_failover_is_measured_as_the_live_probe_would_feel_it() {
     )
     .await
     .unwrap();
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let execution = Execution::start(
-        Arc::new(cloud.clone()),
-        None,
-        Actor::default(),
+    let mut running = start_plan(
+        &cloud,
         plan,
         RunWith {
             witness: cloud.witness(),
             ..RunWith::default()
         },
-        move |status, _| {
-            let _ = tx.send(status);
-        },
     );
-    let (end, _) = watch(&cloud, &mut (execution, rx), 900, |_| {}).await;
+    let (end, _) = watch(&cloud, &mut running, 900, |_| {}).await;
     assert_eq!(end.outcome, Outcome::Done, "{end:?}");
     assert_eq!(end.measured.len(), 2, "there and back: {:?}", end.measured);
     for m in &end.measured {
