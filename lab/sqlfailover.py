@@ -2,7 +2,8 @@
 
 The emulator swaps the members' roles in its API at once, and the lab's two MariaDB servers
 keep theirs. This watcher serves the cluster's writer and reader endpoints itself, as two TCP
-forwarders, and polls the emulator's cluster: when its writer member changes, it
+relays (lab/tcprelay.py's, as the fault proxy's), and polls the emulator's cluster: when its
+writer member changes, it
 
 1. makes the old writer read-only (writes in flight are refused with a read-only error),
 2. a second later refuses new connections to the writer endpoint and ends those open,
@@ -22,7 +23,6 @@ import argparse
 import json
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,7 +30,7 @@ import time
 
 import boto3
 
-CHUNK = 65536
+from tcprelay import Relay
 
 
 def say(event: str, **fields) -> None:
@@ -38,81 +38,6 @@ def say(event: str, **fields) -> None:
     with open(ARGS.events, "a") as f:
         f.write(line + "\n")
     print(line, file=sys.stderr, flush=True)
-
-
-class Forwarder:
-    """A TCP forwarder to one upstream port at a time; it can refuse connections meanwhile."""
-
-    def __init__(self, name: str, port: int, upstream: int) -> None:
-        self.name, self.upstream = name, upstream
-        self.refusing = False
-        self.lock = threading.Lock()
-        self.open: set[socket.socket] = set()
-        self.listener = socket.create_server(("127.0.0.1", port), backlog=64)
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def point(self, upstream: int) -> None:
-        with self.lock:
-            self.upstream, self.refusing = upstream, False
-
-    def refuse(self) -> None:
-        """New connections are closed at once, and the open ones are ended."""
-        with self.lock:
-            self.refusing = True
-            ending, self.open = self.open, set()
-        for s in ending:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client, _ = self.listener.accept()
-            except OSError:
-                time.sleep(0.05)
-                continue
-            with self.lock:
-                refusing, upstream = self.refusing, self.upstream
-            if refusing:
-                client.close()
-                continue
-            threading.Thread(target=self._join, args=(client, upstream), daemon=True).start()
-
-    def _join(self, client: socket.socket, upstream: int) -> None:
-        try:
-            server = socket.create_connection(("127.0.0.1", upstream), timeout=5)
-        except OSError:
-            client.close()
-            return
-        server.settimeout(None)
-        with self.lock:
-            self.open.update((client, server))
-        done = threading.Semaphore(0)
-        for src, dst in ((client, server), (server, client)):
-            threading.Thread(target=self._pump, args=(src, dst, done), daemon=True).start()
-        done.acquire()
-        done.acquire()
-        with self.lock:
-            self.open.difference_update((client, server))
-        client.close()
-        server.close()
-
-    @staticmethod
-    def _pump(src: socket.socket, dst: socket.socket, done: threading.Semaphore) -> None:
-        try:
-            while data := src.recv(CHUNK):
-                dst.sendall(data)
-            dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            for s in (src, dst):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-        finally:
-            done.release()
 
 
 def sql(server: str, statement: str) -> str:
@@ -164,8 +89,10 @@ def main() -> None:
     server_of = {first: "primary", others[0]: "replica"}
     writer = "primary"
     lo, hi = ARGS.gap
-    w = Forwarder("writer", ARGS.writer_port, ARGS.ports["primary"])
-    r = Forwarder("reader", ARGS.reader_port, ARGS.ports["replica"])
+    w = Relay("writer", ARGS.writer_port, ("127.0.0.1", ARGS.ports["primary"]))
+    r = Relay("reader", ARGS.reader_port, ("127.0.0.1", ARGS.ports["replica"]))
+    for relay in (w, r):
+        relay.start()
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     say("ready", writer=first, writer_port=ARGS.writer_port, reader_port=ARGS.reader_port, gap=[lo, hi])
@@ -187,8 +114,8 @@ def main() -> None:
             say("writes-refused")
             promote(new, old)
             time.sleep(max(0.0, started + gap - time.time()))
-            w.point(ARGS.ports[new])
-            r.point(ARGS.ports[old])
+            w.point(("127.0.0.1", ARGS.ports[new]))
+            r.point(("127.0.0.1", ARGS.ports[old]))
             writer = new
             say("switched", writer=new, gap_s=round(time.time() - started, 3))
         time.sleep(0.2)
@@ -196,8 +123,8 @@ def main() -> None:
         sql("replica", "SET GLOBAL read_only=ON")
         promote("primary", "replica")
         say("restored", writer="primary")
-    w.point(ARGS.ports["primary"])
-    r.point(ARGS.ports["replica"])
+    w.point(("127.0.0.1", ARGS.ports["primary"]))
+    r.point(("127.0.0.1", ARGS.ports["replica"]))
     say("stopped")
 
 

@@ -27,6 +27,10 @@ class Relay:
         self.passing = threading.Event()
         self.passing.set()
         self.lock = threading.Lock()
+        # Refusing (lab/sqlfailover's writer endpoint during a failover): new connections are
+        # closed at once. `ends` holds both sockets of every connection open, to end them.
+        self.refusing = False
+        self.ends: set[socket.socket] = set()
         self.counts = {"connections": 0, "open": 0, "up_bytes": 0, "down_bytes": 0}
         self.listener = socket.create_server(("127.0.0.1", port), backlog=64)
 
@@ -40,6 +44,22 @@ class Relay:
     def pass_(self) -> None:
         self.passing.set()
         print(f"relay {self.name}: passing", file=sys.stderr, flush=True)
+
+    def point(self, upstream: tuple[str, int]) -> None:
+        """New connections go to `upstream`, and are taken again."""
+        with self.lock:
+            self.upstream, self.refusing = upstream, False
+
+    def refuse(self) -> None:
+        """New connections are closed at once, and those open are ended."""
+        with self.lock:
+            self.refusing = True
+            ending, self.ends = self.ends, set()
+        for s in ending:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def reset(self) -> None:
         """Passing again, every counter zero but the connections still open."""
@@ -69,25 +89,34 @@ class Relay:
                 print(f"relay {self.name}: accept: {e}", file=sys.stderr, flush=True)
                 time.sleep(0.1)
                 continue
+            with self.lock:
+                refusing, upstream = self.refusing, self.upstream
+            if refusing:
+                client.close()
+                continue
             self._count("connections", 1)
-            threading.Thread(target=self._join, args=(client,), daemon=True).start()
+            threading.Thread(target=self._join, args=(client, upstream), daemon=True).start()
 
-    def _join(self, client: socket.socket) -> None:
+    def _join(self, client: socket.socket, upstream: tuple[str, int]) -> None:
         try:
-            server = socket.create_connection(self.upstream, timeout=10)
+            server = socket.create_connection(upstream, timeout=10)
         except OSError as e:
-            print(f"relay {self.name}: upstream {self.upstream}: {e}", file=sys.stderr, flush=True)
+            print(f"relay {self.name}: upstream {upstream}: {e}", file=sys.stderr, flush=True)
             client.close()
             return
         server.settimeout(None)
         for s in (client, server):
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._count("open", 1)
+        with self.lock:
+            self.ends.update((client, server))
         ends = threading.Semaphore(0)
         for src, dst, key in ((client, server, "up_bytes"), (server, client, "down_bytes")):
             threading.Thread(target=self._pump, args=(src, dst, key, ends), daemon=True).start()
         ends.acquire()
         ends.acquire()
+        with self.lock:
+            self.ends.difference_update((client, server))
         client.close()
         server.close()
         self._count("open", -1)
