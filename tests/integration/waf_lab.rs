@@ -14,10 +14,25 @@ fn waf(operation: &str, params: Value) -> Value {
     common::boto3::call(&state(), "wafv2", operation, &params)
 }
 
-/// A web ACL whose top rule blocks the addresses of an IP set, both deleted when dropped.
+/// A web ACL of the test's own (with its top rule blocking the addresses of an IP set, or
+/// with no such rule), deleted when dropped with the set, whoever made it.
 struct Blocklist {
     acl: (String, String),
-    set: (String, String),
+    /// The set the rule blocks, or the one the console is to create.
+    set: String,
+    /// Whether the estate's config names the set.
+    named: bool,
+}
+
+/// The IP set named `name`'s id, if there is one.
+fn set_id(name: &str) -> Option<String> {
+    let sets = waf("list_ip_sets", json!({"Scope": "REGIONAL"}));
+    sets["IPSets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == name)
+        .map(|s| s["Id"].as_str().unwrap().to_string())
 }
 
 impl Blocklist {
@@ -31,31 +46,38 @@ impl Blocklist {
                 "Addresses": ["198.51.100.0/24"], "Description": "addresses that flooded Phoenix",
             }),
         )["Summary"];
-        let visibility = |name: &str| json!({"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": name});
-        let acl_name = format!("qp-block-waf-{tag}");
-        let acl = &waf(
-            "create_web_acl",
-            json!({
-                "Name": acl_name, "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
-                "Description": "Phoenix ALB",
-                "VisibilityConfig": visibility(&acl_name),
-                "Rules": [{
-                    "Name": "blocked-addresses", "Priority": 0,
-                    "Statement": {"IPSetReferenceStatement": {"ARN": set["ARN"]}},
-                    "Action": {"Block": {}}, "VisibilityConfig": visibility("blocked-addresses"),
-                }],
-            }),
-        )["Summary"];
+        let rule = json!({
+            "Name": "blocked-addresses", "Priority": 0,
+            "Statement": {"IPSetReferenceStatement": {"ARN": set["ARN"]}},
+            "Action": {"Block": {}}, "VisibilityConfig": visibility("blocked-addresses"),
+        });
         Blocklist {
-            acl: (acl_name, acl["Id"].as_str().unwrap().to_string()),
-            set: (set_name, set["Id"].as_str().unwrap().to_string()),
+            acl: web_acl(&format!("qp-block-waf-{tag}"), rule),
+            set: set_name,
+            named: true,
+        }
+    }
+
+    /// A web ACL whose only rule, at priority 0, limits the rate: none blocks an IP set, and
+    /// the config names none, so blocking creates the console's own.
+    fn without_blocking_rule() -> Blocklist {
+        let rule = json!({
+            "Name": "RateLimitPerIP", "Priority": 0,
+            "Statement": {"RateBasedStatement": {"Limit": 2000, "AggregateKeyType": "IP"}},
+            "Action": {"Block": {}}, "VisibilityConfig": visibility("RateLimitPerIP"),
+        });
+        Blocklist {
+            acl: web_acl(&format!("qp-bare-waf-{}", std::process::id()), rule),
+            set: "qpconsole-blocked".to_string(),
+            named: false,
         }
     }
 
     fn addresses(&self) -> Vec<String> {
+        let id = set_id(&self.set).unwrap_or_else(|| panic!("there is no IP set {}", self.set));
         let got = waf(
             "get_ip_set",
-            json!({"Name": self.set.0, "Id": self.set.1, "Scope": "REGIONAL"}),
+            json!({"Name": self.set, "Id": id, "Scope": "REGIONAL"}),
         );
         let mut a: Vec<String> = got["IPSet"]["Addresses"]
             .as_array()
@@ -67,21 +89,44 @@ impl Blocklist {
         a
     }
 
-    /// The lab's config with this web ACL as the estate's and its set as the one to block in.
+    fn rules(&self) -> Vec<Value> {
+        let got = waf(
+            "get_web_acl",
+            json!({"Name": self.acl.0, "Id": self.acl.1, "Scope": "REGIONAL"}),
+        );
+        got["WebACL"]["Rules"].as_array().unwrap().clone()
+    }
+
+    /// The lab's config with this web ACL as the estate's (and its set as the one to block
+    /// in, where it has one).
     fn config(&self, dir: &Path) -> PathBuf {
         let lab = std::fs::read_to_string(state().join("qpconsole.toml")).unwrap();
         let path = dir.join("qpconsole.toml");
-        let text = lab.replace(
-            "waf_web_acls = [\"qualitypost-waf\"]\n",
-            &format!(
-                "waf_web_acls = [\"{}\"]\nwaf_block_ip_set = \"{}\"\n",
-                self.acl.0, self.set.0
-            ),
-        );
+        let mut names = format!("waf_web_acls = [\"{}\"]\n", self.acl.0);
+        if self.named {
+            names += &format!("waf_block_ip_set = \"{}\"\n", self.set);
+        }
+        let text = lab.replace("waf_web_acls = [\"qualitypost-waf\"]\n", &names);
         assert_ne!(text, lab, "the lab config names its web ACL");
         std::fs::write(&path, text).unwrap();
         path
     }
+}
+
+fn visibility(name: &str) -> Value {
+    json!({"SampledRequestsEnabled": true, "CloudWatchMetricsEnabled": true, "MetricName": name})
+}
+
+/// Creates web ACL `name` with its one `rule`: its name and id.
+fn web_acl(name: &str, rule: Value) -> (String, String) {
+    let acl = &waf(
+        "create_web_acl",
+        json!({
+            "Name": name, "Scope": "REGIONAL", "DefaultAction": {"Allow": {}},
+            "Description": "Phoenix ALB", "VisibilityConfig": visibility(name), "Rules": [rule],
+        }),
+    )["Summary"];
+    (name.to_string(), acl["Id"].as_str().unwrap().to_string())
 }
 
 impl Drop for Blocklist {
@@ -97,11 +142,13 @@ impl Drop for Blocklist {
             "delete_web_acl",
             json!({"Name": self.acl.0, "Id": self.acl.1, "Scope": "REGIONAL", "LockToken": token}),
         );
-        let token = lock(&self.set.0, &self.set.1, "get_ip_set", "the IP set");
-        waf(
-            "delete_ip_set",
-            json!({"Name": self.set.0, "Id": self.set.1, "Scope": "REGIONAL", "LockToken": token}),
-        );
+        if let Some(id) = set_id(&self.set) {
+            let token = lock(&self.set, &id, "get_ip_set", "the IP set");
+            waf(
+                "delete_ip_set",
+                json!({"Name": self.set, "Id": id, "Scope": "REGIONAL", "LockToken": token}),
+            );
+        }
     }
 }
 
@@ -145,7 +192,7 @@ fn a_typed_address_is_blocked_in_the_ip_set_and_unblocked_and_read_only_refuses_
     assert!(
         said.contains(&format!(
             "add 203.0.113.7/32 to IP set {}: rule blocked-addresses of {} blocks it",
-            b.set.0, b.acl.0
+            b.set, b.acl.0
         )),
         "the plan shows the rule, the set and the change: {said}"
     );
@@ -173,7 +220,7 @@ fn a_typed_address_is_blocked_in_the_ip_set_and_unblocked_and_read_only_refuses_
     assert!(
         said.contains(&format!(
             "refused: nothing to change: 203.0.113.7/32 is in IP set {}; nothing was changed",
-            b.set.0
+            b.set
         )),
         "{said}"
     );
@@ -322,4 +369,76 @@ fn a_rule_is_switched_to_count_and_back_to_block_with_the_rest_of_the_acl_kept()
             "wafv2:UpdateWebACL \"block\""
         ]
     );
+}
+
+#[test]
+fn without_a_blocking_rule_blocking_creates_the_set_and_a_rule_ahead_of_the_others() {
+    let _turn = common::lab::shared();
+    let b = Blocklist::without_blocking_rule();
+    assert!(
+        set_id(&b.set).is_none(),
+        "a set {} is left from before",
+        b.set
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let config = b.config(dir.path());
+
+    let (out, said) = qp(
+        &config,
+        dir.path(),
+        &["waf", "block", "203.0.113.7", "--yes"],
+        false,
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("this plan creates IP set qpconsole-blocked and rule qpconsole-block") && said.contains(&format!(
+            "1. create IP set qpconsole-blocked holding 203.0.113.7/32, for a rule of {} to block",
+            b.acl.0
+        )),
+        "the plan says what it creates: {said}"
+    );
+    assert_eq!(b.addresses(), ["203.0.113.7/32"]);
+    let rules = b.rules();
+    let names: Vec<(&str, i64)> = rules
+        .iter()
+        .map(|r| (r["Name"].as_str().unwrap(), r["Priority"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(
+        names,
+        [("qpconsole-block", 0), ("RateLimitPerIP", 1)],
+        "the new rule goes first, the other moves down one"
+    );
+    assert_eq!(rules[0]["Action"], json!({"Block": {}}), "{rules:#?}");
+    assert!(
+        rules[0]["Statement"]["IPSetReferenceStatement"]["ARN"]
+            .as_str()
+            .unwrap()
+            .contains("/ipset/qpconsole-blocked/"),
+        "{rules:#?}"
+    );
+    assert_eq!(
+        rules[1]["Statement"]["RateBasedStatement"]["Limit"], 2000,
+        "the rate rule is kept as it was: {rules:#?}"
+    );
+    let audit = common::jsonl(&dir.path().join("audit.jsonl"));
+    let actions: Vec<&str> = audit
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["wafv2:CreateIPSet", "wafv2:UpdateWebACL"]);
+
+    // The next address goes into the set the console made, through the rule it added.
+    let (out, said) = qp(
+        &config,
+        dir.path(),
+        &["waf", "block", "198.51.100.9", "--yes"],
+        false,
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("add 198.51.100.9/32 to IP set qpconsole-blocked: rule qpconsole-block of"),
+        "{said}"
+    );
+    assert_eq!(b.addresses(), ["198.51.100.9/32", "203.0.113.7/32"]);
+    assert_eq!(b.rules().len(), 2, "no second rule");
 }

@@ -71,7 +71,7 @@ pub enum Refusal {
     )]
     BadAddress { address: String },
     #[error(
-        "no rule of {} blocks the addresses of {}: add a rule with an IP set reference statement and action Block to the web ACL, and name its set with waf_block_ip_set in the estate's config",
+        "no rule of {} blocks the addresses of {}: nothing is blocked there to unblock, and `waf block` adds such a rule only where the estate has one web ACL (name it alone in waf_web_acls)",
         acls.join(", "),
         ip_set.as_ref().map_or("an IP set".to_string(), |n| format!("IP set {n}"))
     )]

@@ -1,6 +1,8 @@
 //! Blocking an address at the web ACL: the address (or range) goes into the IP set that a
 //! blocking rule references, and unblocking takes it out. The plan names the rule, the set and
-//! the change, and how to undo it.
+//! the change, and how to undo it. A web ACL with no such rule gets one: an IP set
+//! (`waf_block_ip_set`, or [`CREATED_SET`]) holding the address, and a rule ahead of every
+//! other blocking it.
 
 use std::net::IpAddr;
 
@@ -8,6 +10,12 @@ use super::{Plan, Refusal};
 use crate::estate::waf::ip_set_name;
 use crate::estate::{RuleKind, WebAcl};
 use crate::ops::step::{RuleMode, WafStep};
+
+/// The IP set a blocking plan creates where the estate names none (`-v6` for IPv6: a set holds
+/// one IP version).
+pub const CREATED_SET: &str = "qpconsole-blocked";
+/// The rule it adds, blocking that set.
+pub const CREATED_RULE: &str = "qpconsole-block";
 
 /// `address` as WAF wants it: a CIDR range, a single address as /32 (/128 for IPv6), host bits
 /// cleared. `/0` would block everyone and is refused.
@@ -93,7 +101,12 @@ pub fn block(
     estate: &str,
 ) -> Result<Plan, Refusal> {
     let cidr = cidr(address)?;
-    let (acl, rule, arn, priority) = blocking_rule(acls, ip_set)?;
+    let (acl, rule, arn, priority) = match (blocking_rule(acls, ip_set), acls) {
+        (Err(Refusal::NoBlockingRule { .. }), [acl]) if block => {
+            return Ok(creating(acl, &cidr, ip_set, id, estate));
+        }
+        (found, _) => found?,
+    };
     let (acl, rule, arn) = (acl.name.clone(), rule.to_string(), arn.to_string());
     let set = ip_set_name(&arn).to_string();
     let mut notes = vec![format!(
@@ -137,6 +150,58 @@ pub fn block(
         notes,
         ..Plan::default()
     })
+}
+
+/// The plan that blocks `cidr` at `acl`, which has no rule blocking with an IP set: the set
+/// is created holding it, then a rule blocking the set goes in ahead of every other.
+fn creating(acl: &WebAcl, cidr: &str, ip_set: Option<&str>, id: String, estate: &str) -> Plan {
+    let v6 = if cidr.contains(':') { "-v6" } else { "" };
+    let set = ip_set.map_or_else(|| format!("{CREATED_SET}{v6}"), str::to_string);
+    let rule = format!("{CREATED_RULE}{v6}");
+    let mut notes = vec![format!(
+        "no rule of {} blocks the addresses of an IP set: this plan creates IP set {set} and rule {rule}, and says so in the audit trail",
+        acl.name
+    )];
+    if let Some(first) = acl.rules.iter().min_by_key(|r| r.priority) {
+        notes.push(if first.priority == 0 {
+            format!(
+                "rule {rule} goes in at priority 0: the {} rules there are move down one, in their order (first {})",
+                acl.rules.len(),
+                first.name
+            )
+        } else {
+            format!("rule {rule} goes in at priority 0, ahead of {}", first.name)
+        });
+    }
+    notes.push(format!(
+        "name the set with waf_block_ip_set = \"{set}\" in the estate's config to keep using it"
+    ));
+    notes.push(format!(
+        "undo: qpconsole waf unblock {cidr} (:unblock {cidr} in the console); the set and the rule stay, empty"
+    ));
+    Plan {
+        id,
+        title: format!("Block {cidr} at {}", acl.name),
+        estate: estate.to_string(),
+        target: cidr.to_string(),
+        steps: vec![
+            WafStep::CreateIpSet {
+                acl: acl.name.clone(),
+                name: set.clone(),
+                cidr: cidr.to_string(),
+            }
+            .into(),
+            WafStep::AddBlockRule {
+                acl: acl.name.clone(),
+                acl_id: acl.id.clone(),
+                rule,
+                ip_set: set,
+            }
+            .into(),
+        ],
+        notes,
+        ..Plan::default()
+    }
 }
 
 /// The plan that sets `rule` (`RULE`, or `ACL/RULE` where several ACLs have it) to count or
@@ -314,20 +379,79 @@ mod tests {
     }
 
     #[test]
-    fn without_one_blocking_set_the_plan_is_refused_with_what_to_do() {
-        let counting = [acl(&[("watched", set("qp-watched", false))])];
-        let e = block(&counting, "203.0.113.7", None, true, "p".into(), "qp").unwrap_err();
+    fn without_a_blocking_rule_the_plan_creates_the_set_and_a_rule_ahead_of_the_others() {
+        let counting = [acl(&[
+            ("watched", set("qp-watched", false)),
+            ("rate", RuleKind::RateBased { limit: 2000 }),
+        ])];
+        let plan = block(&counting, "203.0.113.7", None, true, "p".into(), "qp").unwrap();
+        assert_eq!(plan.title, "Block 203.0.113.7/32 at qp-waf");
+        assert_eq!(
+            crate::ops::render::changes(&plan)[..2],
+            [
+                "1. create IP set qpconsole-blocked holding 203.0.113.7/32, for a rule of qp-waf to block (none until a rule blocks the set)",
+                "2. add rule qpconsole-block to qp-waf at priority 0, ahead of every other: it blocks the addresses of IP set qpconsole-blocked (requests from the set's addresses are refused with 403 within about a minute)",
+            ]
+        );
+        assert!(
+            plan.notes[0].starts_with("no rule of qp-waf blocks the addresses of an IP set: this plan creates IP set qpconsole-blocked and rule qpconsole-block"),
+            "{:?}",
+            plan.notes
+        );
+        assert_eq!(
+            plan.notes[1],
+            "rule qpconsole-block goes in at priority 0: the 2 rules there are move down one, in their order (first watched)"
+        );
+        let v6 = block(
+            &counting,
+            "2001:db8::7",
+            Some("qp-deny"),
+            true,
+            "p".into(),
+            "qp",
+        )
+        .unwrap();
+        assert!(
+            crate::ops::render::changes(&v6)[0]
+                .starts_with("1. create IP set qp-deny holding 2001:db8::7/128"),
+            "the estate's set name is kept: {:?}",
+            v6.steps
+        );
+        assert!(
+            crate::ops::render::changes(&v6)[1].starts_with("2. add rule qpconsole-block-v6 "),
+            "{:?}",
+            v6.steps
+        );
+        let e = block(&counting, "203.0.113.7", None, false, "p".into(), "qp").unwrap_err();
         assert!(
             e.to_string()
                 .starts_with("no rule of qp-waf blocks the addresses of an IP set"),
-            "{e}"
+            "unblocking creates nothing: {e}"
         );
+        let mut other = counting[0].clone();
+        other.name = "qp-admin-waf".into();
+        let several = [counting[0].clone(), other];
+        let e = block(&several, "203.0.113.7", None, true, "p".into(), "qp").unwrap_err();
+        assert!(
+            e.to_string().contains("qp-waf, qp-admin-waf"),
+            "which ACL gets the rule is not guessed: {e}"
+        );
+    }
+
+    #[test]
+    fn several_blocking_sets_are_told_apart_by_the_estate_naming_one() {
         let two = [acl(&[("a", set("qp-a", true)), ("b", set("qp-b", true))])];
         let e = block(&two, "203.0.113.7", None, true, "p".into(), "qp").unwrap_err();
         assert!(e.to_string().contains("qp-a, qp-b"), "{e}");
         let named = block(&two, "203.0.113.7", Some("qp-b"), true, "p".into(), "qp").unwrap();
         assert!(named.notes[0].starts_with("rule b "), "{:?}", named.notes);
-        let e = block(&two, "203.0.113.7", Some("qp-c"), true, "p".into(), "qp").unwrap_err();
+        let e = block(&two, "203.0.113.7", Some("qp-c"), false, "p".into(), "qp").unwrap_err();
         assert!(e.to_string().contains("IP set qp-c"), "{e}");
+        let new = block(&two, "203.0.113.7", Some("qp-c"), true, "p".into(), "qp").unwrap();
+        assert!(
+            new.notes[0].contains("creates IP set qp-c"),
+            "a set the estate names that no rule blocks gets its rule: {:?}",
+            new.notes
+        );
     }
 }

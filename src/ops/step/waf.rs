@@ -1,6 +1,7 @@
 //! A web ACL's steps: putting an address in the IP set a blocking rule matches, or taking it
 //! out (the set is named by its ARN, which holds its scope, name and id), and switching a rule
-//! between counting and blocking what it matches.
+//! between counting and blocking what it matches. Where no rule blocks with an IP set, one is
+//! made: the set first, holding the address, then the rule ahead of every other.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,6 +24,22 @@ pub enum WafStep {
         rule: String,
         ip_set: String,
         cidr: String,
+    },
+    /// CreateIPSet `name` (regional, of `cidr`'s IP version) holding `cidr`, for a rule of
+    /// web ACL `acl` to block; a set of that name that exists already gets `cidr` added.
+    CreateIpSet {
+        acl: String,
+        name: String,
+        cidr: String,
+    },
+    /// UpdateWebACL with rule `rule` blocking the addresses of IP set `ip_set` (its name) at
+    /// priority 0, ahead of every other rule (moved down one, in their order, where 0 is
+    /// taken); the rest of the ACL as it is.
+    AddBlockRule {
+        acl: String,
+        acl_id: String,
+        rule: String,
+        ip_set: String,
     },
     /// UpdateWebACL with rule `rule` counting (Count, or a managed group's override Count) or
     /// blocking (Block, or the group's own actions) what it matches; the rest of the ACL as
@@ -67,6 +84,16 @@ pub enum WafCall<'a> {
         rule: &'a str,
         to: RuleMode,
     },
+    CreateIpSet {
+        name: &'a str,
+        cidr: &'a str,
+    },
+    AddBlockRule {
+        acl: &'a str,
+        acl_id: &'a str,
+        rule: &'a str,
+        ip_set: &'a str,
+    },
 }
 
 /// Whether `cidr` is (`listed`) or is not in the set: how a resume tells the update was made.
@@ -84,13 +111,23 @@ pub enum WafCheck<'a> {
         rule: &'a str,
         to: RuleMode,
     },
+    /// Whether an IP set named `name` exists and holds `cidr`.
+    Holds { name: &'a str, cidr: &'a str },
+    /// Whether rule `rule` blocks the addresses of the IP set named `ip_set`.
+    RuleBlocks {
+        acl: &'a str,
+        acl_id: &'a str,
+        rule: &'a str,
+        ip_set: &'a str,
+    },
 }
 
 impl WafCall<'_> {
     pub fn action(&self) -> &'static str {
         match self {
             WafCall::Update { .. } => "wafv2:UpdateIPSet",
-            WafCall::RuleMode { .. } => "wafv2:UpdateWebACL",
+            WafCall::RuleMode { .. } | WafCall::AddBlockRule { .. } => "wafv2:UpdateWebACL",
+            WafCall::CreateIpSet { .. } => "wafv2:CreateIPSet",
         }
     }
 }
@@ -120,6 +157,14 @@ impl StepKind for WafStep {
                 RuleMode::Count => format!("set rule {rule} of {acl} to count what it matches"),
                 RuleMode::Block => format!("set rule {rule} of {acl} to block what it matches"),
             },
+            WafStep::CreateIpSet { acl, name, cidr } => {
+                format!("create IP set {name} holding {cidr}, for a rule of {acl} to block")
+            }
+            WafStep::AddBlockRule {
+                acl, rule, ip_set, ..
+            } => format!(
+                "add rule {rule} to {acl} at priority 0, ahead of every other: it blocks the addresses of IP set {ip_set}"
+            ),
         }
     }
 
@@ -137,6 +182,10 @@ impl StepKind for WafStep {
                 to: RuleMode::Block,
                 ..
             } => "what the rule matches is refused with 403, within about a minute",
+            WafStep::CreateIpSet { .. } => "none until a rule blocks the set",
+            WafStep::AddBlockRule { .. } => {
+                "requests from the set's addresses are refused with 403 within about a minute"
+            }
         }
     }
 
@@ -149,6 +198,8 @@ impl StepKind for WafStep {
             WafStep::RuleMode { acl, rule, to, .. } => {
                 format!("rule_{}:{acl}:{rule}", to.as_str())
             }
+            WafStep::CreateIpSet { name, cidr, .. } => format!("create_ip_set:{name}:{cidr}"),
+            WafStep::AddBlockRule { acl, rule, .. } => format!("add_block_rule:{acl}:{rule}"),
         }
     }
 
@@ -186,6 +237,29 @@ impl StepKind for WafStep {
                     acl_id,
                     rule,
                     to: *to,
+                })),
+            ),
+            WafStep::CreateIpSet { name, cidr, .. } => Work::call(
+                Call::Waf(WafCall::CreateIpSet { name, cidr }),
+                Some(Check::Waf(WafCheck::Holds { name, cidr })),
+            ),
+            WafStep::AddBlockRule {
+                acl,
+                acl_id,
+                rule,
+                ip_set,
+            } => Work::call(
+                Call::Waf(WafCall::AddBlockRule {
+                    acl,
+                    acl_id,
+                    rule,
+                    ip_set,
+                }),
+                Some(Check::Waf(WafCheck::RuleBlocks {
+                    acl,
+                    acl_id,
+                    rule,
+                    ip_set,
                 })),
             ),
         }

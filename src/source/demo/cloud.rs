@@ -17,6 +17,10 @@ use crate::ops::step::{
     Call, Check, DbCall, DbCheck, FleetCall, FleetCheck, SessionCall, WafCall, WafCheck,
 };
 
+/// Why the DEMO makes no IP set or blocking rule: each of its web ACLs has one from the start.
+const EVERY_ACL_BLOCKS: &str =
+    "every DEMO web ACL has a rule blocking an IP set already: block into that one";
+
 /// The demo's clock: it starts at `origin` and runs with the runtime's clock, which tests
 /// pause and advance.
 #[derive(Debug, Clone, Copy)]
@@ -103,6 +107,9 @@ impl DemoCloud {
                 listed,
             }) => demo.waf.update(ip_set, cidr, listed),
             Call::Waf(WafCall::RuleMode { acl, rule, to, .. }) => demo.waf.set_mode(acl, rule, to),
+            Call::Waf(WafCall::CreateIpSet { .. } | WafCall::AddBlockRule { .. }) => {
+                Err(EVERY_ACL_BLOCKS.to_string())
+            }
             Call::Session(SessionCall::Kill {
                 member,
                 id,
@@ -133,6 +140,9 @@ impl DemoCloud {
                         if there { "is in" } else { "is not in" }
                     ),
                 )
+            }
+            Check::Waf(WafCheck::Holds { .. } | WafCheck::RuleBlocks { .. }) => {
+                Err(EVERY_ACL_BLOCKS.to_string())
             }
             Check::Waf(WafCheck::RuleMode { acl, rule, to, .. }) => {
                 let mode = demo.waf.mode(acl, rule)?;

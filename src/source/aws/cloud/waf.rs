@@ -5,11 +5,13 @@
 
 use aws_sdk_wafv2::error::ProvideErrorMetadata;
 use aws_sdk_wafv2::types::{
-    BlockAction, CountAction, NoneAction, OverrideAction, Rule, RuleAction, Scope,
+    BlockAction, CountAction, IpAddressVersion, IpSetReferenceStatement, NoneAction,
+    OverrideAction, Rule, RuleAction, Scope, Statement, VisibilityConfig, WebAcl,
 };
 use serde_json::json;
 
 use super::{AwsCloud, seen, sent};
+use crate::estate::waf::ip_set_name;
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{RuleMode, WafCall, WafCheck};
 
@@ -106,10 +108,123 @@ impl AwsCloud {
                 rule,
                 to,
             } => {
-                self.set_rule_mode(call.action(), acl, acl_id, rule, to)
-                    .await
+                let request = json!({ "Name": acl, "Id": acl_id, "Scope": "REGIONAL", "Rule": rule, "Mode": to.as_str() });
+                self.edit_acl(call.action(), acl, acl_id, request, |a| {
+                    let Some(r) = a.rules.iter_mut().flatten().find(|r| r.name == rule) else {
+                        return Err(CloudError::Refused(format!(
+                            "web ACL {acl} has no rule {rule}"
+                        )));
+                    };
+                    if mode_of(r) == Some(to) {
+                        return Err(CloudError::Refused(format!(
+                            "rule {rule} of {acl} does {} already",
+                            to.as_str()
+                        )));
+                    }
+                    set_mode(r, to);
+                    Ok(format!("rule {rule} of {acl} does {}", to.as_str()))
+                })
+                .await
+            }
+            WafCall::CreateIpSet { name, cidr } => self.create_ip_set(name, cidr).await,
+            WafCall::AddBlockRule {
+                acl,
+                acl_id,
+                rule,
+                ip_set,
+            } => {
+                let Some(arn) = self.find_ip_set(ip_set).await? else {
+                    return Err(CloudError::Refused(format!(
+                        "there is no IP set {ip_set} for rule {rule} to block"
+                    )));
+                };
+                let request = json!({ "Name": acl, "Id": acl_id, "Scope": "REGIONAL", "AddedRule": rule, "IPSet": arn, "Priority": 0 });
+                self.edit_acl(call.action(), acl, acl_id, request, |a| {
+                    let rules = a.rules.get_or_insert_with(Vec::new);
+                    if rules.iter().any(|r| r.name == rule) {
+                        return Err(CloudError::Refused(format!(
+                            "web ACL {acl} has a rule {rule} already"
+                        )));
+                    }
+                    let moved = rules.iter().any(|r| r.priority == 0);
+                    if moved {
+                        for r in rules.iter_mut() {
+                            r.priority += 1;
+                        }
+                    }
+                    rules.insert(0, blocking(rule, &arn)?);
+                    Ok(format!(
+                        "rule {rule} of {acl} blocks the addresses of IP set {ip_set}{}",
+                        if moved {
+                            "; the other rules moved down one"
+                        } else {
+                            ""
+                        }
+                    ))
+                })
+                .await
             }
         }
+    }
+
+    /// The ARN of the regional IP set named `name`, if there is one.
+    async fn find_ip_set(&self, name: &str) -> Result<Option<String>, CloudError> {
+        let mut marker = None;
+        loop {
+            let out = self
+                .clients
+                .waf
+                .list_ip_sets()
+                .scope(Scope::Regional)
+                .set_next_marker(marker)
+                .send()
+                .await
+                .map_err(|e| self.unread("wafv2:ListIPSets", &e))?;
+            let found = out.ip_sets().iter().find(|s| s.name() == Some(name));
+            if let Some(s) = found {
+                return Ok(Some(s.arn().unwrap_or_default().to_string()));
+            }
+            // An empty page with a marker ends the listing too: WAF gives a marker on the
+            // last page.
+            match out.next_marker {
+                Some(m) if !out.ip_sets.unwrap_or_default().is_empty() => marker = Some(m),
+                _ => return Ok(None),
+            }
+        }
+    }
+
+    /// CreateIPSet `name` holding `cidr`; a set of that name that is there already (made by
+    /// hand, or by a run cut off before its rule) gets `cidr` added instead.
+    async fn create_ip_set(&self, name: &str, cidr: &str) -> Result<Sent, CloudError> {
+        if let Some(arn) = self.find_ip_set(name).await? {
+            return self
+                .update_ip_set("wafv2:UpdateIPSet", &arn, cidr, true)
+                .await;
+        }
+        let version = if cidr.contains(':') {
+            IpAddressVersion::Ipv6
+        } else {
+            IpAddressVersion::Ipv4
+        };
+        let answer = self
+            .clients
+            .waf
+            .create_ip_set()
+            .name(name)
+            .scope(Scope::Regional)
+            .ip_address_version(version.clone())
+            .addresses(cidr)
+            .description("addresses blocked with qpconsole")
+            .send()
+            .await;
+        Ok(sent(
+            json!({ "Name": name, "Scope": "REGIONAL", "IPAddressVersion": version.as_str(), "Addresses": [cidr] }),
+            answer.map_err(|e| self.told("wafv2:CreateIPSet", &e)),
+            |out| {
+                let arn = out.summary().and_then(|s| s.arn()).unwrap_or_default();
+                format!("IP set {name} holds {cidr} ({arn})")
+            },
+        ))
     }
 
     async fn update_ip_set(
@@ -191,31 +306,21 @@ impl AwsCloud {
         }
     }
 
-    /// UpdateWebACL with every setting GetWebACL gave, rule `rule` set to `to`: the update
-    /// replaces the whole ACL, so what it leaves out is lost.
-    async fn set_rule_mode(
+    /// UpdateWebACL with every setting GetWebACL gave, as `edit` changes them (it says what
+    /// the ACL does then, or refuses): the update replaces the whole ACL, so what it leaves
+    /// out is lost.
+    async fn edit_acl(
         &self,
         action: &str,
         acl: &str,
         acl_id: &str,
-        rule: &str,
-        to: RuleMode,
+        request: serde_json::Value,
+        mut edit: impl FnMut(&mut WebAcl) -> Result<String, CloudError>,
     ) -> Result<Sent, CloudError> {
         let mut conflicts = 0;
         loop {
             let (mut a, token) = self.read_acl(acl, acl_id).await?;
-            let Some(r) = a.rules.iter_mut().flatten().find(|r| r.name == rule) else {
-                return Err(CloudError::Refused(format!(
-                    "web ACL {acl} has no rule {rule}"
-                )));
-            };
-            if mode_of(r) == Some(to) {
-                return Err(CloudError::Refused(format!(
-                    "rule {rule} of {acl} does {} already",
-                    to.as_str()
-                )));
-            }
-            set_mode(r, to);
+            let done = edit(&mut a)?;
             let answer = self
                 .clients
                 .waf
@@ -244,9 +349,9 @@ impl AwsCloud {
             }
             let retried = retried(conflicts);
             return Ok(sent(
-                json!({ "Name": acl, "Id": acl_id, "Scope": "REGIONAL", "Rule": rule, "Mode": to.as_str() }),
+                request,
                 answer.map_err(|e| self.told(action, &e)),
-                |_| format!("rule {rule} of {acl} does {}{retried}", to.as_str()),
+                |_| format!("{done}{retried}"),
             ));
         }
     }
@@ -257,7 +362,40 @@ impl AwsCloud {
                 ip_set,
                 cidr,
                 listed,
-            } => (ip_set, cidr, listed),
+            } => (ip_set.to_string(), cidr, listed),
+            WafCheck::Holds { name, cidr } => match self.find_ip_set(name).await? {
+                Some(arn) => (arn, cidr, true),
+                None => return Ok(seen(false, format!("there is no IP set {name}"))),
+            },
+            WafCheck::RuleBlocks {
+                acl,
+                acl_id,
+                rule,
+                ip_set,
+            } => {
+                let (a, _) = self.read_acl(acl, acl_id).await?;
+                let found = a.rules.iter().flatten().find(|r| r.name == rule);
+                let set = found
+                    .and_then(|r| r.statement.as_ref())
+                    .and_then(|s| s.ip_set_reference_statement.as_ref())
+                    .map(|s| ip_set_name(&s.arn).to_string());
+                let blocks = found.and_then(mode_of) == Some(RuleMode::Block);
+                return Ok(seen(
+                    blocks && set.as_deref() == Some(ip_set),
+                    match (found, set) {
+                        (None, _) => format!("web ACL {acl} has no rule {rule}"),
+                        (Some(_), Some(set)) if blocks => {
+                            format!("rule {rule} of {acl} blocks the addresses of IP set {set}")
+                        }
+                        (Some(_), Some(set)) => {
+                            format!("rule {rule} of {acl} does not block IP set {set}")
+                        }
+                        (Some(_), None) => {
+                            format!("rule {rule} of {acl} references no IP set")
+                        }
+                    },
+                ));
+            }
             WafCheck::RuleMode {
                 acl,
                 acl_id,
@@ -280,8 +418,7 @@ impl AwsCloud {
                 ));
             }
         };
-        let set = IpSetRef::parse(ip_set)?;
-
+        let set = IpSetRef::parse(&ip_set)?;
         let read = self.read_ip_set(&set).await?;
         let there = read.addresses.iter().any(|a| a == cidr);
         Ok(seen(
@@ -316,6 +453,40 @@ fn mode_of(rule: &Rule) -> Option<RuleMode> {
         (None, Some(o)) if o.none.is_some() => Some(RuleMode::Block),
         _ => None,
     }
+}
+
+/// A rule at priority 0 blocking the addresses of the IP set `arn`, its metrics and sampled
+/// requests on, as a rule made in WAF's own console has them.
+fn blocking(name: &str, arn: &str) -> Result<Rule, CloudError> {
+    let built = |e: aws_sdk_wafv2::error::BuildError| {
+        CloudError::Failed(format!("rule {name} could not be made: {e}"))
+    };
+    let statement = Statement::builder()
+        .ip_set_reference_statement(
+            IpSetReferenceStatement::builder()
+                .arn(arn)
+                .build()
+                .map_err(built)?,
+        )
+        .build();
+    let visibility = VisibilityConfig::builder()
+        .sampled_requests_enabled(true)
+        .cloud_watch_metrics_enabled(true)
+        .metric_name(name)
+        .build()
+        .map_err(built)?;
+    Rule::builder()
+        .name(name)
+        .priority(0)
+        .statement(statement)
+        .action(
+            RuleAction::builder()
+                .block(BlockAction::builder().build())
+                .build(),
+        )
+        .visibility_config(visibility)
+        .build()
+        .map_err(built)
 }
 
 fn set_mode(rule: &mut Rule, to: RuleMode) {
