@@ -89,6 +89,7 @@ fn main() -> ExitCode {
         Some(Command::Waf { action }) => done(ops::waf(&cli.global, &setup, action)),
         Some(Command::Resume { yes }) => done(ops::resume(&cli.global, &setup, yes)),
         Some(Command::Audit) => done(ops::audit_trail()),
+        Some(Command::Undo { entry, apply }) => done(ops::undo(&cli.global, &setup, entry, apply)),
         Some(Command::Timeline { since, format }) => {
             ended(timeline::run(&cli.global, &setup, &since, format).map(|t| println!("{t}")))
         }

@@ -126,8 +126,16 @@ pub enum Command {
         #[arg(long)]
         yes: bool,
     },
-    /// Print the audit trail of every mutating call.
+    /// Print the audit trail of every mutating call, numbered.
     Audit,
+    /// Take entry N of the audit trail back (a WAF block or unblock, a rule switched): the
+    /// opposite change, planned and confirmed like any other.
+    Undo {
+        #[arg(value_name = "N")]
+        entry: usize,
+        #[command(flatten)]
+        apply: ApplyArgs,
+    },
     /// Print what happened to the estate, newest first: RDS events, alarms, tunnels, backups,
     /// the console's calls and what running consoles saw change.
     Timeline {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::bastion::service;
-use crate::ops::audit::{self, Audit};
+use crate::ops::audit::{self, Audit, AuditEntry};
 use crate::ops::change::{Change, PlanError};
 use crate::ops::cloud::Cloud;
 use crate::ops::gate::{self, GateKind, Rejudge};
@@ -16,6 +16,7 @@ use crate::ops::ledger::Ledger;
 use crate::ops::plan::{Plan, ResizeOptions};
 use crate::ops::render;
 use crate::ops::runner::{Actor, Progress, RunError, Runner};
+use crate::ops::undo;
 use crate::ops::witness::Witness;
 use crate::source::aws::{AwsCloud, LiveEstate};
 
@@ -348,9 +349,25 @@ pub fn abandon(setup: &Setup, yes: bool) -> Result<String, Stop> {
 }
 
 pub fn audit_trail() -> Result<String, Stop> {
+    Ok(audit::render(&audit_entries()?))
+}
+
+fn audit_entries() -> Result<Vec<AuditEntry>, Stop> {
     let audit = Audit::open(&state_dir()?).map_err(|e| stop(FAILED, e.to_string()))?;
-    let entries = audit.entries().map_err(|e| stop(FAILED, e.to_string()))?;
-    Ok(audit::render(&entries))
+    audit.entries().map_err(|e| stop(FAILED, e.to_string()))
+}
+
+/// Takes entry `number` of the audit trail back: the change that undoes it, planned, confirmed
+/// and run like any other.
+pub fn undo(
+    global: &Global,
+    setup: &Setup,
+    number: usize,
+    apply: ApplyArgs,
+) -> Result<String, Stop> {
+    let change = undo::inverse(&audit_entries()?, number, &setup.estate)
+        .map_err(|e| stop(REFUSED, format!("cannot undo: {e}; nothing was changed")))?;
+    planned(global, setup, Ask::Apply(apply), &change)
 }
 
 /// Asks on the terminal: production estates want the resource id typed, others `yes`.

@@ -61,14 +61,17 @@ const TARGET_PARAMETERS: &[&str] = &[
     "LaunchTemplateName",
     "member",
     "gate",
+    "Name",
 ];
 
-/// The entries as a table, oldest first: time, estate, caller, action, target, result.
+/// The entries as a table, oldest first and numbered (`qpconsole undo N` names one by its
+/// number): time, estate, caller, action, target, result.
 pub fn render(entries: &[AuditEntry]) -> String {
     if entries.is_empty() {
         return "no mutating AWS calls recorded yet\n".to_string();
     }
     let header = [
+        "#",
         "TIME (UTC)",
         "ESTATE",
         "CALLER",
@@ -77,9 +80,10 @@ pub fn render(entries: &[AuditEntry]) -> String {
         "RESULT",
     ]
     .map(String::from);
-    let rows: Vec<[String; 6]> = std::iter::once(header)
-        .chain(entries.iter().map(|e| {
+    let rows: Vec<[String; 7]> = std::iter::once(header)
+        .chain(entries.iter().zip(1..).map(|(e, n)| {
             [
+                n.to_string(),
                 e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 e.estate.clone(),
                 caller(e),
@@ -89,12 +93,12 @@ pub fn render(entries: &[AuditEntry]) -> String {
             ]
         }))
         .collect();
-    let widths: Vec<usize> = (0..6)
+    let widths: Vec<usize> = (0..7)
         .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
     for row in &rows {
-        let (last, padded) = row.split_last().expect("six columns");
+        let (last, padded) = row.split_last().expect("seven columns");
         for (cell, width) in padded.iter().zip(&widths) {
             out.push_str(&format!("{cell:width$}  "));
         }
@@ -126,6 +130,13 @@ pub(super) fn target(request: &Value) -> String {
         let list = request.get(k).and_then(Value::as_array)?.first()?;
         list.get("Id").unwrap_or(list).as_str()
     };
+    // A WAF change: the address and its set, or the web ACL's rule.
+    if let (Some(cidr), Some(set)) = (param("Added").or(param("Removed")), param("Name")) {
+        return format!("{cidr} in {set}");
+    }
+    if let (Some(acl), Some(rule)) = (param("Name"), param("Rule").or(param("AddedRule"))) {
+        return format!("{acl}/{rule}");
+    }
     if let (Some(cluster), Some(to)) = (
         param("DBClusterIdentifier"),
         param("TargetDBInstanceIdentifier"),
@@ -230,16 +241,28 @@ mod tests {
                 json!({"TargetGroupArn": "arn:tg", "Targets": [{"Id": "i-0abc"}]}),
                 "ok",
             ),
+            entry(
+                "wafv2:UpdateIPSet",
+                json!({"Name": "qp-blocked", "Id": "1", "Added": "203.0.113.7/32"}),
+                "ok",
+            ),
+            entry(
+                "wafv2:UpdateWebACL",
+                json!({"Name": "qp-waf", "Id": "2", "Rule": "RateLimitPerIP", "Mode": "count"}),
+                "ok",
+            ),
         ]);
         assert_eq!(
             table,
             "\
-TIME (UTC)           ESTATE  CALLER                              ACTION                                TARGET                   RESULT
-2026-03-01 12:00:05  prod    assumed-role/Ops/alice              rds:ModifyDBInstance                  qp-aurora-2              ok
-2026-03-01 12:00:05  prod    assumed-role/Ops/alice              rds:FailoverDBCluster                 qp-aurora → qp-aurora-2  InvalidDBClusterStateFault: cluster is modifying
-2026-03-01 12:00:05  prod    profile qp-prod via bob@qp-bastion  rds:RebootDBInstance                  qp-aurora-1              ok
-2026-03-01 12:00:05  prod    assumed-role/Ops/alice              ec2:StopInstances                     i-0abc                   ok
-2026-03-01 12:00:05  prod    assumed-role/Ops/alice              elasticloadbalancing:RegisterTargets  i-0abc                   ok
+#  TIME (UTC)           ESTATE  CALLER                              ACTION                                TARGET                        RESULT
+1  2026-03-01 12:00:05  prod    assumed-role/Ops/alice              rds:ModifyDBInstance                  qp-aurora-2                   ok
+2  2026-03-01 12:00:05  prod    assumed-role/Ops/alice              rds:FailoverDBCluster                 qp-aurora → qp-aurora-2       InvalidDBClusterStateFault: cluster is modifying
+3  2026-03-01 12:00:05  prod    profile qp-prod via bob@qp-bastion  rds:RebootDBInstance                  qp-aurora-1                   ok
+4  2026-03-01 12:00:05  prod    assumed-role/Ops/alice              ec2:StopInstances                     i-0abc                        ok
+5  2026-03-01 12:00:05  prod    assumed-role/Ops/alice              elasticloadbalancing:RegisterTargets  i-0abc                        ok
+6  2026-03-01 12:00:05  prod    assumed-role/Ops/alice              wafv2:UpdateIPSet                     203.0.113.7/32 in qp-blocked  ok
+7  2026-03-01 12:00:05  prod    assumed-role/Ops/alice              wafv2:UpdateWebACL                    qp-waf/RateLimitPerIP         ok
 "
         );
     }

@@ -21,4 +21,5 @@ pub mod runner;
 pub mod sessions;
 pub mod step;
 pub mod timeline;
+pub mod undo;
 pub mod witness;

@@ -441,4 +441,25 @@ fn without_a_blocking_rule_blocking_creates_the_set_and_a_rule_ahead_of_the_othe
     );
     assert_eq!(b.addresses(), ["198.51.100.9/32", "203.0.113.7/32"]);
     assert_eq!(b.rules().len(), 2, "no second rule");
+
+    // Each block is undone from the audit trail by the number `qpconsole audit` gives it.
+    let (out, said) = qp(&config, dir.path(), &["audit"], false);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.lines().any(|l| l.starts_with("3  ")
+            && l.contains("wafv2:UpdateIPSet")
+            && l.contains("198.51.100.9/32 in qpconsole-blocked")),
+        "{said}"
+    );
+    let (out, said) = qp(&config, dir.path(), &["undo", "2", "--yes"], false);
+    assert_eq!(out.status.code(), Some(4), "{said}");
+    assert!(said.contains("undo the address it was made for"), "{said}");
+    for (entry, left) in [("3", &["203.0.113.7/32"][..]), ("1", &[][..])] {
+        let (out, said) = qp(&config, dir.path(), &["undo", entry, "--yes"], false);
+        assert!(out.status.success(), "undo {entry}: {said}");
+        assert_eq!(b.addresses(), left, "after undo {entry}: {said}");
+    }
+    let audit = common::jsonl(&dir.path().join("audit.jsonl"));
+    assert_eq!(audit.len(), 5, "{audit:#?}");
+    assert_eq!(audit[4]["request"]["Removed"], "203.0.113.7/32");
 }
