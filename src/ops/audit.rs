@@ -146,6 +146,12 @@ pub(super) fn target(request: &Value) -> String {
     TARGET_PARAMETERS
         .iter()
         .find_map(|k| param(k))
+        .or_else(|| {
+            request
+                .get("InstanceSpecification")?
+                .get("InstanceId")?
+                .as_str()
+        })
         .or_else(|| first("InstanceIds"))
         .or_else(|| first("Targets"))
         .unwrap_or("-")

@@ -137,6 +137,7 @@ fn audit(dir: &Path) -> Vec<String> {
             let target = r["InstanceIds"][0]
                 .as_str()
                 .or(r["InstanceId"].as_str())
+                .or(r["InstanceSpecification"]["InstanceId"].as_str())
                 .or(r["Targets"][0]["Id"].as_str())
                 .or(r["AutoScalingGroupName"].as_str())
                 .or(r["LaunchTemplateName"].as_str())
@@ -494,4 +495,91 @@ fn a_group_resize_killed_at_every_step_and_in_every_wait_completes_without_a_cal
         assert_eq!(common::lab::forwarded(op), 1, "{op}: {kills:#?}");
     }
     fault(&["aws", "clear"]);
+}
+
+/// The EBS snapshots moto holds tagged for plan snapshots of instance `id`, as (tag, state).
+fn volume_snapshots(id: &str) -> Vec<(String, String)> {
+    let out = call(
+        &state(),
+        "ec2",
+        "describe_snapshots",
+        &json!({ "OwnerIds": ["self"], "Filters": [{ "Name": "tag:qpconsole-instance", "Values": [id] }] }),
+    );
+    out["Snapshots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let tag = s["Tags"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["Key"] == "qpconsole-plan")
+                .map_or(String::new(), |t| t["Value"].as_str().unwrap().to_string());
+            (tag, s["State"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn instances_without_a_recent_backup_get_their_volumes_snapshotted_before_they_change() {
+    let fleet = Fleet::take();
+    let dir = tempfile::tempdir().unwrap();
+    let config = config_with(dir.path(), STANDALONE);
+    // Any backup is older than a third of a second: the plan must take its own.
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("{text}\n[estates.qualitypost.gates]\nbackup_max_age_hours = 0.0001\n"),
+    )
+    .unwrap();
+    let before: Vec<usize> = fleet
+        .before
+        .iter()
+        .map(|(id, _, _)| volume_snapshots(id).len())
+        .collect();
+
+    let out = qp(
+        dir.path(),
+        &config,
+        &[],
+        &["resize", "plan", "--fleet", "--type", "t3.xlarge"],
+    );
+    let said = common::printed(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("newest backup of Phoenix instance")
+            && said.contains("take EBS snapshots of the volumes of"),
+        "the plan shows the stale backups and the snapshots it takes first: {said}"
+    );
+
+    let out = qp(
+        dir.path(),
+        &config,
+        &[],
+        &["resize", "apply", "--fleet", "--type", "t3.xlarge", "--yes"],
+    );
+    let said = common::printed(&out);
+    assert!(out.status.success(), "{said}");
+    let calls = audit(dir.path());
+    let (a, b) = (&fleet.before[0].0, &fleet.before[1].0);
+    assert_eq!(
+        calls[..3],
+        [
+            format!("ec2:CreateSnapshots {a}"),
+            format!("ec2:CreateSnapshots {b}"),
+            format!("elasticloadbalancing:DeregisterTargets {a}"),
+        ],
+        "both instances are snapshotted before either leaves the load balancer"
+    );
+    for ((id, _, _), had) in fleet.before.iter().zip(before) {
+        let snapshots = volume_snapshots(id);
+        assert!(
+            snapshots.len() > had
+                && snapshots[had..]
+                    .iter()
+                    .all(|(tag, state)| tag.starts_with("qpconsole-") && state == "completed"),
+            "{id}'s volumes have completed snapshots tagged with the plan: {snapshots:?}"
+        );
+    }
 }

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use super::{Gate, GateKind, GateRules, Verdict};
 use crate::estate::checks::EndpointKind;
-use crate::estate::{AreaKind, CheckVerdict, Estate, Role, Timestamp, TunnelStatus};
+use crate::estate::{AreaKind, CheckVerdict, Estate, Instance, Role, Timestamp, TunnelStatus};
 use crate::ops::plan::Plan;
-use crate::ops::step::{DbStep, Step, StepKind, Work};
+use crate::ops::step::{DbStep, FleetStep, Step, StepKind, Work};
 
 /// A maintenance action RDS holds for a resource (DescribePendingMaintenanceActions).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -29,6 +29,8 @@ struct Touches<'a> {
     failover_to: Vec<&'a str>,
     /// The snapshot the plan takes first, if it does.
     snapshot: Option<&'a str>,
+    /// The instances whose volumes it snapshots first, by name.
+    volumes: Vec<&'a str>,
 }
 
 fn touches<'a>(plan: &'a Plan, estate: &Estate) -> Touches<'a> {
@@ -37,6 +39,7 @@ fn touches<'a>(plan: &'a Plan, estate: &Estate) -> Touches<'a> {
         fleet: false,
         failover_to: Vec::new(),
         snapshot: None,
+        volumes: Vec::new(),
     };
     for step in &plan.steps {
         match step {
@@ -62,6 +65,8 @@ fn touches<'a>(plan: &'a Plan, estate: &Estate) -> Touches<'a> {
             }
             Step::Db(DbStep::Snapshot { snapshot, .. }) => t.snapshot = Some(snapshot),
             Step::Db(_) => t.db = true,
+            Step::Fleet(FleetStep::SnapshotVolumes { name, .. }) => t.volumes.push(name),
+            Step::Fleet(FleetStep::WaitVolumeSnapshots { .. }) => {}
             Step::Fleet(_) => t.fleet = true,
             Step::Session(_) | Step::Waf(_) => {}
         }
@@ -124,9 +129,14 @@ pub fn evaluate(
         GateKind::Lag,
         (!t.failover_to.is_empty()).then(|| lag(estate, &t.failover_to, rules.max_lag_s)),
     );
+    let max_hours = rules.backup_max_age_hours;
+    let db_backup = t.db.then(|| backup(estate, t.snapshot, max_hours, now));
+    let fleet_backup = t
+        .fleet
+        .then(|| fleet_backup(estate, &t.volumes, max_hours, now));
     judge(
         GateKind::Backup,
-        t.db.then(|| backup(estate, t.snapshot, rules.backup_max_age_hours, now)),
+        worst(db_backup.into_iter().chain(fleet_backup)),
     );
     judge(
         GateKind::Quiet,
@@ -245,6 +255,119 @@ fn backup(
             "newest backup of {db} {h:.1} h ago (over the {max_hours} h allowed)"
         )),
         None => fail(format!("no backup or snapshot of {db} is recorded")),
+    }
+}
+
+/// What a plan must back up before it changes anything, as its gates judge the estate.
+pub(super) struct ToBackUp<'e> {
+    /// The database: its backup gate does not pass.
+    pub db: bool,
+    /// The Phoenix instances whose newest backup is too old, or all of them when their backups
+    /// cannot be read.
+    pub instances: Vec<&'e Instance>,
+}
+
+pub(super) fn to_back_up<'e>(
+    plan: &Plan,
+    estate: &'e Estate,
+    rules: &super::GateRules,
+    now: Timestamp,
+) -> ToBackUp<'e> {
+    let t = touches(plan, estate);
+    let max_hours = rules.backup_max_age_hours;
+    let gated = !rules.off.contains(&GateKind::Backup);
+    ToBackUp {
+        db: gated && t.db && backup(estate, t.snapshot, max_hours, now).0 != Verdict::Pass,
+        instances: match stale_instances(estate, max_hours, now) {
+            _ if !gated || !t.fleet || !t.volumes.is_empty() => Vec::new(),
+            Ok(stale) => stale.into_iter().map(|(i, _)| i).collect(),
+            Err(_) => estate
+                .phoenix
+                .data
+                .iter()
+                .flat_map(|p| &p.instances)
+                .collect(),
+        },
+    }
+}
+
+/// The gate's verdict from several judgements: the worst of them (fail, then unknown), with
+/// the evidence of each.
+fn worst(judged: impl Iterator<Item = (Verdict, String)>) -> Option<(Verdict, String)> {
+    let judged: Vec<(Verdict, String)> = judged.collect();
+    let rank = |v: Verdict| match v {
+        Verdict::Pass => 0,
+        Verdict::Unknown => 1,
+        Verdict::Fail => 2,
+    };
+    let verdict = judged.iter().map(|(v, _)| *v).max_by_key(|v| rank(*v))?;
+    let evidence: Vec<&str> = judged.iter().map(|(_, e)| e.as_str()).collect();
+    Some((verdict, evidence.join("; ")))
+}
+
+/// The Phoenix instances whose newest backup (AWS Backup, or a plan's EBS snapshots) is older
+/// than `max_hours` or not recorded, each with what was seen; or why the backups cannot tell.
+fn stale_instances(
+    estate: &Estate,
+    max_hours: f64,
+    now: Timestamp,
+) -> Result<Vec<(&Instance, String)>, String> {
+    let Some(phoenix) = &estate.phoenix.data else {
+        return Err(unread("Phoenix", estate.phoenix.last_error.as_ref()));
+    };
+    if !estate.has(AreaKind::Backups) {
+        return Err(
+            "the estate reads no backups: add `backups = { max_age_hours = … }` to its config"
+                .to_string(),
+        );
+    }
+    let Some(backups) = &estate.backups.data else {
+        return Err(unread("the backups", estate.backups.last_error.as_ref()));
+    };
+    Ok(phoenix
+        .instances
+        .iter()
+        .filter_map(|i| {
+            let age = backups
+                .resources
+                .iter()
+                .find(|r| r.resource == i.name || r.resource == i.id)
+                .and_then(|r| r.age_hours(now));
+            match age {
+                Some(h) if h <= max_hours => None,
+                Some(h) => Some((i, format!("{} {h:.1} h ago", i.name))),
+                None => Some((i, format!("{} never", i.name))),
+            }
+        })
+        .collect())
+}
+
+/// The Phoenix instances' newest backups. A plan that snapshots the stale ones' volumes first
+/// passes.
+fn fleet_backup(
+    estate: &Estate,
+    snapshotted: &[&str],
+    max_hours: f64,
+    now: Timestamp,
+) -> (Verdict, String) {
+    if !snapshotted.is_empty() {
+        return pass(format!(
+            "the plan takes EBS snapshots of the volumes of {} first",
+            snapshotted.join(", ")
+        ));
+    }
+    match stale_instances(estate, max_hours, now) {
+        Err(why) => unknown(why),
+        Ok(stale) if stale.is_empty() => pass(format!(
+            "every Phoenix instance backed up within {max_hours} h"
+        )),
+        Ok(stale) => {
+            let seen: Vec<String> = stale.into_iter().map(|(_, seen)| seen).collect();
+            fail(format!(
+                "newest backup of Phoenix instance {} (over the {max_hours} h allowed)",
+                seen.join(", ")
+            ))
+        }
     }
 }
 

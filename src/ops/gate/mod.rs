@@ -18,7 +18,7 @@ pub use judge::{Maintenance, evaluate, expected_duration, snapshot_id};
 
 use super::cloud::Cloud;
 use super::plan::Plan;
-use super::step::{DbStep, Step};
+use super::step::{DbStep, FleetStep, Step};
 use crate::estate::{DbKind, Estate};
 
 /// The gates, in the order a plan shows them.
@@ -229,47 +229,73 @@ pub async fn judge(
     evaluate(plan, estate, maintenance.as_ref(), rules, cloud.now())
 }
 
-/// Gates a plan as it is made: judges its gates, and where the database has no recent backup
-/// (or none could be read), makes a manual snapshot, waited for, its first steps.
+/// Gates a plan as it is made: judges its gates, and where the database or a Phoenix instance
+/// has no recent backup (or none could be read), makes its backup, waited for, the first steps:
+/// a manual snapshot of the database, EBS snapshots of the instance's volumes.
 pub async fn gate(plan: &mut Plan, estate: &Estate, cloud: &dyn Cloud, rules: &GateRules) {
     let maintenance = maintenance(plan, estate, cloud).await;
     let now = cloud.now();
     plan.strict_gates = rules.strict;
     plan.gates = evaluate(plan, estate, maintenance.as_ref(), rules, now);
-    let unsafe_backup = plan
-        .gates
-        .iter()
-        .any(|g| g.kind == GateKind::Backup && g.verdict != Verdict::Pass);
-    let Some(db) = estate.cluster.data.as_ref().filter(|_| unsafe_backup) else {
-        return;
-    };
     let was = plan
         .gates
         .iter()
-        .find(|g| g.kind == GateKind::Backup)
+        .find(|g| g.kind == GateKind::Backup && g.verdict != Verdict::Pass)
         .map(|g| g.evidence.clone());
-    let snapshot = snapshot_id(&plan.id);
-    let rds_instance = matches!(db.kind, DbKind::Instance { .. });
-    plan.steps.splice(
-        0..0,
-        [
+    let back_up = judge::to_back_up(plan, estate, rules, now);
+    let mut first: Vec<Step> = Vec::new();
+    let mut taken = Vec::new();
+    if let Some(db) = estate.cluster.data.as_ref().filter(|_| back_up.db) {
+        let snapshot = snapshot_id(&plan.id);
+        let rds_instance = matches!(db.kind, DbKind::Instance { .. });
+        first.push(
             DbStep::Snapshot {
                 db: db.id.clone(),
                 snapshot: snapshot.clone(),
                 rds_instance,
             }
             .into(),
+        );
+        first.push(
             DbStep::WaitSnapshot {
                 snapshot: snapshot.clone(),
                 rds_instance,
             }
             .into(),
-        ],
-    );
+        );
+        taken.push(format!("snapshot {snapshot} is taken"));
+    }
+    if !back_up.instances.is_empty() {
+        let tag = snapshot_id(&plan.id);
+        let step = |i: &crate::estate::Instance, wait: bool| -> Step {
+            let (instance, name, tag) = (i.id.clone(), i.name.clone(), tag.clone());
+            match wait {
+                false => FleetStep::SnapshotVolumes {
+                    instance,
+                    name,
+                    tag,
+                },
+                true => FleetStep::WaitVolumeSnapshots {
+                    instance,
+                    name,
+                    tag,
+                },
+            }
+            .into()
+        };
+        first.extend(back_up.instances.iter().map(|i| step(i, false)));
+        first.extend(back_up.instances.iter().map(|i| step(i, true)));
+        let names: Vec<&str> = back_up.instances.iter().map(|i| i.name.as_str()).collect();
+        taken.push(format!("EBS snapshots of {} are taken", names.join(", ")));
+    }
+    if first.is_empty() {
+        return;
+    }
+    plan.steps.splice(0..0, first);
     plan.gates = evaluate(plan, estate, maintenance.as_ref(), rules, now);
     if let Some(was) = was {
         plan.notes
-            .push(format!("{was}: snapshot {snapshot} is taken first"));
+            .push(format!("{was}: {} first", taken.join(" and ")));
     }
 }
 

@@ -484,3 +484,87 @@ fn the_snapshot_is_named_as_rds_allows() {
         "qpconsole-resize-qp-aurora-2"
     );
 }
+
+/// A backup of `resource` taken `hours` ago.
+fn backed_up(resource: &str, hours: i64) -> ProtectedResource {
+    ProtectedResource {
+        resource: resource.into(),
+        kind: "EC2 instance".into(),
+        last_success: Some(now() - Duration::hours(hours)),
+        recovery_points: 3,
+        last_job_state: Some("COMPLETED".into()),
+    }
+}
+
+#[test]
+fn a_phoenix_instance_without_a_recent_backup_fails_and_gets_its_volumes_snapshotted() {
+    let mut estate = ready();
+    let names: Vec<String> = estate
+        .phoenix
+        .data
+        .as_ref()
+        .unwrap()
+        .instances
+        .iter()
+        .map(|i| i.name.clone())
+        .collect();
+    let (fresh, stale) = (&names[0], &names[1]);
+    let resources = &mut estate.backups.data.as_mut().unwrap().resources;
+    resources.push(backed_up(fresh, 3));
+    resources.push(backed_up(stale, 40));
+    let (v, evidence) = verdict(&judged(&fleet_resize(), &estate), GateKind::Backup).unwrap();
+    assert_eq!(v, Verdict::Fail);
+    assert!(
+        evidence.starts_with(&format!(
+            "newest backup of Phoenix instance {stale} 40.0 h ago"
+        )),
+        "only the stale instance is named: {evidence}"
+    );
+    let back_up = judge::to_back_up(&fleet_resize(), &estate, &GateRules::default(), now());
+    assert!(!back_up.db, "a Phoenix resize takes no database snapshot");
+    let chosen: Vec<&str> = back_up.instances.iter().map(|i| i.name.as_str()).collect();
+    assert_eq!(chosen, [stale.as_str()]);
+
+    let mut plan = fleet_resize();
+    plan.steps.insert(
+        0,
+        FleetStep::SnapshotVolumes {
+            instance: stale.clone(),
+            name: stale.clone(),
+            tag: "qpconsole-resize-phoenix".into(),
+        }
+        .into(),
+    );
+    let (v, evidence) = verdict(&judged(&plan, &estate), GateKind::Backup).unwrap();
+    assert_eq!(v, Verdict::Pass);
+    assert_eq!(
+        evidence,
+        format!("the plan takes EBS snapshots of the volumes of {stale} first")
+    );
+    assert!(
+        judge::to_back_up(&plan, &estate, &GateRules::default(), now())
+            .instances
+            .is_empty()
+    );
+
+    // Unreadable backups snapshot every instance; fresh ones none.
+    estate.backups = Area::default();
+    let all = judge::to_back_up(&fleet_resize(), &estate, &GateRules::default(), now());
+    assert_eq!(all.instances.len(), names.len());
+    let mut fine = ready();
+    let resources = &mut fine.backups.data.as_mut().unwrap().resources;
+    resources.extend(names.iter().map(|n| backed_up(n, 1)));
+    let (v, evidence) = verdict(&judged(&fleet_resize(), &fine), GateKind::Backup).unwrap();
+    assert_eq!(
+        (v, evidence.as_str()),
+        (
+            Verdict::Pass,
+            "every Phoenix instance backed up within 26 h"
+        )
+    );
+    assert!(
+        judge::to_back_up(&fleet_resize(), &fine, &GateRules::default(), now())
+            .instances
+            .is_empty()
+    );
+}

@@ -1,12 +1,16 @@
 //! The Phoenix fleet's steps: a launch template version and an instance refresh for an Auto
 //! Scaling group; out of the load balancer, stop, change type, start and back in for an
-//! instance on its own; and the waits for EC2, Auto Scaling and the load balancer.
+//! instance on its own; EBS snapshots of an instance's volumes where it has no recent backup;
+//! and the waits for EC2, Auto Scaling and the load balancer.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::{Call, Check, Resize, StepKind, Work};
+
+/// The longest an instance's volumes take to snapshot before the plan gives up on them.
+const SNAPSHOT_LIMIT: Duration = Duration::from_secs(3 * 3600);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
@@ -82,6 +86,20 @@ pub enum FleetStep {
         instance: String,
         target_group: String,
     },
+    /// CreateSnapshots of every volume of the instance, tagged `qpconsole-plan` = `tag` and
+    /// `qpconsole-instance` = its id: the backup a plan takes first where the instance has
+    /// none recent enough.
+    SnapshotVolumes {
+        instance: String,
+        name: String,
+        tag: String,
+    },
+    /// Every snapshot of that call completed.
+    WaitVolumeSnapshots {
+        instance: String,
+        name: String,
+        tag: String,
+    },
 }
 
 /// The calls the fleet's steps make.
@@ -117,6 +135,11 @@ pub enum FleetCall<'a> {
     },
     Start {
         instance: &'a str,
+    },
+    SnapshotVolumes {
+        instance: &'a str,
+        name: &'a str,
+        tag: &'a str,
     },
 }
 
@@ -181,6 +204,14 @@ pub enum FleetCheck<'a> {
         others: &'a [String],
         target_group: Option<&'a str>,
     },
+    /// Snapshots of the instance's volumes tagged with `tag` exist (`completed`: and every
+    /// one of them is).
+    VolumesSnapshotted {
+        instance: &'a str,
+        name: &'a str,
+        tag: &'a str,
+        completed: bool,
+    },
 }
 
 impl FleetCall<'_> {
@@ -193,6 +224,7 @@ impl FleetCall<'_> {
             FleetCall::Stop { .. } => "ec2:StopInstances",
             FleetCall::ModifyType { .. } => "ec2:ModifyInstanceAttribute",
             FleetCall::Start { .. } => "ec2:StartInstances",
+            FleetCall::SnapshotVolumes { .. } => "ec2:CreateSnapshots",
         }
     }
 }
@@ -247,6 +279,18 @@ impl StepKind for FleetStep {
             FleetStep::WaitHealthy { instance, .. } => {
                 format!("wait until {instance} is healthy in the target group")
             }
+            FleetStep::SnapshotVolumes {
+                instance,
+                name,
+                tag,
+            } => {
+                format!(
+                    "take EBS snapshots of the volumes of {name} ({instance}), tagged qpconsole-plan={tag}"
+                )
+            }
+            FleetStep::WaitVolumeSnapshots { name, .. } => {
+                format!("wait until the snapshots of {name}'s volumes are completed")
+            }
         }
     }
 
@@ -268,6 +312,8 @@ impl StepKind for FleetStep {
             FleetStep::ModifyInstanceType { .. } => "none: the instance is stopped",
             FleetStep::StartInstance { .. } => "none: it rejoins once its checks pass",
             FleetStep::Register { .. } => "the load balancer sends it requests once it is healthy",
+            FleetStep::SnapshotVolumes { .. } => "none: the instance keeps serving",
+            FleetStep::WaitVolumeSnapshots { .. } => "none: waits for EC2",
             FleetStep::WaitDrained { .. }
             | FleetStep::WaitStopped { .. }
             | FleetStep::WaitInstanceOk { .. }
@@ -291,6 +337,12 @@ impl StepKind for FleetStep {
             FleetStep::WaitInstanceOk { instance } => format!("wait-ok:{instance}"),
             FleetStep::Register { instance, .. } => format!("register:{instance}"),
             FleetStep::WaitHealthy { instance, .. } => format!("wait-healthy:{instance}"),
+            FleetStep::SnapshotVolumes { instance, tag, .. } => {
+                format!("snapshot-volumes:{instance}:{tag}")
+            }
+            FleetStep::WaitVolumeSnapshots { instance, tag, .. } => {
+                format!("wait-volume-snapshots:{instance}:{tag}")
+            }
         }
     }
 
@@ -411,6 +463,37 @@ impl StepKind for FleetStep {
                 instance,
                 target_group,
             })),
+            // Snapshots cut off mid-way are done once EC2 knows them, whatever their progress.
+            FleetStep::SnapshotVolumes {
+                instance,
+                name,
+                tag,
+            } => Work::call(
+                fleet(FleetCall::SnapshotVolumes {
+                    instance,
+                    name,
+                    tag,
+                }),
+                Some(is(FleetCheck::VolumesSnapshotted {
+                    instance,
+                    name,
+                    tag,
+                    completed: false,
+                })),
+            ),
+            FleetStep::WaitVolumeSnapshots {
+                instance,
+                name,
+                tag,
+            } => Work::Wait {
+                until: is(FleetCheck::VolumesSnapshotted {
+                    instance,
+                    name,
+                    tag,
+                    completed: true,
+                }),
+                limit: Some(SNAPSHOT_LIMIT),
+            },
         }
     }
 
@@ -445,7 +528,9 @@ impl StepKind for FleetStep {
             | FleetStep::StartInstance { .. }
             | FleetStep::WaitInstanceOk { .. }
             | FleetStep::Register { .. }
-            | FleetStep::WaitHealthy { .. } => None,
+            | FleetStep::WaitHealthy { .. }
+            | FleetStep::SnapshotVolumes { .. }
+            | FleetStep::WaitVolumeSnapshots { .. } => None,
         }
     }
 

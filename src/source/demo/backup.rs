@@ -71,6 +71,8 @@ pub(super) struct SimBackups {
     instances_late_since: Option<Timestamp>,
     /// Manual snapshots of the database a plan took, and when each was asked for.
     manual: Vec<(String, Timestamp)>,
+    /// EBS snapshots of an instance's volumes a plan took: (instance, plan tag), when asked.
+    volumes: Vec<((String, String), Timestamp)>,
 }
 
 /// How long a DEMO manual snapshot takes: two of the simulator's steps.
@@ -95,24 +97,39 @@ impl SimBackups {
             instances,
             instances_late_since: None,
             manual: Vec::new(),
+            volumes: Vec::new(),
         }
     }
 
     /// A manual snapshot of the database, available `SNAPSHOT_SECS` after `now`.
     pub(super) fn take_snapshot(&mut self, id: &str, now: Timestamp) {
-        if !self.manual.iter().any(|(s, _)| s == id) {
-            self.manual.push((id.to_string(), now));
-        }
+        taken(&mut self.manual, id.to_string(), now);
     }
 
     /// A manual snapshot's status at `now`; `None` when none has that id.
     pub(super) fn snapshot_status(&self, id: &str, now: Timestamp) -> Option<&'static str> {
-        let (_, asked) = self.manual.iter().find(|(s, _)| s == id)?;
-        Some(if now - *asked >= Duration::seconds(SNAPSHOT_SECS) {
-            "available"
-        } else {
-            "creating"
-        })
+        status(&self.manual, &id.to_string(), now, "available")
+    }
+
+    /// The snapshots of instance `name`'s volumes for plan `tag`, completed `SNAPSHOT_SECS`
+    /// after `now`.
+    pub(super) fn take_volume_snapshots(&mut self, name: &str, tag: &str, now: Timestamp) {
+        taken(&mut self.volumes, (name.to_string(), tag.to_string()), now);
+    }
+
+    /// Their status at `now` ("pending", "completed"); `None` when none were taken.
+    pub(super) fn volume_status(
+        &self,
+        name: &str,
+        tag: &str,
+        now: Timestamp,
+    ) -> Option<&'static str> {
+        status(
+            &self.volumes,
+            &(name.to_string(), tag.to_string()),
+            now,
+            "completed",
+        )
     }
 
     /// From now on the instances' jobs fail; their last success was ~30 h before `now`.
@@ -137,14 +154,22 @@ impl SimBackups {
         let mut database = healthy(&self.database.0, self.database.1);
         database.last_success = database.last_success.max(manual);
         let mut resources = vec![database];
-        resources.extend(
-            self.instances
+        resources.extend(self.instances.iter().map(|i| {
+            let mut r = match self.instances_late_since {
+                Some(last) => self.resource(i, "EC2 instance", last, "FAILED"),
+                None => healthy(i, "EC2 instance"),
+            };
+            // The volumes' snapshots a plan took count as the instance's backup once done.
+            let snapshotted = self
+                .volumes
                 .iter()
-                .map(|i| match self.instances_late_since {
-                    Some(last) => self.resource(i, "EC2 instance", last, "FAILED"),
-                    None => healthy(i, "EC2 instance"),
-                }),
-        );
+                .filter(|((name, _), _)| name == i)
+                .map(|(_, asked)| *asked + Duration::seconds(SNAPSHOT_SECS))
+                .filter(|done| *done <= now)
+                .max();
+            r.last_success = r.last_success.max(snapshotted);
+            r
+        }));
         Backups {
             plans: vec![self.plan.clone()],
             resources,
@@ -167,4 +192,27 @@ impl SimBackups {
             last_job_state: Some(state.into()),
         }
     }
+}
+
+/// Records a snapshot asked for at `now`, once per key.
+fn taken<K: PartialEq>(list: &mut Vec<(K, Timestamp)>, key: K, now: Timestamp) {
+    if !list.iter().any(|(k, _)| *k == key) {
+        list.push((key, now));
+    }
+}
+
+/// A snapshot's status at `now`: `done` once `SNAPSHOT_SECS` have passed since it was asked
+/// for, else "creating"; `None` when none has that key.
+fn status<K: PartialEq>(
+    list: &[(K, Timestamp)],
+    key: &K,
+    now: Timestamp,
+    done: &'static str,
+) -> Option<&'static str> {
+    let (_, asked) = list.iter().find(|(k, _)| k == key)?;
+    Some(if now - *asked >= Duration::seconds(SNAPSHOT_SECS) {
+        done
+    } else {
+        "creating"
+    })
 }

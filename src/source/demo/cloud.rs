@@ -97,6 +97,10 @@ impl DemoCloud {
             ) => Err(format!(
                 "{instance}: every DEMO instance belongs to its Auto Scaling group, which is resized as a whole"
             )),
+            Call::Fleet(FleetCall::SnapshotVolumes { name, tag, .. }) => {
+                demo.backups.take_volume_snapshots(name, tag, now);
+                Ok(format!("snapshots of {name}'s volumes are being taken"))
+            }
             Call::Db(DbCall::Snapshot { snapshot, .. }) => {
                 demo.backups.take_snapshot(snapshot, now);
                 Ok(format!("snapshot {snapshot} is being taken"))
@@ -194,6 +198,18 @@ impl DemoCloud {
                     .map_or("gone".to_string(), |m| m.class.clone());
                 seen(now == class, format!("{member} is {now}"))
             }
+            Check::Fleet(FleetCheck::VolumesSnapshotted {
+                name,
+                tag,
+                completed,
+                ..
+            }) => match demo.backups.volume_status(name, tag, demo.now()) {
+                Some(status) => seen(
+                    !completed || status == "completed",
+                    format!("snapshots of {name}'s volumes {status}"),
+                ),
+                None => seen(false, format!("no snapshot of {name}'s volumes")),
+            },
             Check::Db(DbCheck::Snapshot {
                 snapshot,
                 available,

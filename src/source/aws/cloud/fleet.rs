@@ -7,7 +7,10 @@ use aws_sdk_autoscaling::types::{
     DesiredConfiguration, LaunchTemplateSpecification, RefreshPreferences,
 };
 use aws_sdk_ec2::error::ProvideErrorMetadata;
-use aws_sdk_ec2::types::{AttributeValue, InstanceType, RequestLaunchTemplateData};
+use aws_sdk_ec2::types::{
+    AttributeValue, Filter, InstanceSpecification, InstanceType, RequestLaunchTemplateData,
+    ResourceType, Tag, TagSpecification,
+};
 use aws_sdk_elasticloadbalancingv2::types::TargetDescription;
 use aws_smithy_runtime_api::client::result::SdkError;
 use serde_json::json;
@@ -16,6 +19,10 @@ use super::{AwsCloud, seen, sent};
 use crate::ops::cloud::{CloudError, Seen, Sent};
 use crate::ops::step::{FleetCall, FleetCheck};
 use crate::source::aws::fleet::{target_group_arn, target_health};
+
+/// The tags a plan's EBS snapshots carry: the plan's snapshot name, the instance's id.
+const PLAN_TAG: &str = "qpconsole-plan";
+const INSTANCE_TAG: &str = "qpconsole-instance";
 
 /// What EC2 answers a DryRun that would have succeeded.
 const DRY_RUN_OK: &str = "DryRunOperation";
@@ -187,7 +194,71 @@ impl AwsCloud {
                     format!("{instance} is starting")
                 })
             }
+            FleetCall::SnapshotVolumes {
+                instance,
+                name,
+                tag,
+            } => {
+                let tags = TagSpecification::builder()
+                    .resource_type(ResourceType::Snapshot)
+                    .tags(Tag::builder().key(PLAN_TAG).value(tag).build())
+                    .tags(Tag::builder().key(INSTANCE_TAG).value(instance).build())
+                    .build();
+                let call = || {
+                    ec2.create_snapshots()
+                        .instance_specification(
+                            InstanceSpecification::builder()
+                                .instance_id(instance)
+                                .build(),
+                        )
+                        .description(format!("qpconsole plan {tag}: volumes of {name}"))
+                        .tag_specifications(tags.clone())
+                };
+                self.preflight(action, call().dry_run(true).send().await)?;
+                let answer = call().send().await.map_err(|e| self.told(action, &e));
+                sent(
+                    json!({ "InstanceSpecification": { "InstanceId": instance }, PLAN_TAG: tag }),
+                    answer,
+                    |o| {
+                        let ids: Vec<&str> = o
+                            .snapshots()
+                            .iter()
+                            .filter_map(|s| s.snapshot_id())
+                            .collect();
+                        format!(
+                            "{} snapshot(s) of {name}'s volumes started: {}",
+                            ids.len(),
+                            ids.join(", ")
+                        )
+                    },
+                )
+            }
         })
+    }
+
+    /// The states of the snapshots tagged for `instance` by plan `tag`.
+    async fn volume_snapshots(&self, instance: &str, tag: &str) -> Result<Vec<String>, CloudError> {
+        let filter = |key: &str, value: &str| {
+            Filter::builder()
+                .name(format!("tag:{key}"))
+                .values(value)
+                .build()
+        };
+        let out = self
+            .clients
+            .ec2
+            .describe_snapshots()
+            .owner_ids("self")
+            .filters(filter(PLAN_TAG, tag))
+            .filters(filter(INSTANCE_TAG, instance))
+            .send()
+            .await
+            .map_err(|e| self.unread("ec2:DescribeSnapshots", &e))?;
+        Ok(out
+            .snapshots()
+            .iter()
+            .map(|s| s.state().map_or("unknown", |s| s.as_str()).to_string())
+            .collect())
     }
 
     pub(super) async fn fleet_check(&self, check: FleetCheck<'_>) -> Result<Seen, CloudError> {
@@ -303,6 +374,27 @@ impl AwsCloud {
                 others,
                 target_group,
             } => self.another_serving(instance, others, target_group).await?,
+            FleetCheck::VolumesSnapshotted {
+                instance,
+                name,
+                tag,
+                completed,
+            } => {
+                let states = self.volume_snapshots(instance, tag).await?;
+                let done = states.iter().filter(|s| *s == "completed").count();
+                if states.iter().any(|s| s == "error") {
+                    return Err(CloudError::Failed(format!(
+                        "a snapshot of {name}'s volumes ended in error: the instance has no new backup"
+                    )));
+                }
+                seen(
+                    !states.is_empty() && (!completed || done == states.len()),
+                    match states.len() {
+                        0 => format!("no snapshot of {name}'s volumes tagged {PLAN_TAG}={tag}"),
+                        n => format!("{done} of {n} snapshot(s) of {name}'s volumes completed"),
+                    },
+                )
+            }
         })
     }
 
