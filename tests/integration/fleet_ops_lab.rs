@@ -533,6 +533,7 @@ fn instances_without_a_recent_backup_get_their_volumes_snapshotted_before_they_c
         format!("{text}\n[estates.qualitypost.gates]\nbackup_max_age_hours = 0.0001\n"),
     )
     .unwrap();
+    let started = chrono::Utc::now() - chrono::Duration::seconds(1);
     let before: Vec<usize> = fleet
         .before
         .iter()
@@ -581,5 +582,22 @@ fn instances_without_a_recent_backup_get_their_volumes_snapshotted_before_they_c
                     .all(|(tag, state)| tag.starts_with("qpconsole-") && state == "completed"),
             "{id}'s volumes have completed snapshots tagged with the plan: {snapshots:?}"
         );
+    }
+
+    // The Backups area counts them as the instances' newest backups.
+    let out = qp(dir.path(), &config, &[], &["status", "--format", "json"]);
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", common::printed(&out)));
+    let instances: Vec<&serde_json::Value> = status["backups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["kind"] == "EC2 instance")
+        .collect();
+    assert_eq!(instances.len(), 2, "{status:#}");
+    for b in instances {
+        let last: chrono::DateTime<chrono::Utc> =
+            b["last_success"].as_str().unwrap().parse().unwrap();
+        assert!(last >= started, "{b}: its snapshot is its newest backup");
     }
 }

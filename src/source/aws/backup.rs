@@ -1,6 +1,7 @@
 //! Backups of the protected resources (the database, the Phoenix instances): AWS Backup plans
-//! and jobs, plus the database's RDS snapshots (automated and manual), each resource's newest
-//! success judged against the estate's policy.
+//! and jobs, plus the database's RDS snapshots (automated and manual) and the EBS snapshots a
+//! plan took of an instance's volumes, each resource's newest success judged against the
+//! estate's policy.
 
 use chrono::Duration;
 use futures_util::future::{join_all, try_join_all};
@@ -27,8 +28,9 @@ pub async fn backups(
             None => Ok(None),
         }
     };
-    let (snapshots, jobs, plans) = tokio::join!(
+    let (snapshots, volumes, jobs, plans) = tokio::join!(
         snapshots,
+        volume_snapshots(c, !instances.is_empty()),
         c.backup
             .list_backup_jobs()
             .by_created_after(to_smithy(now - Duration::days(JOB_LOOKBACK_DAYS)))
@@ -64,11 +66,16 @@ pub async fn backups(
         .into_iter()
         .collect();
     wanted.extend(instances.iter().map(|i| {
+        let taken = volumes
+            .iter()
+            .filter(|(id, _)| *id == i.id)
+            .map(|(_, at)| *at)
+            .collect();
         (
             i.name.clone(),
             "EC2 instance",
             format!("instance/{}", i.id),
-            Vec::new(),
+            taken,
         )
     }));
     let resources = join_all(
@@ -110,6 +117,42 @@ pub async fn backups(
     )
     .await;
     Ok((Backups { plans, resources }, warning))
+}
+
+/// The completed EBS snapshots qpconsole's plans took of instances' volumes (tagged
+/// `qpconsole-instance`), as (instance id, start time); none where they cannot be read.
+async fn volume_snapshots(c: &Clients, wanted: bool) -> Vec<(String, Timestamp)> {
+    if !wanted {
+        return Vec::new();
+    }
+    let request = c
+        .ec2
+        .describe_snapshots()
+        .owner_ids("self")
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("tag-key")
+                .values("qpconsole-instance")
+                .build(),
+        )
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect();
+    let Some(snapshots) = c.optional.call("ec2:DescribeSnapshots", request).await else {
+        return Vec::new();
+    };
+    snapshots
+        .iter()
+        .filter(|s| s.state().is_some_and(|s| s.as_str() == "completed"))
+        .filter_map(|s| {
+            let id = s
+                .tags()
+                .iter()
+                .find(|t| t.key() == Some("qpconsole-instance"))?;
+            Some((id.value()?.to_string(), to_chrono(s.start_time()?)?))
+        })
+        .collect()
 }
 
 /// How many recovery points AWS Backup holds for a resource, where the endpoint says.
