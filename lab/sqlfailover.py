@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import signal
 import subprocess
@@ -74,6 +75,19 @@ def promote(new: str, old: str) -> None:
     replicate(old, new)
 
 
+# What the writer endpoint's name "resolves to" in the lab, per server: text for the resolve
+# command to print, never dialled (the relays carry the traffic on 127.0.0.1).
+ADDRESSES = {"primary": "10.20.1.11", "replica": "10.20.2.12"}
+
+
+def answer(server: str) -> None:
+    """Writes the writer endpoint's DNS answer as getent prints it, atomically."""
+    path = os.path.join(ARGS.dns, ARGS.writer_endpoint)
+    with open(path + ".tmp", "w") as f:
+        f.write(f"{ADDRESSES[server]}      STREAM {ARGS.writer_endpoint}\n")
+    os.replace(path + ".tmp", path)
+
+
 def writer_member(rds, cluster: str) -> str | None:
     members = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]["DBClusterMembers"]
     return next((m["DBInstanceIdentifier"] for m in members if m["IsClusterWriter"]), None)
@@ -93,6 +107,7 @@ def main() -> None:
     r = Relay("reader", ARGS.reader_port, ("127.0.0.1", ARGS.ports["replica"]))
     for relay in (w, r):
         relay.start()
+    answer("primary")
     stopping = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     say("ready", writer=first, writer_port=ARGS.writer_port, reader_port=ARGS.reader_port, gap=[lo, hi])
@@ -116,6 +131,8 @@ def main() -> None:
             time.sleep(max(0.0, started + gap - time.time()))
             w.point(("127.0.0.1", ARGS.ports[new]))
             r.point(("127.0.0.1", ARGS.ports[old]))
+            answer(new)
+            say("dns", server=new, address=ADDRESSES[new])
             writer = new
             say("switched", writer=new, gap_s=round(time.time() - started, 3))
         time.sleep(0.2)
@@ -125,6 +142,7 @@ def main() -> None:
         say("restored", writer="primary")
     w.point(("127.0.0.1", ARGS.ports["primary"]))
     r.point(("127.0.0.1", ARGS.ports["replica"]))
+    answer("primary")
     say("stopped")
 
 
@@ -141,6 +159,8 @@ def parse() -> argparse.Namespace:
     p.add_argument("--repl-password-file", required=True)
     p.add_argument("--gap", default="20-30", help="seconds of refused writes: N or MIN-MAX")
     p.add_argument("--events", required=True)
+    p.add_argument("--dns", required=True, help="directory of the endpoint names' answers")
+    p.add_argument("--writer-endpoint", required=True)
     a = p.parse_args()
     lo, _, hi = a.gap.partition("-")
     a.gap = (float(lo), float(hi or lo))

@@ -143,6 +143,13 @@ impl Link {
         }
     }
 
+    /// Runs `command` on the far end of the route: its exit status (`None`: refused) and
+    /// stdout.
+    pub async fn run(&self, command: &str) -> Result<(Option<u32>, String), LinkError> {
+        let chain = self.connected().await?;
+        Ok(chain.run(command).await?)
+    }
+
     async fn connected(&self) -> Result<Arc<Chain>, LinkError> {
         let mut chains = self.shared.chain.subscribe();
         let wait = async {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use russh::client::{self, Handle};
 use russh::keys::PublicKey;
 use russh::keys::PublicKeyOrCertificate;
-use russh::{ChannelStream, client::Msg};
+use russh::{ChannelMsg, ChannelStream, client::Msg};
 
 use super::auth::{self, Credentials};
 use super::destination::{Hop, Route};
@@ -160,6 +160,27 @@ impl Chain {
 
     pub fn is_closed(&self) -> bool {
         self.sessions.iter().any(|s| s.is_closed())
+    }
+
+    /// Runs `command` on the destination through an exec channel: its exit status (`None`
+    /// when the server refused to run it) and the first 64 KiB it printed on stdout.
+    pub async fn run(&self, command: &str) -> Result<(Option<u32>, String), SshError> {
+        const MOST: usize = 64 << 10;
+        let mut channel = self.destination().channel_open_session().await?;
+        channel.exec(true, command.as_bytes()).await?;
+        let (mut out, mut status) = (Vec::new(), None);
+        while let Some(msg) = channel.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => {
+                    out.extend_from_slice(&data[..data.len().min(MOST - out.len().min(MOST))]);
+                }
+                ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status),
+                ChannelMsg::Failure | ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        let _ = channel.close().await;
+        Ok((status, String::from_utf8_lossy(&out).into_owned()))
     }
 
     /// A direct-tcpip channel from the destination to `host:port`.

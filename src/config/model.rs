@@ -171,6 +171,10 @@ pub struct ChecksConfig {
     /// not measured.
     pub probe_user: Option<String>,
     pub probe_password: Option<DbPassword>,
+    /// The command run on the bastion during a measured failover to see the writer
+    /// endpoint's DNS answer there (`{host}` is the endpoint); empty: not watched.
+    #[serde(default = "default_resolve_command")]
+    pub resolve_command: String,
     #[serde(default = "default_db_port")]
     pub db_port: u16,
     /// `preferred`: TLS when the server offers it; `required`; `disabled`.
@@ -204,6 +208,10 @@ pub enum TlsMode {
     Preferred,
     Required,
     Disabled,
+}
+
+fn default_resolve_command() -> String {
+    "getent ahostsv4 {host}".to_string()
 }
 
 fn default_db_port() -> u16 {

@@ -141,6 +141,41 @@ pub struct Measurement {
     pub lost: Option<u32>,
     /// Why the measurement ended when it did.
     pub ended: String,
+    /// The writer endpoint's DNS answer as resolved on the bastion (journals from before it
+    /// was watched have none).
+    #[serde(default)]
+    pub dns: Option<Dns>,
+}
+
+/// The writer endpoint's DNS answer on the bastion over the measurement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dns {
+    /// The first answer, the last, and when (ms since the probe began) the answer first
+    /// differed from the first.
+    Watched {
+        before: String,
+        after: String,
+        changed_ms: Option<u64>,
+    },
+    /// Not watched, and why (no command configured, the bastion runs none).
+    Unwatched { why: String },
+}
+
+impl Dns {
+    /// From the answers of each look, as (ms, answer), oldest first.
+    pub fn of(answers: &[(u64, String)]) -> Dns {
+        let (Some((_, before)), Some((_, after))) = (answers.first(), answers.last()) else {
+            return Dns::Unwatched {
+                why: "the measurement ended before the bastion answered".into(),
+            };
+        };
+        Dns::Watched {
+            before: before.clone(),
+            after: after.clone(),
+            changed_ms: answers.iter().find(|(_, a)| a != before).map(|(ms, _)| *ms),
+        }
+    }
 }
 
 /// Why the probe stops now, or `None` to go on: `stopped_ms` is when the failover's steps
@@ -251,6 +286,7 @@ pub fn measure(
         acknowledged: writes.iter().filter(|b| b.answered().is_some()).count() as u32,
         lost,
         ended,
+        dns: None,
     }
 }
 
@@ -286,7 +322,18 @@ impl Measurement {
             ),
             None => "whether acknowledged writes survived could not be checked".to_string(),
         };
-        format!("{writer}, {reader}; {moved}; {lost}")
+        let dns = match &self.dns {
+            Some(Dns::Watched {
+                before,
+                after,
+                changed_ms: Some(ms),
+            }) => format!(
+                "; its DNS answer on the bastion changed at {} ({before} → {after})",
+                secs(*ms)
+            ),
+            _ => String::new(),
+        };
+        format!("{writer}, {reader}; {moved}{dns}; {lost}")
     }
 
     /// The times, for whoever asks how it went (`qpconsole audit`, the journal's readers).
@@ -298,8 +345,20 @@ impl Measurement {
                     .to_string()
             })
         };
+        let dns = match &self.dns {
+            Some(Dns::Watched {
+                before,
+                changed_ms: None,
+                ..
+            }) => format!("DNS answer on the bastion stayed {before}"),
+            Some(Dns::Watched {
+                after, changed_ms, ..
+            }) => format!("DNS answer on the bastion {after} from {}", at(*changed_ms)),
+            Some(Dns::Unwatched { why }) => format!("DNS not watched: {why}"),
+            None => "DNS not watched".to_string(),
+        };
         format!(
-            "writes stopped {}, read-only {}, first write after {}; {} writes ({} missed), {} reads missed; {}",
+            "writes stopped {}, read-only {}, first write after {}; {} writes ({} missed), {} reads missed; {dns}; {}",
             at(self.writes_stopped_ms),
             at(self.read_only_ms),
             at(self.first_write_after_ms),
@@ -361,6 +420,67 @@ mod tests {
         assert_eq!(
             m.summary(),
             "writer unavailable 27.0 s, reader never unavailable; the writer endpoint moved from a to b; no acknowledged write lost (41 checked)"
+        );
+    }
+
+    #[test]
+    fn the_dns_answer_is_said_where_it_changed_and_where_it_could_not_be_watched() {
+        let answers: Vec<(u64, String)> = [
+            (0, "10.0.1.5"),
+            (1000, "10.0.1.5"),
+            (2000, "10.0.2.6"),
+            (3000, "10.0.2.6"),
+        ]
+        .map(|(ms, a)| (ms, a.to_string()))
+        .to_vec();
+        let changed = Dns::of(&answers);
+        assert_eq!(
+            changed,
+            Dns::Watched {
+                before: "10.0.1.5".into(),
+                after: "10.0.2.6".into(),
+                changed_ms: Some(2000)
+            }
+        );
+        let mut m = measure(
+            (chrono::Utc::now(), "r"),
+            &failover(),
+            &[],
+            Some(0),
+            "settled".into(),
+        );
+        m.dns = Some(changed);
+        assert!(
+            m.summary().contains(
+                "the writer endpoint moved from a to b; its DNS answer on the bastion changed at 2.0 s (10.0.1.5 → 10.0.2.6);"
+            ),
+            "{}",
+            m.summary()
+        );
+        assert!(
+            m.detail()
+                .contains("DNS answer on the bastion 10.0.2.6 from "),
+            "{}",
+            m.detail()
+        );
+        m.dns = Some(Dns::of(&answers[..2]));
+        assert!(
+            !m.summary().contains("DNS"),
+            "an unchanged answer is for the detail: {}",
+            m.summary()
+        );
+        assert!(
+            m.detail()
+                .contains("DNS answer on the bastion stayed 10.0.1.5"),
+            "{}",
+            m.detail()
+        );
+        m.dns = Some(Dns::of(&[]));
+        assert!(
+            m.detail()
+                .contains("DNS not watched: the measurement ended before the bastion answered"),
+            "{}",
+            m.detail()
         );
     }
 

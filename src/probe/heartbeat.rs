@@ -8,13 +8,13 @@ use std::time::{Duration, Instant};
 
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::credentials::Secret;
 use super::round::{Prober, Who};
 use super::sql::Work;
 use crate::estate::Estate;
-use crate::ops::witness::{self, Beat, CADENCE, Measurement, Measuring, Outcome, Witness};
+use crate::ops::witness::{self, Beat, CADENCE, Dns, Measurement, Measuring, Outcome, Witness};
 
 /// The longest one attempt may take before it counts as a miss.
 const ATTEMPT: Duration = Duration::from_secs(1);
@@ -115,31 +115,38 @@ impl Endpoints<'_> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut seq = 0u32;
         let read = Read { aurora };
-        let ended = loop {
-            tick.tick().await;
-            let at_ms = started.elapsed().as_millis() as u64;
-            seq += 1;
-            let write = Write {
-                run: &run,
-                seq,
-                aurora,
+        let (done, watched) = watch::channel(false);
+        let beats = async {
+            let ended = loop {
+                tick.tick().await;
+                let at_ms = started.elapsed().as_millis() as u64;
+                seq += 1;
+                let write = Write {
+                    run: &run,
+                    seq,
+                    aurora,
+                };
+                let (w, r) = tokio::join!(
+                    self.beat(self.writer, &writer, &write),
+                    self.beat(self.reader, &reader, &read)
+                );
+                writes.push(Beat { at_ms, outcome: w });
+                reads.push(Beat { at_ms, outcome: r });
+                if let Some(r) = ready.take() {
+                    let _ = r.send(());
+                }
+                if stopped_ms.is_none() && stop.try_recv().is_ok() {
+                    stopped_ms = Some(at_ms);
+                }
+                if let Some(why) = witness::ending(&writes, stopped_ms, at_ms) {
+                    break why;
+                }
             };
-            let (w, r) = tokio::join!(
-                self.beat(self.writer, &writer, &write),
-                self.beat(self.reader, &reader, &read)
-            );
-            writes.push(Beat { at_ms, outcome: w });
-            reads.push(Beat { at_ms, outcome: r });
-            if let Some(r) = ready.take() {
-                let _ = r.send(());
-            }
-            if stopped_ms.is_none() && stop.try_recv().is_ok() {
-                stopped_ms = Some(at_ms);
-            }
-            if let Some(why) = witness::ending(&writes, stopped_ms, at_ms) {
-                break why;
-            }
+            let _ = done.send(true);
+            ended
         };
+        let (ended, dns) =
+            tokio::join!(beats, watch_dns(self.prober, self.writer, watched, started));
         // Every write acknowledged must be on the writer now.
         let acked: Vec<u32> = writes
             .iter()
@@ -159,13 +166,9 @@ impl Endpoints<'_> {
             .await
             .ok()
             .map(|found| acked.iter().filter(|s| !found.contains(s)).count() as u32);
-        Ok(witness::measure(
-            (started_at, &run),
-            &writes,
-            &reads,
-            lost,
-            ended,
-        ))
+        let mut measured = witness::measure((started_at, &run), &writes, &reads, lost, ended);
+        measured.dns = Some(dns);
+        Ok(measured)
     }
 
     async fn beat<W: Work<Out = Outcome>>(
@@ -179,6 +182,69 @@ impl Endpoints<'_> {
             .await
             .unwrap_or_else(|e| Outcome::Failed { why: e.to_string() })
     }
+}
+
+/// How often the writer endpoint's name is resolved on the bastion: a command each time.
+const DNS_CADENCE: Duration = Duration::from_secs(1);
+
+/// The writer endpoint `host`'s DNS answer on the bastion, looked at every [`DNS_CADENCE`]
+/// with the estate's `resolve_command` until `done` turns true. A look that fails once answers
+/// came is skipped: the name did not change for it.
+async fn watch_dns(
+    prober: &Prober,
+    host: &str,
+    mut done: watch::Receiver<bool>,
+    started: Instant,
+) -> Dns {
+    let unwatched = |why: String| Dns::Unwatched { why };
+    let template = prober.checks().resolve_command.trim();
+    if template.is_empty() {
+        return unwatched("resolve_command in [checks] is empty".into());
+    }
+    if !host
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+    {
+        return unwatched(format!("{host} is not a plain host name"));
+    }
+    let command = template.replace("{host}", host);
+    let mut answers: Vec<(u64, String)> = Vec::new();
+    let mut tick = tokio::time::interval(DNS_CADENCE);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    while !*done.borrow() {
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = done.changed() => break,
+        }
+        let at_ms = started.elapsed().as_millis() as u64;
+        let answer = match prober.on_bastion(&command, ATTEMPT * 5).await {
+            Ok((Some(0), out)) => first_address(&out),
+            Ok((Some(n), _)) => format!("no answer (exit {n})"),
+            Ok((None, _)) if answers.is_empty() => {
+                return unwatched(format!("the bastion refused to run `{command}`"));
+            }
+            Err(e) if answers.is_empty() => {
+                return unwatched(format!("`{command}` could not run on the bastion: {e}"));
+            }
+            Ok((None, _)) | Err(_) => continue,
+        };
+        answers.push((at_ms, answer));
+    }
+    Dns::of(&answers)
+}
+
+/// The first address of a resolver's answer (`getent`, `dig +short`, `host` print it first on
+/// their first line); the line itself where it holds none.
+fn first_address(out: &str) -> String {
+    let line = out
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("");
+    line.split_whitespace()
+        .find(|w| w.parse::<std::net::IpAddr>().is_ok())
+        .unwrap_or(if line.is_empty() { "no answer" } else { line })
+        .to_string()
 }
 
 /// The table, once; says whether the server is Aurora (which names its instances).
@@ -274,5 +340,28 @@ impl Work for Count<'_> {
             "SELECT seq FROM qpconsole_probe.heartbeat WHERE run = ?",
             (self.run,),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::first_address;
+
+    #[test]
+    fn the_first_address_of_each_resolver_is_found() {
+        let getent = "10.0.1.5      STREAM qp.cluster-x.rds.amazonaws.com\n10.0.1.5      DGRAM\n";
+        assert_eq!(first_address(getent), "10.0.1.5");
+        assert_eq!(
+            first_address("\n10.0.2.6\n10.0.2.7\n"),
+            "10.0.2.6",
+            "dig +short"
+        );
+        assert_eq!(
+            first_address("qp.example has address 10.0.3.7\n"),
+            "10.0.3.7",
+            "host"
+        );
+        assert_eq!(first_address(""), "no answer");
+        assert_eq!(first_address("SERVFAIL\n"), "SERVFAIL");
     }
 }

@@ -133,6 +133,19 @@ impl Prober {
         self.digests.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Runs `command` on the bastion, bounded by `limit`: its exit status (`None`: the bastion
+    /// refused to run it) and stdout.
+    pub(super) async fn on_bastion(
+        &self,
+        command: &str,
+        limit: Duration,
+    ) -> Result<(Option<u32>, String), String> {
+        match tokio::time::timeout(limit, self.link.run(command)).await {
+            Ok(ran) => ran.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer in {} s", limit.as_secs())),
+        }
+    }
+
     /// Who a session logs in as, and with what.
     pub(super) fn login(&self, who: Who) -> Result<(&str, &DbPassword), ProbeError> {
         match who {

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common;
 use common::lab::state;
@@ -160,7 +160,29 @@ fn a_rehearsed_failover_measures_the_writer_gap_the_lab_made_and_loses_no_acknow
             o["writer_before"], o["writer_after"],
             "the endpoint moved: {o}"
         );
+        // The bastion resolved the writer endpoint's name to the other server's address
+        // once the lab switched it: after writes stopped, by the first write after (the
+        // lab answers anew as it repoints, looked at once a second).
+        let dns = &o["dns"]["watched"];
+        assert_ne!(dns["before"], dns["after"], "the DNS answer changed: {o}");
+        let changed = dns["changed_ms"].as_u64().unwrap_or_else(|| panic!("{o}"));
+        let stopped = o["writes_stopped_ms"].as_u64().unwrap();
+        let back = o["first_write_after_ms"].as_u64().unwrap();
+        assert!(
+            stopped < changed && changed <= back + 1500,
+            "DNS changed at {changed} ms, writes stopped at {stopped} and came back at {back}: {o}"
+        );
     }
+    let addresses = |o: &Value| {
+        let w = &o["dns"]["watched"];
+        (w["before"].clone(), w["after"].clone())
+    };
+    assert_eq!(
+        addresses(ok[0]),
+        (json!("10.20.1.11"), json!("10.20.2.12")),
+        "the lab's stand-in addresses of the primary, then the replica"
+    );
+    assert_eq!(addresses(ok[1]), (json!("10.20.2.12"), json!("10.20.1.11")));
     assert_eq!(ok[0]["writer_after"], ok[1]["writer_before"]);
     assert_eq!(
         ok[0]["writer_before"], ok[1]["writer_after"],
