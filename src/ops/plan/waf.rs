@@ -165,7 +165,7 @@ fn creating(acl: &WebAcl, cidr: &str, ip_set: Option<&str>, id: String, estate: 
     if let Some(first) = acl.rules.iter().min_by_key(|r| r.priority) {
         notes.push(if first.priority == 0 {
             format!(
-                "rule {rule} goes in at priority 0: the {} rules there are move down one, in their order (first {})",
+                "rule {rule} goes in at priority 0: the other {} rules move down one, in their order (first {})",
                 acl.rules.len(),
                 first.name
             )
@@ -400,7 +400,7 @@ mod tests {
         );
         assert_eq!(
             plan.notes[1],
-            "rule qpconsole-block goes in at priority 0: the 2 rules there are move down one, in their order (first watched)"
+            "rule qpconsole-block goes in at priority 0: the other 2 rules move down one, in their order (first watched)"
         );
         let v6 = block(
             &counting,
