@@ -158,25 +158,27 @@ pub(super) fn target(request: &Value) -> String {
         .to_string()
 }
 
+/// An entry of estate `prod`, made by alice at 2026-03-01 12:00:05.
+#[cfg(test)]
+pub(crate) fn entry(action: &str, request: Value, result: &str) -> AuditEntry {
+    use chrono::TimeZone;
+    AuditEntry {
+        at: chrono::Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 5).unwrap(),
+        caller_arn: Some("arn:aws:sts::123456789012:assumed-role/Ops/alice".into()),
+        profile: Some("qp-prod".into()),
+        estate: "prod".into(),
+        bastion_user: None,
+        action: action.into(),
+        request,
+        result: result.into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
     use serde_json::json;
 
     use super::*;
-
-    fn entry(action: &str, request: Value, result: &str) -> AuditEntry {
-        AuditEntry {
-            at: Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 5).unwrap(),
-            caller_arn: Some("arn:aws:sts::123456789012:assumed-role/Ops/alice".into()),
-            profile: Some("qp-prod".into()),
-            estate: "prod".into(),
-            bastion_user: None,
-            action: action.into(),
-            request,
-            result: result.into(),
-        }
-    }
 
     #[test]
     fn entries_read_back_as_appended() {

@@ -91,23 +91,10 @@ pub fn inverse(entries: &[AuditEntry], number: usize, estate: &str) -> Result<Ch
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
     use serde_json::json;
 
     use super::*;
-
-    fn entry(action: &str, request: Value, result: &str) -> AuditEntry {
-        AuditEntry {
-            at: Utc.with_ymd_and_hms(2026, 3, 1, 12, 0, 5).unwrap(),
-            caller_arn: None,
-            profile: None,
-            estate: "prod".into(),
-            bastion_user: None,
-            action: action.into(),
-            request,
-            result: result.into(),
-        }
-    }
+    use crate::ops::audit::entry;
 
     #[test]
     fn a_waf_change_is_undone_by_its_opposite() {

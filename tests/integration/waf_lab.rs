@@ -152,6 +152,13 @@ impl Drop for Blocklist {
     }
 }
 
+/// `qpconsole ARGS` that must succeed: what it printed.
+fn done(config: &Path, dir: &Path, args: &[&str]) -> String {
+    let (out, said) = qp(config, dir, args, false);
+    assert!(out.status.success(), "qpconsole {}: {said}", args.join(" "));
+    said
+}
+
 fn qp(config: &Path, dir: &Path, args: &[&str], proxied: bool) -> (std::process::Output, String) {
     let mut env: Vec<(String, String)> = if proxied {
         through_fault_proxy()
@@ -182,13 +189,11 @@ fn a_typed_address_is_blocked_in_the_ip_set_and_unblocked_and_read_only_refuses_
     assert_eq!(out.status.code(), Some(4), "{said}");
     assert_eq!(b.addresses(), [kept], "read-only changed nothing");
 
-    let (out, said) = qp(
+    let said = done(
         &config,
         dir.path(),
         &["waf", "block", "203.0.113.7", "--yes"],
-        false,
     );
-    assert!(out.status.success(), "{said}");
     assert!(
         said.contains(&format!(
             "add 203.0.113.7/32 to IP set {}: rule blocked-addresses of {} blocks it",
@@ -295,13 +300,11 @@ fn a_rule_is_switched_to_count_and_back_to_block_with_the_rest_of_the_acl_kept()
     };
     let before = acl();
 
-    let (out, said) = qp(
+    let said = done(
         &config,
         dir.path(),
         &["waf", "rule", "blocked-addresses", "count", "--yes"],
-        false,
     );
-    assert!(out.status.success(), "{said}");
     assert!(
         said.contains(&format!(
             "set rule blocked-addresses of {} to count what it matches",
@@ -349,13 +352,11 @@ fn a_rule_is_switched_to_count_and_back_to_block_with_the_rest_of_the_acl_kept()
         false,
     );
     assert_eq!(out.status.code(), Some(4), "{said}");
-    let (out, said) = qp(
+    done(
         &config,
         dir.path(),
         &["waf", "rule", "blocked-addresses", "block", "--yes"],
-        false,
     );
-    assert!(out.status.success(), "{said}");
     assert_eq!(acl()["Rules"][0]["Action"], json!({"Block": {}}));
     let audit = common::jsonl(&dir.path().join("audit.jsonl"));
     let actions: Vec<String> = audit
@@ -383,13 +384,11 @@ fn without_a_blocking_rule_blocking_creates_the_set_and_a_rule_ahead_of_the_othe
     let dir = tempfile::tempdir().unwrap();
     let config = b.config(dir.path());
 
-    let (out, said) = qp(
+    let said = done(
         &config,
         dir.path(),
         &["waf", "block", "203.0.113.7", "--yes"],
-        false,
     );
-    assert!(out.status.success(), "{said}");
     assert!(
         said.contains("this plan creates IP set qpconsole-blocked and rule qpconsole-block") && said.contains(&format!(
             "1. create IP set qpconsole-blocked holding 203.0.113.7/32, for a rule of {} to block",
@@ -428,13 +427,11 @@ fn without_a_blocking_rule_blocking_creates_the_set_and_a_rule_ahead_of_the_othe
     assert_eq!(actions, ["wafv2:CreateIPSet", "wafv2:UpdateWebACL"]);
 
     // The next address goes into the set the console made, through the rule it added.
-    let (out, said) = qp(
+    let said = done(
         &config,
         dir.path(),
         &["waf", "block", "198.51.100.9", "--yes"],
-        false,
     );
-    assert!(out.status.success(), "{said}");
     assert!(
         said.contains("add 198.51.100.9/32 to IP set qpconsole-blocked: rule qpconsole-block of"),
         "{said}"
@@ -443,8 +440,7 @@ fn without_a_blocking_rule_blocking_creates_the_set_and_a_rule_ahead_of_the_othe
     assert_eq!(b.rules().len(), 2, "no second rule");
 
     // Each block is undone from the audit trail by the number `qpconsole audit` gives it.
-    let (out, said) = qp(&config, dir.path(), &["audit"], false);
-    assert!(out.status.success(), "{said}");
+    let said = done(&config, dir.path(), &["audit"]);
     assert!(
         said.lines().any(|l| l.starts_with("3  ")
             && l.contains("wafv2:UpdateIPSet")
