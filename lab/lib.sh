@@ -103,12 +103,12 @@ emu_port_var() {
   esac
 }
 
-# What the emulator's command line contains: the venv's own entry point, so a pid reused by
-# an unrelated process is never taken for ours.
+# What the emulator's command line contains: the lab's script that runs it, so a pid reused
+# by an unrelated process is never taken for ours.
 emu_marker() {
   case $1 in
     moto) echo "$LAB_DIR/moto_server.py" ;;
-    ministack) echo "$VENV/bin/ministack" ;;
+    ministack) echo "$LAB_DIR/ministack_server.py" ;;
   esac
 }
 

@@ -1,16 +1,24 @@
-"""The lab's moto: moto_server, with one of its answers put right.
+"""The lab's moto: moto_server, with one of its answers put right, and the console's requests
+recorded.
 
 moto 5.2.5 writes DMS replication tasks' dates as ISO strings ("2026-12-02T01:14:35.887271");
 DMS speaks the awsJson1_1 protocol, whose timestamps are epoch seconds, as real DMS sends
 them. boto3 reads either; the Rust SDK, rightly, only the protocol's. The dates are turned
-into epoch seconds here, and nothing else about moto is changed.
+into epoch seconds here.
+
+Each action the console asks is written to lab/state/aws-actions-moto.log (lab/iam.py), for
+the check that README's IAM policies grant it. Nothing else about moto is changed.
 """
 
 import datetime as dt
 import sys
 
-from moto.dms import models
-from moto.server import main
+sys.dont_write_bytecode = True  # no lab/__pycache__ in the tree
+
+import iam  # noqa: E402
+from moto.dms import models  # noqa: E402
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication  # noqa: E402
+from moto.server import main  # noqa: E402
 
 _task_dict = models.FakeReplicationTask.to_dict
 
@@ -36,6 +44,17 @@ def _task_to_dict(self) -> dict:
 
 
 models.FakeReplicationTask.to_dict = _task_to_dict
+
+_recorder = iam.Recorder("moto")
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _recorded(self, environ, start_response):
+    _recorder.wsgi(environ)
+    return _dispatch(self, environ, start_response)
+
+
+DomainDispatcherApplication.__call__ = _recorded
 
 if __name__ == "__main__":
     main(sys.argv[1:])

@@ -70,7 +70,7 @@ def _remember_status(response_dict=None, **_kw) -> None:
     _last_status["status"] = (response_dict or {}).get("status_code")
 
 
-SEED_FORMAT = 4  # 3: seed.json has "logs"; 4: "dms"
+SEED_FORMAT = 5  # 3: seed.json has "logs"; 4: "dms"; 5: "security"
 RANDOM_SEED = 20261125
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default; ministack is started with the same
@@ -83,6 +83,9 @@ ENGINE = "aurora-mysql"
 ENGINE_VERSION = "8.0.mysql_aurora.3.05.2"
 VPC_CIDR = "10.20.0.0/16"
 SUBNETS = {"us-east-1a": "10.20.1.0/24", "us-east-1b": "10.20.2.0/24"}
+# The public layer's subnets (the load balancer, the bastion), the only ones whose route table
+# sends 0.0.0.0/0 to the internet gateway; the private ones above keep the VPC's main table.
+PUBLIC_SUBNETS = {"us-east-1a": "10.20.101.0/24", "us-east-1b": "10.20.102.0/24"}
 PHOENIX = "phoenix"
 PHOENIX_TYPE = "t3.large"
 PHOENIX_NAMES = {"us-east-1a": "phoenix-a", "us-east-1b": "phoenix-b"}
@@ -94,6 +97,16 @@ MANAGED_RULES = [
 ]
 RATE_RULE = "RateLimitPerIP"
 RATE_LIMIT = 2000
+# The three layers' security groups: the database takes 3306 from the application and the
+# bastion, the application 80 from the load balancer and 22 from the bastion, the load balancer
+# 80 and 443 from the world, the bastion 22 from the office (TEST-NET-2, never contacted).
+DB_SG = "qualitypost-db"
+APP_SG = "phoenix-app"
+ALB_SG = "phoenix-alb"
+BASTION_SG = "qualitypost-bastion"
+OFFICE_CIDR = "198.51.100.0/24"
+BASTION = "qualitypost-bastion"
+BASTION_TYPE = "t3.micro"
 VPN_NAME = "qualitypost-office"
 CUSTOMER_GATEWAY_IP = "203.0.113.10"  # TEST-NET-3: a string, never contacted
 CUSTOMER_GATEWAY_ASN = 65000
@@ -232,11 +245,79 @@ def seed_network(lab: Lab, out: dict) -> dict:
             ],
         )["Subnet"]
         subnets[az] = {"id": s["SubnetId"], "cidr": cidr}
-    out["vpc"] = {"id": vpc, "cidr": VPC_CIDR, "subnets": subnets}
+    igw = ec2.create_internet_gateway(
+        TagSpecifications=[
+            {"ResourceType": "internet-gateway", "Tags": _tags(Name="qualitypost")}
+        ]
+    )["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+    table = ec2.create_route_table(
+        VpcId=vpc,
+        TagSpecifications=[
+            {"ResourceType": "route-table", "Tags": _tags(Name="qualitypost-public")}
+        ],
+    )["RouteTable"]["RouteTableId"]
+    ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    public = {}
+    for az, cidr in PUBLIC_SUBNETS.items():
+        s = ec2.create_subnet(
+            VpcId=vpc,
+            CidrBlock=cidr,
+            AvailabilityZone=az,
+            TagSpecifications=[
+                {"ResourceType": "subnet", "Tags": _tags(Name=f"qualitypost-public-{az[-1]}")}
+            ],
+        )["Subnet"]
+        ec2.associate_route_table(RouteTableId=table, SubnetId=s["SubnetId"])
+        public[az] = {"id": s["SubnetId"], "cidr": cidr}
+    out["vpc"] = {
+        "id": vpc,
+        "cidr": VPC_CIDR,
+        "subnets": subnets,
+        "public_subnets": public,
+        "internet_gateway": igw,
+        "public_route_table": table,
+    }
     return out["vpc"]
 
 
-def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
+def seed_security_groups(lab: Lab, out: dict, net: dict) -> dict:
+    """The three layers' groups and their ingress, nothing else open (see DB_SG ... above)."""
+    ec2 = lab.client("ec2")
+    ids = {
+        name: ec2.create_security_group(GroupName=name, Description=what, VpcId=net["id"])[
+            "GroupId"
+        ]
+        for name, what in (
+            (DB_SG, "QualityPost Aurora"),
+            (APP_SG, "Phoenix instances"),
+            (ALB_SG, "Phoenix ALB"),
+            (BASTION_SG, "QualityPost bastion"),
+        )
+    }
+
+    def tcp(port: int, *, groups=(), cidrs=()) -> dict:
+        return {
+            "IpProtocol": "tcp",
+            "FromPort": port,
+            "ToPort": port,
+            "UserIdGroupPairs": [{"GroupId": ids[g]} for g in groups],
+            "IpRanges": [{"CidrIp": c} for c in cidrs],
+        }
+
+    ingress = {
+        DB_SG: [tcp(3306, groups=(APP_SG, BASTION_SG))],
+        APP_SG: [tcp(80, groups=(ALB_SG,)), tcp(22, groups=(BASTION_SG,))],
+        ALB_SG: [tcp(80, cidrs=("0.0.0.0/0",)), tcp(443, cidrs=("0.0.0.0/0",))],
+        BASTION_SG: [tcp(22, cidrs=(OFFICE_CIDR,))],
+    }
+    for name, permissions in ingress.items():
+        ec2.authorize_security_group_ingress(GroupId=ids[name], IpPermissions=permissions)
+    out["security"] = {"groups": ids, "office_cidrs": [OFFICE_CIDR]}
+    return ids
+
+
+def seed_aurora(lab: Lab, out: dict, net: dict, groups: dict) -> None:
     rds = lab.client("rds")
     rds.create_db_subnet_group(
         DBSubnetGroupName=CLUSTER,
@@ -251,6 +332,8 @@ def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
         MasterUserPassword="testing-not-a-secret",
         DBSubnetGroupName=CLUSTER,
         AvailabilityZones=list(SUBNETS),
+        VpcSecurityGroupIds=[groups[DB_SG]],
+        StorageEncrypted=True,
         BackupRetentionPeriod=7,
         # What makes RDS publish the logs seed_logs writes (DescribeDBClusters
         # EnabledCloudwatchLogsExports): the console's `aurora = "auto"` reads it.
@@ -265,6 +348,9 @@ def seed_aurora(lab: Lab, out: dict, net: dict) -> None:
             Engine=ENGINE,
             DBInstanceClass=DB_CLASS,
             AvailabilityZone=az,
+            # What AWS reports of every Aurora member anyway; moto only when told.
+            DBSubnetGroupName=CLUSTER,
+            PubliclyAccessible=False,
             Tags=_tags(Estate="qualitypost"),
         )
     cluster = rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0]
@@ -341,7 +427,18 @@ def seed_rds_instance(lab: Lab, out: dict) -> None:
     }
 
 
-def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
+def _root_volume(ec2, ami: str) -> list[dict]:
+    """The image's root device as an encrypted volume (moto ignores EBS encryption by
+    default, and a launch template's block devices, so every launch says it)."""
+    root = ec2.describe_images(ImageIds=[ami])["Images"][0]["RootDeviceName"]
+    return [{"DeviceName": root, "Ebs": {"Encrypted": True, "VolumeSize": 8}}]
+
+
+# IMDSv2 only. moto keeps it from RunInstances, not from a launch template.
+METADATA = {"HttpTokens": "required", "HttpEndpoint": "enabled"}
+
+
+def seed_phoenix(lab: Lab, out: dict, net: dict, groups: dict) -> None:
     ec2 = lab.client("ec2")
     asg = lab.client("autoscaling")
     elb = lab.client("elbv2")
@@ -357,6 +454,8 @@ def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
         LaunchTemplateData={
             "ImageId": ami,
             "InstanceType": PHOENIX_TYPE,
+            "SecurityGroupIds": [groups[APP_SG]],
+            "MetadataOptions": METADATA,
             "TagSpecifications": [{"ResourceType": "instance", "Tags": _tags(Workload=PHOENIX)}],
         },
     )["LaunchTemplate"]
@@ -384,6 +483,9 @@ def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
             MinCount=1,
             MaxCount=1,
             SubnetId=net["subnets"][az]["id"],
+            SecurityGroupIds=[groups[APP_SG]],
+            MetadataOptions=METADATA,
+            BlockDeviceMappings=_root_volume(ec2, ami),
             TagSpecifications=[
                 {
                     "ResourceType": "instance",
@@ -397,13 +499,10 @@ def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
         AutoScalingGroupName=PHOENIX, MinSize=2, DesiredCapacity=2, MaxSize=4
     )
 
-    sg = ec2.create_security_group(
-        GroupName="phoenix-alb", Description="Phoenix ALB", VpcId=net["id"]
-    )["GroupId"]
     lb = elb.create_load_balancer(
         Name=PHOENIX,
-        Subnets=subnet_ids,
-        SecurityGroups=[sg],
+        Subnets=[s["id"] for s in net["public_subnets"].values()],
+        SecurityGroups=[groups[ALB_SG]],
         Scheme="internet-facing",
         Type="application",
     )["LoadBalancers"][0]
@@ -493,6 +592,66 @@ def seed_phoenix(lab: Lab, out: dict, net: dict) -> None:
         },
         "target_health": {h["Target"]["Id"]: h["TargetHealth"]["State"] for h in health},
     }
+
+
+def seed_bastion(lab: Lab, out: dict, net: dict, groups: dict) -> None:
+    """The bastion host: the one way in for IT staff, in a public subnet, known by its Name
+    tag (the lab's ssh bastion is a local sshd; this is the instance AWS describes)."""
+    ec2 = lab.client("ec2")
+    ami = out["phoenix"]["launch_template"]["image_id"]
+    i = ec2.run_instances(
+        ImageId=ami,
+        InstanceType=BASTION_TYPE,
+        MinCount=1,
+        MaxCount=1,
+        SubnetId=net["public_subnets"]["us-east-1a"]["id"],
+        SecurityGroupIds=[groups[BASTION_SG]],
+        MetadataOptions=METADATA,
+        BlockDeviceMappings=_root_volume(ec2, ami),
+        TagSpecifications=[
+            {"ResourceType": "instance", "Tags": _tags(Name=BASTION, Estate="qualitypost")}
+        ],
+    )["Instances"][0]
+    out["security"]["bastion"] = {"id": i["InstanceId"], "name": BASTION}
+
+
+def check_layers(lab: Lab, out: dict) -> None:
+    """What the console's Security area reads holds as seeded, in the emulator's own answers."""
+    ec2, rds = lab.client("ec2"), lab.client("rds")
+    groups = out["security"]["groups"]
+    hosts = [i["id"] for i in out["phoenix"]["instances"]] + [out["security"]["bastion"]["id"]]
+    wrong = []
+    for r in ec2.describe_instances(InstanceIds=hosts)["Reservations"]:
+        for i in r["Instances"]:
+            want = BASTION_SG if i["InstanceId"] == hosts[-1] else APP_SG
+            if [g["GroupId"] for g in i["SecurityGroups"]] != [groups[want]]:
+                wrong.append(f"{i['InstanceId']} groups {i['SecurityGroups']}")
+            if i["MetadataOptions"]["HttpTokens"] != "required":
+                wrong.append(f"{i['InstanceId']} HttpTokens {i['MetadataOptions']}")
+            if i["InstanceId"] != hosts[-1] and i.get("PublicIpAddress"):
+                wrong.append(f"{i['InstanceId']} has public address {i['PublicIpAddress']}")
+            vols = [b["Ebs"]["VolumeId"] for b in i["BlockDeviceMappings"]]
+            for v in ec2.describe_volumes(VolumeIds=vols)["Volumes"]:
+                if not v["Encrypted"]:
+                    wrong.append(f"{v['VolumeId']} of {i['InstanceId']} not encrypted")
+    for m in rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [CLUSTER]}])[
+        "DBInstances"
+    ]:
+        if [g["VpcSecurityGroupId"] for g in m["VpcSecurityGroups"]] != [groups[DB_SG]]:
+            wrong.append(f"{m['DBInstanceIdentifier']} groups {m['VpcSecurityGroups']}")
+        if m.get("PubliclyAccessible") is not False or not m.get("DBSubnetGroup"):
+            wrong.append(f"{m['DBInstanceIdentifier']} public or without its subnet group")
+    if not rds.describe_db_clusters(DBClusterIdentifier=CLUSTER)["DBClusters"][0][
+        "StorageEncrypted"
+    ]:
+        wrong.append(f"{CLUSTER} not encrypted")
+    acl = lab.client("wafv2").get_web_acl_for_resource(
+        ResourceArn=out["phoenix"]["load_balancer"]["arn"]
+    )
+    if (acl.get("WebACL") or {}).get("Name") != WEB_ACL:
+        wrong.append(f"the load balancer's web ACL is {acl.get('WebACL')}")
+    if wrong:
+        raise SystemExit(f"seed: the layers are not as seeded: {'; '.join(wrong)}")
 
 
 def seed_waf(lab: Lab, out: dict) -> None:
@@ -1402,6 +1561,9 @@ def probe_calls(lab: Lab, out: dict) -> dict:
             lambda c: c.describe_instance_type_offerings(LocationType="availability-zone"),
         ),
         ("ec2", "DescribeSubnets", lambda c: c.describe_subnets()),
+        ("ec2", "DescribeSecurityGroups", lambda c: c.describe_security_groups()),
+        ("ec2", "DescribeRouteTables", lambda c: c.describe_route_tables()),
+        ("ec2", "DescribeVolumes", lambda c: c.describe_volumes()),
         ("ec2", "DescribeVpnGateways", lambda c: c.describe_vpn_gateways()),
         ("ec2", "DescribeCustomerGateways", lambda c: c.describe_customer_gateways()),
         (
@@ -1602,10 +1764,13 @@ def seed(lab: Lab) -> dict:
         "endpoints": dict(lab.routes),
     }
     net = seed_network(lab, out)
-    seed_aurora(lab, out, net)
+    groups = seed_security_groups(lab, out, net)
+    seed_aurora(lab, out, net, groups)
     seed_rds_instance(lab, out)
-    seed_phoenix(lab, out, net)
+    seed_phoenix(lab, out, net, groups)
+    seed_bastion(lab, out, net, groups)
     seed_waf(lab, out)
+    check_layers(lab, out)
     seed_vpn(lab, out, net)
     seed_backup(lab, out)
     seed_dms(lab, out)

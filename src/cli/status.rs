@@ -177,6 +177,8 @@ pub struct Report {
     pub waf: Vec<WafReport>,
     pub vpn: Vec<VpnReport>,
     pub backups: Vec<BackupReport>,
+    /// Every security rule that applies to the estate's layers, broken ones first.
+    pub security: Vec<SecurityReport>,
     pub bastion: BastionReport,
     /// The bastion's named forwards (the demo's simulated ones, or the configured ones).
     pub tunnels: Vec<ForwardReport>,
@@ -440,6 +442,17 @@ pub struct BackupReport {
     pub status: &'static str,
 }
 
+/// One security rule: whether it holds, the group, port and source (or flag) that says so,
+/// and what to do when it does not (`null` when it holds).
+#[derive(Debug, Serialize)]
+pub struct SecurityReport {
+    pub rule: &'static str,
+    pub layer: &'static str,
+    pub health: &'static str,
+    pub evidence: String,
+    pub fix: Option<String>,
+}
+
 #[derive(Debug, Serialize)]
 pub struct BastionReport {
     pub target: Option<String>,
@@ -698,6 +711,16 @@ impl Report {
                         age_hours: age.map(|a| (a * 10.0).round() / 10.0),
                         status: backup_health(age, rules.backup_max_age_hours).0.as_str(),
                     }
+                })
+                .collect(),
+            security: (estate.security.data.iter())
+                .flat_map(|l| l.findings(&rules.security))
+                .map(|f| SecurityReport {
+                    rule: f.rule,
+                    layer: f.layer.as_str(),
+                    health: f.health.as_str(),
+                    evidence: f.evidence,
+                    fix: (!f.fix.is_empty()).then_some(f.fix),
                 })
                 .collect(),
             bastion: BastionReport {

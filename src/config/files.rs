@@ -218,6 +218,21 @@ pub fn parse_config(file: &Path, text: &str) -> Result<Config, ConfigError> {
                 .with_hint("daily backups usually allow 26 hours")
                 .into());
         }
+        if let Some(sec) = &estate.security
+            && let Some(bad) = sec
+                .office_cidrs
+                .iter()
+                .find(|c| c.parse::<ipnet::IpNet>().is_err())
+        {
+            return Err(doc
+                .error(
+                    doc.span_of(&["estates", name, "security", "office_cidrs"])
+                        .unwrap_or(0..0),
+                    format!("security.office_cidrs: {bad:?} is not a CIDR block"),
+                )
+                .with_hint("write each office's range as address/prefix, e.g. \"198.51.100.0/24\"")
+                .into());
+        }
         if estate.aurora_cluster.is_some() && estate.rds_instance.is_some() {
             return Err(doc
                 .error(

@@ -13,5 +13,5 @@ pub use diag::Diagnostic;
 pub use files::{ConfigError, Layer, Loaded};
 pub use model::{
     ChecksConfig, Config, Database, DbLogs, DbPassword, EstateConfig, HostKeyPolicy, LogsConfig,
-    PhoenixConfig, RefreshConfig, TlsMode, TunnelConfig, marks,
+    PhoenixConfig, RefreshConfig, SecurityConfig, TlsMode, TunnelConfig, marks,
 };

@@ -79,6 +79,8 @@ pub struct EstateConfig {
     pub dms_tasks: Option<Vec<String>>,
     /// The backup policy the cluster's and the fleet's recovery points are judged against.
     pub backups: Option<BackupsConfig>,
+    /// What the security layers are checked against; absent: the Security area is not read.
+    pub security: Option<SecurityConfig>,
     #[serde(default)]
     pub refresh: RefreshConfig,
     /// Where the estate's logs are read from, for the Logs view and `qpconsole logs`.
@@ -274,6 +276,49 @@ fn default_backup_max_age_hours() -> f64 {
     26.0
 }
 
+/// The layers' expectations: who may reach the bastion, what the load balancer may be open
+/// on, how long the database's backups must be kept.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// The bastion host's instance, by Name tag or id; absent: the estate has no bastion layer.
+    pub bastion_instance: Option<String>,
+    /// Where the bastion's port 22 may be open to; empty: to nothing (reached through SSM).
+    pub office_cidrs: Vec<String>,
+    /// The ports the load balancer may be open to the world on.
+    pub public_ports: Vec<u16>,
+    /// The engine's port, where it is not the one RDS reports.
+    pub db_port: Option<u16>,
+    /// Phoenix's port, where it is not the target group's.
+    pub app_port: Option<u16>,
+    /// The fewest days the database's automated backups may be kept.
+    pub backup_retention_days: u32,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        let e = crate::estate::security::Expect::default();
+        Self {
+            bastion_instance: None,
+            office_cidrs: e.office_cidrs,
+            public_ports: e.public_ports,
+            db_port: None,
+            app_port: None,
+            backup_retention_days: e.backup_retention_days,
+        }
+    }
+}
+
+impl SecurityConfig {
+    pub fn expect(self) -> crate::estate::security::Expect {
+        crate::estate::security::Expect {
+            office_cidrs: self.office_cidrs,
+            public_ports: self.public_ports,
+            backup_retention_days: self.backup_retention_days,
+        }
+    }
+}
+
 /// Where an estate's logs are: CloudWatch Logs groups, and a command on each Phoenix
 /// instance. Nothing is read until a log is opened.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -389,6 +434,7 @@ impl EstateConfig {
                 AreaKind::Waf => self.waf_web_acls.is_some(),
                 AreaKind::Vpn => self.vpn_connections.is_some(),
                 AreaKind::Backups => self.backups.is_some(),
+                AreaKind::Security => self.security.is_some(),
                 AreaKind::Bastion => self.bastion.is_some(),
             })
             .collect()
@@ -437,6 +483,7 @@ impl EstateConfig {
             http_5xx_critical_pct: p.http_5xx_critical_pct.unwrap_or(d.http_5xx_critical_pct),
             min_requests: p.min_requests.unwrap_or(d.min_requests),
             p99_degraded_ms: p.p99_degraded_ms.unwrap_or(d.p99_degraded_ms),
+            security: self.security.clone().unwrap_or_default().expect(),
             ..d
         }
     }

@@ -116,3 +116,70 @@ pub fn metric_alarm(name: &str, dims: &[(&str, &str)], state: AlarmState) -> Ala
         history: Vec::new(),
     }
 }
+
+/// Three layers that hold, and a bastion: the database's group open on 3306 to the
+/// application's and the bastion's, the application's on 80 to the load balancer's and on 22
+/// to the bastion's, the load balancer's to the world on 80 and 443, the bastion's on 22 to
+/// the office's 198.51.100.0/24.
+pub fn layers() -> Layers {
+    use security::*;
+    let tcp = Ingress::tcp;
+    let group = |id: &str, name: &str, ingress: Vec<Ingress>| SecurityGroup {
+        id: id.into(),
+        name: name.into(),
+        ingress,
+    };
+    let host = |id: &str, group: &str| Host {
+        id: id.into(),
+        name: id.into(),
+        groups: vec![group.into()],
+        public_ip: None,
+        imds_v2: Some(true),
+        volumes: vec![(format!("vol-{id}"), Some(true))],
+    };
+    let world = || Source::Cidr("0.0.0.0/0".into());
+    let sg = |id: &str| Source::Group(id.into());
+    Layers {
+        groups: vec![
+            group(
+                "sg-db",
+                "db",
+                vec![tcp(3306, sg("sg-app")), tcp(3306, sg("sg-bastion"))],
+            ),
+            group(
+                "sg-app",
+                "app",
+                vec![tcp(80, sg("sg-alb")), tcp(22, sg("sg-bastion"))],
+            ),
+            group("sg-alb", "alb", vec![tcp(80, world()), tcp(443, world())]),
+            group(
+                "sg-bastion",
+                "bastion",
+                vec![tcp(22, Source::Cidr("198.51.100.0/24".into()))],
+            ),
+        ],
+        database: Some(DatabaseLayer {
+            port: 3306,
+            members: ["qp-aurora-1", "qp-aurora-2"]
+                .map(|id| DbNode {
+                    id: id.into(),
+                    groups: vec!["sg-db".into()],
+                    publicly_accessible: false,
+                })
+                .to_vec(),
+            routed_subnets: vec![],
+            encrypted: Some(true),
+            backup_retention_days: Some(7),
+        }),
+        application: Some(ApplicationLayer {
+            port: 80,
+            hosts: vec![host("phoenix-a", "sg-app"), host("phoenix-b", "sg-app")],
+        }),
+        public: Some(PublicLayer {
+            load_balancer: "phoenix".into(),
+            groups: vec!["sg-alb".into()],
+            web_acl: Some(Some("qualitypost-waf".into())),
+        }),
+        bastion: Some(host("bastion", "sg-bastion")),
+    }
+}

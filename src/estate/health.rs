@@ -77,6 +77,8 @@ pub struct Rules {
     pub min_requests: f64,
     /// The slowest minute's p99 response time above which Phoenix is degraded.
     pub p99_degraded_ms: f64,
+    /// What the estate expects of its security layers.
+    pub security: super::security::Expect,
 }
 
 impl Default for Rules {
@@ -92,6 +94,7 @@ impl Default for Rules {
             http_5xx_critical_pct: 5.0,
             min_requests: 100.0,
             p99_degraded_ms: 1500.0,
+            security: super::security::Expect::default(),
         }
     }
 }

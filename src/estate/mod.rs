@@ -16,6 +16,7 @@ pub mod fixtures;
 pub mod health;
 pub mod migration;
 pub mod phoenix;
+pub mod security;
 pub mod series;
 pub mod timeline;
 pub mod vpn;
@@ -36,6 +37,7 @@ pub use migration::{Migration, TableStat, Tables};
 pub use phoenix::{
     AsgCapacity, CheckStatus, Instance, Phoenix, ScalingActivity, ScheduledEvent, TargetHealth,
 };
+pub use security::Layers;
 pub use series::Series;
 pub use vpn::{Tunnel, TunnelStatus, VpnConnection};
 pub use waf::{RuleKind, SampledRequest, WafRule, WebAcl};
@@ -57,6 +59,8 @@ pub struct Estate {
     pub waf: Area<Vec<WebAcl>>,
     pub vpn: Area<Vec<VpnConnection>>,
     pub backups: Area<Backups>,
+    /// What the three layers are made of: security groups, addresses, flags.
+    pub security: Area<Layers>,
     pub bastion: Bastion,
     /// What the endpoints answered from inside the VPC; filled by the probes, not the sources.
     pub checks: Area<Checks>,
@@ -95,6 +99,7 @@ impl Estate {
             waf: Area::default(),
             vpn: Area::default(),
             backups: Area::default(),
+            security: Area::default(),
             bastion: Bastion::default(),
             checks: Area::default(),
             alarms: Area::default(),
@@ -180,6 +185,7 @@ areas! {
     Waf "waf" "WAF" "WAF",
     Vpn "vpn" "VPN" "Site-to-site VPN",
     Backups "backups" "Backups" "Backups",
+    Security "security" "Security" "Security layers",
     Bastion "bastion" "Bastion" "Bastion",
 }
 
@@ -216,6 +222,9 @@ impl Estate {
             AreaKind::Backups => area(&self.backups, rules, now, |b| {
                 health::backups(b, rules, now)
             }),
+            AreaKind::Security => area(&self.security, rules, now, |l| {
+                security::verdict(l, &rules.security)
+            }),
             AreaKind::Bastion => health::bastion(&self.bastion),
         };
         let alarms = health::fresh(&self.alarms, rules, now)
@@ -247,6 +256,7 @@ impl Estate {
             AreaKind::Waf => of(&self.waf),
             AreaKind::Vpn => of(&self.vpn),
             AreaKind::Backups => of(&self.backups),
+            AreaKind::Security => of(&self.security),
             AreaKind::Bastion => None,
         }
     }

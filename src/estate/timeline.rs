@@ -176,13 +176,15 @@ pub fn of_estate(e: &Estate) -> Vec<Entry> {
 }
 
 /// What [`seen`] compares of a picture, taken before an update instead of a copy of the whole
-/// estate: each instance's target health, each endpoint check's verdict, and the WAF's block
-/// spike where the WAF was read.
+/// estate: each instance's target health, each endpoint check's verdict, the WAF's block
+/// spike where the WAF was read, and the security rules broken.
 pub struct Watched {
     /// By instance id: a fleet of thousands is looked up, not scanned, per instance.
     targets: HashMap<String, TargetHealth>,
     verdicts: Vec<(String, EndpointKind, CheckVerdict)>,
     waf: Option<Option<Verdict>>,
+    /// The security rules broken, where the layers were read.
+    security: Option<Vec<&'static str>>,
 }
 
 impl Watched {
@@ -200,6 +202,12 @@ impl Watched {
                 .map(|c| (c.endpoint.clone(), c.kind, c.verdict))
                 .collect(),
             waf: (e.has(AreaKind::Waf) && e.waf.data.is_some()).then(|| spike(e, rules, now)),
+            security: e.security.data.as_ref().map(|l| {
+                (l.findings(&rules.security).iter())
+                    .filter(|f| f.health > Health::Unknown)
+                    .map(|f| f.rule)
+                    .collect()
+            }),
         }
     }
 }
@@ -211,7 +219,8 @@ fn spike(e: &Estate, rules: &Rules, now: Timestamp) -> Option<Verdict> {
 }
 
 /// What changed between two pictures that only a watcher sees: an instance's target health,
-/// an endpoint check's verdict, a WAF block spike beginning or ending. Stamped `now`.
+/// an endpoint check's verdict, a WAF block spike beginning or ending, a security rule
+/// breaking or holding again (not one that could not be judged). Stamped `now`.
 pub fn seen(before: &Watched, after: &Estate, rules: &Rules, now: Timestamp) -> Vec<Entry> {
     let mut out = Vec::new();
     for i in after.instances() {
@@ -270,6 +279,22 @@ pub fn seen(before: &Watched, after: &Estate, rules: &Rules, now: Timestamp) -> 
                 "block spike over",
             )),
             _ => {}
+        }
+    }
+    if let (Some(was), Some(layers)) = (&before.security, &after.security.data) {
+        for f in layers.findings(&rules.security) {
+            let text = match (was.contains(&f.rule), f.health > Health::Unknown) {
+                (false, true) => format!("{}: {}", f.health.as_str(), f.evidence),
+                (true, false) if f.health == Health::Ok => "holds again".to_string(),
+                _ => continue,
+            };
+            out.push(Entry::new(
+                now,
+                Some(AreaKind::Security),
+                Kind::Seen,
+                f.rule,
+                text,
+            ));
         }
     }
     out
@@ -390,6 +415,49 @@ mod tests {
         assert!(
             super::seen(&Watched::of(&after, &rules, now), &after, &rules, now).is_empty(),
             "nothing changed"
+        );
+    }
+
+    #[test]
+    fn a_security_rule_breaking_and_holding_again_is_on_the_axis_once_each() {
+        let mut before = fixtures::estate();
+        let now = before.cluster.taken_at.unwrap() + Duration::minutes(1);
+        let rules = Rules {
+            security: crate::estate::security::Expect {
+                office_cidrs: vec!["198.51.100.0/24".into()],
+                ..Default::default()
+            },
+            ..Rules::default()
+        };
+        before.security = crate::estate::Area::fresh(fixtures::layers(), now);
+        let mut after = before.clone();
+        let layers = after.security.data.as_mut().unwrap();
+        use crate::estate::security::{Ingress, Source};
+        let world = Source::Cidr("0.0.0.0/0".into());
+        layers.groups[0].ingress.push(Ingress::tcp(3306, world));
+        let told = |a: &Estate, b: &Estate| -> Vec<(String, String, Option<AreaKind>)> {
+            seen(&Watched::of(a, &rules, now), b, &rules, now)
+                .into_iter()
+                .map(|e| (e.subject, e.text, e.area))
+                .collect()
+        };
+        let security = Some(AreaKind::Security);
+        assert_eq!(
+            told(&before, &after),
+            [(
+                "db-ingress".to_string(),
+                "critical: sg-db (db) allows tcp/3306 from 0.0.0.0/0".to_string(),
+                security
+            )]
+        );
+        assert!(told(&after, &after).is_empty(), "still broken: told once");
+        assert_eq!(
+            told(&after, &before),
+            [(
+                "db-ingress".to_string(),
+                "holds again".to_string(),
+                security
+            )]
         );
     }
 

@@ -236,11 +236,17 @@ fn bastion_piece(app: &App) -> Piece<'static> {
 
 pub fn tabs(frame: &mut Frame, area: Rect, app: &App) {
     let current = app.view();
-    // A tab keeps its number when the estate lacks an area before it: the number is its key.
+    // A tab is labelled with the key the keymap binds to it, so a rebound or unbound key
+    // shows as it is.
     let tabs: Vec<(String, bool)> = View::all()
-        .enumerate()
-        .filter(|(_, v)| v.is_tab() && v.area().is_none_or(|k| app.estate.has(k)))
-        .map(|(i, v)| (format!(" {} {} ", i + 1, v.title()), v == current))
+        .filter(|v| v.is_tab() && v.area().is_none_or(|k| app.estate.has(k)))
+        .map(|v| {
+            let label = match app.keymap.key_for(Mode::Normal, &Action::View(v)) {
+                Some(key) => format!(" {key} {} ", v.title()),
+                None => format!(" {} ", v.title()),
+            };
+            (label, v == current)
+        })
         .collect();
     let widths: Vec<usize> = tabs.iter().map(|(t, _)| t.chars().count() + 1).collect();
     let (first, last) = shown_tabs(

@@ -365,6 +365,21 @@ pub fn take_top(rest: &mut Rect, height: u16) -> Rect {
     top
 }
 
+/// A view's table above, and the `details` rows below it that show its selected row (all of
+/// `body` for the table when it is shorter than that).
+pub fn split_details(body: Rect, details: u16) -> (Rect, Rect) {
+    let table = Rect {
+        height: body.height.saturating_sub(details),
+        ..body
+    };
+    let below = Rect {
+        y: table.bottom(),
+        height: body.height - table.height,
+        ..body
+    };
+    (table, below)
+}
+
 /// Cuts `width` columns off the left of `rest` (fewer if it has fewer).
 pub fn take_left(rest: &mut Rect, width: u16) -> Rect {
     let w = width.min(rest.width);

@@ -107,6 +107,10 @@ fn invalid_files_are_reported_with_file_line_column_and_what_to_do() {
             "DIR/qpconsole.toml:4:16: estate 'fesa' names both an aurora_cluster and an rds_instance",
         ),
         (
+            "bad-config-office-cidr",
+            "DIR/qpconsole.toml:4:62: security.office_cidrs: \"office\" is not a CIDR block",
+        ),
+        (
             "bad-theme-color",
             "DIR/themes/default.toml:2:15: 'redd' is not a colour",
         ),

@@ -758,6 +758,7 @@ fn every_area_failing_for_one_reason_is_said_once() {
     estate.waf.last_error = Some(failed(app.now));
     estate.vpn.last_error = Some(failed(app.now));
     estate.backups.last_error = Some(failed(app.now));
+    estate.security.last_error = Some(failed(app.now));
     for _ in 0..3 {
         app.update(Event::Source(qpconsole::source::Update::Estate(Box::new(
             estate.clone(),

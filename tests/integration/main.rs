@@ -23,6 +23,7 @@ mod logs_lab;
 mod ops_lab;
 mod readonly;
 mod secrets_lab;
+mod security_lab;
 mod shapes;
 mod snapshots;
 mod status;

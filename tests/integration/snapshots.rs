@@ -71,6 +71,7 @@ view_snapshots! {
     waf: View::Area(AreaKind::Waf),
     vpn: View::Area(AreaKind::Vpn),
     backups: View::Area(AreaKind::Backups),
+    security: View::Area(AreaKind::Security),
     bastion: View::Area(AreaKind::Bastion),
     alarms: View::Alarms,
     dbload: View::DbLoad,
@@ -306,6 +307,17 @@ fn late_backups() {
     let mut app = app_in(Scenario::BackupLate, (120, 40));
     app.views = vec![View::Overview, View::Area(AreaKind::Backups)];
     insta::assert_snapshot!("backups_late_120x40", draw(&app).backend());
+}
+
+/// The DEMO with 3306 open to the world on the database's group: the Security view lists the
+/// broken rule first, names the group, port and source, and says what to do.
+#[test]
+fn security_exposed() {
+    for (w, h) in [(120, 40), (80, 24)] {
+        let mut app = app_in(Scenario::Exposed, (w, h));
+        app.views = vec![View::Overview, View::Area(AreaKind::Security)];
+        insta::assert_snapshot!(format!("security_exposed_{w}x{h}"), draw(&app).backend());
+    }
 }
 
 #[test]

@@ -45,6 +45,7 @@ fn a_healthy_demo_estate_prints_the_documented_schema_and_exits_0() {
         "waf",
         "vpn",
         "backups",
+        "security",
         "bastion",
         "areas",
     ] {
@@ -134,6 +135,43 @@ fn a_healthy_demo_estate_prints_the_documented_schema_and_exits_0() {
         assert!(b["age_hours"].as_f64().unwrap() < 26.0);
         assert_eq!(b["status"], "ok");
     }
+}
+
+#[test]
+fn every_security_rule_is_listed_with_its_evidence_and_an_exposed_database_is_critical() {
+    let (code, out) = status("steady", "json");
+    assert_eq!(code, 0, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let rules = v["security"].as_array().unwrap();
+    assert_eq!(rules.len(), 13, "{out}");
+    for r in rules {
+        assert_eq!(
+            keys(r),
+            ["evidence", "fix", "health", "layer", "rule"],
+            "{r}"
+        );
+        assert_eq!(r["health"], "ok", "{r}");
+        assert!(r["fix"].is_null(), "{r}");
+    }
+    assert_eq!(common::area(&v, "security")["reason"], "3 layers hold");
+
+    let (code, out) = status("exposed", "json");
+    assert_eq!(code, 2, "{out}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let first = &v["security"][0];
+    assert_eq!(first["rule"], "db-ingress");
+    assert_eq!(first["layer"], "database");
+    assert_eq!(first["health"], "critical");
+    let evidence = first["evidence"].as_str().unwrap();
+    assert!(
+        evidence.starts_with("sg-") && evidence.ends_with("allows tcp/3306 from 0.0.0.0/0"),
+        "{evidence}"
+    );
+    assert!(
+        first["fix"].as_str().unwrap().starts_with("revoke"),
+        "{first}"
+    );
+    assert_eq!(v["worst"]["area"], "security", "{out}");
 }
 
 #[test]
@@ -273,7 +311,7 @@ fn without_credentials_status_names_the_cause_once_and_every_area_is_unknown() {
     );
     assert!(lines.next().unwrap().ends_with(": UNKNOWN"), "{out}");
     let areas: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
-    assert_eq!(areas.len(), 6, "{out}");
+    assert_eq!(areas.len(), 7, "{out}");
     for area in &areas {
         assert!(area.contains(" UNKNOWN "), "{area}");
     }
@@ -305,7 +343,9 @@ fn an_endpoint_that_refuses_is_named_and_told_in_words() {
         .collect();
     assert_eq!(
         names,
-        ["cluster", "phoenix", "waf", "vpn", "backups", "bastion"],
+        [
+            "cluster", "phoenix", "waf", "vpn", "backups", "security", "bastion"
+        ],
         "{out}"
     );
     for area in &areas {

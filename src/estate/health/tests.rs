@@ -163,7 +163,8 @@ fn an_area_without_data_is_unknown_and_a_stale_one_says_so() {
 }
 
 /// Data each area's own rule finds at fault: the cluster has no writer, no Phoenix instance
-/// serves, a WAF block spike, both VPN tunnels down, a resource never backed up.
+/// serves, a WAF block spike, both VPN tunnels down, a resource never backed up, the WAF
+/// detached from the load balancer.
 fn every_area_at_fault(now: Timestamp) -> Estate {
     let mut e = Estate::empty("qp", "us-east-1");
     e.cluster.record_ok(
@@ -191,16 +192,20 @@ fn every_area_at_fault(now: Timestamp) -> Estate {
     e.vpn
         .record_ok(vpn_with([TunnelStatus::Down, TunnelStatus::Down]), now);
     e.backups.record_ok(backups_aged(None), now);
+    let mut layers = crate::estate::fixtures::layers();
+    layers.public.as_mut().unwrap().web_acl = Some(None);
+    e.security.record_ok(layers, now);
     e
 }
 
 /// The areas read on a cadence (the bastion is watched live, not read).
-const READ_AREAS: [AreaKind; 5] = [
+const READ_AREAS: [AreaKind; 6] = [
     AreaKind::Cluster,
     AreaKind::Phoenix,
     AreaKind::Waf,
     AreaKind::Vpn,
     AreaKind::Backups,
+    AreaKind::Security,
 ];
 
 #[test]
@@ -221,6 +226,7 @@ fn an_area_whose_read_failed_is_unknown_with_its_reason_whatever_its_last_data_s
             AreaKind::Waf => e.waf.record_failure(failed),
             AreaKind::Vpn => e.vpn.record_failure(failed),
             AreaKind::Backups => e.backups.record_failure(failed),
+            AreaKind::Security => e.security.record_failure(failed),
             AreaKind::Bastion => unreachable!("not read on a cadence"),
         }
         let v = e.verdict(kind, &r, t0() + Duration::seconds(90));
@@ -311,7 +317,14 @@ fn overall_is_the_worst_area_and_ignores_an_unconfigured_bastion() {
     e.vpn
         .record_ok(vpn_with([TunnelStatus::Up, TunnelStatus::Up]), now);
     e.backups.record_ok(backups_aged(Some(3)), now);
-    let r = Rules::default();
+    e.security.record_ok(crate::estate::fixtures::layers(), now);
+    let r = Rules {
+        security: crate::estate::security::Expect {
+            office_cidrs: vec!["198.51.100.0/24".into()],
+            ..Default::default()
+        },
+        ..Rules::default()
+    };
     assert_eq!(overall(&e, &r, now), Health::Ok);
 
     e.vpn

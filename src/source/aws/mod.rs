@@ -14,6 +14,7 @@ mod insights;
 pub mod logs;
 pub mod metrics;
 pub mod rds;
+mod security;
 mod vpn;
 mod waf;
 
@@ -281,6 +282,16 @@ impl LiveEstate {
         record(&mut self.estate.cluster, cluster, now);
         let phoenix = self.paced("phoenix", cadence, phoenix, now);
         record(&mut self.estate.phoenix, phoenix, now);
+        // After Phoenix, whose instances are the application layer's.
+        let fleet: Option<Vec<String>> = (self.estate.phoenix.data.as_ref())
+            .map(|p| p.instances.iter().map(|i| i.id.clone()).collect());
+        let security = cfg.security.as_ref().filter(|_| self.due("security"));
+        let security = when(security, self.throttled("security"), |s| {
+            security::layers(&self.clients, &cfg, s, fleet.as_deref())
+        })
+        .await;
+        let security = self.paced("security", cadence, security, now);
+        record_noted(&mut self.estate.security, security, now);
         match self.paced("waf", cadence, acls, now) {
             Some(Ok(acls)) => {
                 self.estate
@@ -295,18 +306,8 @@ impl LiveEstate {
         record(&mut self.estate.vpn, vpn, now);
         let migrations = self.paced("migrations", cadence, migrations, now);
         record(&mut self.estate.migrations, migrations, now);
-        match self.paced("backups", cadence, backups, now) {
-            Some(Ok((b, warning))) => {
-                self.estate.backups.record_ok(b, now);
-                if let Some(w) = warning {
-                    self.estate
-                        .backups
-                        .record_partial(ReadError::from(w).at(now));
-                }
-            }
-            Some(Err(e)) => self.estate.backups.record_failure(e),
-            None => {}
-        }
+        let backups = self.paced("backups", cadence, backups, now);
+        record_noted(&mut self.estate.backups, backups, now);
         // Claimed now that the estate's resources are known: the alarms are theirs.
         match self.paced("alarms", cadence, alarms, now) {
             Some(Ok(all)) => {
@@ -375,7 +376,7 @@ impl LiveEstate {
                     AreaKind::Phoenix => told(&mut e.phoenix.partial, e.phoenix.data.is_some()),
                     AreaKind::Waf => told(&mut e.waf.partial, e.waf.data.is_some()),
                     AreaKind::Vpn => told(&mut e.vpn.partial, e.vpn.data.is_some()),
-                    AreaKind::Backups | AreaKind::Bastion => false,
+                    AreaKind::Backups | AreaKind::Security | AreaKind::Bastion => false,
                 };
                 if read {
                     break;
@@ -445,6 +446,29 @@ fn record<T>(area: &mut Area<T>, result: Option<Result<T, AreaError>>, now: Time
         Some(Ok(data)) => area.record_ok(data, now),
         Some(Err(e)) => area.record_failure(e),
         None => {}
+    }
+}
+
+/// As `record`, for a read that can also say what part of it is missing: the area's partial
+/// error.
+fn record_noted<T>(
+    area: &mut Area<T>,
+    result: Option<Result<(T, Option<String>), AreaError>>,
+    now: Timestamp,
+) {
+    let note = match result {
+        Some(Ok((data, note))) => {
+            area.record_ok(data, now);
+            note
+        }
+        Some(Err(e)) => {
+            area.record_failure(e);
+            None
+        }
+        None => None,
+    };
+    if let Some(note) = note {
+        area.record_partial(ReadError::from(note).at(now));
     }
 }
 

@@ -16,6 +16,7 @@ mod fleet;
 pub mod logs;
 mod migration;
 mod random;
+mod security;
 mod sessions;
 mod vpn;
 mod waf;
@@ -36,6 +37,7 @@ use self::bastion::SimBastion;
 use self::cluster::SimCluster;
 use self::fleet::SimFleet;
 use self::random::fork;
+use self::security::SimSecurity;
 use self::sessions::SimSessions;
 use self::vpn::SimVpn;
 use self::waf::SimWaf;
@@ -69,15 +71,18 @@ pub enum Scenario {
     BackupLate,
     /// The readers replay far behind the writer: a failover's lag gate refuses it.
     ReaderLagging,
+    /// The database's security group is open to the world on 3306.
+    Exposed,
 }
 
 impl Scenario {
-    pub const ALL: [Scenario; 5] = [
+    pub const ALL: [Scenario; 6] = [
         Scenario::Steady,
         Scenario::TunnelDown,
         Scenario::WriterLost,
         Scenario::BackupLate,
         Scenario::ReaderLagging,
+        Scenario::Exposed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -87,6 +92,7 @@ impl Scenario {
             Scenario::WriterLost => "writer-lost",
             Scenario::BackupLate => "backup-late",
             Scenario::ReaderLagging => "reader-lagging",
+            Scenario::Exposed => "exposed",
         }
     }
 }
@@ -137,6 +143,7 @@ pub struct DemoEstate {
     vpn: SimVpn,
     backups: SimBackups,
     bastion: SimBastion,
+    security: SimSecurity,
     sessions: SimSessions,
     /// When the demo started, and the DMS tasks the estate names (`None`: the demo's own).
     start: Timestamp,
@@ -184,8 +191,11 @@ impl DemoEstate {
         // every other part as it was.
         let balancer_rng = Rng::new(opts.seed ^ 0xba1a_2ce5);
         let fleet = SimFleet::new(name, cfg, instances, start, fork(&mut rng), balancer_rng);
+        let acls = names_or(cfg.waf_web_acls.as_deref(), name, "waf");
+        let web_acl = cfg.waf_web_acls.as_ref().and(acls.first().cloned());
+        let security = SimSecurity::new(name, cfg, web_acl);
         let waf = SimWaf::new(
-            &names_or(cfg.waf_web_acls.as_deref(), name, "waf"),
+            &acls,
             cfg.waf_block_ip_set.as_deref(),
             &cfg.region,
             start,
@@ -215,6 +225,7 @@ impl DemoEstate {
             vpn,
             backups,
             bastion,
+            security,
             sessions: SimSessions::new(start),
             start,
             dms_tasks: cfg.dms_tasks.clone(),
@@ -226,6 +237,7 @@ impl DemoEstate {
             Scenario::WriterLost => demo.cluster.lose_writer(start),
             Scenario::BackupLate => demo.backups.make_instances_late(start, &mut rng),
             Scenario::ReaderLagging => demo.cluster.lag_readers(start),
+            Scenario::Exposed => demo.security.expose_database(),
         }
         demo
     }
@@ -261,6 +273,7 @@ impl DemoEstate {
             checks::simulate(&cluster, &phoenix, &self.sessions, now),
             now,
         );
+        let layers = self.security.snapshot(&cluster, &phoenix);
         fn area<T>(areas: &[AreaKind], kind: AreaKind, data: T, now: Timestamp) -> Area<T> {
             match areas.contains(&kind) {
                 true => Area::fresh(data, now),
@@ -277,6 +290,7 @@ impl DemoEstate {
             waf: area(areas, AreaKind::Waf, self.waf.snapshot(), now),
             vpn: area(areas, AreaKind::Vpn, self.vpn.snapshot(now), now),
             backups: area(areas, AreaKind::Backups, self.backups.snapshot(now), now),
+            security: area(areas, AreaKind::Security, layers, now),
             bastion: self.bastion.snapshot(),
             alarms: Area::default(),
             migrations: area(

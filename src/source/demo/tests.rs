@@ -51,6 +51,7 @@ fn cfg() -> EstateConfig {
         vpn_connections: Some(vec![]),
         dms_tasks: None,
         backups: Some(Default::default()),
+        security: Some(Default::default()),
         refresh: Default::default(),
         logs: Default::default(),
         alarms: Default::default(),
@@ -417,6 +418,7 @@ fn each_scenario_shows_its_trouble_from_the_start_and_keeps_it() {
         (Scenario::WriterLost, Health::Critical, AreaKind::Cluster),
         (Scenario::BackupLate, Health::Degraded, AreaKind::Backups),
         (Scenario::ReaderLagging, Health::Degraded, AreaKind::Cluster),
+        (Scenario::Exposed, Health::Critical, AreaKind::Security),
     ];
     for (scenario, health, area) in expected {
         let mut d = demo(5, scenario);

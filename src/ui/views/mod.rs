@@ -12,6 +12,7 @@ mod estates;
 mod logs;
 mod overview;
 mod phoenix;
+mod security;
 mod timeline;
 mod vpn;
 mod waf;
@@ -40,6 +41,7 @@ pub fn area(kind: AreaKind) -> &'static dyn ViewUi {
         AreaKind::Waf => &waf::WafView,
         AreaKind::Vpn => &vpn::VpnView,
         AreaKind::Backups => &backups::BackupsView,
+        AreaKind::Security => &security::SecurityView,
         AreaKind::Bastion => &bastion::BastionView,
     }
 }

@@ -22,7 +22,7 @@ const VIEW: View = View::Area(AreaKind::Vpn);
 
 impl ViewUi for VpnView {
     fn page(&self, body: Rect) -> Page {
-        widgets::table_page(table_area(body))
+        widgets::table_page(widgets::split_details(body, DETAILS).0)
     }
 
     fn rows(&self, app: &App) -> usize {
@@ -84,23 +84,11 @@ const COLS: [Col; 8] = [
 type TunnelRow<'a> = (&'a VpnConnection, usize, &'a Tunnel);
 
 /// The tunnels' table: the body less the selected tunnel's details.
-fn table_area(body: Rect) -> Rect {
-    Rect {
-        height: body.height.saturating_sub(DETAILS),
-        ..body
-    }
-}
-
 fn render(frame: &mut Frame, body: Rect, app: &App) {
     if app.estate.vpn.data.is_none() {
         return widgets::no_data(frame, body, app, AreaKind::Vpn);
     }
-    let table = table_area(body);
-    let details_area = Rect {
-        y: table.bottom(),
-        height: body.height - table.height,
-        ..body
-    };
+    let (table, details_area) = widgets::split_details(body, DETAILS);
     let block = widgets::verdict_panel(app, AreaKind::Vpn, "VPN tunnels");
     let items = rows(app);
     widgets::draw_table(
