@@ -20,3 +20,15 @@ pub mod source;
 pub mod theme;
 pub mod tui;
 pub mod ui;
+
+/// Which build this is, as `--version` and `status` say it: the version, the git commit it was
+/// built from (", dirty" with uncommitted changes; "unknown" outside a git tree) and the day
+/// it was built (SOURCE_DATE_EPOCH's, where it is set). See build.rs.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("QPCONSOLE_COMMIT"),
+    "; built ",
+    env!("QPCONSOLE_BUILD_DATE"),
+    ")"
+);

@@ -22,7 +22,7 @@ use crate::source::demo::Scenario;
 #[derive(Debug, Parser)]
 #[command(
     name = "qpconsole",
-    version,
+    version = crate::VERSION,
     about = "Terminal operations console for QualityPost's AWS estate"
 )]
 pub struct Cli {

@@ -75,6 +75,8 @@ fn snapshot(global: &Global, name: &str, cfg: &EstateConfig) -> Result<Report, S
 /// `status --all`: every configured estate.
 #[derive(Debug, Serialize)]
 pub struct Estates {
+    /// Which build of qpconsole took the snapshots.
+    pub qpconsole_version: &'static str,
     pub taken_at: Timestamp,
     /// The most severe of the estates' healths.
     pub health: &'static str,
@@ -89,6 +91,7 @@ impl Estates {
             .max()
             .unwrap_or(Health::Ok);
         Estates {
+            qpconsole_version: crate::VERSION,
             taken_at: now,
             health: worst.as_str(),
             estates,
@@ -159,6 +162,8 @@ impl Estates {
 
 #[derive(Debug, Serialize)]
 pub struct Report {
+    /// Which build of qpconsole took the snapshot.
+    pub qpconsole_version: &'static str,
     pub estate: String,
     pub source: &'static str,
     pub region: String,
@@ -584,6 +589,7 @@ impl Report {
     pub fn new(estate: &Estate, source: SourceKind, rules: &Rules, now: Timestamp) -> Report {
         let hour_ago = now - chrono::Duration::hours(1);
         Report {
+            qpconsole_version: crate::VERSION,
             estate: estate.name.clone(),
             source: source.as_str(),
             region: estate.region.clone(),

@@ -225,3 +225,40 @@ fn completions_and_the_man_page_are_printed_without_any_config() {
     assert!(r.stdout.contains(".TH qpconsole 1"), "{}", r.stdout);
     assert!(r.stdout.contains("Terminal operations console"));
 }
+
+#[test]
+fn the_version_names_the_commit_and_the_build_day_and_status_says_which_build_it_is() {
+    let empty = tempfile::tempdir().unwrap();
+    let r = common::run(empty.path(), &["--version"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let git = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("git runs");
+    let commit = String::from_utf8(git.stdout).unwrap();
+    let head = format!(
+        "qpconsole {} (commit {}",
+        env!("CARGO_PKG_VERSION"),
+        commit.trim()
+    );
+    let line = r.stdout.trim_end();
+    assert!(line.starts_with(&head), "{line:?} does not start {head:?}");
+    let built = line
+        .rsplit_once("; built ")
+        .map(|(_, day)| day.trim_end_matches(')'))
+        .unwrap_or_else(|| panic!("no build day in {line:?}"));
+    assert!(
+        chrono::NaiveDate::parse_from_str(built, "%Y-%m-%d").is_ok(),
+        "{built:?} is not a day"
+    );
+
+    let status = common::run(empty.path(), &["status", "--demo", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(
+        v["qpconsole_version"].as_str(),
+        line.strip_prefix("qpconsole "),
+        "{}",
+        status.stdout
+    );
+}

@@ -32,6 +32,7 @@ fn a_healthy_demo_estate_prints_the_documented_schema_and_exits_0() {
     assert_eq!(code, 0, "{out}");
     let v: Value = serde_json::from_str(&out).unwrap();
     for key in [
+        "qpconsole_version",
         "estate",
         "source",
         "region",
