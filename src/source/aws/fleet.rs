@@ -34,11 +34,13 @@ pub struct Known {
     target_group: Option<TargetGroup>,
 }
 
-/// A target group's ARN and that of the load balancer in front of it, if one is.
+/// A target group's ARN, its port, and the ARN of the load balancer in front of it, if one is.
 #[derive(Debug, Clone)]
-struct TargetGroup {
+pub(super) struct TargetGroup {
     arn: String,
-    load_balancer_arn: Option<String>,
+    pub(super) load_balancer_arn: Option<String>,
+    /// The port it sends its targets traffic on.
+    pub(super) port: Option<u16>,
 }
 
 impl TargetGroup {
@@ -330,7 +332,7 @@ pub(super) async fn target_group_arn(c: &Clients, name: &str) -> Result<String, 
 }
 
 /// The target group named `name`, and the load balancer in front of it.
-async fn target_group(c: &Clients, name: &str) -> Result<TargetGroup, ReadError> {
+pub(super) async fn target_group(c: &Clients, name: &str) -> Result<TargetGroup, ReadError> {
     let out = c
         .elb
         .describe_target_groups()
@@ -351,6 +353,7 @@ async fn target_group(c: &Clients, name: &str) -> Result<TargetGroup, ReadError>
             .ok_or_else(|| ReadError::Estate(format!("target group {name} has no ARN")))?
             .to_string(),
         load_balancer_arn: g.load_balancer_arns().first().cloned(),
+        port: g.port().and_then(|p| u16::try_from(p).ok()),
     })
 }
 

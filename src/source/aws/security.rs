@@ -271,21 +271,9 @@ async fn balancer(
     c: &Clients,
     target_group: &str,
 ) -> Result<(Option<u16>, Option<LoadBalancer>), ReadError> {
-    let groups = c
-        .elb
-        .describe_target_groups()
-        .names(target_group)
-        .send()
-        .await
-        .map_err(|e| {
-            c.words
-                .error("elasticloadbalancing:DescribeTargetGroups", &e)
-        })?;
-    let g = (groups.target_groups().first())
-        .ok_or_else(|| format!("target group {target_group} not found"))?;
-    let port = g.port().and_then(|p| u16::try_from(p).ok());
-    let Some(arn) = g.load_balancer_arns().first() else {
-        return Ok((port, None));
+    let group = super::fleet::target_group(c, target_group).await?;
+    let Some(arn) = group.load_balancer_arn else {
+        return Ok((group.port, None));
     };
     let lbs = c
         .elb
@@ -297,7 +285,7 @@ async fn balancer(
             c.words
                 .error("elasticloadbalancing:DescribeLoadBalancers", &e)
         })?;
-    Ok((port, lbs.load_balancers().first().cloned()))
+    Ok((group.port, lbs.load_balancers().first().cloned()))
 }
 
 async fn security_groups(c: &Clients, ids: &[String]) -> Result<Vec<SecurityGroup>, ReadError> {
